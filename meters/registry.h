@@ -1,0 +1,33 @@
+// The meter registry: one table naming every meter, its kind, its default
+// timeout, whether it runs by default, its options and its factory.
+//
+// Adding a meter = one .h/.cc pair in meters/ (or gpu/) plus one row in
+// registry.cc. The table also yields the config schema and --only/--skip.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/option_spec.h"
+#include "meters/meter.h"
+
+namespace resmeter {
+
+struct MeterInfo {
+  std::string name;            // stable dotted name, e.g. "cpu.time"
+  MeterKind kind;
+  double default_timeout_seconds;
+  bool enabled_by_default;
+  std::string description;     // one line for --help and the README
+  std::vector<OptionSpec> options;  // meter-specific keys under meters.<name>
+  std::function<std::unique_ptr<Meter>()> factory;
+};
+
+// All meters, in report order.
+const std::vector<MeterInfo>& MeterRegistry();
+// The row for a name, or nullptr.
+const MeterInfo* FindMeter(const std::string& name);
+
+}  // namespace resmeter

@@ -1,0 +1,127 @@
+#include "meters/runner.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace resmeter {
+namespace {
+
+// State shared between the runner and a meter thread; outlives either.
+struct CallState {
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  MeterResult result;
+};
+
+std::string FormatSeconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", s);
+  return buf;
+}
+
+}  // namespace
+
+MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const std::string&)>& progress) {
+  MeterRun run;
+  run.name = plan.info->name;
+  run.kind = plan.info->kind;
+
+  auto state = std::make_shared<CallState>();
+  auto ctx = std::make_shared<MeterContext>();
+  ctx->env = env_;
+  ctx->proc_root = roots_.proc_root;
+  ctx->sys_root = roots_.sys_root;
+  ctx->options = plan.options;
+  ctx->progress = progress;
+  const double start = env_->MonotonicSeconds();
+  ctx->deadline_monotonic_seconds = start + plan.timeout_seconds;
+
+  std::shared_ptr<Meter> meter;
+  try {
+    meter = plan.info->factory();
+  } catch (const std::exception& e) {
+    run.result = MeterResult::Failed(std::string("could not create meter: ") + e.what());
+    return run;
+  }
+
+  std::thread worker([state, ctx, meter]() {
+    MeterResult r;
+    try {
+      r = meter->Measure(*ctx);
+    } catch (const std::exception& e) {
+      r = MeterResult::Failed(std::string("internal error: ") + e.what());
+    } catch (...) {
+      r = MeterResult::Failed("internal error: unknown exception");
+    }
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->result = std::move(r);
+    state->done = true;
+    state->done_cv.notify_all();
+  });
+
+  std::unique_lock<std::mutex> lock(state->mu);
+  auto timeout = std::chrono::duration<double>(plan.timeout_seconds);
+  bool finished = state->done_cv.wait_for(lock, timeout, [&] { return state->done; });
+  if (!finished) {
+    ctx->cancel_flag->store(true);
+    finished = state->done_cv.wait_for(lock, std::chrono::duration<double>(kCancelGraceSeconds),
+                                       [&] { return state->done; });
+  }
+  const double end = env_->MonotonicSeconds();
+  if (finished) {
+    run.result = std::move(state->result);
+    lock.unlock();
+    worker.join();
+    if (ctx->cancel_flag->load() && run.result.status == MeterStatus::kOk) {
+      // It returned only after being cancelled: its numbers are partial.
+      run.result = MeterResult::Failed("timed out after " + FormatSeconds(plan.timeout_seconds) + " s");
+    }
+  } else {
+    lock.unlock();
+    worker.detach();  // keeps `state`, `ctx` and `meter` alive by shared ownership
+    run.result = MeterResult::Failed("timed out after " + FormatSeconds(plan.timeout_seconds) +
+                                     " s and did not stop when cancelled");
+  }
+  run.result.duration_seconds = end - start;
+  return run;
+}
+
+std::vector<MeterRun> MeterRunner::RunAll(const std::vector<MeterPlan>& plans, const Observer& observer) {
+  std::vector<MeterRun> runs;
+  runs.reserve(plans.size());
+  for (const auto& plan : plans) {
+    if (observer) observer(plan.info->name, nullptr);
+    runs.push_back(Run(plan, [&](const std::string& line) {
+      if (observer) observer(plan.info->name + ": " + line, nullptr);
+    }));
+    if (observer) observer(plan.info->name, &runs.back());
+  }
+  return runs;
+}
+
+Result<std::vector<const MeterInfo*>> SelectMeters(const std::vector<std::string>& only,
+                                                   const std::vector<std::string>& skip,
+                                                   const std::function<bool(const MeterInfo&)>& enabled) {
+  auto known = [](const std::string& name) { return FindMeter(name) != nullptr; };
+  std::string names;
+  for (const auto& m : MeterRegistry()) names += (names.empty() ? "" : ", ") + m.name;
+  for (const auto* list : {&only, &skip}) {
+    for (const auto& n : *list) {
+      if (!known(n)) return Status::InvalidArgument("unknown meter '" + n + "' (known: " + names + ")");
+    }
+  }
+  std::set<std::string> only_set(only.begin(), only.end()), skip_set(skip.begin(), skip.end());
+  std::vector<const MeterInfo*> out;
+  for (const auto& m : MeterRegistry()) {
+    bool selected = only.empty() ? enabled(m) : only_set.count(m.name) > 0;
+    if (selected && !skip_set.count(m.name)) out.push_back(&m);
+  }
+  return out;
+}
+
+}  // namespace resmeter

@@ -1,0 +1,69 @@
+// MeterRunner: runs meters under the framework's rules.
+//
+// For every call it measures the duration, enforces the meter's timeout,
+// turns exceptions into `failed`, and reports progress. A meter that
+// overruns its timeout is asked to stop (ctx.cancelled()); if it has not
+// returned after a short grace period its thread is abandoned (it keeps
+// only shared state alive) and the result is `failed` with "timed out".
+// Thread-compatible: use one runner per thread.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/env.h"
+#include "core/option_spec.h"
+#include "meters/meter.h"
+#include "meters/registry.h"
+
+namespace resmeter {
+
+// One meter selected to run, with its validated options.
+struct MeterPlan {
+  const MeterInfo* info = nullptr;
+  double timeout_seconds = 0;
+  Options options;
+};
+
+// The outcome of one meter call, as it goes into a report's submods.
+struct MeterRun {
+  std::string name;
+  MeterKind kind = MeterKind::kLight;
+  MeterResult result;
+};
+
+struct RunnerRoots {
+  std::string proc_root = "/proc";
+  std::string sys_root = "/sys";
+};
+
+class MeterRunner {
+ public:
+  // Called before and after each meter: (name, nullptr) then (name, &run).
+  using Observer = std::function<void(const std::string& name, const MeterRun* done)>;
+
+  MeterRunner(Env* env, RunnerRoots roots) : env_(env), roots_(std::move(roots)) {}
+  MeterRunner(const MeterRunner&) = delete;
+  MeterRunner& operator=(const MeterRunner&) = delete;
+
+  // Runs one meter; never throws. `progress` receives the meter's progress lines.
+  MeterRun Run(const MeterPlan& plan, const std::function<void(const std::string&)>& progress = {});
+  // Runs the plans in order, one at a time.
+  std::vector<MeterRun> RunAll(const std::vector<MeterPlan>& plans, const Observer& observer = {});
+
+  // Seconds a timed-out meter gets to notice cancellation before it is abandoned.
+  static constexpr double kCancelGraceSeconds = 2.0;
+
+ private:
+  Env* env_;
+  RunnerRoots roots_;
+};
+
+// Chooses meters: `only` (if non-empty) lists exactly those, else every meter
+// enabled by `enabled`; `skip` removes names. Unknown names are InvalidArgument.
+Result<std::vector<const MeterInfo*>> SelectMeters(const std::vector<std::string>& only,
+                                                   const std::vector<std::string>& skip,
+                                                   const std::function<bool(const MeterInfo&)>& enabled);
+
+}  // namespace resmeter
