@@ -23,6 +23,7 @@
 
 #include "core/env.h"
 #include "core/option_spec.h"
+#include "core/signer.h"
 
 namespace resmeter {
 
@@ -69,6 +70,8 @@ struct MeterContext {
   std::shared_ptr<std::atomic<bool>> cancel_flag = std::make_shared<std::atomic<bool>>(false);
   double deadline_monotonic_seconds = 0;  // env->MonotonicSeconds() value of the timeout
   std::function<void(const std::string&)> progress;  // optional; may be empty
+  const Signer* signer = nullptr;  // the agent's key, for meters whose peers co-sign; may be null
+  std::string state_dir;           // where a meter may keep state between runs (e.g. last GPU UUIDs)
 
   std::string Proc(const std::string& rel) const { return proc_root + "/" + rel; }
   std::string Sys(const std::string& rel) const { return sys_root + "/" + rel; }

@@ -37,6 +37,8 @@ MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const 
   ctx->proc_root = roots_.proc_root;
   ctx->sys_root = roots_.sys_root;
   ctx->options = plan.options;
+  ctx->signer = roots_.signer;
+  ctx->state_dir = roots_.state_dir;
   ctx->progress = progress;
   const double start = env_->MonotonicSeconds();
   ctx->deadline_monotonic_seconds = start + plan.timeout_seconds;

@@ -36,6 +36,8 @@ struct MeterRun {
 struct RunnerRoots {
   std::string proc_root = "/proc";
   std::string sys_root = "/sys";
+  std::string state_dir;            // passed to MeterContext::state_dir
+  const Signer* signer = nullptr;   // passed to MeterContext::signer
 };
 
 class MeterRunner {
