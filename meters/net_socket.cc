@@ -133,19 +133,19 @@ Result<Socket> ConnectTcp(const HostPort& target, double deadline, const std::at
       ::setsockopt(s.fd(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     if (::connect(s.fd(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-      last = Status::IOError(target.ToString() + ": connect: " + std::strerror(errno));
+      last = Status::IOError(std::string("connect: ") + std::strerror(errno));
       continue;
     }
     Status w = WaitFd(s.fd(), POLLOUT, deadline, cancel);
     if (!w.ok()) {
-      last = w.WithContext(target.ToString() + ": connect");
+      last = w.WithContext("connect");
       continue;
     }
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) {
-      last = Status::IOError(target.ToString() + ": connect: " + std::strerror(err));
+      last = Status::IOError(std::string("connect: ") + std::strerror(err));
       continue;
     }
     int flags = ::fcntl(s.fd(), F_GETFL);

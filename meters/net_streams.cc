@@ -57,7 +57,10 @@ void StreamSenders::Run(size_t index) {
       if (!stop_.load()) {
         std::lock_guard<std::mutex> lock(mu_);
         if (error_.ok()) {
-          error_ = Status::IOError("data stream " + std::to_string(index) + ": " + std::strerror(errno));
+          const bool closed = errno == EPIPE || errno == ECONNRESET;
+          error_ = Status::IOError("data stream " + std::to_string(index) + ": " +
+                                   (closed ? "closed by peer (" + std::string(std::strerror(errno)) + ")"
+                                           : std::string(std::strerror(errno))));
         }
       }
       break;
