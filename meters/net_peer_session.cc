@@ -106,7 +106,7 @@ bool PeerSession::Attach(const std::string& phase, int64_t stream, Socket socket
   std::lock_guard<std::mutex> lock(mu_);
   auto it = data_.find(phase);
   if (it == data_.end() || stream < 0 || static_cast<size_t>(stream) >= it->second.size() ||
-      it->second[static_cast<size_t>(stream)].valid() || results_.count(phase) != 0) {
+      it->second[static_cast<size_t>(stream)].valid() || closed_.count(phase) != 0) {
     return false;
   }
   it->second[static_cast<size_t>(stream)] = std::move(socket);
@@ -119,7 +119,10 @@ Status PeerSession::WaitForStreams(const std::string& phase, size_t want, double
   for (;;) {
     auto& v = data_[phase];
     size_t have = static_cast<size_t>(std::count_if(v.begin(), v.end(), [](const Socket& s) { return s.valid(); }));
-    if (have == want) return Status::Ok();
+    if (have == want) {
+      closed_.insert(phase);  // from here on only the session thread touches data_[phase]
+      return Status::Ok();
+    }
     if (stop_->load()) return Status::Cancelled("peer is stopping");
     if (MonotonicNow() >= deadline) {
       return Status::DeadlineExceeded(std::to_string(have) + " of " + std::to_string(want) +

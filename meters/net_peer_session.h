@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -82,8 +83,9 @@ class PeerSession {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::map<std::string, std::vector<Socket>> data_;  // phase -> sockets by stream
-  std::map<std::string, nlohmann::json> results_;    // phase -> what this side saw
+  std::map<std::string, std::vector<Socket>> data_;  // phase -> sockets by stream (guarded until closed)
+  std::set<std::string> closed_;                     // phases that take no more data connections
+  std::map<std::string, nlohmann::json> results_;    // phase -> what this side saw (session thread only)
 };
 
 }  // namespace resmeter
