@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "meters/net_peer_server.h"
+#include "meters/net_protocol.h"
 #include "reporter/net_cosign.h"
 #include "reporter/signing_key.h"
 #include "support/net_test_support.h"
@@ -125,6 +126,32 @@ TEST_F(NetLoopbackTest, peer_survives_garbage_and_serves_the_next_client) {
   EXPECT_EQ(closed.code(), Status::Code::kIOError) << closed.ToString();
   MeterRun run = RunNetMeter("net.latency", {{"targets", {target_}}, {"count", 3}}, agent_.get());
   EXPECT_EQ(run.result.status, MeterStatus::kOk) << run.result.reason;
+}
+
+TEST(net_loopback_peer_limits_test, sessions_beyond_max_sessions_are_refused_as_busy) {
+  auto agent = *SigningKey::Generate("EdDSA");
+  auto peer_key = *SigningKey::Generate("EdDSA");
+  PeerServerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.max_sessions = 1;
+  o.idle_timeout_seconds = 3;
+  PeerServer server(o, peer_key.get());
+  ASSERT_TRUE(server.Start().ok());
+  const std::string target = "127.0.0.1:" + std::to_string(server.port());
+  // Hold one session open by hand (hello answered, then silence).
+  auto held = ConnectTcp(*ParseHostPort(target), MonotonicNow() + 2, nullptr);
+  ASSERT_TRUE(held.ok());
+  nlohmann::json hello = {{"type", "hello"}, {"protocol", kNetProtocolVersion}, {"test", "latency"},
+                          {"client_nonce", RandomHex(16)}, {"client_thumbprint", ""},
+                          {"params", {{"count", 1}, {"message_bytes", 16}, {"interval_seconds", 0}}}};
+  ASSERT_TRUE(SendFrame(held->fd(), hello, MonotonicNow() + 1, nullptr).ok());
+  ASSERT_TRUE(RecvFrame(held->fd(), MonotonicNow() + 2, nullptr, "welcome").ok());
+  MeterRun run = RunNetMeter("net.latency", {{"targets", {target}}, {"count", 3}}, agent.get());
+  EXPECT_EQ(run.result.status, MeterStatus::kFailed);
+  EXPECT_NE(run.result.reason.find("peer error: busy"), std::string::npos) << run.result.reason;
+  held->Close();
+  server.Stop();
+  EXPECT_EQ(server.counters().sessions_refused, 1u);
 }
 
 TEST_F(NetLoopbackTest, stalled_client_is_dropped_after_the_idle_timeout) {
