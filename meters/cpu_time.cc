@@ -27,7 +27,8 @@ struct Step {
 Step CounterStep(uint64_t before, uint64_t after, uint64_t plausible) {
   if (after >= before) return {after - before, StepKind::kOk};
   constexpr uint64_t k32 = uint64_t{1} << 32;
-  if (before < k32 && (k32 - before) + after <= plausible) return {(k32 - before) + after, StepKind::kWrapped};
+  if (before < k32 && (k32 - before) + after <= plausible)
+    return {(k32 - before) + after, StepKind::kWrapped};
   const uint64_t mod64 = after - before;  // unsigned arithmetic: the 64-bit wrap distance
   if (mod64 <= plausible) return {mod64, StepKind::kWrapped};
   if (before - after <= plausible) return {0, StepKind::kBackwards};
@@ -62,8 +63,9 @@ Result<CpuTicks> ParseCpuLine(std::string_view line, const std::vector<std::stri
   CpuTicks t;
   for (size_t i = 1; i < fields.size() && i <= static_cast<size_t>(kCpuStates); ++i) {
     std::optional<uint64_t> v = ParseUint64(fields[i]);
-    if (!v) return Status::Corruption("/proc/stat: bad counter '" + std::string(fields[i]) + "' in line '" +
-                                      std::string(line) + "'");
+    if (!v)
+      return Status::Corruption("/proc/stat: bad counter '" + std::string(fields[i]) + "' in line '" +
+                                std::string(line) + "'");
     t.ticks[i - 1] = *v;
     t.fields = static_cast<int>(i);
   }
@@ -73,7 +75,8 @@ Result<CpuTicks> ParseCpuLine(std::string_view line, const std::vector<std::stri
                                 std::string(line) + "'");
     }
   }
-  if (t.fields < 4) return Status::Corruption("/proc/stat: fewer than 4 counters in line '" + std::string(line) + "'");
+  if (t.fields < 4)
+    return Status::Corruption("/proc/stat: fewer than 4 counters in line '" + std::string(line) + "'");
   return t;
 }
 
@@ -172,7 +175,8 @@ Result<CpuTimeWindow> ComputeCpuTimeWindow(const ProcStat& t0, const ProcStat& t
     w.vcpus_sampled++;
     w.per_cpu.push_back(s);
   }
-  std::sort(w.per_cpu.begin(), w.per_cpu.end(), [](const CpuSeconds& a, const CpuSeconds& b) { return a.cpu < b.cpu; });
+  std::sort(w.per_cpu.begin(), w.per_cpu.end(),
+            [](const CpuSeconds& a, const CpuSeconds& b) { return a.cpu < b.cpu; });
 
   w.steal_reported = steal_reported && w.vcpus_sampled > 0;
   if (w.steal_reported) {
@@ -182,12 +186,13 @@ Result<CpuTimeWindow> ComputeCpuTimeWindow(const ProcStat& t0, const ProcStat& t
   }
 
   for (const auto& [code, list] : log.counters) {
-    w.findings.push_back({code, AnomalyMessage(code, log.totals[code]),
-                          {{"counters", list}, {"count", log.totals[code]}}});
+    w.findings.push_back(
+        {code, AnomalyMessage(code, log.totals[code]), {{"counters", list}, {"count", log.totals[code]}}});
   }
   if (!changed.empty()) {
     std::sort(changed.begin(), changed.end());
-    w.findings.push_back({"cpu_set_changed", "CPUs appeared or disappeared during the window; not sampled",
+    w.findings.push_back({"cpu_set_changed",
+                          "CPUs appeared or disappeared during the window; not sampled",
                           {{"cpus", changed}}});
   }
   if (!overfull.empty()) {
@@ -234,8 +239,9 @@ MeterResult CpuTimeResult(const CpuTimeWindow& w) {
     r.conditions["delivered_definition"] = "window_seconds x vcpus_sampled - steal_seconds";
     r.conditions["steal_ratio_definition"] = "steal ticks / all accounted ticks of sampled CPUs";
   } else {
-    r.conditions["steal_unavailable"] = "the kernel's /proc/stat has no steal column; steal, delivered "
-                                        "vCPU-seconds and steal ratio are not reported";
+    r.conditions["steal_unavailable"] =
+        "the kernel's /proc/stat has no steal column; steal, delivered "
+        "vCPU-seconds and steal ratio are not reported";
   }
   r.findings = w.findings;
   return r;
@@ -249,7 +255,8 @@ MeterResult CpuTimeMeter::Measure(MeterContext& ctx) {
 
   Result<std::string> first = ctx.env->ReadFile(path);
   if (!first.ok()) {
-    if (first.status().code() == Status::Code::kNotFound) return MeterResult::Unavailable(path + " is missing");
+    if (first.status().code() == Status::Code::kNotFound)
+      return MeterResult::Unavailable(path + " is missing");
     return MeterResult::Failed(first.status().message());
   }
   const double start = ctx.env->MonotonicSeconds();

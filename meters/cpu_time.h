@@ -30,8 +30,8 @@ namespace resmeter {
 // The accounted states of a /proc/stat "cpu" line, in file order. guest and
 // guest_nice follow in the file but are already included in user and nice.
 inline constexpr int kCpuStates = 8;
-inline constexpr std::array<const char*, kCpuStates> kCpuStateNames = {
-    "user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal"};
+inline constexpr std::array<const char*, kCpuStates> kCpuStateNames = {"user",   "nice", "system",  "idle",
+                                                                       "iowait", "irq",  "softirq", "steal"};
 inline constexpr int kStealIndex = 7;
 
 // One "cpu"/"cpuN" line: tick counters and how many fields the kernel gave.
@@ -61,13 +61,13 @@ struct CpuSeconds {
 struct CpuTimeWindow {
   double wall_seconds = 0;
   double user_hz = 0;
-  int vcpus = 0;          // CPUs listed in the second reading
-  int vcpus_sampled = 0;  // CPUs with a usable sample in both readings
-  bool steal_reported = false;  // every sampled CPU line carries a steal field
-  std::vector<CpuSeconds> per_cpu;  // ordered by CPU number, sampled or not
+  int vcpus = 0;                                   // CPUs listed in the second reading
+  int vcpus_sampled = 0;                           // CPUs with a usable sample in both readings
+  bool steal_reported = false;                     // every sampled CPU line carries a steal field
+  std::vector<CpuSeconds> per_cpu;                 // ordered by CPU number, sampled or not
   std::array<double, kCpuStates> total_seconds{};  // over sampled CPUs
-  double delivered_vcpu_seconds = 0;  // wall x vcpus_sampled - steal (when steal_reported)
-  std::optional<double> steal_ratio;  // steal / all accounted time (when steal_reported)
+  double delivered_vcpu_seconds = 0;               // wall x vcpus_sampled - steal (when steal_reported)
+  std::optional<double> steal_ratio;               // steal / all accounted time (when steal_reported)
   std::vector<Finding> findings;
 };
 

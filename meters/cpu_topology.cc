@@ -34,7 +34,8 @@ Result<std::vector<int>> ParseCpuList(std::string_view text) {
   for (std::string_view part : Split(trimmed, ',')) {
     part = Trim(part);
     auto bad = [&]() {
-      return Status::Corruption("cpu list '" + std::string(trimmed) + "': bad range '" + std::string(part) + "'");
+      return Status::Corruption("cpu list '" + std::string(trimmed) + "': bad range '" + std::string(part) +
+                                "'");
     };
     if (part.empty()) return bad();
     size_t dash = part.find('-');
@@ -60,7 +61,8 @@ int CountCpuinfoProcessors(std::string_view text) {
 
 MeterResult CpuTopologyMeter::Measure(MeterContext& ctx) {
   const std::string cpu_dir = ctx.Sys("devices/system/cpu");
-  if (!ctx.env->Exists(cpu_dir)) return MeterResult::Unavailable("no CPU topology: " + cpu_dir + " is missing");
+  if (!ctx.env->Exists(cpu_dir))
+    return MeterResult::Unavailable("no CPU topology: " + cpu_dir + " is missing");
 
   HwlocRoot root = ResolveHwlocRoot(ctx.proc_root, ctx.sys_root);
   Result<HwlocSnapshot> loaded = LoadHwlocSnapshot(root.fsroot);
@@ -93,9 +95,10 @@ MeterResult CpuTopologyMeter::Measure(MeterContext& ctx) {
   r.conditions["proc_root_honoured_by_hwloc"] = root.proc_root_honoured;
   if (!root.note.empty()) r.conditions["hwloc_root_note"] = root.note;
   if (root.fsroot == "/" && !topo.is_this_system) {
-    r.findings.push_back({"hwloc_not_this_system",
-                          "hwloc loaded a topology that is not this system's (HWLOC_XMLFILE/HWLOC_SYNTHETIC set?)",
-                          {{"backend", topo.backend}}});
+    r.findings.push_back(
+        {"hwloc_not_this_system",
+         "hwloc loaded a topology that is not this system's (HWLOC_XMLFILE/HWLOC_SYNTHETIC set?)",
+         {{"backend", topo.backend}}});
   }
 
   // Cross-check the PU count against the kernel's online list and /proc/cpuinfo.

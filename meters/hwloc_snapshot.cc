@@ -76,9 +76,12 @@ struct TopologyDeleter {
 // hwloc's cache type as a word.
 const char* CacheTypeName(hwloc_obj_cache_type_t type) {
   switch (type) {
-    case HWLOC_OBJ_CACHE_DATA: return "data";
-    case HWLOC_OBJ_CACHE_INSTRUCTION: return "instruction";
-    case HWLOC_OBJ_CACHE_UNIFIED: break;
+    case HWLOC_OBJ_CACHE_DATA:
+      return "data";
+    case HWLOC_OBJ_CACHE_INSTRUCTION:
+      return "instruction";
+    case HWLOC_OBJ_CACHE_UNIFIED:
+      break;
   }
   return "unified";
 }
@@ -87,8 +90,8 @@ const char* CacheTypeName(hwloc_obj_cache_type_t type) {
 std::vector<HwlocCacheGroup> CollectCaches(hwloc_topology_t topo) {
   using Key = std::tuple<int, std::string, uint64_t, unsigned, int, int>;
   std::map<Key, int> counts;
-  const hwloc_obj_type_t kCacheTypes[] = {HWLOC_OBJ_L1CACHE,  HWLOC_OBJ_L2CACHE,  HWLOC_OBJ_L3CACHE,
-                                          HWLOC_OBJ_L4CACHE,  HWLOC_OBJ_L5CACHE,  HWLOC_OBJ_L1ICACHE,
+  const hwloc_obj_type_t kCacheTypes[] = {HWLOC_OBJ_L1CACHE,  HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE,
+                                          HWLOC_OBJ_L4CACHE,  HWLOC_OBJ_L5CACHE, HWLOC_OBJ_L1ICACHE,
                                           HWLOC_OBJ_L2ICACHE, HWLOC_OBJ_L3ICACHE};
   for (hwloc_obj_type_t type : kCacheTypes) {
     int n = hwloc_get_nbobjs_by_type(topo, type);
@@ -122,8 +125,8 @@ HwlocRoot ResolveHwlocRoot(const std::string& proc_root, const std::string& sys_
   }
   root.fsroot = sys_parent;
   root.proc_root_honoured = false;
-  root.note = "hwloc reads one root holding sys/ and proc/; --proc-root " + proc_root +
-              " and --sys-root " + sys_root + " are not siblings named proc and sys, so hwloc reads " +
+  root.note = "hwloc reads one root holding sys/ and proc/; --proc-root " + proc_root + " and --sys-root " +
+              sys_root + " are not siblings named proc and sys, so hwloc reads " +
               (sys_parent == "/" ? std::string("/proc") : sys_parent + "/proc");
   return root;
 }
@@ -176,8 +179,8 @@ Result<HwlocSnapshot> LoadHwlocSnapshot(const std::string& fsroot) {
   }
   s.is_this_system = hwloc_topology_is_thissystem(raw) != 0;
   unsigned v = hwloc_get_api_version();
-  s.hwloc_version = std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." +
-                    std::to_string(v & 0xff);
+  s.hwloc_version =
+      std::to_string(v >> 16) + "." + std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
   return s;
 }
 

@@ -27,8 +27,8 @@ namespace resmeter {
 
 // One group of identical caches: same level, type, size and sharing.
 struct HwlocCacheGroup {
-  int level = 0;                 // 1, 2, 3 ...
-  std::string type;              // "unified", "data" or "instruction"
+  int level = 0;     // 1, 2, 3 ...
+  std::string type;  // "unified", "data" or "instruction"
   uint64_t size_bytes = 0;
   unsigned line_size_bytes = 0;  // 0 when unknown
   int ways = 0;                  // associativity; -1 fully associative, 0 unknown
@@ -58,9 +58,9 @@ struct HwlocSnapshot {
 
 // How resmeter's roots map onto one hwloc filesystem root.
 struct HwlocRoot {
-  std::string fsroot;          // "/" or the common parent of proc/ and sys/
+  std::string fsroot;              // "/" or the common parent of proc/ and sys/
   bool proc_root_honoured = true;  // false: hwloc reads fsroot/proc, not the given --proc-root
-  std::string note;            // one line explaining a limitation; empty when none
+  std::string note;                // one line explaining a limitation; empty when none
 };
 
 // Chooses hwloc's root: "/" for the default roots, the common parent when

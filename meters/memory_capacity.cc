@@ -52,11 +52,13 @@ Result<std::map<std::string, uint64_t>> ParseMeminfo(std::string_view text) {
   for (std::string_view line : Split(text, '\n')) {
     if (Trim(line).empty()) continue;
     size_t colon = line.find(':');
-    if (colon == std::string_view::npos) return Status::Corruption("meminfo: no ':' in line '" + std::string(line) + "'");
+    if (colon == std::string_view::npos)
+      return Status::Corruption("meminfo: no ':' in line '" + std::string(line) + "'");
     std::vector<std::string_view> key_parts = SplitWhitespace(line.substr(0, colon));
     std::vector<std::string_view> value_parts = SplitWhitespace(line.substr(colon + 1));
     // "Node 0 MemTotal" -> "MemTotal"
-    if (key_parts.size() == 3 && key_parts[0] == "Node") key_parts.erase(key_parts.begin(), key_parts.begin() + 2);
+    if (key_parts.size() == 3 && key_parts[0] == "Node")
+      key_parts.erase(key_parts.begin(), key_parts.begin() + 2);
     std::optional<uint64_t> value = value_parts.empty() ? std::nullopt : ParseUint64(value_parts[0]);
     if (key_parts.size() != 1 || !value || value_parts.size() > 2 ||
         (value_parts.size() == 2 && value_parts[1] != "kB")) {
@@ -80,7 +82,8 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
   const std::string meminfo_path = ctx.Proc("meminfo");
   Result<std::map<std::string, uint64_t>> meminfo = ReadMeminfo(*ctx.env, meminfo_path);
   if (!meminfo.ok()) {
-    if (meminfo.status().code() == Status::Code::kNotFound) return MeterResult::Unavailable(meminfo_path + " is missing");
+    if (meminfo.status().code() == Status::Code::kNotFound)
+      return MeterResult::Unavailable(meminfo_path + " is missing");
     return MeterResult::Failed(meminfo.status().message());
   }
   if (!meminfo->count("MemTotal")) return MeterResult::Unavailable(meminfo_path + " has no MemTotal");
@@ -110,11 +113,14 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
   std::string numa_problem;
   if (entries.ok()) {
     for (const std::string& name : *entries) {
-      std::optional<int64_t> index = StartsWith(name, "node") ? ParseInt64(std::string_view(name).substr(4)) : std::nullopt;
+      std::optional<int64_t> index =
+          StartsWith(name, "node") ? ParseInt64(std::string_view(name).substr(4)) : std::nullopt;
       if (!index) continue;
-      Result<std::map<std::string, uint64_t>> node = ReadMeminfo(*ctx.env, node_dir + "/" + name + "/meminfo");
+      Result<std::map<std::string, uint64_t>> node =
+          ReadMeminfo(*ctx.env, node_dir + "/" + name + "/meminfo");
       if (!node.ok() || !node->count("MemTotal")) {
-        numa_problem = node.ok() ? node_dir + "/" + name + "/meminfo has no MemTotal" : node.status().message();
+        numa_problem =
+            node.ok() ? node_dir + "/" + name + "/meminfo has no MemTotal" : node.status().message();
         break;
       }
       nlohmann::json j = {{"node", *index}, {"mem_total_bytes", node->at("MemTotal")}};
@@ -157,7 +163,8 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
       sources["hwloc_numa_bytes"] = hwloc_total;
       others.push_back(hwloc_total);
     } else {
-      r.conditions["hwloc_not_independent"] = "no sysfs NUMA nodes; hwloc's figure derives from /proc/meminfo";
+      r.conditions["hwloc_not_independent"] =
+          "no sysfs NUMA nodes; hwloc's figure derives from /proc/meminfo";
     }
   }
 
@@ -175,7 +182,8 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
     details["max_difference_ratio"] = worst;
     details["tolerance_ratio"] = tolerance;
     r.findings.push_back({"memory_total_mismatch",
-                          "memory totals disagree across /proc/meminfo, sysfs NUMA nodes and hwloc", details});
+                          "memory totals disagree across /proc/meminfo, sysfs NUMA nodes and hwloc",
+                          details});
   }
   return r;
 }

@@ -28,7 +28,8 @@ class SnapshotEnv final : public Env {
   // Snapshots <dir>/<name> for each name, `step` seconds apart.
   static SnapshotEnv Sequence(const std::string& dir, const std::vector<std::string>& names, double step) {
     std::vector<std::pair<double, std::string>> snaps;
-    for (size_t i = 0; i < names.size(); ++i) snaps.emplace_back(step * static_cast<double>(i), dir + "/" + names[i]);
+    for (size_t i = 0; i < names.size(); ++i)
+      snaps.emplace_back(step * static_cast<double>(i), dir + "/" + names[i]);
     return SnapshotEnv(std::move(snaps));
   }
 

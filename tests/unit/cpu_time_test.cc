@@ -46,18 +46,18 @@ TEST(cpu_time_test, parses_aggregate_and_per_cpu_lines) {
   ProcStat s = Load("steal/t0");
   ASSERT_TRUE(s.aggregate.has_value());
   EXPECT_EQ(s.cpus.size(), 4u);
-  EXPECT_EQ(s.cpus.at(1).ticks[0], 7000u);   // user
-  EXPECT_EQ(s.cpus.at(1).ticks[7], 5000u);   // steal
+  EXPECT_EQ(s.cpus.at(1).ticks[0], 7000u);  // user
+  EXPECT_EQ(s.cpus.at(1).ticks[7], 5000u);  // steal
   EXPECT_EQ(s.cpus.at(1).fields, 8);
   EXPECT_EQ(s.aggregate->ticks[7], 22000u);  // 4000+5000+6000+7000
 }
 
 TEST(cpu_time_test, rejects_malformed_lines) {
   EXPECT_FALSE(ParseProcStat("cpu0 1 2 x 4\n").ok());
-  EXPECT_FALSE(ParseProcStat("cpu0 1 2 3\n").ok());          // fewer than 4 counters
+  EXPECT_FALSE(ParseProcStat("cpu0 1 2 3\n").ok());                  // fewer than 4 counters
   EXPECT_FALSE(ParseProcStat("cpu0 1 2 3 4\ncpu0 1 2 3 4\n").ok());  // duplicate
   EXPECT_FALSE(ParseProcStat("cpuX 1 2 3 4\n").ok());
-  EXPECT_TRUE(ParseProcStat("intr 1 2\nctxt 5\n").ok());     // no cpu lines: empty, not an error
+  EXPECT_TRUE(ParseProcStat("intr 1 2\nctxt 5\n").ok());  // no cpu lines: empty, not an error
 }
 
 TEST(cpu_time_test, steal_case_gives_exact_seconds_ratio_and_delivered) {
@@ -67,7 +67,7 @@ TEST(cpu_time_test, steal_case_gives_exact_seconds_ratio_and_delivered) {
   EXPECT_EQ(w->vcpus_sampled, 4);
   EXPECT_TRUE(w->steal_reported);
   EXPECT_NEAR(w->total_seconds[0], 2.0, 1e-12);   // user 40+70+0+90 ticks
-  EXPECT_DOUBLE_EQ(w->total_seconds[1], 0.05);  // nice
+  EXPECT_DOUBLE_EQ(w->total_seconds[1], 0.05);    // nice
   EXPECT_NEAR(w->total_seconds[2], 0.13, 1e-12);  // system 8+5
   EXPECT_NEAR(w->total_seconds[3], 0.8, 1e-12);   // idle 30+50
   EXPECT_NEAR(w->total_seconds[kStealIndex], 1.0, 1e-12);

@@ -86,7 +86,8 @@ TEST(memory_capacity_test, real_vm_node_memory_below_meminfo_is_a_finding) {
   EXPECT_EQ(r.claims["hugepages_total"], 0);
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].code, "memory_total_mismatch");
-  EXPECT_NEAR(r.claims["total_max_difference_ratio"].get<double>(), (24683656.0 - 5334816.0) / 24683656.0, 1e-12);
+  EXPECT_NEAR(r.claims["total_max_difference_ratio"].get<double>(), (24683656.0 - 5334816.0) / 24683656.0,
+              1e-12);
   // A tolerance of 100% accepts it.
   EXPECT_TRUE(MeasureMachine("vm_2cpu", 1.0).findings.empty());
 }
