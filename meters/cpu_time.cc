@@ -122,6 +122,7 @@ Result<CpuTimeWindow> ComputeCpuTimeWindow(const ProcStat& t0, const ProcStat& t
   AnomalyLog log;
   std::vector<int> changed;  // CPUs present in only one reading
   uint64_t all_ticks = 0, steal_ticks = 0;
+  std::array<uint64_t, kCpuStates> total_ticks{};  // divided once at the end: no float drift
   bool steal_reported = true;
   std::vector<int> overfull;
   for (const auto& [cpu, before] : t0.cpus) {
@@ -165,7 +166,7 @@ Result<CpuTimeWindow> ComputeCpuTimeWindow(const ProcStat& t0, const ProcStat& t
     uint64_t cpu_ticks = 0;
     for (int i = 0; i < kCpuStates; ++i) {
       s.seconds[i] = static_cast<double>(delta[i]) / user_hz;
-      w.total_seconds[i] += s.seconds[i];
+      total_ticks[i] += delta[i];
       cpu_ticks += delta[i];
     }
     if (static_cast<double>(cpu_ticks) > window_ticks * 1.25 + 2) overfull.push_back(cpu);
@@ -178,6 +179,12 @@ Result<CpuTimeWindow> ComputeCpuTimeWindow(const ProcStat& t0, const ProcStat& t
   std::sort(w.per_cpu.begin(), w.per_cpu.end(),
             [](const CpuSeconds& a, const CpuSeconds& b) { return a.cpu < b.cpu; });
 
+  uint64_t busy_ticks = 0;
+  for (int i = 0; i < kCpuStates; ++i) {
+    w.total_seconds[i] = static_cast<double>(total_ticks[i]) / user_hz;
+    if (i != 3 && i != 4 && i != kStealIndex) busy_ticks += total_ticks[i];  // not idle, iowait, steal
+  }
+  w.busy_seconds = static_cast<double>(busy_ticks) / user_hz;
   w.steal_reported = steal_reported && w.vcpus_sampled > 0;
   if (w.steal_reported) {
     const double steal = w.total_seconds[kStealIndex];
@@ -208,13 +215,11 @@ MeterResult CpuTimeResult(const CpuTimeWindow& w) {
   r.claims["window_seconds"] = w.wall_seconds;
   r.claims["vcpus"] = w.vcpus;
   r.claims["vcpus_sampled"] = w.vcpus_sampled;
-  double busy = 0;
   for (int i = 0; i < kCpuStates; ++i) {
     if (i == kStealIndex && !w.steal_reported) continue;
     r.claims[std::string(kCpuStateNames[i]) + "_seconds"] = w.total_seconds[i];
-    if (i != 3 && i != 4 && i != kStealIndex) busy += w.total_seconds[i];  // not idle, iowait, steal
   }
-  r.claims["busy_seconds"] = busy;
+  r.claims["busy_seconds"] = w.busy_seconds;
   if (w.steal_reported) {
     r.claims["delivered_vcpu_seconds"] = w.delivered_vcpu_seconds;
     if (w.steal_ratio) r.claims["steal_ratio"] = *w.steal_ratio;

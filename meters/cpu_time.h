@@ -66,6 +66,7 @@ struct CpuTimeWindow {
   bool steal_reported = false;                     // every sampled CPU line carries a steal field
   std::vector<CpuSeconds> per_cpu;                 // ordered by CPU number, sampled or not
   std::array<double, kCpuStates> total_seconds{};  // over sampled CPUs
+  double busy_seconds = 0;                         // user + nice + system + irq + softirq over sampled CPUs
   double delivered_vcpu_seconds = 0;               // wall x vcpus_sampled - steal (when steal_reported)
   std::optional<double> steal_ratio;               // steal / all accounted time (when steal_reported)
   std::vector<Finding> findings;

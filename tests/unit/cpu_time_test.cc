@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "meters/registry.h"
+#include "meters/runner.h"
 #include "test_env.h"
 
 namespace resmeter {
@@ -179,6 +180,18 @@ TEST(cpu_time_test, registry_row_declares_window_option) {
   ASSERT_EQ(info->options.size(), 1u);
   EXPECT_EQ(info->options[0].key, "window_seconds");
   EXPECT_DOUBLE_EQ(info->options[0].default_value.get<double>(), 1.0);
+}
+
+TEST(cpu_time_test, runs_under_the_framework_with_registry_defaults) {
+  SnapshotEnv env = SnapshotEnv::Sequence(kCases + "/steal", {"t0", "t1"}, 1.0);
+  MeterRunner runner(&env, RunnerRoots{});
+  const MeterInfo* info = FindMeter("cpu.time");
+  ASSERT_NE(info, nullptr);
+  MeterPlan plan{info, info->default_timeout_seconds, Options(nlohmann::json{{"window_seconds", 1.0}})};
+  MeterRun run = runner.Run(plan);
+  ASSERT_EQ(run.result.status, MeterStatus::kOk) << run.result.reason;
+  EXPECT_DOUBLE_EQ(run.result.duration_seconds, 1.0);  // the fake clock advanced by the window
+  EXPECT_NEAR(run.result.claims["steal_ratio"].get<double>(), 0.25, 1e-12);
 }
 
 }  // namespace
