@@ -140,7 +140,12 @@ Status PeerSession::Run() {
                             {"client_address_seen", client_address_}};
   RESMETER_RETURN_IF_ERROR(SendFrame(fd, welcome, IdleDeadline(), stop_));
   for (;;) {
-    RESMETER_ASSIGN_OR_RETURN(nlohmann::json msg, RecvFrame(fd, IdleDeadline(), stop_, ""));
+    auto next = RecvFrame(fd, IdleDeadline(), stop_, "");
+    if (!next.ok()) {
+      // Once the summary is co-signed the session has done its work; bye is a courtesy.
+      return results_.count("signed") ? Status::Ok() : next.status();
+    }
+    const nlohmann::json& msg = *next;
     const std::string type = msg["type"].get<std::string>();
     Status st;
     if (type == "start") {

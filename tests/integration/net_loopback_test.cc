@@ -55,6 +55,7 @@ TEST_F(NetLoopbackTest, throughput_both_directions_is_cosigned) {
   EXPECT_EQ((*summary)["params"]["streams"], 2);
   EXPECT_EQ(t["peer_thumbprint"], peer_key_->Thumbprint());
   EXPECT_EQ(run.result.conditions["targets"][0]["peer_thumbprint"], peer_key_->Thumbprint());
+  server_->Stop();  // joins the session thread, so its counters are final
   EXPECT_EQ(server_->counters().sessions_signed, 1u);
 
   // A claim edited after signing no longer verifies.
@@ -99,6 +100,7 @@ TEST_F(NetLoopbackTest, peer_refuses_parameters_beyond_its_limits) {
   ASSERT_EQ(run.result.status, MeterStatus::kFailed);
   EXPECT_NE(run.result.reason.find("params.streams=16 outside the peer's limits"), std::string::npos)
       << run.result.reason;
+  server_->Stop();
   EXPECT_EQ(server_->counters().sessions_refused, 1u);
 }
 
