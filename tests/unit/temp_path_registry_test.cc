@@ -1,0 +1,53 @@
+#include "core/temp_path_registry.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+namespace resmeter {
+namespace {
+
+TEST(temp_path_registry_test, cleanup_unlinks_registered_paths_only) {
+  char dir_tmpl[] = "/tmp/resmeter-tpr-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_tmpl), nullptr);
+  std::string dir = dir_tmpl;
+  std::string a = dir + "/a", b = dir + "/b";
+  std::ofstream(a) << "x";
+  std::ofstream(b) << "y";
+  const int before = RegisteredTempPathCount();
+  auto slot = RegisterTempPath(a);
+  ASSERT_TRUE(slot.ok());
+  EXPECT_EQ(RegisteredTempPathCount(), before + 1);
+  CleanupRegisteredTempPaths();
+  struct stat st;
+  EXPECT_NE(::stat(a.c_str(), &st), 0);
+  EXPECT_EQ(::stat(b.c_str(), &st), 0);
+  EXPECT_EQ(RegisteredTempPathCount(), 0);
+  UnregisterTempPath(*slot);  // harmless after cleanup
+  ::unlink(b.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST(temp_path_registry_test, unregistered_paths_survive_cleanup_and_table_is_bounded) {
+  auto slot = RegisterTempPath("/nonexistent/resmeter-x");
+  ASSERT_TRUE(slot.ok());
+  UnregisterTempPath(*slot);
+  EXPECT_EQ(RegisteredTempPathCount(), 0);
+  std::vector<int> slots;
+  for (int i = 0; i < kMaxTempPaths; ++i) {
+    auto s = RegisterTempPath("/nonexistent/p" + std::to_string(i));
+    ASSERT_TRUE(s.ok());
+    slots.push_back(*s);
+  }
+  EXPECT_FALSE(RegisterTempPath("/nonexistent/overflow").ok());
+  for (int s : slots) UnregisterTempPath(s);
+  CleanupRegisteredTempPaths();
+  EXPECT_FALSE(RegisterTempPath("").ok());
+}
+
+}  // namespace
+}  // namespace resmeter
