@@ -81,6 +81,10 @@ Status InstallTempPathCleanupOnSignals() {
   sigemptyset(&sa.sa_mask);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sa.sa_mask, sig);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    // A signal ignored at start-up (nohup, `cmd &` in a script) stays ignored:
+    // it cannot end the process, so there is nothing to clean up for it.
+    struct sigaction old;
+    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
     if (sigaction(sig, &sa, nullptr) != 0) {
       g_installed = false;
       return Status::FromErrno("sigaction(" + std::to_string(sig) + ")", errno);

@@ -37,8 +37,9 @@ void CleanupRegisteredTempPaths();
 // Number of registered paths (for tests).
 int RegisteredTempPathCount();
 // Installs SIGINT/SIGTERM/SIGHUP handlers that call CleanupRegisteredTempPaths()
-// and then re-raise the signal with its default action. Idempotent. Returns
-// IOError if sigaction fails.
+// and then re-raise the signal with its default action. A signal that is
+// ignored when this is called (nohup, background jobs of scripts) is left
+// ignored. Idempotent. Returns IOError if sigaction fails.
 Status InstallTempPathCleanupOnSignals();
 
 }  // namespace resmeter

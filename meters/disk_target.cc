@@ -103,9 +103,9 @@ Result<std::unique_ptr<DiskTarget>> DiskTarget::CreateScratchFile(const ScratchF
   t->info_["device_number"] = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
 
   int rc = ::posix_fallocate(t->fd_, 0, static_cast<off_t>(spec.size_bytes));
-  if (rc == ENOSPC || rc == EFBIG) {
-    return Status::IOError("disk full: cannot allocate " + MiB(spec.size_bytes) + " for " + t->path_ + ": " +
-                           std::strerror(rc));
+  if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG) {
+    return Status::IOError(std::string(rc == EFBIG ? "file size limit" : "disk full") + ": cannot allocate " +
+                           MiB(spec.size_bytes) + " for " + t->path_ + ": " + std::strerror(rc));
   }
   if (rc != 0 && rc != EOPNOTSUPP && rc != EINVAL) return Status::FromErrno("fallocate " + t->path_, rc);
   if (spec.direct) {
@@ -127,7 +127,7 @@ Result<std::unique_ptr<DiskTarget>> DiskTarget::CreateScratchFile(const ScratchF
     if (n != static_cast<ssize_t>(len)) {
       int e = n < 0 ? errno : ENOSPC;
       if (e == ENOSPC || e == EFBIG || e == EDQUOT) {
-        return Status::IOError("disk full: writing " + t->path_ + " failed at " + MiB(off) + " of " +
+        return Status::IOError(std::string(e == EFBIG ? "file size limit" : "disk full") + ": writing " + t->path_ + " failed at " + MiB(off) + " of " +
                                MiB(spec.size_bytes) + ": " + std::strerror(e));
       }
       return Status::FromErrno("writing " + t->path_ + " at offset " + std::to_string(off), e);
