@@ -91,13 +91,20 @@ int Main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--dir") a.dir = v;
-    else if (k == "--size-mib") a.size_mib = std::atoll(v.c_str());
-    else if (k == "--duration") a.duration = std::atof(v.c_str());
-    else if (k == "--warmup") a.warmup = std::atof(v.c_str());
-    else if (k == "--deep") a.deep = std::atoi(v.c_str());
-    else if (k == "--engine") a.engine = v;
-    else if (k == "--fio") a.fio = v;
+    if (k == "--dir")
+      a.dir = v;
+    else if (k == "--size-mib")
+      a.size_mib = std::atoll(v.c_str());
+    else if (k == "--duration")
+      a.duration = std::atof(v.c_str());
+    else if (k == "--warmup")
+      a.warmup = std::atof(v.c_str());
+    else if (k == "--deep")
+      a.deep = std::atoi(v.c_str());
+    else if (k == "--engine")
+      a.engine = v;
+    else if (k == "--fio")
+      a.fio = v;
     else {
       std::fprintf(stderr, "disk_io_vs_fio: unknown option %s\n", k.c_str());
       return 2;
@@ -138,11 +145,12 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "disk_io_vs_fio: %s\n", engine.status().message().c_str());
     return 2;
   }
-  std::printf("disk_io_vs_fio: file %s (%lld MiB, random data, O_DIRECT), engine %s (fio: %s), warm-up %.1f s, "
-              "window %.1f s per workload; fio %s",
-              (*target)->path().c_str(), static_cast<long long>(a.size_mib), (*engine)->name(),
-              a.engine == "psync" ? "psync, numjobs=qd" : "io_uring, iodepth=qd", a.warmup, a.duration,
-              Capture(a.fio + " --version").c_str());
+  std::printf(
+      "disk_io_vs_fio: file %s (%lld MiB, random data, O_DIRECT), engine %s (fio: %s), warm-up %.1f s, "
+      "window %.1f s per workload; fio %s",
+      (*target)->path().c_str(), static_cast<long long>(a.size_mib), (*engine)->name(),
+      a.engine == "psync" ? "psync, numjobs=qd" : "io_uring, iodepth=qd", a.warmup, a.duration,
+      Capture(a.fio + " --version").c_str());
   std::printf("%-16s %8s %5s | %11s %11s %6s | %10s %10s %6s | %9s %9s %6s | %s\n", "workload", "bs", "qd",
               "fio MiB/s", "rm MiB/s", "ratio", "fio IOPS", "rm IOPS", "ratio", "fio p99", "rm p99", "ratio",
               "fio spread");
@@ -182,10 +190,11 @@ int Main(int argc, char** argv) {
     const double spread = std::abs(f1.bw - f2.bw) / fio.bw;
     const double rb = rm.bw / fio.bw, ri = rm.iops / fio.iops, rp = rm.p99_seconds / fio.p99_seconds;
     if (rb < 0.9 || rb > 1.1 || ri < 0.9 || ri > 1.1 || rp < 0.75 || rp > 1.25) ++out_of_target;
-    std::printf("%-16s %8llu %5d | %11.1f %11.1f %6.3f | %10.0f %10.0f %6.3f | %7.3fms %7.3fms %6.3f | %5.1f%%\n",
-                w.name.c_str(), static_cast<unsigned long long>(w.block_size_bytes), w.queue_depth,
-                fio.bw / 1048576, rm.bw / 1048576, rb, fio.iops, rm.iops, ri, fio.p99_seconds * 1e3,
-                rm.p99_seconds * 1e3, rp, spread * 100);
+    std::printf(
+        "%-16s %8llu %5d | %11.1f %11.1f %6.3f | %10.0f %10.0f %6.3f | %7.3fms %7.3fms %6.3f | %5.1f%%\n",
+        w.name.c_str(), static_cast<unsigned long long>(w.block_size_bytes), w.queue_depth, fio.bw / 1048576,
+        rm.bw / 1048576, rb, fio.iops, rm.iops, ri, fio.p99_seconds * 1e3, rm.p99_seconds * 1e3, rp,
+        spread * 100);
     std::fflush(stdout);
   }
   std::printf("workloads outside the targets (bw/IOPS 0.9-1.1, p99 0.75-1.25): %d of %zu\n", out_of_target,

@@ -67,7 +67,8 @@ MeterResult DiskIoMeter::Measure(MeterContext& ctx) {
   std::unique_ptr<DiskTarget> target;
   if (use_device) {
     const std::string dev = o.String("block_device");
-    if (dev.empty()) return MeterResult::Failed("meters.disk.io.target is block_device but block_device is empty");
+    if (dev.empty())
+      return MeterResult::Failed("meters.disk.io.target is block_device but block_device is empty");
     ctx.Progress("opening " + dev + " read-only");
     auto t = DiskTarget::OpenBlockDevice(dev, direct);
     if (!t.ok()) return MeterResult::Failed(t.status().message());
@@ -80,7 +81,8 @@ MeterResult DiskIoMeter::Measure(MeterContext& ctx) {
     spec.direct = direct;
     spec.seed = static_cast<uint64_t>(ctx.env->WallSeconds() * 1e6) ^ static_cast<uint64_t>(::getpid());
     spec.cancelled = cancelled;
-    ctx.Progress("creating a " + std::to_string(spec.size_bytes >> 20) + " MiB scratch file in " + spec.directory);
+    ctx.Progress("creating a " + std::to_string(spec.size_bytes >> 20) + " MiB scratch file in " +
+                 spec.directory);
     auto t = DiskTarget::CreateScratchFile(spec);
     if (!t.ok()) return MeterResult::Failed(t.status().message());
     target = std::move(t).value();
@@ -99,8 +101,9 @@ MeterResult DiskIoMeter::Measure(MeterContext& ctx) {
   nlohmann::json workloads = nlohmann::json::object();
   uint64_t seed = 0x5eed;
   for (const DiskWorkload& w : plan->workloads) {
-    ctx.Progress(w.name + " (" + std::to_string(w.block_size_bytes) + " B, qd " + std::to_string(w.queue_depth) +
-                 ", " + Seconds(w.warmup_seconds + w.duration_seconds) + " s)");
+    ctx.Progress(w.name + " (" + std::to_string(w.block_size_bytes) + " B, qd " +
+                 std::to_string(w.queue_depth) + ", " + Seconds(w.warmup_seconds + w.duration_seconds) +
+                 " s)");
     IoJob job;
     job.fd = target->fd();
     job.path = target->path();
@@ -113,10 +116,10 @@ MeterResult DiskIoMeter::Measure(MeterContext& ctx) {
     if (!stats.ok()) return MeterResult::Failed(w.name + ": " + stats.status().message());
     AddDiskWorkloadClaims(w, *stats, &result.claims);
     if (stats->ios == 0) {
-      result.findings.push_back({"disk_no_io_completed",
-                                 w.name + ": no I/O completed within the " + Seconds(w.duration_seconds) +
-                                     " s window",
-                                 {{"workload", w.name}}});
+      result.findings.push_back(
+          {"disk_no_io_completed",
+           w.name + ": no I/O completed within the " + Seconds(w.duration_seconds) + " s window",
+           {{"workload", w.name}}});
     }
     workloads[w.name] = w.ConditionsJson();
   }

@@ -36,7 +36,8 @@ std::string StripTrailingSlashes(std::string p) {
 Status CheckScratchDirectory(const std::string& directory_in) {
   const std::string directory = StripTrailingSlashes(directory_in);
   if (directory.empty() || directory[0] != '/') {
-    return Status::InvalidArgument("meters.disk.io.directory must be an absolute path, got '" + directory_in + "'");
+    return Status::InvalidArgument("meters.disk.io.directory must be an absolute path, got '" + directory_in +
+                                   "'");
   }
   struct stat st;
   if (::lstat(directory.c_str(), &st) != 0) {
@@ -44,14 +45,17 @@ Status CheckScratchDirectory(const std::string& directory_in) {
     return Status::FromErrno("disk.io directory " + directory, errno);
   }
   char real[PATH_MAX];
-  if (::realpath(directory.c_str(), real) == nullptr) return Status::FromErrno("disk.io directory " + directory, errno);
+  if (::realpath(directory.c_str(), real) == nullptr)
+    return Status::FromErrno("disk.io directory " + directory, errno);
   if (directory != real) {
     return Status::PermissionDenied("disk.io directory " + directory + " goes through a symlink to " + real +
                                     "; refusing to write there (configure the real path)");
   }
-  if (!S_ISDIR(st.st_mode)) return Status::InvalidArgument("disk.io directory " + directory + " is not a directory");
+  if (!S_ISDIR(st.st_mode))
+    return Status::InvalidArgument("disk.io directory " + directory + " is not a directory");
   if (::access(directory.c_str(), W_OK | X_OK) != 0) {
-    return Status::PermissionDenied("disk.io directory " + directory + " is not writable: " + std::strerror(errno));
+    return Status::PermissionDenied("disk.io directory " + directory +
+                                    " is not writable: " + std::strerror(errno));
   }
   return Status::Ok();
 }
@@ -79,7 +83,8 @@ Result<std::unique_ptr<DiskTarget>> DiskTarget::CreateScratchFile(const ScratchF
   t->fd_ = ::open(t->path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (t->fd_ < 0) {
     int e = errno;
-    if (e == ENOSPC) return Status::IOError("disk full: cannot create " + t->path_ + ": No space left on device");
+    if (e == ENOSPC)
+      return Status::IOError("disk full: cannot create " + t->path_ + ": No space left on device");
     return Status::FromErrno("cannot create disk.io scratch file " + t->path_, e);
   }
   struct stat st;
@@ -127,8 +132,9 @@ Result<std::unique_ptr<DiskTarget>> DiskTarget::CreateScratchFile(const ScratchF
     if (n != static_cast<ssize_t>(len)) {
       int e = n < 0 ? errno : ENOSPC;
       if (e == ENOSPC || e == EFBIG || e == EDQUOT) {
-        return Status::IOError(std::string(e == EFBIG ? "file size limit" : "disk full") + ": writing " + t->path_ + " failed at " + MiB(off) + " of " +
-                               MiB(spec.size_bytes) + ": " + std::strerror(e));
+        return Status::IOError(std::string(e == EFBIG ? "file size limit" : "disk full") + ": writing " +
+                               t->path_ + " failed at " + MiB(off) + " of " + MiB(spec.size_bytes) + ": " +
+                               std::strerror(e));
       }
       return Status::FromErrno("writing " + t->path_ + " at offset " + std::to_string(off), e);
     }

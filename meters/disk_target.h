@@ -33,8 +33,8 @@ struct ScratchFileSpec {
   std::string directory;
   uint64_t size_bytes = 0;
   uint64_t free_space_margin_bytes = 0;
-  bool direct = true;                 // O_DIRECT (bypass the page cache)
-  uint64_t seed = 1;                  // random contents
+  bool direct = true;  // O_DIRECT (bypass the page cache)
+  uint64_t seed = 1;   // random contents
   std::function<bool()> cancelled = [] { return false; };
 };
 

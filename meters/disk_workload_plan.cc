@@ -9,9 +9,12 @@ const char* PatternName(IoPattern p) { return p == IoPattern::kSequential ? "seq
 
 const char* OpName(IoOp op) {
   switch (op) {
-    case IoOp::kRead: return "read";
-    case IoOp::kWrite: return "write";
-    case IoOp::kFsync: return "fsync";
+    case IoOp::kRead:
+      return "read";
+    case IoOp::kWrite:
+      return "write";
+    case IoOp::kFsync:
+      return "fsync";
   }
   return "?";
 }
@@ -34,12 +37,9 @@ Status CheckBlockSize(const std::string& key, uint64_t bs, const DiskTargetShape
 }  // namespace
 
 nlohmann::json DiskWorkload::ConditionsJson() const {
-  nlohmann::json j = {{"pattern", PatternName(pattern)},
-                      {"op", OpName(op)},
-                      {"block_size_bytes", block_size_bytes},
-                      {"queue_depth", queue_depth},
-                      {"warmup_seconds", warmup_seconds},
-                      {"duration_seconds", duration_seconds}};
+  nlohmann::json j = {{"pattern", PatternName(pattern)},      {"op", OpName(op)},
+                      {"block_size_bytes", block_size_bytes}, {"queue_depth", queue_depth},
+                      {"warmup_seconds", warmup_seconds},     {"duration_seconds", duration_seconds}};
   return j;
 }
 
@@ -118,8 +118,9 @@ Result<DiskWorkloadPlan> PlanDiskWorkloads(const Options& options, const DiskTar
     }
   }
   if (plan.workloads.empty()) {
-    return Status::InvalidArgument("meters.disk.io.workloads: nothing to run on a read-only block device "
-                                   "(choose seq_read or rand_read)");
+    return Status::InvalidArgument(
+        "meters.disk.io.workloads: nothing to run on a read-only block device "
+        "(choose seq_read or rand_read)");
   }
   return plan;
 }

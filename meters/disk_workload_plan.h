@@ -20,7 +20,7 @@ enum class IoOp { kRead, kWrite, kFsync };
 
 // One time-based workload: warm-up (not counted), then the measured window.
 struct DiskWorkload {
-  std::string name;          // stable claim prefix, e.g. "seq_read_qd1", "fsync"
+  std::string name;  // stable claim prefix, e.g. "seq_read_qd1", "fsync"
   IoPattern pattern = IoPattern::kSequential;
   IoOp op = IoOp::kRead;
   uint64_t block_size_bytes = 0;
@@ -34,8 +34,8 @@ struct DiskWorkload {
 
 // What the planner needs to know about the target.
 struct DiskTargetShape {
-  uint64_t size_bytes = 0;       // file size, or the block device's size
-  bool read_only = false;        // a block device: only read workloads
+  uint64_t size_bytes = 0;          // file size, or the block device's size
+  bool read_only = false;           // a block device: only read workloads
   uint64_t alignment_bytes = 4096;  // O_DIRECT alignment (logical block size)
 };
 

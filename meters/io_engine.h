@@ -29,11 +29,11 @@ namespace resmeter {
 
 struct IoJob {
   int fd = -1;
-  std::string path;             // for error messages only
-  uint64_t target_size = 0;     // bytes addressable from offset 0
+  std::string path;          // for error messages only
+  uint64_t target_size = 0;  // bytes addressable from offset 0
   DiskWorkload workload;
-  uint64_t seed = 1;            // random offsets and buffer contents
-  Env* env = nullptr;           // the clock
+  uint64_t seed = 1;   // random offsets and buffer contents
+  Env* env = nullptr;  // the clock
   std::function<bool()> cancelled = [] { return false; };
 };
 

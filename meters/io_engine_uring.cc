@@ -15,7 +15,9 @@ namespace {
 class Ring {
  public:
   Ring() = default;
-  ~Ring() { if (ok_) io_uring_queue_exit(&ring_); }
+  ~Ring() {
+    if (ok_) io_uring_queue_exit(&ring_);
+  }
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
   // Returns 0 or -errno.
@@ -62,7 +64,8 @@ class UringEngine final : public IoEngine {
     const JobWindow win = JobWindow::Start(job);
     bool submitting = true;
     for (;;) {
-      if (job.cancelled() && failure.ok()) failure = Status::Cancelled("disk.io " + job.workload.name + " cancelled");
+      if (job.cancelled() && failure.ok())
+        failure = Status::Cancelled("disk.io " + job.workload.name + " cancelled");
       double now = job.env->MonotonicSeconds();
       if (now >= win.end || !failure.ok()) submitting = false;
       if (submitting && !idle.empty()) {

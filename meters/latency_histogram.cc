@@ -7,8 +7,8 @@
 namespace resmeter {
 namespace {
 
-constexpr uint64_t kExact = uint64_t{1} << LatencyHistogram::kSubBits;   // exact below this
-constexpr uint64_t kHalf = kExact / 2;                                     // buckets per octave
+constexpr uint64_t kExact = uint64_t{1} << LatencyHistogram::kSubBits;    // exact below this
+constexpr uint64_t kHalf = kExact / 2;                                    // buckets per octave
 constexpr uint64_t kTop = uint64_t{1} << LatencyHistogram::kMaxExponent;  // saturation point
 
 }  // namespace
@@ -23,9 +23,9 @@ int LatencyHistogram::BucketCount() {
 int LatencyHistogram::BucketOf(uint64_t ns) {
   if (ns < kExact) return static_cast<int>(ns);
   if (ns >= kTop) return BucketCount() - 1;
-  const int exponent = std::bit_width(ns) - 1;         // 2^exponent <= ns
-  const int shift = exponent - (kSubBits - 1);          // bucket width 2^shift
-  const uint64_t sub = (ns >> shift) - kHalf;           // 0 .. kHalf-1
+  const int exponent = std::bit_width(ns) - 1;  // 2^exponent <= ns
+  const int shift = exponent - (kSubBits - 1);  // bucket width 2^shift
+  const uint64_t sub = (ns >> shift) - kHalf;   // 0 .. kHalf-1
   return static_cast<int>(kExact + kHalf * static_cast<uint64_t>(exponent - kSubBits) + sub);
 }
 

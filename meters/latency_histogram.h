@@ -24,8 +24,8 @@ namespace resmeter {
 
 class LatencyHistogram {
  public:
-  static constexpr int kSubBits = 8;        // relative error bound 2^-kSubBits
-  static constexpr int kMaxExponent = 42;   // 2^42 ns ~ 4398 s, far above 60 s
+  static constexpr int kSubBits = 8;       // relative error bound 2^-kSubBits
+  static constexpr int kMaxExponent = 42;  // 2^42 ns ~ 4398 s, far above 60 s
   // The documented bound on |reported - exact| / exact for any percentile.
   static constexpr double kRelativeErrorBound = 1.0 / (1 << kSubBits);
 

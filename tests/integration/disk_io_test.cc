@@ -2,8 +2,13 @@
 // internally consistent and nothing is left behind; every user-caused
 // failure is one clear line.
 #include <gtest/gtest.h>
-#include <sys/resource.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "disk_io_test_util.h"
 
@@ -138,6 +143,41 @@ TEST(disk_io_test, block_device_target_refuses_a_regular_file) {
   o.Set("target", "block_device");
   o.Set("block_device", f);
   ExpectOneLineFailure(RunDiskIo(o), f + " is not a block device");
+}
+
+// Makes io_uring_setup fail with ENOSYS in this process (seccomp filter).
+bool BlockIoUring() {
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_fprog prog = {static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+  return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+         ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+TEST(disk_io_test, falls_back_to_psync_when_io_uring_is_unavailable) {
+  TempDir dir;
+  int status = disk_test::InChild([&] {
+    if (!BlockIoUring()) return 3;
+    Options o = SmallDiskOptions(dir.path());
+    o.Set("workloads", nlohmann::json::array({"rand_read"}));
+    MeterResult r = RunDiskIo(o);
+    std::string reason = r.conditions.value("engine_fallback_reason", "");
+    std::fprintf(stderr, "  engine %s, fallback reason: %s\n", r.conditions.value("engine", "?").c_str(),
+                 reason.c_str());
+    bool ok = r.status == MeterStatus::kOk && r.conditions["engine"] == "psync" &&
+              reason.find("Function not implemented") != std::string::npos;
+    o.Set("engine", "io_uring");  // asked for explicitly: a clear failure, not a silent fallback
+    MeterResult forced = RunDiskIo(o);
+    ok = ok && forced.status == MeterStatus::kFailed &&
+         forced.reason.find("engine = io_uring") != std::string::npos;
+    return ok ? 0 : 1;
+  });
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(Entries(dir.path()).empty());
 }
 
 }  // namespace

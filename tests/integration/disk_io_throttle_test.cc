@@ -99,7 +99,8 @@ TEST(disk_io_throttle_test, read_bandwidth_matches_a_cgroup_throttle_on_a_loop_d
   ThrottledCgroup cg;
   if (std::string why = cg.Create(majmin, kLimitBps); !why.empty()) GTEST_SKIP() << why;
 
-  for (const auto& [engine, block] : {std::pair<std::string, int>{"psync", 1 << 20}, {"io_uring", 256 << 10}}) {
+  for (const auto& [engine, block] :
+       {std::pair<std::string, int>{"psync", 1 << 20}, {"io_uring", 256 << 10}}) {
     SCOPED_TRACE(engine);
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);

@@ -27,9 +27,9 @@ TEST(disk_workload_plan_test, defaults_give_nine_workloads_well_under_a_minute) 
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   std::vector<std::string> names;
   for (const auto& w : plan->workloads) names.push_back(w.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"seq_read_qd1", "seq_read_qd32", "rand_read_qd1", "rand_read_qd32",
-                                             "seq_write_qd1", "seq_write_qd32", "rand_write_qd1",
-                                             "rand_write_qd32", "fsync"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"seq_read_qd1", "seq_read_qd32", "rand_read_qd1",
+                                             "rand_read_qd32", "seq_write_qd1", "seq_write_qd32",
+                                             "rand_write_qd1", "rand_write_qd32", "fsync"}));
   EXPECT_LT(plan->PlannedSeconds(), 40.0);
   EXPECT_EQ(plan->workloads[0].block_size_bytes, 1u << 20);
   EXPECT_EQ(plan->workloads[2].block_size_bytes, 4096u);

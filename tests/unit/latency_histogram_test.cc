@@ -62,8 +62,8 @@ TEST(latency_histogram_test, uniform_and_bimodal_data_match_exact_percentiles) {
   for (int i = 0; i < 50000; ++i) a.push_back(uni(rng));
   CheckAgainstExact(a);
   std::vector<uint64_t> b;
-  for (int i = 0; i < 9900; ++i) b.push_back(20'000 + i % 500);   // fast path ~20 us
-  for (int i = 0; i < 100; ++i) b.push_back(30'000'000 + i);      // 1 % stalls ~30 ms
+  for (int i = 0; i < 9900; ++i) b.push_back(20'000 + i % 500);  // fast path ~20 us
+  for (int i = 0; i < 100; ++i) b.push_back(30'000'000 + i);     // 1 % stalls ~30 ms
   CheckAgainstExact(b);
 }
 
@@ -91,8 +91,14 @@ TEST(latency_histogram_test, does_not_saturate_below_an_hour) {
 
 TEST(latency_histogram_test, merge_equals_recording_everything_in_one) {
   LatencyHistogram a, b, all;
-  for (uint64_t i = 1; i < 10000; i += 3) { a.Record(i * 37); all.Record(i * 37); }
-  for (uint64_t i = 1; i < 10000; i += 7) { b.Record(i * 1001); all.Record(i * 1001); }
+  for (uint64_t i = 1; i < 10000; i += 3) {
+    a.Record(i * 37);
+    all.Record(i * 37);
+  }
+  for (uint64_t i = 1; i < 10000; i += 7) {
+    b.Record(i * 1001);
+    all.Record(i * 1001);
+  }
   a.Merge(b);
   EXPECT_EQ(a.count(), all.count());
   EXPECT_EQ(a.min(), all.min());
