@@ -14,6 +14,7 @@
 //
 // Usage: disk_io_vs_fio [--dir DIR] [--size-mib N] [--duration S] [--warmup S]
 //                       [--deep QD] [--engine io_uring|psync] [--fio PATH]
+//                       [--workloads seq_read,rand_read,seq_write,rand_write]
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -40,6 +41,7 @@ struct Args {
   int deep = 32;
   std::string engine = "io_uring";
   std::string fio = "fio";
+  std::vector<std::string> kinds = {"seq_read", "rand_read", "seq_write", "rand_write"};
 };
 
 struct Numbers {
@@ -105,7 +107,15 @@ int Main(int argc, char** argv) {
       a.engine = v;
     else if (k == "--fio")
       a.fio = v;
-    else {
+    else if (k == "--workloads") {
+      a.kinds.clear();
+      for (size_t start = 0; start <= v.size();) {
+        size_t comma = v.find(',', start);
+        if (comma == std::string::npos) comma = v.size();
+        a.kinds.push_back(v.substr(start, comma - start));
+        start = comma + 1;
+      }
+    } else {
       std::fprintf(stderr, "disk_io_vs_fio: unknown option %s\n", k.c_str());
       return 2;
     }
@@ -131,7 +141,7 @@ int Main(int argc, char** argv) {
   o.Set("duration_seconds", a.duration);
   o.Set("warmup_seconds", a.warmup);
   o.Set("deep_queue_depth", a.deep);
-  o.Set("workloads", nlohmann::json::array({"seq_read", "rand_read", "seq_write", "rand_write"}));
+  o.Set("workloads", a.kinds);
   DiskTargetShape shape;
   shape.size_bytes = (*target)->size_bytes();
   auto plan = PlanDiskWorkloads(o, shape);
