@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace resmeter {
@@ -17,6 +18,7 @@ struct Slot {
   char path[kMaxTempPathLength + 1];
 };
 
+static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs lock-free atomics");
 Slot g_slots[kMaxTempPaths];
 std::atomic<bool> g_installed{false};
 
@@ -75,6 +77,9 @@ int RegisteredTempPathCount() {
 
 Status InstallTempPathCleanupOnSignals() {
   if (g_installed.exchange(true)) return Status::Ok();
+  // Also at normal exit: a meter thread the runner abandoned after a timeout
+  // never runs its destructors.
+  std::atexit(CleanupRegisteredTempPaths);
   struct sigaction sa;
   std::memset(&sa, 0, sizeof sa);
   sa.sa_handler = CleanupAndReraise;
