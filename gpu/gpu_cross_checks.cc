@@ -84,7 +84,7 @@ std::vector<Finding> CheckNvmlAgainstPci(const PciScan& pci, const PciIds* ids, 
   if (nvml_count != pci_nvidia) {
     out.push_back({"gpu_count_mismatch",
                    "NVML reports " + std::to_string(nvml_count) + " GPUs but the PCI bus has " +
-                       std::to_string(pci_nvidia) + " NVIDIA GPUs",
+                       std::to_string(pci_nvidia) + " NVIDIA GPU(s)",
                    {{"nvml_count", nvml_count}, {"pci_count", pci_nvidia}}});
   }
   std::map<std::string, std::vector<unsigned>> by_uuid, by_bus;

@@ -135,10 +135,16 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
   // Names.
   const std::string ids_path = ctx.options.Has("pci_ids_path") ? ctx.options.String("pci_ids_path")
                                                                  : std::string(kDefaultPciIdsPath);
-  auto ids = PciIds::Load(env, ids_path);
+  // Names are needed only for the vendors of GPUs found; no GPU, no parse.
+  std::vector<uint16_t> vendors;
+  for (const auto& g : pci.gpus) vendors.push_back(g.vendor_id);
+  Result<PciIds> ids = Status::NotFound("not needed: no GPU on the PCI bus");
+  if (!vendors.empty()) ids = PciIds::Load(env, ids_path, vendors);
   const PciIds* idp = ids.ok() ? &*ids : nullptr;
   r.conditions["pci_ids_path"] = ids_path;
-  r.conditions["pci_ids"] = ids.ok() ? "loaded" : "unavailable: " + ids.status().message();
+  r.conditions["pci_ids"] = ids.ok()          ? std::string("loaded")
+                            : vendors.empty() ? std::string("not needed: no GPU")
+                                              : "unavailable: " + ids.status().message();
 
   // The NVIDIA kernel driver.
   auto proc = ReadNvidiaProc(env, ctx.proc_root);

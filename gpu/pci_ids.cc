@@ -1,5 +1,6 @@
 #include "gpu/pci_ids.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "core/strings.h"
@@ -23,7 +24,7 @@ uint64_t SubKey(uint16_t v, uint16_t d, uint16_t sv, uint16_t sd) {
 
 }  // namespace
 
-Result<PciIds> PciIds::Parse(std::string_view text) {
+Result<PciIds> PciIds::Parse(std::string_view text, const std::vector<uint16_t>& only_vendors) {
   PciIds ids;
   // -1: no current vendor/device (plain ints keep GCC's maybe-uninitialized quiet).
   int32_t vendor = -1;
@@ -42,7 +43,9 @@ Result<PciIds> PciIds::Parse(std::string_view text) {
     std::string_view body = line.substr(tabs);
     if (tabs == 0) {  // "vvvv  Vendor name"
       auto v = ParseHex4(body.substr(0, 4));
-      vendor = v ? *v : -1;
+      const bool keep = v && (only_vendors.empty() ||
+                              std::find(only_vendors.begin(), only_vendors.end(), *v) != only_vendors.end());
+      vendor = keep ? *v : -1;  // entries under vendors not kept are skipped
       device = -1;
       if (v && body.size() > 4) ids.vendors_[*v] = std::string(Trim(body.substr(4)));
     } else if (tabs == 1 && vendor >= 0) {  // "\tdddd  Device name"
@@ -64,9 +67,9 @@ Result<PciIds> PciIds::Parse(std::string_view text) {
   return ids;
 }
 
-Result<PciIds> PciIds::Load(const Env& env, const std::string& path) {
+Result<PciIds> PciIds::Load(const Env& env, const std::string& path, const std::vector<uint16_t>& only_vendors) {
   RESMETER_ASSIGN_OR_RETURN(std::string text, env.ReadFile(path));
-  auto parsed = Parse(text);
+  auto parsed = Parse(text, only_vendors);
   if (!parsed.ok()) return parsed.status().WithContext(path);
   return parsed;
 }

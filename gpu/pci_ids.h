@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/env.h"
 #include "core/result.h"
@@ -26,11 +27,14 @@ class PciIds {
  public:
   PciIds() = default;
 
-  // Parses pci.ids text. Malformed lines are skipped (the file is
-  // hand-edited upstream); Corruption only when no vendor line parses.
-  static Result<PciIds> Parse(std::string_view text);
+  // Parses pci.ids text, keeping device and subsystem entries only for the
+  // vendors in `only_vendors` (all when empty; vendor names are always kept).
+  // Malformed lines are skipped (the file is hand-edited upstream);
+  // Corruption only when no vendor line parses.
+  static Result<PciIds> Parse(std::string_view text, const std::vector<uint16_t>& only_vendors = {});
   // Reads and parses the database at `path` (NotFound when absent).
-  static Result<PciIds> Load(const Env& env, const std::string& path);
+  static Result<PciIds> Load(const Env& env, const std::string& path,
+                             const std::vector<uint16_t>& only_vendors = {});
 
   // Vendor name, e.g. "NVIDIA Corporation" for 0x10de.
   std::optional<std::string> Vendor(uint16_t vendor) const;

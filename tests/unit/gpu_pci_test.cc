@@ -89,6 +89,11 @@ TEST(gpu_pci_ids_test, parses_vendors_devices_subsystems_and_stops_at_classes) {
   EXPECT_FALSE(ids->Device(0x1002, 0x0002).has_value());  // class "02" did not become a device
   EXPECT_EQ(ids->device_count(), 3u);
   EXPECT_EQ(PciIds::Parse("nothing here\n").status().code(), Status::Code::kCorruption);
+  auto amd_only = PciIds::Parse(text, {0x1002});
+  ASSERT_TRUE(amd_only.ok());
+  EXPECT_EQ(*amd_only->Vendor(0x10de), "NVIDIA Corporation");  // vendor names always kept
+  EXPECT_FALSE(amd_only->Device(0x10de, 0x2330).has_value());
+  EXPECT_TRUE(amd_only->Device(0x1002, 0x740f).has_value());
 }
 
 TEST(gpu_pci_ids_test, loads_debian_database_when_installed) {
