@@ -202,8 +202,14 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
   const int iterations = static_cast<int>(ctx.options.Has("iterations") ? ctx.options.Int("iterations") : 10);
   const double min_ratio = ctx.options.Has("min_peak_ratio") ? ctx.options.Double("min_peak_ratio") : 0.05;
 
+  auto pci = ScanPciGpus(*ctx.env, ctx.sys_root);
   auto loaded = CudaDriver::Load(lib);
-  if (!loaded.ok()) return MeterResult::Unavailable(loaded.status().message());
+  if (!loaded.ok()) {
+    const bool no_nvidia = pci.ok() && std::none_of(pci->gpus.begin(), pci->gpus.end(), [](const PciGpu& g) {
+      return g.vendor_id == kPciVendorNvidia;
+    });
+    return MeterResult::Unavailable((no_nvidia ? "no NVIDIA GPU on the PCI bus; " : "") + loaded.status().message());
+  }
   const CudaDriver& cu = **loaded;
   if (CuResult r = cu.cuInit(0); r != kCudaSuccess) return MeterResult::Unavailable("cuInit failed: " + cu.Error(r));
   int count = 0;
@@ -223,7 +229,6 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
                     {"kernel", "FP32 SGEMM, 16x16 shared-memory tiles, hand-written PTX JIT-compiled by the driver"},
                     {"verification", "exact: Freivalds check with a random vector plus 64 random elements"},
                     {"min_peak_ratio", min_ratio}};
-  auto pci = ScanPciGpus(*ctx.env, ctx.sys_root);
   json devices = json::array();
   int completed = 0;
   for (int i = 0; i < count && !ctx.cancelled(); ++i) {

@@ -116,12 +116,12 @@ TEST(cuda_challenge_test, reference_peaks_by_model_token) {
   EXPECT_FALSE(ReferencePeakFp32("Some Future GPU X9").has_value());
 }
 
-// Runs gpu.compute with the given CUDA library on the H100 PCI fixture.
-MeterResult RunCompute(const std::string& lib) {
+// Runs gpu.compute with the given CUDA library on a PCI fixture.
+MeterResult RunCompute(const std::string& lib, const std::string& fixture = "nvidia_h100") {
   MeterContext ctx;
   ctx.env = DefaultEnv();
-  ctx.sys_root = kGpuFixtures + "/nvidia_h100/sys";
-  ctx.proc_root = kGpuFixtures + "/nvidia_h100/proc";
+  ctx.sys_root = kGpuFixtures + "/" + fixture + "/sys";
+  ctx.proc_root = kGpuFixtures + "/" + fixture + "/proc";
   ctx.options.Set("cuda_library", lib);
   ctx.options.Set("matrix_size", 64);
   ctx.options.Set("iterations", 3);
@@ -147,6 +147,10 @@ TEST(cuda_challenge_test, missing_libcuda_is_unavailable_with_dlopen_reason) {
   MeterResult r = RunCompute("/nonexistent/libcuda.so.1");
   EXPECT_EQ(r.status, MeterStatus::kUnavailable);
   EXPECT_NE(r.reason.find("/nonexistent/libcuda.so.1 not loadable"), std::string::npos) << r.reason;
+  EXPECT_EQ(r.reason.find("no NVIDIA GPU"), std::string::npos) << r.reason;  // the fixture has an H100
+  MeterResult none = RunCompute("/nonexistent/libcuda.so.1", "no_gpu");
+  EXPECT_EQ(none.status, MeterStatus::kUnavailable);
+  EXPECT_EQ(none.reason.rfind("no NVIDIA GPU on the PCI bus; ", 0), 0u) << none.reason;
 }
 
 TEST(cuda_challenge_test, cuinit_without_device_is_unavailable) {
