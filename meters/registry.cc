@@ -1,6 +1,8 @@
 // The one table of meters. Keep rows in report order.
 #include "meters/registry.h"
 
+#include "gpu/cuda_challenge.h"
+#include "gpu/gpu_devices_meter.h"
 #include "meters/cpu_time.h"
 #include "meters/cpu_topology.h"
 #include "meters/disk_io.h"
@@ -47,6 +49,12 @@ const std::vector<MeterInfo>& MeterRegistry() {
        NetThroughputMeter::OptionSpecs(), [] { return std::make_unique<NetThroughputMeter>(); }},
       {"net.latency", MeterKind::kHeavy, 30, true, "TCP round-trip time to resmeter peers, co-signed by them",
        NetLatencyMeter::OptionSpecs(), [] { return std::make_unique<NetLatencyMeter>(); }},
+      {"gpu.devices", MeterKind::kLight, 10.0, true,
+       "GPUs from PCI sysfs, NVML, the NVIDIA driver and amdgpu, cross-checked against each other",
+       GpuDevicesMeterOptions(), [] { return std::make_unique<GpuDevicesMeter>(); }},
+      {"gpu.compute", MeterKind::kHeavy, 120.0, true,
+       "timed, exactly verified FP32 matrix multiply on each NVIDIA GPU through the CUDA driver API",
+       CudaChallengeMeterOptions(), [] { return std::make_unique<CudaChallengeMeter>(); }},
   };
   return kMeters;
 }
