@@ -15,15 +15,6 @@
 namespace resmeter {
 namespace {
 
-// Digests `data` with `md` into raw bytes.
-std::string Digest(const EVP_MD* md, std::string_view data) {
-  std::string out(EVP_MAX_MD_SIZE, '\0');
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &len, md, nullptr);
-  out.resize(len);
-  return out;
-}
-
 struct StoreDeleter {
   void operator()(X509_STORE* s) const { X509_STORE_free(s); }
 };
@@ -35,22 +26,6 @@ struct StackDeleter {
 };
 
 }  // namespace
-
-std::string Sha256(std::string_view data) { return Digest(EVP_sha256(), data); }
-std::string Sha384(std::string_view data) { return Digest(EVP_sha384(), data); }
-std::string Sha512(std::string_view data) { return Digest(EVP_sha512(), data); }
-
-std::string OpenSslErrorText() {
-  unsigned long code = ERR_get_error();
-  std::string text = "unknown OpenSSL error";
-  if (code != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    text = buf;
-  }
-  ERR_clear_error();
-  return text;
-}
 
 Result<std::vector<X509Ptr>> ParseCertificates(std::string_view bytes, std::string_view what) {
   std::vector<X509Ptr> certs;
@@ -68,7 +43,7 @@ Result<std::vector<X509Ptr>> ParseCertificates(std::string_view bytes, std::stri
     }
   }
   if (certs.empty()) {
-    return Status::Corruption(std::string(what) + ": no certificate (PEM or DER): " + OpenSslErrorText());
+    return Status::Corruption(std::string(what) + ": no certificate (PEM or DER): " + OpenSslError());
   }
   return certs;
 }
@@ -104,11 +79,11 @@ Status VerifyCertificateChain(X509* leaf, const std::vector<X509*>& intermediate
   std::unique_ptr<STACK_OF(X509), StackDeleter> untrusted(sk_X509_new_null());
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
   if (!store || !untrusted || !ctx || X509_STORE_add_cert(store.get(), root) != 1) {
-    return Status::VerifyFailed("chain setup: " + OpenSslErrorText());
+    return Status::VerifyFailed("chain setup: " + OpenSslError());
   }
   for (X509* cert : intermediates) sk_X509_push(untrusted.get(), cert);
   if (X509_STORE_CTX_init(ctx.get(), store.get(), leaf, untrusted.get()) != 1) {
-    return Status::VerifyFailed("chain setup: " + OpenSslErrorText());
+    return Status::VerifyFailed("chain setup: " + OpenSslError());
   }
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   // The root's self-signature is checked too (OpenSSL skips it by default).
@@ -134,12 +109,12 @@ Status VerifyEcdsaRaw(EVP_PKEY* key, const EVP_MD* md, std::string_view message,
     BN_free(r);
     BN_free(s);
     ECDSA_SIG_free(sig);
-    return Status::VerifyFailed("signature encoding: " + OpenSslErrorText());
+    return Status::VerifyFailed("signature encoding: " + OpenSslError());
   }
   unsigned char* der = nullptr;
   int der_len = i2d_ECDSA_SIG(sig, &der);
   ECDSA_SIG_free(sig);
-  if (der_len <= 0) return Status::VerifyFailed("signature encoding: " + OpenSslErrorText());
+  if (der_len <= 0) return Status::VerifyFailed("signature encoding: " + OpenSslError());
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
   int rc = -1;
   if (ctx != nullptr && EVP_DigestVerifyInit(ctx, nullptr, md, nullptr, key) == 1) {
@@ -170,7 +145,7 @@ Result<EvpPkeyPtr> EcPublicKeyFromXY(const char* curve, std::string_view x, std:
   EVP_PKEY_CTX_free(ctx);
   OSSL_PARAM_free(params);
   OSSL_PARAM_BLD_free(bld);
-  if (!ok) return Status::Corruption(std::string("EC public key on ") + curve + ": " + OpenSslErrorText());
+  if (!ok) return Status::Corruption(std::string("EC public key on ") + curve + ": " + OpenSslError());
   EvpPkeyPtr owned(key);
   // fromdata does not always validate the point; do it explicitly.
   EVP_PKEY_CTX* check = EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr);

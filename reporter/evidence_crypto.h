@@ -1,5 +1,5 @@
 // Evidence crypto: the OpenSSL 3 (EVP/X509) primitives the evidence
-// verifiers share: digests, certificate parsing, chain verification at a
+// verifiers share (digests are in reporter/openssl_util.h): certificate parsing, chain verification at a
 // pinned time, raw (r, s) ECDSA verification, EC keys from coordinates.
 //
 // Stateless functions; safe to call from several threads at once.
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "reporter/openssl_util.h"
 
 namespace resmeter {
 
@@ -28,13 +29,6 @@ struct EvpPkeyDeleter {
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
-// The digests of `data` as raw bytes.
-std::string Sha256(std::string_view data);
-std::string Sha384(std::string_view data);
-std::string Sha512(std::string_view data);
-
-// The queued OpenSSL error text (one line), or "unknown OpenSSL error"; clears the queue.
-std::string OpenSslErrorText();
 
 // Parses one or more certificates: a PEM bundle (any number of CERTIFICATE
 // blocks) or a single DER certificate. Corruption naming `what` otherwise.

@@ -18,15 +18,9 @@ namespace {
 // Aborts the test binary on an OpenSSL failure (tests only).
 void Must(bool ok, const char* what) {
   if (!ok) {
-    std::fprintf(stderr, "snp_test_chain: %s failed: %s\n", what, OpenSslErrorText().c_str());
+    std::fprintf(stderr, "snp_test_chain: %s failed: %s\n", what, OpenSslError().c_str());
     std::abort();
   }
-}
-
-EvpPkeyPtr GenerateRsa() {
-  EVP_PKEY* key = EVP_RSA_gen(2048);
-  Must(key != nullptr, "RSA keygen");
-  return EvpPkeyPtr(key);
 }
 
 EvpPkeyPtr GenerateP384() {
@@ -132,7 +126,7 @@ void PutLe(std::string& b, size_t off, uint64_t v, int n) {
 }  // namespace
 
 SnpTestChain::SnpTestChain(const std::string& tag)
-    : ark_key_(GenerateRsa()), ask_key_(GenerateRsa()), vcek_key_(GenerateP384()) {
+    : ark_key_(GenerateP384()), ask_key_(GenerateP384()), vcek_key_(GenerateP384()) {
   SyntheticSnpReport defaults;
   ark_ = MakeCert("ARK-" + tag, ark_key_.get(), nullptr, "ARK-" + tag, ark_key_.get(), true, 1, nullptr);
   ask_ = MakeCert("SEV-" + tag, ask_key_.get(), ark_.get(), "ARK-" + tag, ark_key_.get(), true, 2, nullptr);

@@ -1,9 +1,12 @@
 // SnpTestChain: a throw-away AMD-like certificate chain minted by the tests
 // (ARK -> ASK -> VCEK) and a signer of synthetic SEV-SNP reports.
 //
-// ARK and ASK are RSA-2048 keys signing with RSA-PSS (SHA-384, MGF1-SHA-384,
-// salt 48) like AMD's (which use RSA-4096; 2048 keeps key generation fast);
-// the VCEK is ECDSA P-384 with AMD's TCB (blSPL, teeSPL, snpSPL, ucodeSPL) and
+// ARK, ASK and VCEK are ECDSA P-384 keys; certificates are signed with
+// ECDSA-SHA384. AMD's real ARK/ASK are RSA-4096 with RSA-PSS, which the real
+// Milan chain in tests/data already exercises; RSA key generation is too slow
+// (seconds on a loaded machine) for every test process, so the minted chain
+// uses ECDSA (MakeCert still signs RSA issuers with RSA-PSS SHA-384, salt 48).
+// The VCEK carries AMD's TCB (blSPL, teeSPL, snpSPL, ucodeSPL) and
 // hwID extensions. Certificates are valid from one day ago for one year.
 // Not thread-safe; tests build one and read it.
 #pragma once
