@@ -44,6 +44,10 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
                            "development mode evidence (" + evidence.value("reason", std::string("no reason")) +
                                ") is never trusted by default policy");
       }
+      if (expected_user_data && evidence.contains("user_data") &&
+          evidence["user_data"] != HexEncode(*expected_user_data)) {
+        return CheckFailed("none", "user_data", "user_data does not match SHA-512(kid || nonce)");
+      }
       EvidenceVerdict v;
       v.type = "none";
       v.not_checked.push_back("everything: development mode, no hardware evidence");
