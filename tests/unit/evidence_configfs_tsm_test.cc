@@ -18,7 +18,9 @@
 #include <thread>
 
 #include "core/strings.h"
+#include "reporter/evidence_detector.h"
 #include "reporter/evidence_sev_snp.h"
+#include "reporter/evidence_verifier.h"
 #include "snp_test_chain.h"
 
 namespace resmeter {
@@ -178,6 +180,71 @@ TEST_F(ConfigfsTsmTest, absent_root_and_bad_user_data) {
   EXPECT_EQ(Backend().Collect("short").status().code(), Status::Code::kInvalidArgument);
   EXPECT_EQ(EvidenceTypeForTsmProvider("tdx_guest").value(), EvidenceType::kTdx);
   EXPECT_FALSE(EvidenceTypeForTsmProvider("arm_cca_guest").ok());
+}
+
+TEST_F(ConfigfsTsmTest, auto_detection_picks_configfs_tsm_and_the_bound_evidence_verifies) {
+  FakeTsmKernel kernel(root_, chain_, FakeTsmKernel::Mode::kNormal);
+  EvidenceSettings settings;
+  settings.tsm.root = root_;
+  settings.tsm.wait_seconds = 10;
+  settings.tpm.tcti = "device:" + root_ + "/no-tpm";
+  auto detection = DetectEvidenceBackend(settings);
+  ASSERT_TRUE(detection.ok()) << detection.status().ToString();
+  EXPECT_EQ(detection->backend->type(), EvidenceType::kSevSnp);
+  EXPECT_EQ(detection->ToJson()["selected"], "sev-snp");
+  const std::string nonce = "0123456789abcdef";
+  auto evidence = CollectBoundEvidence(*detection, "kid-thumbprint", nonce);
+  ASSERT_TRUE(evidence.ok()) << evidence.status().ToString();
+
+  // Verify through the dispatch, with the test chain as the only AMD anchor.
+  std::string anchors = root_ + "-anchors";
+  fs::create_directories(anchors);
+  std::ofstream(anchors + "/amd_ask_ark_test.pem") << chain_->ChainPem();
+  EvidenceVerifyOptions options;
+  options.trust_anchors_dir = anchors;
+  auto v = VerifyEvidenceJson(*evidence, ComputeUserData("kid-thumbprint", nonce), options);
+  EXPECT_TRUE(v.ok()) << v.status().ToString();
+  v = VerifyEvidenceJson(*evidence, ComputeUserData("kid-thumbprint", "another nonce"), options);
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("sev-snp: report_data:"), std::string::npos);
+  fs::remove_all(anchors);
+}
+
+TEST_F(ConfigfsTsmTest, detection_without_backends_falls_back_to_none_with_reasons) {
+  EvidenceSettings settings;
+  settings.tsm.root = root_ + "/absent";
+  settings.tpm.tcti = "device:" + root_ + "/no-tpm";
+  auto detection = DetectEvidenceBackend(settings);
+  ASSERT_TRUE(detection.ok());
+  EXPECT_EQ(detection->backend->type(), EvidenceType::kNone);
+  auto evidence = CollectBoundEvidence(*detection, "kid", "");
+  ASSERT_TRUE(evidence.ok());
+  EXPECT_EQ((*evidence)["type"], "none");
+  EXPECT_NE((*evidence)["reason"].get<std::string>().find("no-tpm"), std::string::npos);
+  EXPECT_EQ((*evidence)["detection"]["probes"].size(), 2u);
+  EvidenceVerifyOptions options;
+  auto v = VerifyEvidenceJson(*evidence, ComputeUserData("kid", ""), options);
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("none: trusted:"), std::string::npos);
+  options.allow_none = true;
+  EXPECT_TRUE(VerifyEvidenceJson(*evidence, ComputeUserData("kid", ""), options).ok());
+  EXPECT_FALSE(VerifyEvidenceJson(*evidence, ComputeUserData("other kid", ""), options).ok());
+
+  settings.backend = "tpm2";
+  EXPECT_EQ(DetectEvidenceBackend(settings).status().code(), Status::Code::kNotSupported);
+  settings.backend = "sev-snp";
+  EXPECT_EQ(DetectEvidenceBackend(settings).status().code(), Status::Code::kNotSupported);
+  settings.backend = "none";
+  EXPECT_EQ(DetectEvidenceBackend(settings)->backend->type(), EvidenceType::kNone);
+}
+
+TEST(EvidenceTest, user_data_is_sha512_of_thumbprint_then_nonce) {
+  std::string u = ComputeUserData("abc", std::string("\x01\x02", 2));
+  EXPECT_EQ(u.size(), kUserDataSize);
+  EXPECT_EQ(u, ComputeUserData("abc\x01\x02", ""));
+  EXPECT_NE(u, ComputeUserData("abc", std::string("\x01\x03", 2)));
+  EXPECT_EQ(Base64Decode(Base64Encode("hello!?")).value(), "hello!?");
+  EXPECT_FALSE(Base64Decode("a*b=").has_value());
 }
 
 }  // namespace
