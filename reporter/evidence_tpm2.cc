@@ -5,7 +5,9 @@
 #include <tss2/tss2_rc.h>
 #include <tss2/tss2_tctildr.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "core/strings.h"
 #include "reporter/tpm2_quote_verifier.h"
