@@ -120,6 +120,8 @@ int RunCli(int argc, char** argv) {
   RegisterVerifyCommand(app, globals, &exit_code);
   RegisterKeyCommand(app, globals, &exit_code);
   RegisterPeerCommand(app, globals, &exit_code);
+  RegisterIdentityCommand(app, globals, &exit_code);
+  RegisterEvidenceCommand(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);
