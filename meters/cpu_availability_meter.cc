@@ -155,7 +155,9 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
   if (total < min_ratio) {
     std::string cause;
     if (!cg.is_null() && cg["quota_cpus"].get<double>() > 0) {
-      cause = "the guest's own cgroup limits this process to " + std::to_string(cg["quota_cpus"].get<double>()) + " cpus";
+      char quota[32];
+      std::snprintf(quota, sizeof quota, "%.2f", cg["quota_cpus"].get<double>());
+      cause = std::string("the guest's own cgroup limits this process to ") + quota + " cpus";
     } else if (steal_total > 0.5 * (1 - total) * wall * n) {
       cause = "the host reports the lost time as steal";
     } else {
