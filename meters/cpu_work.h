@@ -14,6 +14,9 @@
 // window divided by (fastest rate x wall time) is the fraction of the window
 // the thread really ran.
 //
+// Wall time comes from Env (CLOCK_MONOTONIC_RAW); the per-thread CPU clock
+// and the TSC are read here directly, as Env has no per-thread clock.
+//
 // Threading: every function works on the calling thread only;
 // RunPinnedThreads starts one thread per CPU and joins them all before
 // returning.
