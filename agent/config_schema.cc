@@ -1,0 +1,26 @@
+// The one table of global configuration keys. Every key here must be
+// documented in configs/resmeter.yaml (a unit test checks that).
+#include "agent/config.h"
+
+namespace resmeter {
+
+const std::vector<OptionSpec>& GlobalSchema() {
+  using T = OptionType;
+  static const std::vector<OptionSpec> kSchema = {
+      {"state_dir", T::kString, "/var/lib/resmeter", {}, {}, {},
+       "directory for the signing key and the ledger"},
+      {"paths.proc_root", T::kString, "/proc", {}, {}, {}, "where procfs is mounted (tests use fixtures)"},
+      {"paths.sys_root", T::kString, "/sys", {}, {}, {}, "where sysfs is mounted (tests use fixtures)"},
+      {"report.algorithm", T::kString, "EdDSA", {}, {}, {"EdDSA", "ES384"},
+       "signature algorithm of a new key (key init)"},
+      {"report.validity_seconds", T::kInt, 3600, 60, 30 * 86400, {},
+       "exp = iat + this many seconds"},
+      {"verify.allowed_algorithms", T::kStringList, nlohmann::json::array({"EdDSA", "ES384"}), {}, {}, {},
+       "JWS algorithms verify accepts (never none)"},
+      {"verify.max_clock_skew_seconds", T::kInt, 60, 0, 3600, {},
+       "how far in the future iat may be, and leeway after exp"},
+  };
+  return kSchema;
+}
+
+}  // namespace resmeter

@@ -1,0 +1,53 @@
+#include "agent/report_producer.h"
+
+#include "reporter/report.h"
+#include "timesource/time_claim.h"
+
+namespace resmeter {
+namespace {
+
+// The evidence claim when no TEE backend collected evidence: development mode.
+nlohmann::json DevelopmentEvidenceClaim() {
+  return {{"type", "none"},
+          {"reason", "development mode: no TEE evidence was collected; default policy never trusts this"}};
+}
+
+}  // namespace
+
+std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const MeterInfo*>& meters) {
+  std::vector<MeterPlan> plans;
+  for (const MeterInfo* info : meters) {
+    MeterPlan plan;
+    plan.info = info;
+    plan.options = config.Meter(info->name);
+    plan.timeout_seconds = plan.options.Double("timeout_seconds");
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+Result<ProducedReport> ProduceReport(const Config& config, const std::vector<MeterPlan>& plans,
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env,
+                                     const MeterRunner::Observer& observer) {
+  RunnerRoots roots;
+  roots.proc_root = config.global.String("paths.proc_root");
+  roots.sys_root = config.global.String("paths.sys_root");
+  roots.state_dir = config.global.String("state_dir");
+  roots.signer = &key;
+  MeterRunner runner(env, roots);
+  ProducedReport out;
+  out.runs = runner.RunAll(plans, observer);
+
+  ReportInputs in;
+  for (const auto& run : out.runs) in.submods[run.name] = MeterResultToJson(run.result);
+  in.issued_at_unix_seconds = env->WallSeconds();
+  in.time = CurrentTimeClaim(config.global, in.issued_at_unix_seconds);
+  in.evidence = DevelopmentEvidenceClaim();
+  in.nonce_hex = nonce_hex;
+  in.validity_seconds = config.global.Int("report.validity_seconds");
+  out.claims = BuildReportClaims(in, key);
+  RESMETER_ASSIGN_OR_RETURN(out.token, key.SignCompact(out.claims.dump()));
+  return out;
+}
+
+}  // namespace resmeter

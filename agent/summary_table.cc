@@ -1,0 +1,76 @@
+#include "agent/summary_table.h"
+
+#include <cstdio>
+
+#include "core/strings.h"
+
+namespace resmeter {
+
+std::string FormatClaimValue(const std::string& name, const nlohmann::json& value) {
+  if (value.is_number()) {
+    const double v = value.get<double>();
+    if (EndsWith(name, "_bytes")) return FormatScaled(v, "B");
+    if (EndsWith(name, "_bytes_per_second")) return FormatScaled(v, "B/s");
+    if (EndsWith(name, "_hz")) return FormatScaled(v, "Hz");
+    if (EndsWith(name, "_bps")) return FormatScaled(v, "bit/s");
+    if (EndsWith(name, "_seconds")) return FormatScaled(v, "s");
+    if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return buf;
+  }
+  if (value.is_string()) return value.get<std::string>();
+  if (value.is_boolean()) return value.get<bool>() ? "true" : "false";
+  if (value.is_null()) return "null";
+  std::string s = value.dump();
+  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
+}
+
+void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
+  char line[256];
+  for (auto it = submods.begin(); it != submods.end(); ++it) {
+    const auto& m = it.value();
+    std::snprintf(line, sizeof line, "%-20s %-12s %8.2f s", it.key().c_str(), m.value("status", "?").c_str(),
+                  m.value("duration_seconds", 0.0));
+    out << line;
+    if (m.contains("reason")) out << "  " << m["reason"].get<std::string>();
+    out << "\n";
+    if (m.contains("claims") && m["claims"].is_object()) {
+      for (auto c = m["claims"].begin(); c != m["claims"].end(); ++c) {
+        if (c.value().is_structured()) continue;  // nested detail: see --json
+        out << "    " << c.key() << " = " << FormatClaimValue(c.key(), c.value()) << "\n";
+      }
+    }
+    if (m.contains("findings") && m["findings"].is_array()) {
+      for (const auto& f : m["findings"]) {
+        out << "    ! " << f.value("code", "") << ": " << f.value("message", "") << "\n";
+      }
+    }
+  }
+}
+
+void PrintTrustLines(std::ostream& out, const nlohmann::json& claims) {
+  if (claims.contains("time") && claims["time"].is_object()) {
+    const auto& t = claims["time"];
+    out << "time      " << (t.value("trusted", false) ? "trusted" : "untrusted") << " (source " << t.value("source", "?");
+    if (t.contains("reason") && t["reason"].is_string()) out << ": " << t["reason"].get<std::string>();
+    out << ")\n";
+  }
+  if (claims.contains("evidence") && claims["evidence"].is_object()) {
+    const auto& e = claims["evidence"];
+    out << "evidence  " << e.value("type", "?");
+    if (e.contains("reason") && e["reason"].is_string()) out << " (" << e["reason"].get<std::string>() << ")";
+    out << "\n";
+  }
+}
+
+void PrintChecksTable(std::ostream& out, const ReportVerification& v) {
+  for (const auto& c : v.checks) {
+    char line[64];
+    std::snprintf(line, sizeof line, "%-10s %-5s ", c.name.c_str(), c.passed ? "ok" : "FAIL");
+    out << line << c.detail << "\n";
+  }
+  out << (v.valid ? "VALID" : "INVALID: " + v.failure) << "\n";
+}
+
+}  // namespace resmeter

@@ -1,0 +1,21 @@
+// Human-readable tables for stderr: the probe summary and verify's checks
+// and claims. Output only; no decisions are made here.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "reporter/report_verifier.h"
+
+namespace resmeter {
+
+// One block per meter: status, duration, scalar claims, findings.
+void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods);
+// The time and evidence claims in one line each.
+void PrintTrustLines(std::ostream& out, const nlohmann::json& claims);
+// The verification checks, one per line, then the verdict.
+void PrintChecksTable(std::ostream& out, const ReportVerification& v);
+// A claim value for humans: numbers with unit scaling by suffix (_bytes, _hz, _seconds ...).
+std::string FormatClaimValue(const std::string& name, const nlohmann::json& value);
+
+}  // namespace resmeter

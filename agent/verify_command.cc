@@ -1,0 +1,97 @@
+// `resmeter verify REPORT`: check a report's signature, validity and nonce.
+#include <iostream>
+
+#include "agent/commands.h"
+#include "agent/summary_table.h"
+#include "core/env.h"
+#include "reporter/report.h"
+#include "reporter/report_verifier.h"
+
+namespace resmeter {
+namespace {
+
+struct VerifyArgs {
+  std::string report, key, identity, nonce, at;
+  bool json = false;
+};
+
+// Loads the verification key from --key (a JWK) or --identity (a document with a "jwk" member).
+Result<std::shared_ptr<const PublicKey>> LoadVerificationKey(const VerifyArgs& args) {
+  if (args.key.empty() == args.identity.empty()) {
+    return Status::InvalidArgument("give exactly one of --key JWK_FILE or --identity FILE");
+  }
+  const std::string& path = args.key.empty() ? args.identity : args.key;
+  RESMETER_ASSIGN_OR_RETURN(std::string text, ReadInputFile(path));
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
+  if (!args.identity.empty()) {
+    if (!doc.contains("jwk")) return Status::InvalidArgument(path + ": identity document has no 'jwk'");
+    doc = doc["jwk"];
+  }
+  auto key = PublicKey::FromJwk(doc);
+  if (!key.ok()) return key.status().WithContext(path);
+  return key;
+}
+
+int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
+  auto config = globals.LoadConfig();
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  auto key = LoadVerificationKey(args);
+  if (!key.ok()) return Fail(kExitUsage, key.status().message());
+  auto token = ReadInputFile(args.report);
+  if (!token.ok()) return Fail(kExitUsage, "report " + token.status().message());
+
+  ReportVerifyOptions options;
+  options.allowed_algorithms = config->global.Strings("verify.allowed_algorithms");
+  options.max_clock_skew_seconds = static_cast<double>(config->global.Int("verify.max_clock_skew_seconds"));
+  options.now_unix_seconds = DefaultEnv()->WallSeconds();
+  if (!args.at.empty()) {
+    auto at = ParseTimeArgument(args.at);
+    if (!at.ok()) return Fail(kExitUsage, "--at: " + at.status().message());
+    options.now_unix_seconds = *at;
+  }
+  if (!args.nonce.empty()) {
+    auto n = NormalizeNonceHex(args.nonce);
+    if (!n.ok()) return Fail(kExitUsage, n.status().message());
+    options.expected_nonce_hex = *n;
+  }
+  auto result = VerifyReport(*token, **key, options);
+  if (!result.ok()) return Fail(kExitUsage, args.report + ": " + result.status().message());
+
+  if (args.json) {
+    nlohmann::json checks = nlohmann::json::array();
+    for (const auto& c : result->checks) checks.push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+    nlohmann::json out = {{"valid", result->valid}, {"checks", checks}, {"header", result->header}};
+    if (!result->valid) out["failure"] = result->failure;
+    if (!result->claims.is_null()) out["claims"] = result->claims;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    PrintChecksTable(std::cout, *result);
+    if (result->valid) {
+      PrintTrustLines(std::cout, result->claims);
+      std::cout << "\n";
+      PrintSubmodsTable(std::cout, result->claims["submods"]);
+    }
+  }
+  if (!result->valid) {
+    std::cerr << "resmeter: report invalid: " << result->failure << "\n";
+    return kExitInvalid;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
+  auto args = std::make_shared<VerifyArgs>();
+  auto* cmd = app.add_subcommand("verify", "check a report's signature, expiry and nonce; print its claims");
+  cmd->add_option("report", args->report, "the report (JWS file, or - for standard input)")->required();
+  cmd->add_option("--key", args->key, "the agent's public key as a JWK file (from `resmeter key show`)");
+  cmd->add_option("--identity", args->identity, "the agent's identity document (from `resmeter identity`)");
+  cmd->add_option("--nonce", args->nonce, "require this challenge nonce (hex)");
+  cmd->add_option("--at", args->at, "check validity at this time instead of now (Unix seconds or RFC 3339 UTC)");
+  cmd->add_flag("--json", args->json, "print the result as JSON");
+  cmd->callback([&globals, exit_code, args]() { *exit_code = RunVerify(globals, *args); });
+}
+
+}  // namespace resmeter
