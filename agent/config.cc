@@ -33,6 +33,7 @@ std::string Describe(const YAML::Node& node) {
 }
 
 std::string FormatBound(double v) {
+  if (v == std::floor(v) && std::fabs(v) < 1e15) return std::to_string(static_cast<int64_t>(v));
   std::ostringstream os;
   os << v;
   return os.str();

@@ -51,7 +51,8 @@ int RunProbe(const CliGlobals& globals, const ProbeArgs& args) {
   if (!report.ok()) return Fail(kExitUsage, report.status().message());
 
   if (!args.output.empty()) {
-    Status s = WriteFileAtomically(args.output, report->token + "\n", 0644);
+    // No trailing newline: the file is exactly the compact token, as JOSE tools expect.
+    Status s = WriteFileAtomically(args.output, report->token, 0644);
     if (!s.ok()) return Fail(kExitUsage, s.message());
   }
   if (args.json) {

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# End-to-end: key init/show, probe, verify (and independent JOSE verifiers),
+# and the one-line exit-2 errors for bad config, keys and reports.
+# argv: RESMETER_BINARY SOURCE_DIR
+set -uo pipefail
+R="$1"
+SRC="$2"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+passes=0
+check() {  # check NAME EXPECTED_RC ACTUAL_RC [stderr file] [expected stderr substring]
+  local name=$1 want=$2 got=$3 errf=${4:-} pat=${5:-}
+  if [ "$got" != "$want" ]; then
+    echo "FAIL $name: exit $got, expected $want"; [ -n "$errf" ] && cat "$errf"; fails=$((fails+1)); return
+  fi
+  if [ -n "$pat" ] && ! grep -qF -- "$pat" "$errf"; then
+    echo "FAIL $name: stderr lacks '$pat':"; cat "$errf"; fails=$((fails+1)); return
+  fi
+  if [ -n "$errf" ] && [ "$want" = 2 ] && [ "$(wc -l < "$errf")" -ne 1 ]; then
+    echo "FAIL $name: expected exactly one line on stderr:"; cat "$errf"; fails=$((fails+1)); return
+  fi
+  echo "ok   $name"; passes=$((passes+1))
+}
+PY=/usr/bin/python3
+S="$T/state"
+
+"$R" --state-dir "$S" key init > /dev/null 2> "$T/err"; check "key init" 0 $? "$T/err"
+[ "$(stat -c %a "$S/signing_key.pem")" = 600 ] && echo "ok   key mode 0600" || { echo "FAIL key mode"; fails=$((fails+1)); }
+"$R" --state-dir "$S" key init > /dev/null 2> "$T/err"; check "key init refuses to overwrite" 2 $? "$T/err" "already exists"
+"$R" --state-dir "$S" key show > "$T/pub.jwk" 2> "$T/err"; check "key show" 0 $? "$T/err"
+"$R" --state-dir "$S" probe -o "$T/r.jws" --nonce 0123456789abcdef 2> "$T/err"; check "probe" 0 $? "$T/err"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --nonce 0123456789abcdef > "$T/out" 2> "$T/err"; check "verify" 0 $? "$T/err"
+grep -q '^VALID' "$T/out" || { echo "FAIL verify output lacks VALID"; fails=$((fails+1)); }
+
+# Independent verifier: python3-jwcrypto with the JWK from `key show`.
+$PY - "$T/pub.jwk" "$T/r.jws" <<'PYEOF' 2> "$T/err"
+import json, sys
+from jwcrypto import jwk, jws
+key = jwk.JWK.from_json(open(sys.argv[1]).read())
+token = jws.JWS()
+token.deserialize(open(sys.argv[2]).read())
+token.verify(key, alg="EdDSA")
+claims = json.loads(token.payload)
+assert claims["eat_nonce"] == "0123456789abcdef", claims["eat_nonce"]
+assert claims["evidence"]["type"] == "none"
+PYEOF
+check "jwcrypto verifies EdDSA report" 0 $? "$T/err"
+
+# ES384: jwcrypto and Debian's jose tool (which has no EdDSA).
+S384="$T/state384"
+"$R" --state-dir "$S384" --set report.algorithm=ES384 key init > /dev/null 2>&1
+"$R" --state-dir "$S384" key show > "$T/pub384.jwk"
+"$R" --state-dir "$S384" probe -o "$T/r384.jws" 2> /dev/null
+jose jws ver -i "$T/r384.jws" -k "$T/pub384.jwk" 2> "$T/err"; check "jose verifies ES384 report" 0 $? "$T/err"
+$PY -c "
+import sys
+from jwcrypto import jwk, jws
+t = jws.JWS(); t.deserialize(open('$T/r384.jws').read()); t.verify(jwk.JWK.from_json(open('$T/pub384.jwk').read()), alg='ES384')
+" 2> "$T/err"; check "jwcrypto verifies ES384 report" 0 $? "$T/err"
+# And a tampered ES384 report fails with jose too (the check can fail).
+$PY -c "
+t = open('$T/r384.jws').read(); i = t.index('.') + 5
+open('$T/bad384.jws', 'w').write(t[:i] + ('A' if t[i] != 'A' else 'B') + t[i+1:])"
+jose jws ver -i "$T/bad384.jws" -k "$T/pub384.jwk" 2> /dev/null; check "jose rejects tampered report" 1 $?
+
+# Exit 1 with their own messages.
+"$R" verify "$T/r.jws" --key "$T/pub384.jwk" > /dev/null 2> "$T/err"; check "wrong key" 1 $? "$T/err" "wrong key"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --nonce 0123456789abcdee > /dev/null 2> "$T/err"; check "wrong nonce" 1 $? "$T/err" "nonce mismatch"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --at 2099-01-01T00:00:00Z > /dev/null 2> "$T/err"; check "expired" 1 $? "$T/err" "expired at"
+"$R" verify "$T/bad384.jws" --key "$T/pub384.jwk" > /dev/null 2> "$T/err"; check "tampered payload" 1 $? "$T/err" "bad signature"
+
+# Exit 2 with one clear line.
+head -c 100 "$T/r.jws" > "$T/trunc.jws"
+"$R" verify "$T/trunc.jws" --key "$T/pub.jwk" > /dev/null 2> "$T/err"; check "truncated report" 2 $? "$T/err" "truncated"
+printf 'report:\n  validity_seconds: [1\n' > "$T/bad.yaml"
+"$R" --config "$T/bad.yaml" --state-dir "$S" probe > /dev/null 2> "$T/err"; check "malformed config" 2 $? "$T/err" "bad.yaml:"
+printf 'report:\n  validity: 100\n' > "$T/unknown.yaml"
+"$R" --config "$T/unknown.yaml" --state-dir "$S" probe > /dev/null 2> "$T/err"; check "unknown config key" 2 $? "$T/err" "unknown.yaml:2: unknown key 'report.validity'"
+"$R" --state-dir "$T/nokey" probe > /dev/null 2> "$T/err"; check "missing key file" 2 $? "$T/err" "does not exist"
+chmod 644 "$S/signing_key.pem"
+"$R" --state-dir "$S" probe > /dev/null 2> "$T/err"; check "key with mode 0644" 2 $? "$T/err" "has mode 0644"
+"$R" --state-dir "$S" key show > /dev/null 2> "$T/err"; check "key show with mode 0644" 2 $? "$T/err" "has mode 0644"
+"$R" probe --only no.such.meter --state-dir "$S384" > /dev/null 2> "$T/err"; check "unknown meter" 2 $? "$T/err" "unknown meter 'no.such.meter'"
+"$R" verify /nonexistent.jws --key "$T/pub.jwk" > /dev/null 2> "$T/err"; check "missing report" 2 $? "$T/err" "cannot open"
+
+echo "cli_report: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
