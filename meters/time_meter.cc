@@ -22,8 +22,8 @@ MeterResult TimeMeter::Measure(MeterContext& ctx) {
     r = a.chrony_state == "error" ? MeterResult::Failed(a.reason) : MeterResult::Unavailable(a.reason);
   } else {
     r = MeterResult::Ok();
-    for (const char* key : {"synchronized", "trusted", "nts_authenticated", "stratum", "server", "leap_status",
-                            "offset_seconds", "root_delay_seconds", "root_dispersion_seconds",
+    for (const char* key : {"synchronized", "trusted", "nts_authenticated", "stratum", "server",
+                            "leap_status", "offset_seconds", "root_delay_seconds", "root_dispersion_seconds",
                             "since_last_update_seconds", "error_bound_seconds"}) {
       if (j.contains(key)) r.claims[key] = j[key];
     }

@@ -118,7 +118,8 @@ Result<std::unique_ptr<ChronyTransport>> OpenUnixChronyTransport(const std::stri
   RESMETER_ASSIGN_OR_RETURN(struct sockaddr_un server, UnixAddress(socket_path));
   struct stat st;
   if (::stat(socket_path.c_str(), &st) != 0) return SocketError(socket_path, "stat", errno);
-  if (!S_ISSOCK(st.st_mode)) return Status::NotFound("chronyd not reachable: " + socket_path + " is not a socket");
+  if (!S_ISSOCK(st.st_mode))
+    return Status::NotFound("chronyd not reachable: " + socket_path + " is not a socket");
 
   std::string dir = client_dir.empty() ? DirName(socket_path) : client_dir;
   std::string client_path = dir + "/resmeter." + UniqueSuffix() + ".sock";
@@ -186,14 +187,14 @@ Result<std::string> ChronyClient::Call(uint16_t command, uint16_t reply,
 }
 
 Result<chrony::Tracking> ChronyClient::Tracking() {
-  RESMETER_ASSIGN_OR_RETURN(std::string data, Call(chrony::kReqTracking, chrony::kRpyTracking,
-                                                   chrony::EncodeTrackingRequest));
+  RESMETER_ASSIGN_OR_RETURN(std::string data,
+                            Call(chrony::kReqTracking, chrony::kRpyTracking, chrony::EncodeTrackingRequest));
   return chrony::DecodeTracking(data);
 }
 
 Result<uint32_t> ChronyClient::NumSources() {
-  RESMETER_ASSIGN_OR_RETURN(std::string data, Call(chrony::kReqNSources, chrony::kRpyNSources,
-                                                   chrony::EncodeNSourcesRequest));
+  RESMETER_ASSIGN_OR_RETURN(std::string data,
+                            Call(chrony::kReqNSources, chrony::kRpyNSources, chrony::EncodeNSourcesRequest));
   return chrony::DecodeNSources(data);
 }
 
@@ -206,18 +207,18 @@ Result<chrony::SourceData> ChronyClient::Source(int32_t index) {
 }
 
 Result<chrony::NtpData> ChronyClient::NtpData(const chrony::IpAddr& ip) {
-  RESMETER_ASSIGN_OR_RETURN(
-      std::string data, Call(chrony::kReqNtpData, chrony::kRpyNtpData, [&ip](uint32_t s, uint16_t a) {
-        return chrony::EncodeNtpDataRequest(ip, s, a);
-      }));
+  RESMETER_ASSIGN_OR_RETURN(std::string data,
+                            Call(chrony::kReqNtpData, chrony::kRpyNtpData, [&ip](uint32_t s, uint16_t a) {
+                              return chrony::EncodeNtpDataRequest(ip, s, a);
+                            }));
   return chrony::DecodeNtpData(data);
 }
 
 Result<chrony::AuthData> ChronyClient::AuthData(const chrony::IpAddr& ip) {
-  RESMETER_ASSIGN_OR_RETURN(
-      std::string data, Call(chrony::kReqAuthData, chrony::kRpyAuthData, [&ip](uint32_t s, uint16_t a) {
-        return chrony::EncodeAuthDataRequest(ip, s, a);
-      }));
+  RESMETER_ASSIGN_OR_RETURN(std::string data,
+                            Call(chrony::kReqAuthData, chrony::kRpyAuthData, [&ip](uint32_t s, uint16_t a) {
+                              return chrony::EncodeAuthDataRequest(ip, s, a);
+                            }));
   return chrony::DecodeAuthData(data);
 }
 

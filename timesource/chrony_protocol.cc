@@ -90,22 +90,31 @@ Status NeedBytes(std::string_view data, size_t need, const char* what) {
 // The data bytes of the command part of a request.
 size_t RequestDataBytes(uint16_t command) {
   switch (command) {
-    case kReqSourceData: return 4;
+    case kReqSourceData:
+      return 4;
     case kReqNtpData:
-    case kReqAuthData: return kIpAddrBytes;
-    default: return 0;
+    case kReqAuthData:
+      return kIpAddrBytes;
+    default:
+      return 0;
   }
 }
 
 // The reply code chronyd answers a request with.
 uint16_t ReplyFor(uint16_t command) {
   switch (command) {
-    case kReqNSources: return kRpyNSources;
-    case kReqSourceData: return kRpySourceData;
-    case kReqTracking: return kRpyTracking;
-    case kReqNtpData: return kRpyNtpData;
-    case kReqAuthData: return kRpyAuthData;
-    default: return kRpyNull;
+    case kReqNSources:
+      return kRpyNSources;
+    case kReqSourceData:
+      return kRpySourceData;
+    case kReqTracking:
+      return kRpyTracking;
+    case kReqNtpData:
+      return kRpyNtpData;
+    case kReqAuthData:
+      return kRpyAuthData;
+    default:
+      return kRpyNull;
   }
 }
 
@@ -119,7 +128,8 @@ std::string IpAddr::ToString() const {
     case 2:
       return inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf) ? buf : "";
     case 3: {
-      uint32_t id = (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) | bytes[3];
+      uint32_t id =
+          (uint32_t{bytes[0]} << 24) | (uint32_t{bytes[1]} << 16) | (uint32_t{bytes[2]} << 8) | bytes[3];
       std::snprintf(buf, sizeof buf, "ID#%010u", id);
       return buf;
     }
@@ -169,13 +179,20 @@ uint32_t EncodeFloat(double value) {
 
 size_t ReplyDataBytes(uint16_t reply_code) {
   switch (reply_code) {
-    case kRpyNull: return 0;
-    case kRpyNSources: return kNSourcesBytes;
-    case kRpySourceData: return kSourceDataBytes;
-    case kRpyTracking: return kTrackingBytes;
-    case kRpyNtpData: return kNtpDataBytes;
-    case kRpyAuthData: return kAuthDataBytes;
-    default: return 0;
+    case kRpyNull:
+      return 0;
+    case kRpyNSources:
+      return kNSourcesBytes;
+    case kRpySourceData:
+      return kSourceDataBytes;
+    case kRpyTracking:
+      return kTrackingBytes;
+    case kRpyNtpData:
+      return kNtpDataBytes;
+    case kRpyAuthData:
+      return kAuthDataBytes;
+    default:
+      return 0;
   }
 }
 
@@ -261,10 +278,14 @@ Result<std::string_view> CheckReply(std::string_view packet, uint16_t command, u
   if (h.status != kSttSuccess) {
     std::string what = "chronyd refused command " + std::to_string(command) + ": " + StatusCodeName(h.status);
     switch (h.status) {
-      case kSttUnauth: return Status::PermissionDenied(what);
-      case kSttNoSuchSource: return Status::NotFound(what);
-      case kSttBadPktVersion: return Status::NotSupported(what);
-      default: return Status::IOError(what);
+      case kSttUnauth:
+        return Status::PermissionDenied(what);
+      case kSttNoSuchSource:
+        return Status::NotFound(what);
+      case kSttBadPktVersion:
+        return Status::NotSupported(what);
+      default:
+        return Status::IOError(what);
     }
   }
   if (h.reply != expected_reply) {
@@ -371,45 +392,69 @@ Result<AuthData> DecodeAuthData(std::string_view data) {
 
 const char* LeapStatusName(uint16_t leap) {
   switch (leap) {
-    case kLeapNormal: return "normal";
-    case kLeapInsert: return "insert second";
-    case kLeapDelete: return "delete second";
-    default: return "unsynchronised";
+    case kLeapNormal:
+      return "normal";
+    case kLeapInsert:
+      return "insert second";
+    case kLeapDelete:
+      return "delete second";
+    default:
+      return "unsynchronised";
   }
 }
 
 const char* SourceStateName(uint16_t state) {
   switch (state) {
-    case kStateSelected: return "selected";
-    case kStateNonSelectable: return "unselectable";
-    case kStateFalseTicker: return "falseticker";
-    case kStateJittery: return "jittery";
-    case kStateUnselected: return "unselected";
-    case kStateSelectable: return "selectable";
-    default: return "unknown";
+    case kStateSelected:
+      return "selected";
+    case kStateNonSelectable:
+      return "unselectable";
+    case kStateFalseTicker:
+      return "falseticker";
+    case kStateJittery:
+      return "jittery";
+    case kStateUnselected:
+      return "unselected";
+    case kStateSelectable:
+      return "selectable";
+    default:
+      return "unknown";
   }
 }
 
 const char* AuthModeName(uint16_t mode) {
   switch (mode) {
-    case kAuthNone: return "none";
-    case kAuthSymmetric: return "symmetric";
-    case kAuthNts: return "nts";
-    default: return "unknown";
+    case kAuthNone:
+      return "none";
+    case kAuthSymmetric:
+      return "symmetric";
+    case kAuthNts:
+      return "nts";
+    default:
+      return "unknown";
   }
 }
 
 std::string StatusCodeName(uint16_t status) {
   switch (status) {
-    case kSttSuccess: return "success";
-    case kSttFailed: return "failed";
-    case kSttUnauth: return "unauthorised";
-    case kSttInvalid: return "invalid command";
-    case kSttNoSuchSource: return "no such source";
-    case kSttInactive: return "inactive";
-    case kSttBadPktVersion: return "bad protocol version";
-    case kSttBadPktLength: return "bad packet length";
-    default: return "status " + std::to_string(status);
+    case kSttSuccess:
+      return "success";
+    case kSttFailed:
+      return "failed";
+    case kSttUnauth:
+      return "unauthorised";
+    case kSttInvalid:
+      return "invalid command";
+    case kSttNoSuchSource:
+      return "no such source";
+    case kSttInactive:
+      return "inactive";
+    case kSttBadPktVersion:
+      return "bad protocol version";
+    case kSttBadPktLength:
+      return "bad packet length";
+    default:
+      return "status " + std::to_string(status);
   }
 }
 

@@ -105,7 +105,7 @@ struct Tracking {
   IpAddr ip;
   uint16_t stratum = 0;
   uint16_t leap_status = kLeapUnsynchronised;
-  double ref_time_seconds = 0;  // wall-clock time of the last clock update (Unix seconds)
+  double ref_time_seconds = 0;            // wall-clock time of the last clock update (Unix seconds)
   double current_correction_seconds = 0;  // system time minus true time being slewed away
   double last_offset_seconds = 0;
   double rms_offset_seconds = 0;

@@ -16,16 +16,15 @@
 // Thread-compatible: one detector per sampling loop.
 #pragma once
 
-#include <optional>
-
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/env.h"
 
 namespace resmeter {
 
 struct ClockJumpOptions {
-  double max_rate_ppm = 1000;    // kernel frequency limit (500 ppm) plus slewing headroom
+  double max_rate_ppm = 1000;  // kernel frequency limit (500 ppm) plus slewing headroom
   double min_jump_seconds = 0.01;
 };
 

@@ -35,10 +35,14 @@ bool IsNtpSource(const chrony::SourceData& s) {
 
 const char* ModeName(uint16_t mode) {
   switch (mode) {
-    case chrony::kModeClient: return "server";
-    case chrony::kModePeer: return "peer";
-    case chrony::kModeRefclock: return "refclock";
-    default: return "unknown";
+    case chrony::kModeClient:
+      return "server";
+    case chrony::kModePeer:
+      return "peer";
+    case chrony::kModeRefclock:
+      return "refclock";
+    default:
+      return "unknown";
   }
 }
 
@@ -157,15 +161,16 @@ TimeAssessment AssessSnapshot(const ChronySnapshot& snap, double wall_now, const
   if (!a.synchronized) {
     a.reason = "chronyd is not synchronised (leap status " + a.leap_status + ")";
   } else if (t.ip.family != 1 && t.ip.family != 2) {
-    a.reason = t.ref_id == kLocalRefId ? "chronyd serves its local clock (local reference), not a synchronised source"
-                                       : "chronyd is synchronised to reference " + a.reference_id +
-                                             ", not to an NTP source";
+    a.reason = t.ref_id == kLocalRefId
+                   ? "chronyd serves its local clock (local reference), not a synchronised source"
+                   : "chronyd is synchronised to reference " + a.reference_id + ", not to an NTP source";
   } else if (a.authentication != "nts") {
-    a.reason = "selected source " + a.server + " is not NTS-authenticated (authentication: " +
-               a.authentication + ")";
+    a.reason = "selected source " + a.server +
+               " is not NTS-authenticated (authentication: " + a.authentication + ")";
   } else if (!last_response_authenticated) {
     a.reason = "selected source " + a.server + " uses NTS but its last response was not authenticated";
-  } else if (!std::isfinite(*a.error_bound_seconds) || *a.error_bound_seconds >= options.max_error_bound_seconds) {
+  } else if (!std::isfinite(*a.error_bound_seconds) ||
+             *a.error_bound_seconds >= options.max_error_bound_seconds) {
     a.reason = "error bound " + Num(*a.error_bound_seconds) + " s is not below the limit " +
                Num(options.max_error_bound_seconds) + " s";
   } else {

@@ -27,11 +27,10 @@
 // Thread-safe: free functions without shared state.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/env.h"
 #include "core/result.h"
@@ -43,11 +42,11 @@ namespace resmeter {
 // Where chronyd is and how strict the assessment is (config keys time.*).
 struct TimeSourceOptions {
   std::string chrony_socket = "/run/chrony/chronyd.sock";
-  std::string client_socket_dir;       // empty: next to chrony_socket
+  std::string client_socket_dir;  // empty: next to chrony_socket
   double max_error_bound_seconds = 0.1;
-  double timeout_seconds = 0.5;        // per request attempt
+  double timeout_seconds = 0.5;  // per request attempt
   int attempts = 3;
-  double max_clock_error_ppm = 1.0;    // chrony's maxclockerror default
+  double max_clock_error_ppm = 1.0;  // chrony's maxclockerror default
 };
 
 // Everything read from chronyd for one assessment.
@@ -55,9 +54,9 @@ struct ChronySnapshot {
   chrony::Tracking tracking;
   std::vector<chrony::SourceData> sources;
   std::vector<std::optional<chrony::AuthData>> source_auth;  // parallel to sources
-  std::optional<chrony::NtpData> selected_ntp;   // NTP data of the tracked source
-  std::optional<chrony::AuthData> selected_auth; // auth data of the tracked source
-  std::vector<std::string> notes;                // optional requests that failed
+  std::optional<chrony::NtpData> selected_ntp;               // NTP data of the tracked source
+  std::optional<chrony::AuthData> selected_auth;             // auth data of the tracked source
+  std::vector<std::string> notes;                            // optional requests that failed
 };
 
 // Asks chronyd for tracking, sources, and NTP/auth data of the sources.
@@ -69,8 +68,8 @@ struct TimeAssessment {
   bool reachable = false;
   std::string chrony_state = "absent";  // reachable, absent, busy, access_refused, error
   bool synchronized = false;
-  std::string server;            // address of the tracked source; empty if none
-  std::string reference_id;      // 8 hex digits
+  std::string server;        // address of the tracked source; empty if none
+  std::string reference_id;  // 8 hex digits
   bool nts_authenticated = false;
   std::string authentication = "none";
   int stratum = 0;
@@ -83,7 +82,7 @@ struct TimeAssessment {
   std::optional<double> error_bound_seconds;
   double max_error_bound_seconds = 0.1;
   bool trusted = false;
-  std::string reason;            // why not trusted; empty when trusted
+  std::string reason;  // why not trusted; empty when trusted
   nlohmann::json sources = nlohmann::json::array();
   nlohmann::json nts = nlohmann::json();  // NTS-KE state of the tracked source, if NTS
   std::vector<std::string> notes;

@@ -22,9 +22,10 @@ std::vector<std::string> DescribeTimeClaim(const nlohmann::json& t) {
   std::string detail = t.value("source", "?");
   if (t.contains("server") && t["server"].is_string()) {
     const std::string server = t["server"];
-    detail += std::string(": ") + (t.value("nts_authenticated", false) ? "NTS" : "unauthenticated") + " server " +
-              (server.empty() ? "none" : server);
-    if (t.contains("stratum") && t["stratum"].is_number()) detail += ", stratum " + std::to_string(t["stratum"].get<int>());
+    detail += std::string(": ") + (t.value("nts_authenticated", false) ? "NTS" : "unauthenticated") +
+              " server " + (server.empty() ? "none" : server);
+    if (t.contains("stratum") && t["stratum"].is_number())
+      detail += ", stratum " + std::to_string(t["stratum"].get<int>());
     if (t.contains("leap_status") && t["leap_status"].is_string()) {
       detail += ", leap " + t["leap_status"].get<std::string>();
     }

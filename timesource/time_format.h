@@ -3,10 +3,9 @@
 // missing members are left out, never invented. Thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace resmeter {
 

@@ -175,7 +175,8 @@ TEST(ChronySocket, unprivileged_user_gets_access_refused) {
     o.chrony_socket = path;
     o.client_socket_dir = "/tmp";
     TimeAssessment a = AssessTime(o, DefaultEnv());
-    ::_exit(a.chrony_state == "access_refused" && a.reason.rfind("access to chronyd refused", 0) == 0 ? 0 : 1);
+    ::_exit(a.chrony_state == "access_refused" && a.reason.rfind("access to chronyd refused", 0) == 0 ? 0
+                                                                                                      : 1);
   }
   int st = 0;
   ::waitpid(pid, &st, 0);

@@ -38,7 +38,7 @@ Ran Run(const std::string& cmd) {
 nlohmann::json ProbeAndVerify(const PrivateDir& state, const std::string& socket, std::string* table) {
   const std::string bin = RESMETER_BINARY;
   testing::WriteText(state / "resmeter.yaml", "time:\n  chrony_socket: " + socket +
-                                                 "\nmeters:\n  time:\n    chrony_socket: " + socket + "\n");
+                                                  "\nmeters:\n  time:\n    chrony_socket: " + socket + "\n");
   const std::string common = bin + " --state-dir " + state.path() + " --config " + (state / "resmeter.yaml");
   Ran init = Run(bin + " --state-dir " + state.path() + " key init");
   EXPECT_EQ(init.exit_code, 0) << init.out;
@@ -72,7 +72,8 @@ TEST_F(ChronyPair, probe_signs_trusted_nts_time_and_verify_shows_it) {
   EXPECT_EQ(claims["submods"]["time"]["status"], "ok");
   EXPECT_EQ(claims["submods"]["time"]["claims"]["trusted"], true);
   EXPECT_NE(table.find("time      trusted (chrony: NTS server 127.0.0.1, stratum 2, leap normal)"),
-            std::string::npos) << table;
+            std::string::npos)
+      << table;
   EXPECT_NE(table.find("error bound "), std::string::npos) << table;
   std::printf("%s", table.c_str());
 }
@@ -86,7 +87,8 @@ TEST_F(ChronyPair, probe_with_plain_ntp_signs_untrusted_time_with_reason) {
   nlohmann::json claims = ProbeAndVerify(state, dir_ / "client.sock", &table);
   EXPECT_EQ(claims["time"]["trusted"], false);
   EXPECT_NE(claims["time"]["reason"].get<std::string>().find("not NTS-authenticated"), std::string::npos);
-  EXPECT_NE(table.find("reason: selected source 127.0.0.1 is not NTS-authenticated"), std::string::npos) << table;
+  EXPECT_NE(table.find("reason: selected source 127.0.0.1 is not NTS-authenticated"), std::string::npos)
+      << table;
 }
 
 TEST(TimeProbe, without_chronyd_probe_succeeds_and_time_is_untrusted) {

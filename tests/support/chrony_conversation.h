@@ -121,7 +121,8 @@ class ReplayTransport final : public ChronyTransport {
     return Status::Ok();
   }
   Result<std::string> Receive(double) override {
-    if (!pending_ || next_ >= exchanges_.size()) return Status::DeadlineExceeded("chronyd busy: replay ended");
+    if (!pending_ || next_ >= exchanges_.size())
+      return Status::DeadlineExceeded("chronyd busy: replay ended");
     pending_ = false;
     std::string reply = exchanges_[next_++].reply;
     if (reply.size() >= 20) {

@@ -41,18 +41,19 @@ class ChronyPair : public ::testing::Test {
     nts_port_ = FreeLoopbackPort(SOCK_STREAM);
     ASSERT_GT(ntp_port_, 0);
     ASSERT_GT(nts_port_, 0);
-    WriteText(dir_ / "server.conf",
-              "port " + std::to_string(ntp_port_) + "\nntsport " + std::to_string(nts_port_) +
-                  "\ncmdport 0\nbindcmdaddress " + (dir_ / "server.sock") + "\npidfile " +
-                  (dir_ / "server.pid") + "\nlocal stratum 1\nallow 127.0.0.1\nntsserverkey " +
-                  (dir_ / "key.pem") + "\nntsservercert " + (dir_ / "cert.pem") + "\n");
+    WriteText(dir_ / "server.conf", "port " + std::to_string(ntp_port_) + "\nntsport " +
+                                        std::to_string(nts_port_) + "\ncmdport 0\nbindcmdaddress " +
+                                        (dir_ / "server.sock") + "\npidfile " + (dir_ / "server.pid") +
+                                        "\nlocal stratum 1\nallow 127.0.0.1\nntsserverkey " +
+                                        (dir_ / "key.pem") + "\nntsservercert " + (dir_ / "cert.pem") + "\n");
     ASSERT_TRUE(server_.Start(dir_ / "server.conf", dir_ / "server.log"));
     ASSERT_TRUE(server_.WaitForPath(dir_ / "server.sock", 10)) << Log("server.log");
   }
 
   // Starts the client; `nts` selects an NTS or a plain NTP source.
   void StartClient(bool nts) {
-    std::string server_line = "server 127.0.0.1 port " + std::to_string(ntp_port_) + " iburst minpoll -4 maxpoll -4";
+    std::string server_line =
+        "server 127.0.0.1 port " + std::to_string(ntp_port_) + " iburst minpoll -4 maxpoll -4";
     if (nts) server_line += " nts ntsport " + std::to_string(nts_port_);
     WriteText(dir_ / "client.conf", "port 0\ncmdport 0\nbindcmdaddress " + (dir_ / "client.sock") +
                                         "\npidfile " + (dir_ / "client.pid") + "\n" + server_line +
@@ -81,9 +82,7 @@ class ChronyPair : public ::testing::Test {
     }
   }
 
-  std::string Log(const std::string& name) const {
-    return "--- " + name + ":\n" + ReadBytes(dir_ / name);
-  }
+  std::string Log(const std::string& name) const { return "--- " + name + ":\n" + ReadBytes(dir_ / name); }
 
   // Records one QueryChrony conversation when RESMETER_RECORD_CHRONY_FIXTURES is set.
   void MaybeRecord(const std::string& sock, const std::string& name) {

@@ -74,9 +74,10 @@ inline void WriteText(const std::string& path, const std::string& text) {
 
 // Creates a self-signed EC certificate for IP 127.0.0.1 with openssl; true on success.
 inline bool MakeSelfSignedCert(const std::string& key, const std::string& cert) {
-  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
-                    " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
-                    key + "' -out '" + cert + "' >/dev/null 2>&1";
+  std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2"
+      " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      key + "' -out '" + cert + "' >/dev/null 2>&1";
   return std::system(cmd.c_str()) == 0;
 }
 

@@ -1,6 +1,8 @@
 // The chronyd command protocol against bytes recorded from chronyd 4.3
 // (tests/fixtures/chrony/, recorded by tests/integration/chrony_nts_test.cc),
 // including truncated and malformed replies.
+#include "timesource/chrony_protocol.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 #include "core/strings.h"
 #include "support/chrony_conversation.h"
 #include "timesource/chrony_client.h"
-#include "timesource/chrony_protocol.h"
 
 namespace resmeter {
 namespace {
@@ -34,9 +35,9 @@ struct Replay {
 
 TEST(ChronyFloat, decodes_exponent_and_signed_coefficient) {
   EXPECT_EQ(chrony::DecodeFloat(0), 0.0);
-  EXPECT_EQ(chrony::DecodeFloat((25u << 25) | 1u), 1.0);                // coef 1, exp 25
-  EXPECT_EQ(chrony::DecodeFloat((25u << 25) | 0x1ffffffu), -1.0);       // coef -1
-  EXPECT_EQ(chrony::DecodeFloat(1u), std::ldexp(1.0, -25));             // exp 0
+  EXPECT_EQ(chrony::DecodeFloat((25u << 25) | 1u), 1.0);                     // coef 1, exp 25
+  EXPECT_EQ(chrony::DecodeFloat((25u << 25) | 0x1ffffffu), -1.0);            // coef -1
+  EXPECT_EQ(chrony::DecodeFloat(1u), std::ldexp(1.0, -25));                  // exp 0
   EXPECT_EQ(chrony::DecodeFloat((0x7fu << 25) | 1u), std::ldexp(1.0, -26));  // exp -1
   EXPECT_EQ(chrony::DecodeFloat((0x3fu << 25) | 0xffffffu), std::ldexp(double(0xffffff), 63 - 25));
 }
@@ -59,11 +60,21 @@ TEST(ChronyRequest, encoding_matches_recorded_chronyd_requests) {
     chrony::IpAddr lo = chrony::ParseIpAddr("127.0.0.1").value();
     std::string got;
     switch (cmd) {
-      case chrony::kReqTracking: got = chrony::EncodeTrackingRequest(seq, 0); break;
-      case chrony::kReqNSources: got = chrony::EncodeNSourcesRequest(seq, 0); break;
-      case chrony::kReqSourceData: got = chrony::EncodeSourceDataRequest(0, seq, 0); break;
-      case chrony::kReqAuthData: got = chrony::EncodeAuthDataRequest(lo, seq, 0); break;
-      case chrony::kReqNtpData: got = chrony::EncodeNtpDataRequest(lo, seq, 0); break;
+      case chrony::kReqTracking:
+        got = chrony::EncodeTrackingRequest(seq, 0);
+        break;
+      case chrony::kReqNSources:
+        got = chrony::EncodeNSourcesRequest(seq, 0);
+        break;
+      case chrony::kReqSourceData:
+        got = chrony::EncodeSourceDataRequest(0, seq, 0);
+        break;
+      case chrony::kReqAuthData:
+        got = chrony::EncodeAuthDataRequest(lo, seq, 0);
+        break;
+      case chrony::kReqNtpData:
+        got = chrony::EncodeNtpDataRequest(lo, seq, 0);
+        break;
     }
     EXPECT_EQ(HexEncode(got), HexEncode(want)) << name;
   }
@@ -143,11 +154,21 @@ TEST(ChronyReply, every_truncation_is_corruption_not_a_crash) {
       Status st = data.ok() ? Status::Ok() : data.status();
       if (data.ok()) {
         switch (rpy) {
-          case chrony::kRpyTracking: st = chrony::DecodeTracking(*data).status(); break;
-          case chrony::kRpyNSources: st = chrony::DecodeNSources(*data).status(); break;
-          case chrony::kRpySourceData: st = chrony::DecodeSourceData(*data).status(); break;
-          case chrony::kRpyAuthData: st = chrony::DecodeAuthData(*data).status(); break;
-          case chrony::kRpyNtpData: st = chrony::DecodeNtpData(*data).status(); break;
+          case chrony::kRpyTracking:
+            st = chrony::DecodeTracking(*data).status();
+            break;
+          case chrony::kRpyNSources:
+            st = chrony::DecodeNSources(*data).status();
+            break;
+          case chrony::kRpySourceData:
+            st = chrony::DecodeSourceData(*data).status();
+            break;
+          case chrony::kRpyAuthData:
+            st = chrony::DecodeAuthData(*data).status();
+            break;
+          case chrony::kRpyNtpData:
+            st = chrony::DecodeNtpData(*data).status();
+            break;
         }
       }
       // NTP data keeps working without its trailing reserved words.
@@ -192,7 +213,7 @@ TEST(ChronyReply, malformed_headers_are_named) {
   EXPECT_NE(version.message().find("version 5"), std::string::npos) << version.message();
   Status command = check(Patched(5, 14));  // answers n_sources
   EXPECT_EQ(command.code(), Status::Code::kCorruption);
-  Status reply = check(Patched(7, 2));     // reply code n_sources
+  Status reply = check(Patched(7, 2));  // reply code n_sources
   EXPECT_EQ(reply.code(), Status::Code::kCorruption);
   EXPECT_NE(reply.message().find("reply code 2"), std::string::npos);
   Status unauth = check(Patched(9, chrony::kSttUnauth));

@@ -1,7 +1,7 @@
 // Clock-jump detection with a fake clock.
-#include <gtest/gtest.h>
-
 #include "timesource/clock_jump.h"
+
+#include <gtest/gtest.h>
 
 namespace resmeter {
 namespace {
@@ -10,7 +10,9 @@ namespace {
 class FakeClockEnv final : public Env {
  public:
   Result<std::string> ReadFile(const std::string& p) const override { return Status::NotFound(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& p) const override { return Status::NotFound(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& p) const override {
+    return Status::NotFound(p);
+  }
   bool Exists(const std::string&) const override { return false; }
   double MonotonicSeconds() const override { return mono; }
   double WallSeconds() const override { return wall; }

@@ -1,5 +1,7 @@
 // The time assessment from recorded chronyd conversations and synthetic
 // snapshots: trust rules, reasons and the error-bound formula.
+#include "timesource/time_assessment.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 
 #include "core/strings.h"
 #include "support/chrony_conversation.h"
-#include "timesource/time_assessment.h"
 
 namespace resmeter {
 namespace {
