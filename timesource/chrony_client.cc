@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -156,16 +157,25 @@ ChronyClient::ChronyClient(std::unique_ptr<ChronyTransport> transport, ChronyCli
     next_sequence_ = [rng] { return static_cast<uint32_t>((*rng)()); };
   }
   if (options_.attempts < 1) options_.attempts = 1;
+  budget_end_ =
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(options_.total_budget_seconds));
 }
 
 Result<std::string> ChronyClient::Call(uint16_t command, uint16_t reply,
                                        const std::function<std::string(uint32_t, uint16_t)>& encode) {
   const uint32_t sequence = next_sequence_();
   for (int attempt = 0; attempt < options_.attempts; ++attempt) {
+    if (std::chrono::steady_clock::now() >= budget_end_) {
+      return Status::DeadlineExceeded("chronyd busy: " + transport_->Endpoint() + " used up the " +
+                                      std::to_string(options_.total_budget_seconds) +
+                                      " s budget of this query");
+    }
     RESMETER_RETURN_IF_ERROR(transport_->Send(encode(sequence, static_cast<uint16_t>(attempt))));
     ++requests_sent_;
-    auto deadline =
-        std::chrono::steady_clock::now() + std::chrono::duration<double>(options_.timeout_seconds);
+    auto deadline = std::min(budget_end_, std::chrono::steady_clock::now() +
+                                              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                  std::chrono::duration<double>(options_.timeout_seconds)));
     for (;;) {
       double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
       if (left <= 0) break;

@@ -15,11 +15,13 @@
 //   Corruption / NotSupported / IOError  a malformed, foreign or refused reply
 // Each request is sent up to `attempts` times, waiting `timeout_seconds` for
 // each; replies with a foreign sequence number (late answers to earlier
-// attempts) are dropped. Nothing blocks longer than attempts * timeout.
+// attempts) are dropped. No request blocks longer than attempts * timeout,
+// and all requests of one client together stop after total_budget_seconds.
 //
 // Thread-compatible: one client per thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -50,8 +52,9 @@ Result<std::unique_ptr<ChronyTransport>> OpenUnixChronyTransport(const std::stri
                                                                  const std::string& client_dir = "");
 
 struct ChronyClientOptions {
-  double timeout_seconds = 0.5;  // wait per attempt
-  int attempts = 3;              // sends per request (the first plus retries)
+  double timeout_seconds = 0.5;     // wait per attempt
+  int attempts = 3;                 // sends per request (the first plus retries)
+  double total_budget_seconds = 5;  // all requests of this client together
 };
 
 class ChronyClient {
@@ -85,6 +88,7 @@ class ChronyClient {
   ChronyClientOptions options_;
   std::function<uint32_t()> next_sequence_;
   int requests_sent_ = 0;
+  std::chrono::steady_clock::time_point budget_end_;
 };
 
 }  // namespace resmeter

@@ -210,7 +210,8 @@ TimeAssessment AssessTime(const TimeSourceOptions& options, Env* env) {
       OpenUnixChronyTransport(options.chrony_socket, options.client_socket_dir);
   if (!transport.ok()) return AssessUnreachable(transport.status(), options);
   ChronyClient client(std::move(transport).value(),
-                      ChronyClientOptions{options.timeout_seconds, options.attempts});
+                      ChronyClientOptions{options.timeout_seconds, options.attempts,
+                                          2 * options.timeout_seconds * options.attempts});
   Result<ChronySnapshot> snap = QueryChrony(client);
   if (!snap.ok()) return AssessUnreachable(snap.status(), options);
   return AssessSnapshot(*snap, env->WallSeconds(), options);

@@ -44,8 +44,8 @@ struct TimeSourceOptions {
   std::string chrony_socket = "/run/chrony/chronyd.sock";
   std::string client_socket_dir;  // empty: next to chrony_socket
   double max_error_bound_seconds = 0.1;
-  double timeout_seconds = 0.5;  // per request attempt
-  int attempts = 3;
+  double timeout_seconds = 0.5;      // per request attempt
+  int attempts = 3;                  // a whole query stops after 2 * timeout * attempts
   double max_clock_error_ppm = 1.0;  // chrony's maxclockerror default
 };
 

@@ -283,6 +283,15 @@ TEST(ChronyClientRetry, gives_up_after_attempts_with_busy_status) {
   EXPECT_EQ(client.requests_sent(), 4);
 }
 
+TEST(ChronyClientRetry, stops_when_the_query_budget_is_spent) {
+  ChronyClient client(std::make_unique<LossyTransport>(0), ChronyClientOptions{0.05, 3, 0.0});
+  auto tracking = client.Tracking();
+  ASSERT_FALSE(tracking.ok());
+  EXPECT_EQ(tracking.status().code(), Status::Code::kDeadlineExceeded);
+  EXPECT_NE(tracking.status().message().find("budget"), std::string::npos) << tracking.status().message();
+  EXPECT_EQ(client.requests_sent(), 0);
+}
+
 TEST(ChronyAddress, formats_and_parses) {
   EXPECT_EQ(chrony::ParseIpAddr("127.0.0.1")->ToString(), "127.0.0.1");
   EXPECT_EQ(chrony::ParseIpAddr("::1")->ToString(), "::1");
