@@ -44,8 +44,10 @@ TEST_F(ChronyPair, nts_source_gives_trusted_time_at_stratum_2) {
   EXPECT_EQ(a.server, "127.0.0.1");
   EXPECT_EQ(a.leap_status, "normal");
   ASSERT_TRUE(a.error_bound_seconds.has_value());
-  // Loopback gives microseconds; 10 ms still proves "small" on a loaded machine.
-  EXPECT_LT(*a.error_bound_seconds, 0.01);
+  // At the first trusted sample the root dispersion of a fresh sync can be
+  // tens of ms; it must be inside the trust limit (100 ms), and "small" is
+  // checked on the settled sample below.
+  EXPECT_LT(*a.error_bound_seconds, 0.1);
   EXPECT_GE(*a.error_bound_seconds, std::fabs(*a.offset_seconds) + *a.root_dispersion_seconds);
   EXPECT_FALSE(j.contains("reason"));
   EXPECT_EQ(j["nts"]["cookies"].get<int>() > 0, true) << j.dump();
@@ -57,6 +59,9 @@ TEST_F(ChronyPair, nts_source_gives_trusted_time_at_stratum_2) {
   std::printf("NTS client 2 s later: error bound %.9f s, offset %.9f s\n",
               later.error_bound_seconds.value_or(-1), later.offset_seconds.value_or(0));
   EXPECT_TRUE(later.trusted) << later.reason;
+  // Loopback gives microseconds once settled; 10 ms still proves "small" on a loaded machine.
+  ASSERT_TRUE(later.error_bound_seconds.has_value());
+  EXPECT_LT(*later.error_bound_seconds, 0.01);
 
   // A limit below the measured bound makes the same state untrusted.
   TimeSourceOptions strict = Options("client.sock");
