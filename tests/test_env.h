@@ -69,4 +69,22 @@ class SnapshotEnv final : public Env {
   mutable std::atomic<int> reads_{0};
 };
 
+// FakeClockEnv: an Env with no files whose two clocks the test sets or
+// moves (SleepFor advances both); for clock-jump and time-meter tests.
+class FakeClockEnv final : public Env {
+ public:
+  FakeClockEnv(double mono_start, double wall_start) : mono(mono_start), wall(wall_start) {}
+  Result<std::string> ReadFile(const std::string& p) const override { return Status::NotFound(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& p) const override { return Status::NotFound(p); }
+  bool Exists(const std::string&) const override { return false; }
+  double MonotonicSeconds() const override { return mono; }
+  double WallSeconds() const override { return wall; }
+  void SleepFor(double s) override {
+    mono += s;
+    wall += s;
+  }
+  double mono;
+  double wall;
+};
+
 }  // namespace resmeter

@@ -3,29 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include "test_env.h"
+
 namespace resmeter {
 namespace {
 
-// An Env whose clocks the test sets.
-class FakeClockEnv final : public Env {
- public:
-  Result<std::string> ReadFile(const std::string& p) const override { return Status::NotFound(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& p) const override {
-    return Status::NotFound(p);
-  }
-  bool Exists(const std::string&) const override { return false; }
-  double MonotonicSeconds() const override { return mono; }
-  double WallSeconds() const override { return wall; }
-  void SleepFor(double s) override {
-    mono += s;
-    wall += s;
-  }
-  double mono = 100;
-  double wall = 1.7e9;
-};
-
 TEST(ClockJump, first_sample_is_a_baseline_and_steady_clocks_are_quiet) {
-  FakeClockEnv env;
+  FakeClockEnv env(100, 1.7e9);
   ClockJumpDetector d(&env);
   EXPECT_FALSE(d.Sample());
   for (int i = 0; i < 10; ++i) {
@@ -36,7 +20,7 @@ TEST(ClockJump, first_sample_is_a_baseline_and_steady_clocks_are_quiet) {
 }
 
 TEST(ClockJump, step_forward_and_back_are_findings) {
-  FakeClockEnv env;
+  FakeClockEnv env(100, 1.7e9);
   ClockJumpDetector d(&env);
   d.Sample();
   env.SleepFor(60);
@@ -57,7 +41,7 @@ TEST(ClockJump, step_forward_and_back_are_findings) {
 }
 
 TEST(ClockJump, allowance_grows_with_error_bound_and_interval) {
-  FakeClockEnv env;
+  FakeClockEnv env(100, 1.7e9);
   ClockJumpDetector d(&env, ClockJumpOptions{1000, 0.01});
   // 10 s at 1000 ppm = 10 ms, + 10 ms minimum = 20 ms allowed.
   EXPECT_FALSE(d.Compare(0, 0, 10.019, 10));

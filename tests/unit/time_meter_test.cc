@@ -5,27 +5,10 @@
 #include <gtest/gtest.h>
 
 #include "meters/registry.h"
+#include "test_env.h"
 
 namespace resmeter {
 namespace {
-
-// An Env whose clocks the test moves.
-class SteppedClockEnv final : public Env {
- public:
-  Result<std::string> ReadFile(const std::string& p) const override { return Status::NotFound(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& p) const override {
-    return Status::NotFound(p);
-  }
-  bool Exists(const std::string&) const override { return false; }
-  double MonotonicSeconds() const override { return mono; }
-  double WallSeconds() const override { return wall; }
-  void SleepFor(double s) override {
-    mono += s;
-    wall += s;
-  }
-  double mono = 10;
-  double wall = 1.7e9;
-};
 
 MeterContext Context(Env* env) {
   MeterContext ctx;
@@ -44,7 +27,7 @@ TEST(TimeMeter, is_registered_as_a_light_meter_enabled_by_default) {
 }
 
 TEST(TimeMeter, without_chronyd_is_unavailable_with_the_reason) {
-  SteppedClockEnv env;
+  FakeClockEnv env(10, 1.7e9);
   MeterContext ctx = Context(&env);
   TimeMeter m;
   MeterResult r = m.Measure(ctx);
@@ -57,7 +40,7 @@ TEST(TimeMeter, without_chronyd_is_unavailable_with_the_reason) {
 }
 
 TEST(TimeMeter, clock_step_between_calls_is_a_finding) {
-  SteppedClockEnv env;
+  FakeClockEnv env(10, 1.7e9);
   MeterContext ctx = Context(&env);
   TimeMeter m;
   m.Measure(ctx);
