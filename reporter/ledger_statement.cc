@@ -8,6 +8,7 @@
 
 #include "core/strings.h"
 #include "reporter/base64url.h"
+#include "reporter/flat_json.h"
 
 namespace resmeter {
 namespace {
@@ -29,7 +30,10 @@ void Number(std::string& out, double v) {
 }
 
 // Appends a JSON string literal.
-void String(std::string& out, const std::string& s) { out += nlohmann::json(s).dump(); }
+// Invalid UTF-8 is replaced (U+FFFD), so serialization never fails.
+void String(std::string& out, const std::string& s) {
+  out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 bool IsHex64(const std::string& s) {
   if (s.size() != 64) return false;
@@ -43,50 +47,30 @@ bool IsJwsChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
-// Reads member `name` of `j` into the typed outputs; each returns false when absent or mistyped.
-bool GetNumber(const nlohmann::json& j, const char* name, double* out) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_number()) return false;
-  *out = it->get<double>();
-  return std::isfinite(*out);
-}
-bool GetString(const nlohmann::json& j, const char* name, std::string* out) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return false;
-  *out = it->get<std::string>();
-  return true;
-}
-bool GetBool(const nlohmann::json& j, const char* name, bool* out) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_boolean()) return false;
-  *out = it->get<bool>();
-  return true;
-}
-bool GetUint(const nlohmann::json& j, const char* name, uint64_t* out) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_number_unsigned()) return false;
-  *out = it->get<uint64_t>();
-  return true;
+// Members of a line, in serialization order; `v` .. `kid` are in every kind.
+enum Field { kV, kSeq, kPrev, kKind, kKid, kStart, kEnd, kDelivered, kStolen, kMemory, kGpu, kReport, kTrusted,
+             kTimeReason, kTorn, kClean, kReason, kSig, kFieldCount };
+constexpr std::string_view kFieldNames[kFieldCount] = {
+    "v", "seq", "prev", "kind", "kid", "start_unix_seconds", "end_unix_seconds", "vcpu_delivered_seconds",
+    "vcpu_stolen_seconds", "memory_gib_seconds", "gpu_seconds", "report", "time_trusted", "time_reason",
+    "torn_bytes", "clean", "reason", "sig"};
+
+// Whether kind k has member f.
+bool Wants(Field f, LedgerKind k) {
+  switch (f) {
+    case kStart: case kEnd: case kTrusted: case kTimeReason: return k != LedgerKind::kCheckpoint;
+    case kDelivered: case kStolen: case kMemory: case kGpu: case kReport: return k == LedgerKind::kUsage;
+    case kTorn: case kClean: return k == LedgerKind::kRestart;
+    case kReason: case kSig: return k != LedgerKind::kUsage;
+    default: return true;
+  }
 }
 
-// The members each kind must have (beyond v, seq, prev, kind, kid).
-struct MemberSpec {
-  const char* name;
-  bool usage, restart, checkpoint;
-};
-constexpr MemberSpec kMembers[] = {
-    {"start_unix_seconds", true, true, false},  {"end_unix_seconds", true, true, false},
-    {"vcpu_delivered_seconds", true, false, false}, {"vcpu_stolen_seconds", true, false, false},
-    {"memory_gib_seconds", true, false, false}, {"gpu_seconds", true, false, false},
-    {"report", true, false, false},             {"time_trusted", true, true, false},
-    {"time_reason", true, true, false},         {"torn_bytes", false, true, false},
-    {"clean", false, true, false},              {"reason", false, true, true},
-    {"sig", false, true, true},
-};
-
-bool Wants(const MemberSpec& m, LedgerKind k) {
-  return k == LedgerKind::kUsage ? m.usage : k == LedgerKind::kRestart ? m.restart : m.checkpoint;
-}
+using Value = FlatJsonValue;
+bool IsString(const Value* v) { return v && v->type == Value::Type::kString; }
+bool IsNumber(const Value* v) { return v && v->type == Value::Type::kNumber; }
+bool IsBool(const Value* v) { return v && v->type == Value::Type::kBool; }
+bool IsUint(const Value* v) { return IsNumber(v) && v->is_uint; }
 
 }  // namespace
 
@@ -171,47 +155,61 @@ Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& 
 
 Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
   if (line.size() > kMaxLedgerLineBytes) return Status::Corruption("line longer than " + std::to_string(kMaxLedgerLineBytes) + " bytes");
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Status::Corruption("not a JSON object");
+  FlatJsonMember members[kFieldCount];
+  size_t count = 0;
+  Status parsed = ParseFlatJsonObject(line, members, kFieldCount, &count);
+  if (!parsed.ok()) return Status::Corruption("not a JSON object of strings, numbers and booleans: " + parsed.message());
+  const Value* f[kFieldCount] = {};
+  for (size_t m = 0; m < count; ++m) {
+    size_t k = 0;
+    while (k < kFieldCount && kFieldNames[k] != members[m].key) ++k;
+    if (k == kFieldCount) return Status::Corruption("unknown member '" + std::string(members[m].key) + "'");
+    f[k] = &members[m].value;
+  }
   LedgerStatement s;
-  uint64_t version = 0;
-  if (!GetUint(j, "v", &version) || version != kLedgerVersion) return Status::Corruption("'v' is not " + std::to_string(kLedgerVersion));
-  if (!GetUint(j, "seq", &s.seq) || s.seq == 0) return Status::Corruption("'seq' is not a positive integer");
+  if (!IsUint(f[kV]) || f[kV]->uint_value != kLedgerVersion) return Status::Corruption("'v' is not " + std::to_string(kLedgerVersion));
+  if (!IsUint(f[kSeq]) || f[kSeq]->uint_value == 0) return Status::Corruption("'seq' is not a positive integer");
+  s.seq = f[kSeq]->uint_value;
   const std::string at = "seq " + std::to_string(s.seq) + ": ";
-  if (!GetString(j, "prev", &s.prev) || !IsHex64(s.prev)) return Status::Corruption(at + "'prev' is not 64 hex digits");
-  std::string kind;
-  if (!GetString(j, "kind", &kind)) return Status::Corruption(at + "'kind' missing");
+  if (!IsString(f[kPrev]) || !IsHex64(std::string(f[kPrev]->text()))) return Status::Corruption(at + "'prev' is not 64 hex digits");
+  s.prev = f[kPrev]->text();
+  if (!IsString(f[kKind])) return Status::Corruption(at + "'kind' missing");
+  const std::string_view kind = f[kKind]->text();
   if (kind == "usage") s.kind = LedgerKind::kUsage;
   else if (kind == "restart") s.kind = LedgerKind::kRestart;
   else if (kind == "checkpoint") s.kind = LedgerKind::kCheckpoint;
-  else return Status::Corruption(at + "unknown kind '" + kind + "'");
-  if (!GetString(j, "kid", &s.kid) || s.kid.empty() || s.kid.size() > 128) return Status::Corruption(at + "'kid' missing");
-  size_t expected = 5;
-  for (const auto& m : kMembers) {
-    const bool want = Wants(m, s.kind);
-    if (!want) {
-      if (j.contains(m.name)) return Status::Corruption(at + "a " + kind + " statement has no '" + m.name + "'");
+  else return Status::Corruption(at + "unknown kind '" + std::string(kind) + "'");
+  if (!IsString(f[kKid]) || f[kKid]->text().empty() || f[kKid]->text().size() > 128) return Status::Corruption(at + "'kid' missing");
+  s.kid = f[kKid]->text();
+  for (int k = kStart; k < kFieldCount; ++k) {
+    const Field field = static_cast<Field>(k);
+    const Value* v = f[k];
+    const std::string name(kFieldNames[k]);
+    if (!Wants(field, s.kind)) {
+      if (v) return Status::Corruption(at + "a " + std::string(kind) + " statement has no '" + name + "'");
       continue;
     }
-    ++expected;
     bool ok = true;
-    const std::string name = m.name;
-    if (name == "start_unix_seconds") ok = GetNumber(j, m.name, &s.start_unix_seconds);
-    else if (name == "end_unix_seconds") ok = GetNumber(j, m.name, &s.end_unix_seconds);
-    else if (name == "vcpu_delivered_seconds") ok = GetNumber(j, m.name, &s.vcpu_delivered_seconds);
-    else if (name == "vcpu_stolen_seconds") ok = GetNumber(j, m.name, &s.vcpu_stolen_seconds);
-    else if (name == "memory_gib_seconds") ok = GetNumber(j, m.name, &s.memory_gib_seconds);
-    else if (name == "gpu_seconds") ok = GetNumber(j, m.name, &s.gpu_seconds);
-    else if (name == "report") ok = GetString(j, m.name, &s.report_digest) && (s.report_digest.empty() || IsHex64(s.report_digest));
-    else if (name == "time_trusted") ok = GetBool(j, m.name, &s.time_trusted);
-    else if (name == "time_reason") ok = GetString(j, m.name, &s.time_reason);
-    else if (name == "torn_bytes") ok = GetUint(j, m.name, &s.torn_bytes);
-    else if (name == "clean") ok = GetBool(j, m.name, &s.clean);
-    else if (name == "reason") ok = GetString(j, m.name, &s.reason);
-    else if (name == "sig") ok = GetString(j, m.name, &s.sig) && !s.sig.empty();
+    switch (field) {
+      case kStart: ok = IsNumber(v) && (s.start_unix_seconds = v->number, true); break;
+      case kEnd: ok = IsNumber(v) && (s.end_unix_seconds = v->number, true); break;
+      case kDelivered: ok = IsNumber(v) && (s.vcpu_delivered_seconds = v->number, true); break;
+      case kStolen: ok = IsNumber(v) && (s.vcpu_stolen_seconds = v->number, true); break;
+      case kMemory: ok = IsNumber(v) && (s.memory_gib_seconds = v->number, true); break;
+      case kGpu: ok = IsNumber(v) && (s.gpu_seconds = v->number, true); break;
+      case kReport:
+        ok = IsString(v) && (s.report_digest = v->text(), s.report_digest.empty() || IsHex64(s.report_digest));
+        break;
+      case kTrusted: ok = IsBool(v) && (s.time_trusted = v->boolean, true); break;
+      case kTimeReason: ok = IsString(v) && (s.time_reason = v->text(), true); break;
+      case kTorn: ok = IsUint(v) && (s.torn_bytes = v->uint_value, true); break;
+      case kClean: ok = IsBool(v) && (s.clean = v->boolean, true); break;
+      case kReason: ok = IsString(v) && (s.reason = v->text(), true); break;
+      case kSig: ok = IsString(v) && !v->text().empty() && (s.sig = v->text(), true); break;
+      default: break;
+    }
     if (!ok) return Status::Corruption(at + "'" + name + "' missing or of the wrong type");
   }
-  if (j.size() != expected) return Status::Corruption(at + "unknown members in a " + kind + " statement");
   if (s.kind == LedgerKind::kUsage) {
     for (double v : {s.vcpu_delivered_seconds, s.vcpu_stolen_seconds, s.memory_gib_seconds, s.gpu_seconds}) {
       if (v < 0) return Status::Corruption(at + "negative usage amount");

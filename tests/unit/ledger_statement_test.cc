@@ -91,10 +91,16 @@ TEST(ledger_statement_test, parser_rejects_malformed_lines_with_reason) {
   s = good;
   reject(s.replace(s.find("\"gpu_seconds\":60"), 16, "\"gpu_seconds\":-1"), "negative");
   s = good;
-  reject(s.replace(s.size() - 1, 1, ",\"extra\":1}"), "unknown members");
+  reject(s.replace(s.size() - 1, 1, ",\"extra\":1}"), "unknown member 'extra'");
   s = good;
   reject(s.replace(s.size() - 1, 1, ",\"torn_bytes\":1}"), "has no 'torn_bytes'");
   reject(std::string(kMaxLedgerLineBytes + 1, ' '), "longer than");
+  s = good;
+  reject(s.replace(s.find("\"seq\":7"), 7, "\"seq\":7.5"), "'seq'");
+  s = good;
+  reject(s.replace(s.find("\"gpu_seconds\":60"), 16, "\"gpu_seconds\":\"60\""), "'gpu_seconds'");
+  s = good;
+  reject(s.replace(s.find("\"seq\":7"), 7, "\"seq\":7,\"seq\":8"), "duplicate member");
 }
 
 TEST(ledger_statement_test, line_hash_is_sha256_hex) {
