@@ -58,7 +58,7 @@ int RunLedgerAudit(const LedgerAuditArgs& args) {
   auto result = AuditLedger(*files, **key, options);
   if (!result.ok()) return Fail(kExitUsage, result.status().message());
   if (args.json) {
-    std::cout << LedgerAuditToJson(*result, *files).dump(2) << "\n";
+    std::cout << LedgerAuditToJson(*result, *files).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else if (args.csv) {
     PrintLedgerBillCsv(std::cout, *result);
   } else {

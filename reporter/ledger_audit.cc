@@ -57,16 +57,21 @@ class Auditor {
   Auditor(const std::vector<std::string>& files, const PublicKey& key, const LedgerAuditOptions& options)
       : files_(files), key_(key), options_(options), bill_(options.from_unix_seconds, options.to_unix_seconds) {}
 
+  // Runs every pass and returns the result.
   Result<LedgerAuditResult> Run();
 
  private:
+  // Reads every line of every file into records_.
   Status ReadAll();
+  // Parses, hashes and (when signed) verifies one line; records it or a finding.
   void AddLine(const LedgerLine& line);
   void OrderedPass();
   void Authenticate();
   void CheckTimeAndBill();
+  // Records a finding (or only counts it past max_findings).
   void Add(std::string kind, uint64_t seq, uint64_t seq_end, const Record* where, std::string message,
            LedgerFindingSeverity severity = LedgerFindingSeverity::kError);
+  // "file:line" of a record.
   std::string Where(const Record& r) const { return files_[r.file] + ":" + std::to_string(r.line); }
 
   const std::vector<std::string>& files_;

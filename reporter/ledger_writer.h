@@ -92,12 +92,17 @@ class LedgerWriter {
 
  private:
   LedgerWriter(const LedgerWriterOptions& options, std::shared_ptr<const Signer> signer);
+  // Finds the last statement, cuts a torn end, appends the restart marker.
   Status Recover(const LedgerClock& clock);
+  // Makes `path` the file appends go to (created if missing).
   Status OpenCurrent(const std::string& path);
+  // Seals the current file with a rotation checkpoint and starts the next one when it is full.
   Status RotateIfNeeded();
   // Writes line + newline with one write(2) (retried on short writes) and syncs.
   Status WriteLine(const std::string& line);
+  // Chains, seals, writes and syncs one statement; returns its seq.
   Result<uint64_t> Append(LedgerStatement s);
+  // A statement of `kind` with the next seq, the current head as prev, and our kid.
   LedgerStatement Next(LedgerKind kind) const;
 
   LedgerWriterOptions options_;
