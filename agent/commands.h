@@ -50,5 +50,6 @@ int VerifyIdentityEvidence(const Config& config, const std::string& identity_pat
                            bool allow_none, std::ostream& out);
 void RegisterIdentityCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 
 }  // namespace resmeter
