@@ -116,6 +116,7 @@ int RunCli(int argc, char** argv) {
   RegisterProbeCommand(app, globals, &exit_code);
   RegisterVerifyCommand(app, globals, &exit_code);
   RegisterKeyCommand(app, globals, &exit_code);
+  RegisterAgentCommand(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -41,5 +41,6 @@ Result<double> ParseTimeArgument(const std::string& text);
 void RegisterProbeCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+void RegisterAgentCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 
 }  // namespace resmeter
