@@ -58,6 +58,7 @@ Status HttpServer::Start(const HttpServerOptions& options, Handler handler) {
                         "enable_keep_alive",     "yes",
                         "max_request_size",      header_bytes.c_str(),
                         "enable_directory_listing", "no",
+                        "tcp_nodelay",           "1",  // headers and body are two writes: no Nagle delay
                         nullptr};
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof callbacks);
