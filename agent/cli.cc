@@ -117,6 +117,7 @@ int RunCli(int argc, char** argv) {
   RegisterVerifyCommand(app, globals, &exit_code);
   RegisterKeyCommand(app, globals, &exit_code);
   RegisterAgentCommand(app, globals, &exit_code);
+  RegisterLedgerCommand(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);

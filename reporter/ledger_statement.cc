@@ -1,0 +1,263 @@
+#include "reporter/ledger_statement.h"
+
+#include <openssl/sha.h>
+
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/strings.h"
+#include "reporter/base64url.h"
+#include "reporter/flat_json.h"
+
+namespace resmeter {
+namespace {
+
+constexpr std::string_view kSigMember = ",\"sig\":\"";
+
+// Appends `,"name":` to out.
+void Key(std::string& out, const char* name) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+}
+
+// Appends a double in shortest round-trip form.
+void Number(std::string& out, double v) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
+// Appends a JSON string literal.
+// Invalid UTF-8 is replaced (U+FFFD), so serialization never fails.
+void String(std::string& out, const std::string& s) {
+  out += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool IsHex64(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool IsJwsChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+}
+
+// Members of a line, in serialization order; `v` .. `kid` are in every kind.
+enum Field { kV, kSeq, kPrev, kKind, kKid, kStart, kEnd, kDelivered, kStolen, kMemory, kGpu, kReport, kTrusted,
+             kTimeReason, kTorn, kClean, kReason, kSig, kFieldCount };
+constexpr std::string_view kFieldNames[kFieldCount] = {
+    "v", "seq", "prev", "kind", "kid", "start_unix_seconds", "end_unix_seconds", "vcpu_delivered_seconds",
+    "vcpu_stolen_seconds", "memory_gib_seconds", "gpu_seconds", "report", "time_trusted", "time_reason",
+    "torn_bytes", "clean", "reason", "sig"};
+
+// Whether kind k has member f.
+bool Wants(Field f, LedgerKind k) {
+  switch (f) {
+    case kStart: case kEnd: case kTrusted: case kTimeReason: return k != LedgerKind::kCheckpoint;
+    case kDelivered: case kStolen: case kMemory: case kGpu: case kReport: return k == LedgerKind::kUsage;
+    case kTorn: case kClean: return k == LedgerKind::kRestart;
+    case kReason: case kSig: return k != LedgerKind::kUsage;
+    default: return true;
+  }
+}
+
+using Value = FlatJsonValue;
+bool IsString(const Value* v) { return v && v->type == Value::Type::kString; }
+bool IsNumber(const Value* v) { return v && v->type == Value::Type::kNumber; }
+bool IsBool(const Value* v) { return v && v->type == Value::Type::kBool; }
+bool IsUint(const Value* v) { return IsNumber(v) && v->is_uint; }
+
+}  // namespace
+
+const char* LedgerKindName(LedgerKind kind) {
+  switch (kind) {
+    case LedgerKind::kUsage: return "usage";
+    case LedgerKind::kRestart: return "restart";
+    case LedgerKind::kCheckpoint: return "checkpoint";
+  }
+  return "?";
+}
+
+std::string SerializeLedgerBody(const LedgerStatement& s) {
+  std::string out;
+  out.reserve(512);
+  out += "{\"v\":";
+  out += std::to_string(kLedgerVersion);
+  Key(out, "seq");
+  out += std::to_string(s.seq);
+  Key(out, "prev");
+  String(out, s.prev);
+  Key(out, "kind");
+  String(out, LedgerKindName(s.kind));
+  Key(out, "kid");
+  String(out, s.kid);
+  if (s.kind != LedgerKind::kCheckpoint) {
+    Key(out, "start_unix_seconds");
+    Number(out, s.start_unix_seconds);
+    Key(out, "end_unix_seconds");
+    Number(out, s.end_unix_seconds);
+  }
+  if (s.kind == LedgerKind::kUsage) {
+    Key(out, "vcpu_delivered_seconds");
+    Number(out, s.vcpu_delivered_seconds);
+    Key(out, "vcpu_stolen_seconds");
+    Number(out, s.vcpu_stolen_seconds);
+    Key(out, "memory_gib_seconds");
+    Number(out, s.memory_gib_seconds);
+    Key(out, "gpu_seconds");
+    Number(out, s.gpu_seconds);
+    Key(out, "report");
+    String(out, s.report_digest);
+  }
+  if (s.kind != LedgerKind::kCheckpoint) {
+    Key(out, "time_trusted");
+    out += s.time_trusted ? "true" : "false";
+    Key(out, "time_reason");
+    String(out, s.time_reason);
+  }
+  if (s.kind == LedgerKind::kRestart) {
+    Key(out, "torn_bytes");
+    out += std::to_string(s.torn_bytes);
+    Key(out, "clean");
+    out += s.clean ? "true" : "false";
+  }
+  if (s.kind != LedgerKind::kUsage) {
+    Key(out, "reason");
+    String(out, s.reason);
+  }
+  out += "}";
+  return out;
+}
+
+Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& signer) {
+  for (double v : {s.start_unix_seconds, s.end_unix_seconds, s.vcpu_delivered_seconds, s.vcpu_stolen_seconds,
+                   s.memory_gib_seconds, s.gpu_seconds}) {
+    if (!std::isfinite(v)) return Status::InvalidArgument("ledger statement seq " + std::to_string(s.seq) + ": non-finite number");
+  }
+  std::string body = SerializeLedgerBody(s);
+  if (!s.is_signed()) return body;
+  RESMETER_ASSIGN_OR_RETURN(std::string token, signer.SignCompact(body));
+  const size_t first = token.find('.');
+  const size_t last = token.rfind('.');
+  if (first == std::string::npos || first == last) return Status::Corruption("signer returned a malformed JWS");
+  body.pop_back();  // the closing brace
+  body += kSigMember;
+  body.append(token, 0, first + 1);
+  body.append(token, last, std::string::npos);
+  body += "\"}";
+  return body;
+}
+
+Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
+  if (line.size() > kMaxLedgerLineBytes) return Status::Corruption("line longer than " + std::to_string(kMaxLedgerLineBytes) + " bytes");
+  FlatJsonMember members[kFieldCount];
+  size_t count = 0;
+  Status parsed = ParseFlatJsonObject(line, members, kFieldCount, &count);
+  if (!parsed.ok()) return Status::Corruption("not a JSON object of strings, numbers and booleans: " + parsed.message());
+  const Value* f[kFieldCount] = {};
+  for (size_t m = 0; m < count; ++m) {
+    size_t k = 0;
+    while (k < kFieldCount && kFieldNames[k] != members[m].key) ++k;
+    if (k == kFieldCount) return Status::Corruption("unknown member '" + std::string(members[m].key) + "'");
+    f[k] = &members[m].value;
+  }
+  LedgerStatement s;
+  if (!IsUint(f[kV]) || f[kV]->uint_value != kLedgerVersion) return Status::Corruption("'v' is not " + std::to_string(kLedgerVersion));
+  if (!IsUint(f[kSeq]) || f[kSeq]->uint_value == 0) return Status::Corruption("'seq' is not a positive integer");
+  s.seq = f[kSeq]->uint_value;
+  const std::string at = "seq " + std::to_string(s.seq) + ": ";
+  if (!IsString(f[kPrev]) || !IsHex64(std::string(f[kPrev]->text()))) return Status::Corruption(at + "'prev' is not 64 hex digits");
+  s.prev = f[kPrev]->text();
+  if (!IsString(f[kKind])) return Status::Corruption(at + "'kind' missing");
+  const std::string_view kind = f[kKind]->text();
+  if (kind == "usage") s.kind = LedgerKind::kUsage;
+  else if (kind == "restart") s.kind = LedgerKind::kRestart;
+  else if (kind == "checkpoint") s.kind = LedgerKind::kCheckpoint;
+  else return Status::Corruption(at + "unknown kind '" + std::string(kind) + "'");
+  if (!IsString(f[kKid]) || f[kKid]->text().empty() || f[kKid]->text().size() > 128) return Status::Corruption(at + "'kid' missing");
+  s.kid = f[kKid]->text();
+  for (int k = kStart; k < kFieldCount; ++k) {
+    const Field field = static_cast<Field>(k);
+    const Value* v = f[k];
+    const std::string name(kFieldNames[k]);
+    if (!Wants(field, s.kind)) {
+      if (v) return Status::Corruption(at + "a " + std::string(kind) + " statement has no '" + name + "'");
+      continue;
+    }
+    bool ok = true;
+    switch (field) {
+      case kStart: ok = IsNumber(v) && (s.start_unix_seconds = v->number, true); break;
+      case kEnd: ok = IsNumber(v) && (s.end_unix_seconds = v->number, true); break;
+      case kDelivered: ok = IsNumber(v) && (s.vcpu_delivered_seconds = v->number, true); break;
+      case kStolen: ok = IsNumber(v) && (s.vcpu_stolen_seconds = v->number, true); break;
+      case kMemory: ok = IsNumber(v) && (s.memory_gib_seconds = v->number, true); break;
+      case kGpu: ok = IsNumber(v) && (s.gpu_seconds = v->number, true); break;
+      case kReport:
+        ok = IsString(v) && (s.report_digest = v->text(), s.report_digest.empty() || IsHex64(s.report_digest));
+        break;
+      case kTrusted: ok = IsBool(v) && (s.time_trusted = v->boolean, true); break;
+      case kTimeReason: ok = IsString(v) && (s.time_reason = v->text(), true); break;
+      case kTorn: ok = IsUint(v) && (s.torn_bytes = v->uint_value, true); break;
+      case kClean: ok = IsBool(v) && (s.clean = v->boolean, true); break;
+      case kReason: ok = IsString(v) && (s.reason = v->text(), true); break;
+      case kSig: ok = IsString(v) && !v->text().empty() && (s.sig = v->text(), true); break;
+      default: break;
+    }
+    if (!ok) return Status::Corruption(at + "'" + name + "' missing or of the wrong type");
+  }
+  if (s.kind == LedgerKind::kUsage) {
+    for (double v : {s.vcpu_delivered_seconds, s.vcpu_stolen_seconds, s.memory_gib_seconds, s.gpu_seconds}) {
+      if (v < 0) return Status::Corruption(at + "negative usage amount");
+    }
+  }
+  if (s.kind != LedgerKind::kCheckpoint && s.end_unix_seconds < s.start_unix_seconds) {
+    return Status::Corruption(at + "period ends before it starts");
+  }
+  return s;
+}
+
+std::string LedgerLineHash(std::string_view line) {
+  unsigned char md[32];
+  LedgerLineHashRaw(line, md);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(md), sizeof(md)));
+}
+
+void LedgerLineHashRaw(std::string_view line, unsigned char out[32]) {
+  SHA256(reinterpret_cast<const unsigned char*>(line.data()), line.size(), out);
+}
+
+Status VerifyLedgerSignature(std::string_view line, const PublicKey& key) {
+  const size_t pos = line.rfind(kSigMember);
+  if (pos == std::string_view::npos || line.size() < pos + kSigMember.size() + 2 || !EndsWith(line, "\"}")) {
+    return Status::Corruption("signed statement does not end with its 'sig' member");
+  }
+  const std::string_view token = line.substr(pos + kSigMember.size(), line.size() - 2 - pos - kSigMember.size());
+  for (char c : token) {
+    if (!IsJwsChar(c)) return Status::Corruption("'sig' is not a detached JWS");
+  }
+  const size_t dots = token.find("..");
+  if (dots == std::string_view::npos || token.find('.', dots + 2) != std::string_view::npos) {
+    return Status::Corruption("'sig' is not a detached JWS (HEADER..SIGNATURE)");
+  }
+  const std::string_view header_b64 = token.substr(0, dots);
+  auto header_bytes = Base64UrlDecode(header_b64);
+  auto signature = Base64UrlDecode(token.substr(dots + 2));
+  if (!header_bytes || !signature) return Status::Corruption("'sig' is not base64url");
+  nlohmann::json header = nlohmann::json::parse(*header_bytes, nullptr, false);
+  if (header.is_discarded() || !header.is_object()) return Status::Corruption("'sig' header is not a JSON object");
+  if (header.value("alg", "") != key.algorithm()) return Status::VerifyFailed("signed with alg '" + header.value("alg", "") + "', not the key's");
+  if (header.value("kid", "") != key.thumbprint()) return Status::VerifyFailed("signed by kid '" + header.value("kid", "") + "', not the given key");
+  std::string payload(line.substr(0, pos));
+  payload += '}';
+  std::string signing_input(header_b64);
+  signing_input += '.';
+  signing_input += Base64UrlEncode(payload);
+  return key.Verify(signing_input, *signature);
+}
+
+}  // namespace resmeter

@@ -1,0 +1,121 @@
+// End-to-end: `resmeter ledger audit` on generated ledgers: exit codes,
+// text, JSON and CSV output, tamper findings and input errors.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "reporter/ledger_files.h"
+#include "reporter/signing_key.h"
+#include "support/ledger_generator.h"
+#include "support/temp_dir.h"
+
+namespace resmeter {
+namespace {
+
+struct CliResult {
+  int code = -1;
+  std::string out, err;
+};
+
+class LedgerCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = *SigningKey::Generate(kAlgEdDSA);
+    dir_ = tmp_.path() + "/ledger";
+    LedgerGeneratorOptions g;
+    g.dir = dir_;
+    g.usage_statements = 150;  // 2.5 hours of one-minute periods
+    g.checkpoint_every = 20;
+    g.restarts = 1;
+    g.untrusted_from = 10;
+    g.untrusted_to = 15;
+    g.max_file_bytes = 16 * 1024;
+    ASSERT_TRUE(GenerateLedger(g, key_).ok());
+    identity_ = tmp_.path() + "/identity.json";
+    std::ofstream(identity_) << nlohmann::json({{"jwk", key_->PublicJwk()}, {"evidence", {{"type", "none"}}}}).dump();
+    jwk_ = tmp_.path() + "/agent.jwk";
+    std::ofstream(jwk_) << key_->PublicJwk().dump();
+  }
+  CliResult Run(const std::string& args) {
+    const std::string out = tmp_.path() + "/out", err = tmp_.path() + "/err";
+    const std::string cmd = std::string(RESMETER_BINARY) + " " + args + " > " + out + " 2> " + err;
+    int status = std::system(cmd.c_str());
+    CliResult r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = SlurpFile(out);
+    r.err = SlurpFile(err);
+    return r;
+  }
+
+  TempDir tmp_;
+  std::shared_ptr<SigningKey> key_;
+  std::string dir_, identity_, jwk_;
+};
+
+TEST_F(LedgerCliTest, clean_ledger_prints_the_bill_and_exits_0) {
+  auto r = Run("ledger audit " + dir_ + " --identity " + identity_);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("CLEAN"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("delivered vCPU-hours"), std::string::npos);
+  EXPECT_NE(r.out.find("9.800"), std::string::npos) << r.out;  // 150 min x 4 vCPUs x 0.98
+  EXPECT_NE(r.out.find("seq 12..16"), std::string::npos) << r.out;  // the untrusted period
+  EXPECT_NE(r.out.find("policy violation hours"), std::string::npos);
+  EXPECT_TRUE(r.err.empty()) << r.err;
+}
+
+TEST_F(LedgerCliTest, json_and_csv_outputs) {
+  auto r = Run("ledger audit " + dir_ + " --key " + jwk_ + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["valid"].get<bool>());
+  EXPECT_NEAR(j["bill"]["delivered_vcpu_hours"].get<double>(), 9.8, 1e-9);
+  EXPECT_EQ(j["restarts"].size(), 2u);
+  EXPECT_TRUE(j["bill"]["policy_violation_hours"].is_null());
+
+  r = Run("ledger audit " + dir_ + " --key " + jwk_ + " --csv --from 2027-01-15T08:30:00Z --to 1800003600");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("hour,statements,metered_hours,delivered_vcpu_hours,", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\n2027-01-15T08:00:00Z,30,0.500000,1.960000,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntotal,30,0.500000,1.960000,"), std::string::npos) << r.out;
+}
+
+TEST_F(LedgerCliTest, tampering_exits_1_naming_the_seq) {
+  auto files = *ListLedgerFiles(dir_);
+  auto lines = ReadLines(files[1]);
+  ASSERT_GT(lines.size(), 5u);
+  const std::string victim = lines[3];
+  lines.erase(lines.begin() + 3);
+  WriteLines(files[1], lines);
+  const std::string seq = victim.substr(victim.find("\"seq\":") + 6, victim.find(',', victim.find("\"seq\":")) - victim.find("\"seq\":") - 6);
+  auto r = Run("ledger audit " + dir_ + " --identity " + identity_);
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("missing"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seq " + seq + " missing"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("INTEGRITY PROBLEMS"), std::string::npos);
+  EXPECT_NE(r.err.find("integrity problem"), std::string::npos);
+}
+
+TEST_F(LedgerCliTest, unusable_input_exits_2_with_one_line) {
+  for (const std::string& args : {
+           "ledger audit " + dir_ + " --policy p.yaml --key " + jwk_,
+           "ledger audit " + tmp_.path() + "/nothing --key " + jwk_,
+           "ledger audit " + dir_,
+           "ledger audit " + dir_ + " --key " + jwk_ + " --identity " + identity_,
+           "ledger audit " + dir_ + " --key " + identity_,
+           "ledger audit " + dir_ + " --identity " + jwk_,
+           "ledger audit " + dir_ + " --key " + jwk_ + " --json --csv",
+           "ledger audit " + dir_ + " --key " + jwk_ + " --from yesterday",
+           "ledger audit " + jwk_ + " --key " + jwk_,
+       }) {
+    auto r = Run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
+  }
+  EXPECT_NE(Run("ledger audit " + dir_ + " --policy p.yaml --key " + jwk_).err.find("not supported yet"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace resmeter
