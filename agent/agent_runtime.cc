@@ -1,7 +1,10 @@
 #include "agent/agent_runtime.h"
 
+#include <unistd.h>
+
 #include "reporter/key_store.h"
 #include "reporter/report.h"
+#include "timesource/time_claim.h"
 
 namespace resmeter {
 namespace {
@@ -55,11 +58,36 @@ Status AgentRuntime::Start(const Config& config) {
   state_ = std::make_unique<AgentState>(std::move(id), env_->WallSeconds());
   exporter_ = std::make_unique<MetricsExporter>(state_.get());
 
+  if (config.global.Bool("ledger.enabled")) {
+    accountant_ = std::make_unique<UsageAccountant>(env_, config.global.String("paths.proc_root"),
+                                                    static_cast<double>(::sysconf(_SC_CLK_TCK)));
+    UsageRecorder::Deps rd;
+    rd.state = state_.get();
+    rd.log = log_;
+    rd.env = env_;
+    rd.signer = key_;
+    rd.accountant = accountant_.get();
+    AgentState* state = state_.get();
+    std::shared_ptr<const Config> start_config = config_;
+    Env* env = env_;
+    rd.time_claim = [state, start_config, env]() {
+      nlohmann::json claim = state->TimeClaim();
+      return claim.is_object() ? claim : CurrentTimeClaim(start_config->global, env->WallSeconds());
+    };
+    auto recorder = UsageRecorder::Open(rd, config);
+    if (!recorder.ok()) return recorder.status();
+    recorder_ = std::move(*recorder);
+  }
+
   Scheduler::Deps sd;
   sd.state = state_.get();
   sd.log = log_;
   sd.env = env_;
   sd.key = key_;
+  if (accountant_) {
+    UsageAccountant* acc = accountant_.get();
+    sd.on_runs = [acc](const std::vector<MeterRun>& runs, double) { acc->OnRuns(runs); };
+  }
   scheduler_ = std::make_unique<Scheduler>(sd, config_);
 
   HttpApi::Deps ad;
@@ -70,9 +98,14 @@ Status AgentRuntime::Start(const Config& config) {
   ad.attest = [scheduler](const std::string& nonce, bool heavy, double wait) {
     return scheduler->Attest(nonce, heavy, wait);
   };
+  if (recorder_) {
+    UsageRecorder* rec = recorder_.get();
+    ad.ledger = [rec](uint64_t from, size_t max_lines) { return rec->Read(from, max_lines); };
+  }
   api_ = std::make_unique<HttpApi>(ad, config_);
 
   scheduler_->Start();
+  if (recorder_) recorder_->Start();
   server_ = std::make_unique<HttpServer>();
   HttpApi* api = api_.get();
   Status s = server_->Start(ServerOptions(config), [api](const HttpRequest& req) { return api->Handle(req); });
@@ -113,6 +146,7 @@ void AgentRuntime::Stop() {
   stopped_ = true;
   if (server_) server_->Stop();
   if (scheduler_) scheduler_->Stop();
+  if (recorder_) recorder_->Stop();
   if (state_) log_->Info("agent stopped");
 }
 

@@ -26,6 +26,8 @@
 #include "agent/logger.h"
 #include "agent/metrics_exporter.h"
 #include "agent/scheduler.h"
+#include "agent/usage_accountant.h"
+#include "agent/usage_recorder.h"
 #include "core/env.h"
 #include "reporter/signing_key.h"
 
@@ -58,6 +60,8 @@ class AgentRuntime {
   std::shared_ptr<SigningKey> key_;
   std::unique_ptr<AgentState> state_;
   std::unique_ptr<MetricsExporter> exporter_;
+  std::unique_ptr<UsageAccountant> accountant_;
+  std::unique_ptr<UsageRecorder> recorder_;
   std::unique_ptr<Scheduler> scheduler_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> server_;
