@@ -164,13 +164,13 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
 }
 
 HttpResponse HttpApi::Ledger(const HttpRequest& req) {
-  if (!deps_.ledger) return JsonError(404, "the usage ledger is disabled (ledger.enabled: false)");
   uint64_t from = 0;
   if (auto f = QueryParam(req.query, "from")) {
     auto v = ParseUint64(*f);
     if (!v) return JsonError(400, "query 'from' must be a sequence number (unsigned integer)");
     from = *v;
   }
+  if (!deps_.ledger) return JsonError(404, "the usage ledger is disabled (ledger.enabled: false)");
   const size_t max_lines = static_cast<size_t>(config()->global.Int("api.ledger_max_lines"));
   auto lines = deps_.ledger(from, max_lines);
   if (!lines.ok()) {
