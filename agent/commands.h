@@ -42,5 +42,6 @@ void RegisterProbeCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterAgentCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+void RegisterPeerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 
 }  // namespace resmeter
