@@ -121,6 +121,8 @@ int RunCli(int argc, char** argv) {
   RegisterKeyCommand(app, globals, &exit_code);
   RegisterAgentCommand(app, globals, &exit_code);
   RegisterPeerCommand(app, globals, &exit_code);
+  RegisterIdentityCommand(app, globals, &exit_code);
+  RegisterEvidenceCommand(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);

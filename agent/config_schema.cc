@@ -49,6 +49,18 @@ const std::vector<OptionSpec>& GlobalSchema() {
        "JWS algorithms verify accepts (never none)"},
       {"verify.max_clock_skew_seconds", T::kInt, 60, 0, 3600, {},
        "how far in the future iat may be, and leeway after exp"},
+      {"evidence.backend", T::kString, "auto", {}, {}, {"auto", "sev-snp", "tdx", "tpm2", "none"},
+       "hardware evidence source: auto-detect, require one, or none (development mode)"},
+      {"evidence.configfs_tsm_root", T::kString, "/sys/kernel/config/tsm/report", {}, {}, {},
+       "configfs-tsm report directory (SEV-SNP and TDX evidence)"},
+      {"evidence.tpm_tcti", T::kString, "device:/dev/tpmrm0", {}, {}, {},
+       "tss2 TCTI of the TPM, e.g. device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321"},
+      {"evidence.tpm_pcr_bank", T::kString, "sha256", {}, {}, {"sha1", "sha256", "sha384"},
+       "PCR bank the TPM quote covers"},
+      {"evidence.tpm_pcrs", T::kStringList, nlohmann::json::array({"0", "1", "2", "3", "4", "5", "6", "7"}), {}, {},
+       {}, "PCR indices the TPM quote covers"},
+      {"evidence.trust_anchors_dir", T::kString, "/etc/resmeter/trust-anchors", {}, {}, {},
+       "AMD ARK/ASK chains and Intel's SGX root used to verify evidence"},
   };
   return kSchema;
 }

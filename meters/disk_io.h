@@ -4,7 +4,7 @@
 // scratch file it creates (meters/disk_target.h) or, when configured, on a
 // block device read-only. O_DIRECT by default, io_uring with a psync
 // fallback (meters/io_engine.h). Options: the disk.io row of
-// meters/registry.cc. The scratch file is removed after the run and, through
+// agent/meter_registry.cc. The scratch file is removed after the run and, through
 // core/temp_path_registry.h, on SIGINT/SIGTERM when the CLI installed the
 // cleanup handler.
 //

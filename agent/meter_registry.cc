@@ -1,5 +1,8 @@
-// The one table of meters. Keep rows in report order.
+// The one table of meters, and selection from it. Keep rows in report order.
+// It lives in the agent layer because it names meters from meters/ and gpu/.
 #include "meters/registry.h"
+
+#include <set>
 
 #include "gpu/cuda_challenge.h"
 #include "gpu/gpu_devices_meter.h"
@@ -64,6 +67,26 @@ const MeterInfo* FindMeter(const std::string& name) {
     if (m.name == name) return &m;
   }
   return nullptr;
+}
+
+Result<std::vector<const MeterInfo*>> SelectMeters(const std::vector<std::string>& only,
+                                                   const std::vector<std::string>& skip,
+                                                   const std::function<bool(const MeterInfo&)>& enabled) {
+  auto known = [](const std::string& name) { return FindMeter(name) != nullptr; };
+  std::string names;
+  for (const auto& m : MeterRegistry()) names += (names.empty() ? "" : ", ") + m.name;
+  for (const auto* list : {&only, &skip}) {
+    for (const auto& n : *list) {
+      if (!known(n)) return Status::InvalidArgument("unknown meter '" + n + "' (known: " + names + ")");
+    }
+  }
+  std::set<std::string> only_set(only.begin(), only.end()), skip_set(skip.begin(), skip.end());
+  std::vector<const MeterInfo*> out;
+  for (const auto& m : MeterRegistry()) {
+    bool selected = only.empty() ? enabled(m) : only_set.count(m.name) > 0;
+    if (selected && !skip_set.count(m.name)) out.push_back(&m);
+  }
+  return out;
 }
 
 }  // namespace resmeter
