@@ -12,6 +12,13 @@
 #include "meters/memory_capacity.h"
 #include "meters/net_latency.h"
 #include "meters/net_throughput.h"
+#include "meters/time_meter.h"
+#include "meters/cache_hierarchy_meter.h"
+#include "meters/cpu_availability_meter.h"
+#include "meters/cpu_frequency_meter.h"
+#include "meters/cpu_throttling_meter.h"
+#include "meters/memory_bandwidth_meter.h"
+#include "meters/memory_latency_meter.h"
 
 namespace resmeter {
 
@@ -20,6 +27,24 @@ const std::vector<MeterInfo>& MeterRegistry() {
       {"cpu.topology", MeterKind::kLight, 10, true, "packages, cores, threads, NUMA nodes and caches (hwloc), cross-checked with sysfs and /proc/cpuinfo", {}, [] { return std::make_unique<CpuTopologyMeter>(); }},
       {"cpu.time", MeterKind::kLight, 10, true, "per-CPU and total CPU seconds by state, delivered vCPU-seconds and steal ratio over a window (/proc/stat)", {{"window_seconds", OptionType::kDouble, 1.0, 0.05, 60.0, {}, "sampling window in seconds; keep below the meter's timeout_seconds"}}, [] { return std::make_unique<CpuTimeMeter>(); }},
       {"memory.capacity", MeterKind::kLight, 10, true, "MemTotal/MemAvailable, huge pages and NUMA memory, cross-checked across /proc, sysfs and hwloc", {{"mismatch_tolerance_ratio", OptionType::kDouble, 0.05, 0.0, 1.0, {}, "largest relative difference of memory totals across sources before a finding"}}, [] { return std::make_unique<MemoryCapacityMeter>(); }},
+      {"time", MeterKind::kLight, 5.0, true,
+       "time source: chronyd sync state, NTS, error bound, clock jumps",
+       {{"chrony_socket", OptionType::kString, "/run/chrony/chronyd.sock", {}, {}, {}, "chronyd's command socket"},
+        {"max_error_bound_seconds", OptionType::kDouble, 0.1, 1e-6, 3600, {},
+         "trusted only when synced via NTS with an error bound below this"}},
+       [] { return std::make_unique<TimeMeter>(); }},
+      {"cpu.frequency", MeterKind::kHeavy, 30, true, "per-core effective frequency (PMU or calibrated chain) vs nominal",
+       CpuFrequencyOptions(), [] { return std::make_unique<CpuFrequencyMeter>(); }},
+      {"cpu.throttling", MeterKind::kHeavy, 60, true, "all cores loaded for a window: burst vs sustained frequency, trend",
+       CpuThrottlingOptions(), [] { return std::make_unique<CpuThrottlingMeter>(); }},
+      {"cpu.availability", MeterKind::kHeavy, 60, true, "fraction of wall time each vCPU really ran a challenge",
+       CpuAvailabilityOptions(), [] { return std::make_unique<CpuAvailabilityMeter>(); }},
+      {"cache.hierarchy", MeterKind::kHeavy, 60, true, "cache levels from a pointer-chase latency curve vs reported sizes",
+       CacheHierarchyOptions(), [] { return std::make_unique<CacheHierarchyMeter>(); }},
+      {"memory.bandwidth", MeterKind::kHeavy, 60, true, "STREAM copy/scale/add/triad, one pinned thread per CPU",
+       MemoryBandwidthOptions(), [] { return std::make_unique<MemoryBandwidthMeter>(); }},
+      {"memory.latency", MeterKind::kHeavy, 60, true, "main-memory latency from a pointer chase far beyond the LLC",
+       MemoryLatencyOptions(), [] { return std::make_unique<MemoryLatencyMeter>(); }},
       {"disk.io", MeterKind::kHeavy, 120, true,
        "disk bytes/s, IOPS and latency percentiles (seq/rand read/write at qd 1 and deep, fsync) with O_DIRECT",
        {
