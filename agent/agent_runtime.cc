@@ -2,18 +2,13 @@
 
 #include <unistd.h>
 
+#include "reporter/evidence_claim.h"
 #include "reporter/key_store.h"
 #include "reporter/report.h"
 #include "timesource/time_claim.h"
 
 namespace resmeter {
 namespace {
-
-// The evidence of the identity document when no TEE backend is wired in.
-nlohmann::json IdentityEvidence() {
-  return {{"type", "none"},
-          {"reason", "development mode: no TEE evidence was collected; default policy never trusts this"}};
-}
 
 HttpServerOptions ServerOptions(const Config& c) {
   HttpServerOptions o;
@@ -54,7 +49,10 @@ Status AgentRuntime::Start(const Config& config) {
   id.alg = key_->algorithm();
   id.ueid = UeidForThumbprint(id.kid);
   id.jwk = key_->PublicJwk();
-  id.evidence = IdentityEvidence();
+  // The identity's evidence binds the key with no nonce (user data SHA-512(kid)).
+  auto evidence = CollectEvidenceClaim(config.global, id.kid, std::string());
+  if (!evidence.ok()) return evidence.status().WithContext("evidence");
+  id.evidence = std::move(*evidence);
   state_ = std::make_unique<AgentState>(std::move(id), env_->WallSeconds());
   exporter_ = std::make_unique<MetricsExporter>(state_.get());
 

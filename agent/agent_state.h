@@ -25,7 +25,7 @@ struct AgentIdentity {
   std::string alg;   // EdDSA / ES384
   std::string ueid;  // derived from kid
   nlohmann::json jwk;
-  nlohmann::json evidence;  // the evidence claim of the identity (type none: development mode)
+  nlohmann::json evidence;  // the identity's evidence claim, bound to the key without a nonce
 };
 
 // The last run of one meter and counts of all its runs.

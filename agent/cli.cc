@@ -14,6 +14,7 @@
 
 #include "agent/commands.h"
 #include "core/strings.h"
+#include "core/temp_path_registry.h"
 #include "core/version.h"
 
 namespace resmeter {
@@ -101,6 +102,8 @@ Result<double> ParseTimeArgument(const std::string& text) {
 }
 
 int RunCli(int argc, char** argv) {
+  // Meters register scratch files (disk.io); SIGINT/SIGTERM/SIGHUP remove them, then re-raise.
+  if (Status s = InstallTempPathCleanupOnSignals(); !s.ok()) return Fail(kExitUsage, s.message());
   CLI::App app{"resmeter: measure the resources a VM really gets, and sign what was measured"};
   app.set_version_flag("--version", std::string(SoftwareName()) + " " + SoftwareVersion());
   app.require_subcommand(1);
@@ -118,6 +121,9 @@ int RunCli(int argc, char** argv) {
   RegisterKeyCommand(app, globals, &exit_code);
   RegisterAgentCommand(app, globals, &exit_code);
   RegisterLedgerCommand(app, globals, &exit_code);
+  RegisterPeerCommand(app, globals, &exit_code);
+  RegisterIdentityCommand(app, globals, &exit_code);
+  RegisterEvidenceCommand(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -99,6 +99,7 @@ HttpResponse HttpApi::Identity() const {
   doc["jwk"] = id.jwk;
   doc["swname"] = SoftwareName();
   doc["swversion"] = SoftwareVersion();
+  doc["iat"] = static_cast<int64_t>(deps_.state->started_unix_seconds());
   doc["evidence"] = id.evidence;
   HttpResponse r;
   r.body = doc.dump(2) + "\n";

@@ -1,7 +1,7 @@
 // HttpApi: the routes of the agent's HTTP server.
 //
 //   GET  /metrics            Prometheus text (agent/metrics_exporter.h)
-//   GET  /v1/identity        {jwk, kid, alg, ueid, swname, swversion, evidence}
+//   GET  /v1/identity        {kid, alg, ueid, jwk, swname, swversion, iat, evidence}
 //   GET  /v1/report/latest   the latest scheduled report, JWS compact (application/jose)
 //   POST /v1/attest          body {"nonce": "HEX"[, "heavy": true]}: a fresh report
 //                            bound to the nonce (application/jose); rate-limited

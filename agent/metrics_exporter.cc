@@ -1,6 +1,7 @@
 #include "agent/metrics_exporter.h"
 
 #include <prometheus/text_serializer.h>
+#include <cstring>
 #include <sstream>
 
 #include "core/version.h"
@@ -55,7 +56,12 @@ std::string Sanitize(const std::string& s) {
 std::string MetricsExporter::ClaimMetricName(const std::string& meter, const std::string& claim) {
   if (claim.empty() || meter.empty()) return "";
   std::string name = "resmeter_" + Sanitize(meter) + "_" + Sanitize(claim);
-  if (name.size() >= 6 && name.compare(name.size() - 6, 6, "_total") == 0) return "";  // reserved for counters
+  // Suffixes Prometheus reserves for counters, histograms, summaries and
+  // identity: a gauge keeps the claim's name with "_value" after it.
+  for (const char* reserved : {"_total", "_count", "_sum", "_bucket", "_info", "_created"}) {
+    const size_t n = std::strlen(reserved);
+    if (name.size() >= n && name.compare(name.size() - n, n, reserved) == 0) return name + "_value";
+  }
   return name;
 }
 

@@ -16,7 +16,9 @@
 //   resmeter_meter_runs_total{meter,status}
 //   resmeter_<meter>_<claim>: each top-level numeric or boolean claim of a light
 //     meter's last ok run as a gauge (cpu.time busy_seconds ->
-//     resmeter_cpu_time_busy_seconds); claims ending in _total are skipped
+//     resmeter_cpu_time_busy_seconds); a claim ending in a suffix Prometheus
+//     reserves (_total, _count, _sum, _bucket, _info, _created) gets "_value"
+//     appended (gpu.devices gpu_count -> resmeter_gpu_devices_gpu_count_value)
 //   resmeter_time_trusted, resmeter_time_synchronized, resmeter_time_error_bound_seconds,
 //     resmeter_time_offset_seconds (the latter two only when measured)
 //   resmeter_report_last_timestamp_seconds, resmeter_attestation_last_timestamp_seconds,
@@ -63,7 +65,7 @@ class MetricsExporter {
   // The families derived from the agent state at wall time `now` (pure; tests).
   static std::vector<prometheus::MetricFamily> StateFamilies(const AgentState& state);
   // The gauge name of a light meter claim ("cpu.time", "busy_seconds" ->
-  // "resmeter_cpu_time_busy_seconds"), or "" when it cannot be one.
+  // "resmeter_cpu_time_busy_seconds"; reserved suffixes get "_value"), or "" when empty.
   static std::string ClaimMetricName(const std::string& meter, const std::string& claim);
 
  private:

@@ -1,18 +1,11 @@
 #include "agent/report_producer.h"
 
+#include "core/strings.h"
+#include "reporter/evidence_claim.h"
 #include "reporter/report.h"
 #include "timesource/time_claim.h"
 
 namespace resmeter {
-namespace {
-
-// The evidence claim when no TEE backend collected evidence: development mode.
-nlohmann::json DevelopmentEvidenceClaim() {
-  return {{"type", "none"},
-          {"reason", "development mode: no TEE evidence was collected; default policy never trusts this"}};
-}
-
-}  // namespace
 
 std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const MeterInfo*>& meters) {
   std::vector<MeterPlan> plans;
@@ -50,7 +43,9 @@ Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun>
   for (const auto& run : out.runs) in.submods[run.name] = MeterResultToJson(run.result);
   in.issued_at_unix_seconds = env->WallSeconds();
   in.time = CurrentTimeClaim(config.global, in.issued_at_unix_seconds);
-  in.evidence = DevelopmentEvidenceClaim();
+  // Evidence from the detected backend, bound to SHA-512(kid || nonce).
+  std::string nonce_bytes = nonce_hex ? HexDecode(*nonce_hex).value_or(std::string()) : std::string();
+  RESMETER_ASSIGN_OR_RETURN(in.evidence, CollectEvidenceClaim(config.global, key.Thumbprint(), nonce_bytes));
   in.nonce_hex = nonce_hex;
   in.validity_seconds = config.global.Int("report.validity_seconds");
   out.claims = BuildReportClaims(in, key);

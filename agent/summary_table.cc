@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/strings.h"
+#include "timesource/time_format.h"
 
 namespace resmeter {
 
@@ -51,10 +52,8 @@ void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
 
 void PrintTrustLines(std::ostream& out, const nlohmann::json& claims) {
   if (claims.contains("time") && claims["time"].is_object()) {
-    const auto& t = claims["time"];
-    out << "time      " << (t.value("trusted", false) ? "trusted" : "untrusted") << " (source " << t.value("source", "?");
-    if (t.contains("reason") && t["reason"].is_string()) out << ": " << t["reason"].get<std::string>();
-    out << ")\n";
+    const auto lines = DescribeTimeClaim(claims["time"]);
+    for (size_t i = 0; i < lines.size(); ++i) out << (i == 0 ? "time      " : "          ") << lines[i] << "\n";
   }
   if (claims.contains("evidence") && claims["evidence"].is_object()) {
     const auto& e = claims["evidence"];

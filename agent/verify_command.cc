@@ -13,6 +13,7 @@ namespace {
 struct VerifyArgs {
   std::string report, key, identity, nonce, at;
   bool json = false;
+  bool allow_dev_evidence = false;
 };
 
 // Loads the verification key from --key (a JWK) or --identity (a document with a "jwk" member).
@@ -77,6 +78,11 @@ int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
     std::cerr << "resmeter: report invalid: " << result->failure << "\n";
     return kExitInvalid;
   }
+  // The identity's hardware evidence must bind its key (see reporter/evidence_verifier.h).
+  if (!args.identity.empty()) {
+    return VerifyIdentityEvidence(*config, args.identity, args.at, args.allow_dev_evidence,
+                                  args.json ? std::cerr : std::cout);
+  }
   return kExitOk;
 }
 
@@ -91,6 +97,8 @@ void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   cmd->add_option("--nonce", args->nonce, "require this challenge nonce (hex)");
   cmd->add_option("--at", args->at, "check validity at this time instead of now (Unix seconds or RFC 3339 UTC)");
   cmd->add_flag("--json", args->json, "print the result as JSON");
+  cmd->add_flag("--allow-dev-evidence", args->allow_dev_evidence,
+                "with --identity: accept development-mode (none) evidence");
   cmd->callback([&globals, exit_code, args]() { *exit_code = RunVerify(globals, *args); });
 }
 

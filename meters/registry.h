@@ -2,7 +2,9 @@
 // timeout, whether it runs by default, its options and its factory.
 //
 // Adding a meter = one .h/.cc pair in meters/ (or gpu/) plus one row in
-// registry.cc. The table also yields the config schema and --only/--skip.
+// agent/meter_registry.cc (the table is defined in the agent layer, which
+// may depend on both meters/ and gpu/). The table also yields the config
+// schema and --only/--skip.
 #pragma once
 
 #include <functional>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "core/option_spec.h"
+#include "core/result.h"
 #include "meters/meter.h"
 
 namespace resmeter {
@@ -29,5 +32,10 @@ struct MeterInfo {
 const std::vector<MeterInfo>& MeterRegistry();
 // The row for a name, or nullptr.
 const MeterInfo* FindMeter(const std::string& name);
+// Chooses meters: `only` (if non-empty) lists exactly those, else every meter
+// enabled by `enabled`; `skip` removes names. Unknown names are InvalidArgument.
+Result<std::vector<const MeterInfo*>> SelectMeters(const std::vector<std::string>& only,
+                                                   const std::vector<std::string>& skip,
+                                                   const std::function<bool(const MeterInfo&)>& enabled);
 
 }  // namespace resmeter

@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
-#include <set>
 #include <thread>
 
 namespace resmeter {
@@ -104,26 +103,6 @@ std::vector<MeterRun> MeterRunner::RunAll(const std::vector<MeterPlan>& plans, c
     if (observer) observer(plan.info->name, &runs.back());
   }
   return runs;
-}
-
-Result<std::vector<const MeterInfo*>> SelectMeters(const std::vector<std::string>& only,
-                                                   const std::vector<std::string>& skip,
-                                                   const std::function<bool(const MeterInfo&)>& enabled) {
-  auto known = [](const std::string& name) { return FindMeter(name) != nullptr; };
-  std::string names;
-  for (const auto& m : MeterRegistry()) names += (names.empty() ? "" : ", ") + m.name;
-  for (const auto* list : {&only, &skip}) {
-    for (const auto& n : *list) {
-      if (!known(n)) return Status::InvalidArgument("unknown meter '" + n + "' (known: " + names + ")");
-    }
-  }
-  std::set<std::string> only_set(only.begin(), only.end()), skip_set(skip.begin(), skip.end());
-  std::vector<const MeterInfo*> out;
-  for (const auto& m : MeterRegistry()) {
-    bool selected = only.empty() ? enabled(m) : only_set.count(m.name) > 0;
-    if (selected && !skip_set.count(m.name)) out.push_back(&m);
-  }
-  return out;
 }
 
 }  // namespace resmeter

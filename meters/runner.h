@@ -62,10 +62,4 @@ class MeterRunner {
   RunnerRoots roots_;
 };
 
-// Chooses meters: `only` (if non-empty) lists exactly those, else every meter
-// enabled by `enabled`; `skip` removes names. Unknown names are InvalidArgument.
-Result<std::vector<const MeterInfo*>> SelectMeters(const std::vector<std::string>& only,
-                                                   const std::vector<std::string>& skip,
-                                                   const std::function<bool(const MeterInfo&)>& enabled);
-
 }  // namespace resmeter

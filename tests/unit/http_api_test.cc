@@ -135,7 +135,8 @@ TEST(http_api_test, latest_report_identity_and_ledger) {
 TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
   Fixture f;
   EXPECT_EQ(MetricsExporter::ClaimMetricName("cpu.time", "busy_seconds"), "resmeter_cpu_time_busy_seconds");
-  EXPECT_EQ(MetricsExporter::ClaimMetricName("x.y", "bytes_total"), "");
+  EXPECT_EQ(MetricsExporter::ClaimMetricName("x.y", "bytes_total"), "resmeter_x_y_bytes_total_value");
+  EXPECT_EQ(MetricsExporter::ClaimMetricName("gpu.devices", "gpu_count"), "resmeter_gpu_devices_gpu_count_value");
   MeterRun run;
   run.name = "cpu.time";
   run.kind = MeterKind::kLight;

@@ -1,0 +1,186 @@
+// `resmeter evidence verify`: verify raw hardware evidence (an SEV-SNP report,
+// a TDX quote, TPM 2.0 evidence, or an identity document) against the shipped
+// trust anchors and print its fields. Exit 0 when every check passes, 1 with
+// the failing check named, 2 for unreadable or malformed input.
+#include <iostream>
+
+#include "agent/commands.h"
+#include "core/strings.h"
+#include "reporter/evidence_verifier.h"
+#include "reporter/report.h"
+
+namespace resmeter {
+namespace {
+
+struct EvidenceArgs {
+  std::string type, report, vcek, chain, quote, evidence, identity, report_data, nonce, at, anchors;
+  std::vector<std::string> measurements, mr_td;
+  int max_vmpl = -1;
+  bool allow_debug = false, allow_none = false, json = false;
+};
+
+// Prints "name: value" lines for a flat or nested JSON object.
+void PrintFields(std::ostream& out, const nlohmann::json& j, const std::string& prefix) {
+  for (const auto& [key, value] : j.items()) {
+    if (value.is_object()) {
+      PrintFields(out, value, prefix + key + ".");
+    } else {
+      out << "  " << prefix << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+    }
+  }
+}
+
+// Joins names with ", ".
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// Reads a required input file; the error names the flag.
+Result<std::string> ReadFlag(const std::string& flag, const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument(flag + " FILE is required for this --type");
+  auto data = ReadInputFile(path);
+  if (!data.ok()) return data.status().WithContext(flag);
+  return data;
+}
+
+// Runs the verification the arguments ask for.
+Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const EvidenceArgs& a,
+                               const std::optional<std::string>& user_data) {
+  if (!a.identity.empty()) {
+    RESMETER_ASSIGN_OR_RETURN(std::string text, ReadFlag("--identity", a.identity));
+    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+    if (doc.is_discarded()) return Status::InvalidArgument("--identity: " + a.identity + " is not JSON");
+    std::optional<std::string> nonce;
+    if (!a.nonce.empty()) {
+      RESMETER_ASSIGN_OR_RETURN(nonce, NormalizeNonceHex(a.nonce));
+    }
+    return VerifyIdentityDocument(doc, nonce, options);
+  }
+  if (!a.evidence.empty()) {
+    RESMETER_ASSIGN_OR_RETURN(std::string text, ReadFlag("--evidence", a.evidence));
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded()) return Status::InvalidArgument("--evidence: " + a.evidence + " is not JSON");
+    if (j.contains("evidence")) j = j["evidence"];  // an identity document
+    if (!a.type.empty() && j.value("type", std::string()) != a.type) {
+      return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) + "' evidence, not " + a.type);
+    }
+    return VerifyEvidenceJson(j, user_data, options);
+  }
+  if (a.type == "sev-snp") {
+    SevSnpInput in;
+    RESMETER_ASSIGN_OR_RETURN(in.report, ReadFlag("--report", a.report));
+    RESMETER_ASSIGN_OR_RETURN(in.vcek, ReadFlag("--vcek", a.vcek));
+    if (!a.chain.empty()) {
+      RESMETER_ASSIGN_OR_RETURN(in.chain, ReadFlag("--chain", a.chain));
+    }
+    in.expected_report_data = user_data;
+    in.at = options.at;
+    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors, LoadAmdTrustAnchors(options.trust_anchors_dir));
+    return SevSnpVerifier(std::move(anchors), options.snp).Verify(in);
+  }
+  if (a.type == "tdx") {
+    RESMETER_ASSIGN_OR_RETURN(std::string quote, ReadFlag("--quote", a.quote));
+    nlohmann::json j = {{"type", "tdx"}, {"quote", Base64Encode(quote)}};
+    return VerifyEvidenceJson(j, user_data, options);
+  }
+  if (a.type == "tpm2") return Status::InvalidArgument("--type tpm2 takes --evidence FILE or --identity FILE");
+  return Status::InvalidArgument("give --type sev-snp|tdx|tpm2 with its files, --evidence FILE or --identity FILE");
+}
+
+int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
+  auto config = globals.LoadConfig();
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  EvidenceVerifyOptions options;
+  options.trust_anchors_dir = a.anchors.empty() ? config->global.String("evidence.trust_anchors_dir") : a.anchors;
+  if (!a.at.empty()) {
+    auto at = ParseTimeArgument(a.at);
+    if (!at.ok()) return Fail(kExitUsage, "--at: " + at.status().message());
+    options.at = static_cast<time_t>(*at);
+  }
+  options.allow_none = a.allow_none;
+  options.snp.allow_debug = options.tdx.allow_debug = a.allow_debug;
+  options.snp.allowed_measurements = a.measurements;
+  options.tdx.allowed_mr_td = a.mr_td;
+  if (a.max_vmpl >= 0) options.snp.max_vmpl = static_cast<uint32_t>(a.max_vmpl);
+  std::optional<std::string> user_data;
+  if (!a.report_data.empty()) {
+    user_data = HexDecode(a.report_data);
+    if (!user_data || user_data->size() != kUserDataSize) {
+      return Fail(kExitUsage, "--report-data: want 128 hex digits (64 bytes)");
+    }
+  }
+  auto verdict = Verify(options, a, user_data);
+  if (!verdict.ok()) {
+    const Status& s = verdict.status();
+    return Fail(s.code() == Status::Code::kVerifyFailed ? kExitInvalid : kExitUsage,
+                (s.code() == Status::Code::kVerifyFailed ? "evidence invalid: " : "") + s.message());
+  }
+  if (a.json) {
+    std::cout << verdict->ToJson().dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << verdict->type << " evidence verified\n";
+  std::cout << "checks passed: " << Join(verdict->checks) << "\n";
+  for (const std::string& n : verdict->not_checked) std::cout << "not checked: " << n << "\n";
+  std::cout << "fields:\n";
+  PrintFields(std::cout, verdict->fields, "");
+  return kExitOk;
+}
+
+}  // namespace
+
+int VerifyIdentityEvidence(const Config& config, const std::string& identity_path, const std::string& at,
+                           bool allow_none, std::ostream& out) {
+  EvidenceArgs a;
+  a.identity = identity_path;
+  EvidenceVerifyOptions options;
+  options.trust_anchors_dir = config.global.String("evidence.trust_anchors_dir");
+  options.allow_none = allow_none;
+  if (!at.empty()) {
+    auto t = ParseTimeArgument(at);
+    if (!t.ok()) return Fail(kExitUsage, "--at: " + t.status().message());
+    options.at = static_cast<time_t>(*t);
+  }
+  auto verdict = Verify(options, a, std::nullopt);
+  if (!verdict.ok()) {
+    const Status& s = verdict.status();
+    if (s.code() == Status::Code::kVerifyFailed) return Fail(kExitInvalid, "identity evidence invalid: " + s.message());
+    return Fail(kExitUsage, "--identity: " + s.message());
+  }
+  if (verdict->type == "none") {
+    out << "evidence  none: development mode, accepted by --allow-dev-evidence\n";
+  } else {
+    out << "evidence  " << verdict->type << " bound to kid " << verdict->fields.value("kid", std::string()) << " ("
+        << Join(verdict->checks) << ")\n";
+  }
+  return kExitOk;
+}
+
+void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
+  auto* evidence = app.add_subcommand("evidence", "hardware evidence tools");
+  evidence->require_subcommand(1);
+  auto a = std::make_shared<EvidenceArgs>();
+  auto* cmd = evidence->add_subcommand("verify", "verify SEV-SNP, TDX or TPM 2.0 evidence; print its fields");
+  cmd->add_option("--type", a->type, "evidence type")->check(CLI::IsMember({"sev-snp", "tdx", "tpm2"}));
+  cmd->add_option("--report", a->report, "SEV-SNP: the 1184-byte attestation report");
+  cmd->add_option("--vcek", a->vcek, "SEV-SNP: the VCEK certificate (DER or PEM)");
+  cmd->add_option("--chain", a->chain, "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
+  cmd->add_option("--quote", a->quote, "TDX: the version-4 quote");
+  cmd->add_option("--evidence", a->evidence, "evidence JSON (any type), or an identity document");
+  cmd->add_option("--identity", a->identity, "identity document: also checks user data = SHA-512(kid || nonce)");
+  cmd->add_option("--nonce", a->nonce, "with --identity: require this nonce (hex)");
+  cmd->add_option("--report-data", a->report_data, "expected 64-byte user data (128 hex digits)");
+  cmd->add_option("--at", a->at, "check certificates at this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
+  cmd->add_option("--anchors", a->anchors, "trust-anchor directory (default evidence.trust_anchors_dir)");
+  cmd->add_option("--measurement", a->measurements, "SEV-SNP: allowed MEASUREMENT hex (repeatable)");
+  cmd->add_option("--mrtd", a->mr_td, "TDX: allowed MRTD hex (repeatable)");
+  cmd->add_option("--max-vmpl", a->max_vmpl, "SEV-SNP: highest VMPL accepted");
+  cmd->add_flag("--allow-debug", a->allow_debug, "accept debug-enabled guests (SNP policy bit 19, TD DEBUG)");
+  cmd->add_flag("--allow-none", a->allow_none, "accept development-mode (none) evidence");
+  cmd->add_flag("--json", a->json, "print the verdict as JSON");
+  cmd->callback([&globals, exit_code, a]() { *exit_code = RunEvidenceVerify(globals, *a); });
+}
+
+}  // namespace resmeter

@@ -1,0 +1,24 @@
+// net.throughput: TCP throughput to one or more resmeter peers, upload and
+// download, N parallel streams, a fixed window after an omitted warm-up,
+// bytes counted by the receiving side, result co-signed by the peer.
+//
+// Claims (per target): upload_bps/download_bps, per-stream _bps, bytes and
+// window seconds, the peer's JWK and both JWS signatures over the shared
+// summary. Thread behaviour: see Meter; sessions run one target at a time.
+#pragma once
+
+#include <vector>
+
+#include "core/option_spec.h"
+#include "meters/meter.h"
+
+namespace resmeter {
+
+class NetThroughputMeter final : public Meter {
+ public:
+  MeterResult Measure(MeterContext& ctx) override;
+  // The meter's option table (meters.net.throughput.*), for the registry.
+  static std::vector<OptionSpec> OptionSpecs();
+};
+
+}  // namespace resmeter

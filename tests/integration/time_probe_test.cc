@@ -1,0 +1,106 @@
+// End to end: `resmeter probe` puts the chronyd time assessment into the
+// signed report's `time` claim, and `resmeter verify` shows it; with no
+// chronyd the probe still succeeds and the claim says why time is untrusted.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include "support/chrony_pair.h"
+
+namespace resmeter {
+namespace {
+
+using testing::ChronyPair;
+using testing::PrivateDir;
+
+struct Ran {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+// Runs a shell command line, capturing its output.
+Ran Run(const std::string& cmd) {
+  Ran r;
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int st = ::pclose(p);
+  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return r;
+}
+
+// Signs a report with only the time meter, using `socket` as chronyd, and
+// returns the verified claims (and verify's table in *table).
+nlohmann::json ProbeAndVerify(const PrivateDir& state, const std::string& socket, std::string* table) {
+  const std::string bin = RESMETER_BINARY;
+  testing::WriteText(state / "resmeter.yaml", "time:\n  chrony_socket: " + socket +
+                                                  "\nmeters:\n  time:\n    chrony_socket: " + socket + "\n");
+  const std::string common = bin + " --state-dir " + state.path() + " --config " + (state / "resmeter.yaml");
+  Ran init = Run(bin + " --state-dir " + state.path() + " key init");
+  EXPECT_EQ(init.exit_code, 0) << init.out;
+  Ran probe = Run(common + " probe --only time -o " + (state / "report.jws"));
+  EXPECT_EQ(probe.exit_code, 0) << probe.out;
+  Ran show = Run(bin + " --state-dir " + state.path() + " key show > " + (state / "key.jwk"));
+  EXPECT_EQ(show.exit_code, 0) << show.out;
+  Ran text = Run(bin + " verify " + (state / "report.jws") + " --key " + (state / "key.jwk"));
+  EXPECT_EQ(text.exit_code, 0) << text.out;
+  *table = text.out;
+  Ran json = Run(bin + " verify --json " + (state / "report.jws") + " --key " + (state / "key.jwk") +
+                 " 2>/dev/null");
+  nlohmann::json j = nlohmann::json::parse(json.out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << json.out;
+  return j.is_discarded() ? nlohmann::json::object() : j["claims"];
+}
+
+TEST_F(ChronyPair, probe_signs_trusted_nts_time_and_verify_shows_it) {
+  StartClient(/*nts=*/true);
+  auto [a, took] = WaitFor([](const TimeAssessment& x) { return x.trusted; });
+  ASSERT_TRUE(a.trusted) << a.reason << Log("client.log");
+  PrivateDir state;
+  std::string table;
+  nlohmann::json claims = ProbeAndVerify(state, dir_ / "client.sock", &table);
+  const nlohmann::json& t = claims["time"];
+  EXPECT_EQ(t["trusted"], true) << t.dump();
+  EXPECT_EQ(t["nts_authenticated"], true);
+  EXPECT_EQ(t["stratum"], 2);
+  EXPECT_EQ(t["server"], "127.0.0.1");
+  EXPECT_LT(t["error_bound_seconds"].get<double>(), 0.01);
+  EXPECT_EQ(claims["submods"]["time"]["status"], "ok");
+  EXPECT_EQ(claims["submods"]["time"]["claims"]["trusted"], true);
+  EXPECT_NE(table.find("time      trusted (chrony: NTS server 127.0.0.1, stratum 2, leap normal)"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("error bound "), std::string::npos) << table;
+  std::printf("%s", table.c_str());
+}
+
+TEST_F(ChronyPair, probe_with_plain_ntp_signs_untrusted_time_with_reason) {
+  StartClient(/*nts=*/false);
+  auto [a, took] = WaitFor([](const TimeAssessment& x) { return x.synchronized; });
+  ASSERT_TRUE(a.synchronized) << Log("client.log");
+  PrivateDir state;
+  std::string table;
+  nlohmann::json claims = ProbeAndVerify(state, dir_ / "client.sock", &table);
+  EXPECT_EQ(claims["time"]["trusted"], false);
+  EXPECT_NE(claims["time"]["reason"].get<std::string>().find("not NTS-authenticated"), std::string::npos);
+  EXPECT_NE(table.find("reason: selected source 127.0.0.1 is not NTS-authenticated"), std::string::npos)
+      << table;
+}
+
+TEST(TimeProbe, without_chronyd_probe_succeeds_and_time_is_untrusted) {
+  PrivateDir state;
+  std::string table;
+  nlohmann::json claims = ProbeAndVerify(state, state / "chronyd.sock", &table);
+  const nlohmann::json& t = claims["time"];
+  EXPECT_EQ(t["trusted"], false);
+  EXPECT_EQ(t["reason"].get<std::string>().rfind("chronyd not reachable", 0), 0u) << t.dump();
+  EXPECT_EQ(claims["submods"]["time"]["status"], "unavailable");
+  EXPECT_NE(table.find("reason: chronyd not reachable"), std::string::npos) << table;
+}
+
+}  // namespace
+}  // namespace resmeter

@@ -1,0 +1,98 @@
+// Plateau detection on fixture latency curves (tests/fixtures/cache_curve/):
+// two live curves from a loaded 2-vCPU EPYC guest and one synthetic curve.
+#include "meters/cache_curve.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "meters/cache_hierarchy_meter.h"
+
+namespace resmeter {
+namespace {
+
+std::vector<CurvePoint> LoadCurve(const std::string& name) {
+  std::ifstream in(std::string(RESMETER_FIXTURES_DIR) + "/cache_curve/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  nlohmann::json j = nlohmann::json::parse(ss.str());
+  std::vector<CurvePoint> out;
+  for (const auto& p : j["points"]) out.push_back({p[0].get<uint64_t>(), p[1].get<double>()});
+  return out;
+}
+
+// |log2(a/b)|: how many powers of two apart two sizes are.
+double Octaves(uint64_t a, uint64_t b) { return std::fabs(std::log2(static_cast<double>(a) / static_cast<double>(b))); }
+
+std::vector<CacheLevelInfo> EpycReported() {
+  return {{1, "Data", 32 * 1024, 64, "0"}, {2, "Unified", 512 * 1024, 64, "0"}, {3, "Unified", 32u << 20, 64, "0-1"}};
+}
+
+TEST(cache_curve_test, live_epyc_curve_yields_l1_l2_l3_and_memory) {
+  for (const char* name : {"epyc_vm_loaded.json", "epyc_vm_loaded_b.json"}) {
+    std::vector<Plateau> p = DetectPlateaus(LoadCurve(name));
+    ASSERT_EQ(p.size(), 4u) << name;
+    EXPECT_EQ(p[0].last_size_bytes, 32768u) << name;
+    EXPECT_LE(Octaves(p[1].last_size_bytes, 512 * 1024), 1.0) << name;
+    EXPECT_NEAR(p[0].latency_seconds, 1.24e-9, 0.1e-9);
+    EXPECT_NEAR(p[1].latency_seconds, 3.74e-9, 0.3e-9);
+    EXPECT_GT(p[2].latency_seconds, 10e-9);
+    EXPECT_LT(p[2].latency_seconds, 20e-9);
+    EXPECT_GT(p[3].latency_seconds, 100e-9);  // main memory
+    EXPECT_EQ(p[3].last_size_bytes, 128u << 20);
+  }
+}
+
+TEST(cache_curve_test, live_curve_against_reported_sizes_flags_only_the_shrunken_l3) {
+  std::vector<Finding> findings;
+  nlohmann::json levels = CompareLevels(DetectPlateaus(LoadCurve("epyc_vm_loaded.json")), EpycReported(), 1.0, &findings);
+  ASSERT_EQ(levels.size(), 3u);  // memory plateau is not a level
+  EXPECT_EQ(levels[0]["measured_size_bytes"], 32768);
+  EXPECT_EQ(levels[0]["reported_size_bytes"], 32768);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].code, "cache_size_mismatch");
+  EXPECT_EQ(findings[0].details["level"], 3);
+}
+
+TEST(cache_curve_test, synthetic_curve_with_a_spike_finds_the_three_levels) {
+  std::vector<Plateau> p = DetectPlateaus(LoadCurve("synthetic_intel.json"));
+  ASSERT_EQ(p.size(), 3u);  // memory never flattens before 128 MiB in this curve
+  EXPECT_LE(Octaves(p[0].last_size_bytes, 48 * 1024), 0.5);
+  EXPECT_LE(Octaves(p[1].last_size_bytes, 1280 * 1024), 0.5);
+  EXPECT_LE(Octaves(p[2].last_size_bytes, 30u << 20), 0.5);
+  EXPECT_NEAR(p[0].latency_seconds, 1.2e-9, 1e-12);
+  EXPECT_NEAR(p[1].latency_seconds, 3.7e-9, 0.2e-9);  // the x1.8 spike does not split L2
+}
+
+TEST(cache_curve_test, flat_and_empty_curves) {
+  EXPECT_TRUE(DetectPlateaus({}).empty());
+  std::vector<CurvePoint> flat;
+  for (uint64_t s = 4096; s <= (1u << 20); s *= 2) flat.push_back({s, 2e-9});
+  std::vector<Plateau> p = DetectPlateaus(flat);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].first_size_bytes, 4096u);
+  EXPECT_EQ(p[0].last_size_bytes, 1u << 20);
+}
+
+TEST(cache_curve_test, missing_level_is_a_count_finding) {
+  std::vector<Finding> findings;
+  std::vector<Plateau> two = {{4096, 32768, 1e-9, 4}, {65536, 524288, 4e-9, 4}};
+  CompareLevels(two, EpycReported(), 1.0, &findings);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].code, "cache_level_count_mismatch");
+}
+
+TEST(cache_curve_test, curve_sizes_double_every_steps_per_octave) {
+  std::vector<uint64_t> s = CurveSizes(4096, 65536, 2, 64);
+  ASSERT_EQ(s.size(), 9u);
+  EXPECT_EQ(s.front(), 4096u);
+  EXPECT_EQ(s[2], 8192u);
+  EXPECT_EQ(s.back(), 65536u);
+  for (uint64_t v : s) EXPECT_EQ(v % 64, 0u);
+}
+
+}  // namespace
+}  // namespace resmeter
