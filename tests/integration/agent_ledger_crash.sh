@@ -48,6 +48,7 @@ ok "$RUNS SIGKILLs"
 
 # A last, clean run ended by SIGTERM.
 log="$T/final.log"
+: > "$log"
 "$R" "${ARGS[@]}" agent 2> "$log" &
 AGENT_PID=$!
 starts=$((starts+1))
