@@ -21,10 +21,18 @@ HttpServerOptions ServerOptions(const Config& c) {
 }
 
 // Keys read only at start.
-constexpr const char* kRestartKeys[] = {"agent.listen",         "agent.http_threads",      "api.max_body_bytes",
-                                        "api.max_header_bytes", "api.request_timeout_seconds", "ledger.enabled",
-                                        "ledger.period_seconds", "ledger.max_file_bytes",   "ledger.checkpoint_every",
-                                        "state_dir",            "paths.proc_root",         "paths.sys_root"};
+constexpr const char* kRestartKeys[] = {"agent.listen",
+                                        "agent.http_threads",
+                                        "api.max_body_bytes",
+                                        "api.max_header_bytes",
+                                        "api.request_timeout_seconds",
+                                        "ledger.enabled",
+                                        "ledger.period_seconds",
+                                        "ledger.max_file_bytes",
+                                        "ledger.checkpoint_every",
+                                        "state_dir",
+                                        "paths.proc_root",
+                                        "paths.sys_root"};
 
 }  // namespace
 
@@ -39,7 +47,8 @@ Status AgentRuntime::Start(const Config& config) {
   auto key = LoadSigningKey(state_dir);
   if (!key.ok() && key.status().code() == Status::Code::kNotFound) {
     key = InitSigningKey(state_dir, config.global.String("report.algorithm"));
-    if (key.ok()) log_->Info("created signing key", {{"kid", (*key)->Thumbprint()}, {"path", SigningKeyPath(state_dir)}});
+    if (key.ok())
+      log_->Info("created signing key", {{"kid", (*key)->Thumbprint()}, {"path", SigningKeyPath(state_dir)}});
   }
   if (!key.ok()) return key.status();
   key_ = *key;
@@ -106,7 +115,8 @@ Status AgentRuntime::Start(const Config& config) {
   if (recorder_) recorder_->Start();
   server_ = std::make_unique<HttpServer>();
   HttpApi* api = api_.get();
-  Status s = server_->Start(ServerOptions(config), [api](const HttpRequest& req) { return api->Handle(req); });
+  Status s =
+      server_->Start(ServerOptions(config), [api](const HttpRequest& req) { return api->Handle(req); });
   if (!s.ok()) {
     Stop();
     return s;
@@ -122,7 +132,8 @@ Status AgentRuntime::Start(const Config& config) {
 void AgentRuntime::Reload(const Config& config) {
   auto next = std::make_shared<const Config>(config);
   for (const char* key : kRestartKeys) {
-    if (config_->global.json().value(key, nlohmann::json()) != next->global.json().value(key, nlohmann::json())) {
+    if (config_->global.json().value(key, nlohmann::json()) !=
+        next->global.json().value(key, nlohmann::json())) {
       log_->Warn("config key changed; it takes effect at the next restart", {{"key", key}});
     }
   }

@@ -9,9 +9,15 @@ void AgentState::RecordRuns(const std::vector<MeterRun>& runs, double wall) {
     rec.run = run;
     rec.measured_at_unix_seconds = wall;
     switch (run.result.status) {
-      case MeterStatus::kOk: ++rec.ok; break;
-      case MeterStatus::kUnavailable: ++rec.unavailable; break;
-      case MeterStatus::kFailed: ++rec.failed; break;
+      case MeterStatus::kOk:
+        ++rec.ok;
+        break;
+      case MeterStatus::kUnavailable:
+        ++rec.unavailable;
+        break;
+      case MeterStatus::kFailed:
+        ++rec.failed;
+        break;
     }
   }
 }

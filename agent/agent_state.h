@@ -37,9 +37,9 @@ struct MeterRecord {
 
 // A signed report the agent produced.
 struct SignedReport {
-  std::string token;         // JWS compact
+  std::string token;  // JWS compact
   nlohmann::json claims;
-  std::string digest_hex;    // SHA-256 of the token bytes
+  std::string digest_hex;  // SHA-256 of the token bytes
   double issued_at_unix_seconds = 0;
 };
 
@@ -47,7 +47,7 @@ struct SignedReport {
 struct LedgerHead {
   bool enabled = false;
   uint64_t last_seq = 0;
-  uint64_t appended = 0;        // statements appended by this process
+  uint64_t appended = 0;  // statements appended by this process
   uint64_t append_errors = 0;
   double last_append_unix_seconds = 0;
   std::string file;

@@ -26,7 +26,8 @@ HttpResponse WithRetryAfter(HttpResponse r, double seconds) {
 std::optional<std::string> QueryParam(const std::string& query, const std::string& key) {
   for (auto part : Split(query, '&')) {
     const size_t eq = part.find('=');
-    if (part.substr(0, eq) == key) return std::string(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (part.substr(0, eq) == key)
+      return std::string(eq == std::string_view::npos ? "" : part.substr(eq + 1));
   }
   return std::nullopt;
 }
@@ -87,7 +88,8 @@ HttpResponse HttpApi::Route(const HttpRequest& req, std::string* handler) {
     return get ? Ledger(req) : MethodNotAllowed("GET");
   }
   if (req.body_too_large) return JsonError(413, "request body too large");
-  return JsonError(404, "no such resource; see /v1/identity, /v1/report/latest, /v1/attest, /v1/ledger, /metrics");
+  return JsonError(404,
+                   "no such resource; see /v1/identity, /v1/report/latest, /v1/attest, /v1/ledger, /metrics");
 }
 
 HttpResponse HttpApi::Identity() const {
@@ -108,7 +110,8 @@ HttpResponse HttpApi::Identity() const {
 
 HttpResponse HttpApi::LatestReport() const {
   auto report = deps_.state->LatestReport();
-  if (!report) return WithRetryAfter(JsonError(503, "no report yet: the first light cycle is still running"), 5);
+  if (!report)
+    return WithRetryAfter(JsonError(503, "no report yet: the first light cycle is still running"), 5);
   HttpResponse r;
   r.content_type = kJose;
   r.body = report->token;
@@ -127,8 +130,10 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
                            std::to_string(config()->global.Int("api.max_body_bytes")) + ")");
   }
   nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return reject(400, "body must be a JSON object {\"nonce\": \"HEX\"}");
-  if (!body.contains("nonce") || !body["nonce"].is_string()) return reject(400, "missing string member 'nonce'");
+  if (body.is_discarded() || !body.is_object())
+    return reject(400, "body must be a JSON object {\"nonce\": \"HEX\"}");
+  if (!body.contains("nonce") || !body["nonce"].is_string())
+    return reject(400, "missing string member 'nonce'");
   auto nonce = NormalizeNonceHex(body["nonce"].get<std::string>());
   if (!nonce.ok()) return reject(400, nonce.status().message());
   bool heavy = false;
@@ -146,7 +151,8 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
   double retry_after = 0;
   if (!limiter_.TryAcquire(deps_.env->MonotonicSeconds(), &retry_after)) {
     deps_.state->RecordAttest("rate_limited", now);
-    return WithRetryAfter(JsonError(429, "too many attestation requests (api.attest_rate_per_minute)"), retry_after);
+    return WithRetryAfter(JsonError(429, "too many attestation requests (api.attest_rate_per_minute)"),
+                          retry_after);
   }
   auto report = deps_.attest(*nonce, heavy, cfg->global.Double("api.attest_wait_seconds"));
   if (!report.ok()) {

@@ -33,7 +33,8 @@ namespace resmeter {
 class HttpApi {
  public:
   // Serves a challenge (Scheduler::Attest in the agent).
-  using AttestFn = std::function<Result<SignedReport>(const std::string& nonce_hex, bool heavy, double wait_seconds)>;
+  using AttestFn =
+      std::function<Result<SignedReport>(const std::string& nonce_hex, bool heavy, double wait_seconds)>;
   // Returns up to max_lines ledger lines with seq >= from, each ending in a
   // newline. NotFound when the ledger is disabled or absent.
   using LedgerFn = std::function<Result<std::string>(uint64_t from, size_t max_lines)>;

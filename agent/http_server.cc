@@ -9,20 +9,34 @@ namespace resmeter {
 
 const char* HttpReason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return status < 400 ? "OK" : (status < 500 ? "Client Error" : "Server Error");
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status < 400 ? "OK" : (status < 500 ? "Client Error" : "Server Error");
   }
 }
 
@@ -51,14 +65,22 @@ Status HttpServer::Start(const HttpServerOptions& options, Handler handler) {
   const std::string threads = std::to_string(options.threads);
   const std::string timeout_ms = std::to_string(static_cast<long>(options.request_timeout_seconds * 1000));
   const std::string header_bytes = std::to_string(options.max_header_bytes);
-  const char* opts[] = {"listening_ports",       listen.c_str(),
-                        "num_threads",           threads.c_str(),
-                        "request_timeout_ms",    timeout_ms.c_str(),
-                        "keep_alive_timeout_ms", timeout_ms.c_str(),
-                        "enable_keep_alive",     "yes",
-                        "max_request_size",      header_bytes.c_str(),
-                        "enable_directory_listing", "no",
-                        "tcp_nodelay",           "1",  // headers and body are two writes: no Nagle delay
+  const char* opts[] = {"listening_ports",
+                        listen.c_str(),
+                        "num_threads",
+                        threads.c_str(),
+                        "request_timeout_ms",
+                        timeout_ms.c_str(),
+                        "keep_alive_timeout_ms",
+                        timeout_ms.c_str(),
+                        "enable_keep_alive",
+                        "yes",
+                        "max_request_size",
+                        header_bytes.c_str(),
+                        "enable_directory_listing",
+                        "no",
+                        "tcp_nodelay",
+                        "1",  // headers and body are two writes: no Nagle delay
                         nullptr};
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof callbacks);
@@ -91,7 +113,8 @@ void HttpServer::Send(mg_connection* conn, const HttpResponse& response, bool cl
   mg_response_header_add(conn, "Content-Length", length.c_str(), -1);
   mg_response_header_add(conn, "Cache-Control", "no-store", -1);
   mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
-  for (const auto& [name, value] : response.headers) mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+  for (const auto& [name, value] : response.headers)
+    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
   if (close) mg_response_header_add(conn, "Connection", "close", -1);
   mg_response_header_send(conn);
   if (!response.body.empty()) mg_write(conn, response.body.data(), response.body.size());

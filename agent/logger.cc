@@ -10,10 +10,14 @@ namespace {
 
 const char* LevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -65,7 +69,8 @@ std::string Logger::Format(LogLevel level, double unix_seconds, const std::strin
     for (const auto& [k, v] : fields) j[k] = v;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  std::string line = "ts=" + Timestamp(unix_seconds) + " level=" + LevelName(level) + " msg=" + LogfmtValue(msg);
+  std::string line =
+      "ts=" + Timestamp(unix_seconds) + " level=" + LevelName(level) + " msg=" + LogfmtValue(msg);
   for (const auto& [k, v] : fields) line += " " + k + "=" + LogfmtValue(v);
   return line;
 }

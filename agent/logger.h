@@ -42,7 +42,8 @@ class Logger {
   void Error(const std::string& msg, const LogFields& fields = {}) { Log(LogLevel::kError, msg, fields); }
 
   // The line that Log() would write at wall time `unix_seconds` (no newline).
-  std::string Format(LogLevel level, double unix_seconds, const std::string& msg, const LogFields& fields) const;
+  std::string Format(LogLevel level, double unix_seconds, const std::string& msg,
+                     const LogFields& fields) const;
 
  private:
   FILE* out_;

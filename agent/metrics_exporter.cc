@@ -1,11 +1,12 @@
 #include "agent/metrics_exporter.h"
 
 #include <prometheus/text_serializer.h>
+
 #include <cstring>
 #include <sstream>
 
-#include "core/version.h"
 #include "agent/process_stats.h"
+#include "core/version.h"
 
 namespace resmeter {
 namespace {
@@ -79,9 +80,8 @@ MetricsExporter::MetricsExporter(const AgentState* state)
 
 void MetricsExporter::ObserveRequest(const std::string& handler, int status, double seconds) {
   requests_->Add({{"handler", handler}, {"code", std::to_string(status)}}).Increment();
-  static const prometheus::Histogram::BucketBoundaries kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                                   0.05,   0.1,   0.25,   0.5,   1,    2.5,
-                                                                   5,      10};
+  static const prometheus::Histogram::BucketBoundaries kBuckets = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
   durations_->Add({{"handler", handler}}, kBuckets).Observe(seconds);
 }
 
@@ -100,12 +100,17 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
                        MetricType::Gauge, state.started_unix_seconds()));
 
   // Per meter: success, duration, last run, findings, run counts.
-  MetricFamily success{"resmeter_meter_success", "1 when the meter's last run was ok, else 0", MetricType::Gauge, {}};
-  MetricFamily duration{"resmeter_meter_duration_seconds", "Duration of the meter's last run", MetricType::Gauge, {}};
-  MetricFamily last{"resmeter_meter_last_run_timestamp_seconds", "When the meter last ran, Unix seconds",
-                    MetricType::Gauge, {}};
+  MetricFamily success{
+      "resmeter_meter_success", "1 when the meter's last run was ok, else 0", MetricType::Gauge, {}};
+  MetricFamily duration{
+      "resmeter_meter_duration_seconds", "Duration of the meter's last run", MetricType::Gauge, {}};
+  MetricFamily last{"resmeter_meter_last_run_timestamp_seconds",
+                    "When the meter last ran, Unix seconds",
+                    MetricType::Gauge,
+                    {}};
   MetricFamily findings{"resmeter_meter_findings", "Findings of the meter's last run", MetricType::Gauge, {}};
-  MetricFamily runs{"resmeter_meter_runs_total", "Meter runs since start, by outcome", MetricType::Counter, {}};
+  MetricFamily runs{
+      "resmeter_meter_runs_total", "Meter runs since start, by outcome", MetricType::Counter, {}};
   std::vector<MetricFamily> claims;
   for (const auto& [name, rec] : state.Meters()) {
     const MeterResult& r = rec.run.result;
@@ -122,8 +127,8 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
       const std::string metric = ClaimMetricName(name, claim);
       if (metric.empty()) continue;
       const double v = value.is_boolean() ? (value.get<bool>() ? 1.0 : 0.0) : value.get<double>();
-      claims.push_back(Single(metric, "Claim " + claim + " of meter " + name + " in its last run",
-                              MetricType::Gauge, v));
+      claims.push_back(
+          Single(metric, "Claim " + claim + " of meter " + name + " in its last run", MetricType::Gauge, v));
     }
   }
   for (auto* f : {&success, &duration, &last, &findings, &runs}) {
@@ -134,14 +139,16 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   // Time trust, from the latest report.
   const nlohmann::json time = state.TimeClaim();
   if (time.is_object()) {
-    out.push_back(Single("resmeter_time_trusted", "1 when the time assessment is trusted, else 0", MetricType::Gauge,
-                         time.value("trusted", false) ? 1 : 0));
+    out.push_back(Single("resmeter_time_trusted", "1 when the time assessment is trusted, else 0",
+                         MetricType::Gauge, time.value("trusted", false) ? 1 : 0));
     const auto& sync = time.contains("synchronized") ? time["synchronized"] : nlohmann::json();
-    out.push_back(Single("resmeter_time_synchronized", "1 when chronyd reports the clock synchronized, else 0",
-                         MetricType::Gauge, sync.is_boolean() && sync.get<bool>() ? 1 : 0));
+    out.push_back(Single("resmeter_time_synchronized",
+                         "1 when chronyd reports the clock synchronized, else 0", MetricType::Gauge,
+                         sync.is_boolean() && sync.get<bool>() ? 1 : 0));
     if (time.contains("error_bound_seconds") && time["error_bound_seconds"].is_number()) {
-      out.push_back(Single("resmeter_time_error_bound_seconds", "Bound on the clock's distance from true time",
-                           MetricType::Gauge, time["error_bound_seconds"].get<double>()));
+      out.push_back(Single("resmeter_time_error_bound_seconds",
+                           "Bound on the clock's distance from true time", MetricType::Gauge,
+                           time["error_bound_seconds"].get<double>()));
     }
     if (time.contains("offset_seconds") && time["offset_seconds"].is_number()) {
       out.push_back(Single("resmeter_time_offset_seconds", "chronyd's current correction of the system clock",
@@ -155,10 +162,11 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   }
   const AttestCounts a = state.Attests();
   if (a.last_unix_seconds > 0) {
-    out.push_back(Single("resmeter_attestation_last_timestamp_seconds", "When the last attestation was served",
-                         MetricType::Gauge, a.last_unix_seconds));
+    out.push_back(Single("resmeter_attestation_last_timestamp_seconds",
+                         "When the last attestation was served", MetricType::Gauge, a.last_unix_seconds));
   }
-  MetricFamily attests{"resmeter_attestations_total", "POST /v1/attest requests by outcome", MetricType::Counter, {}};
+  MetricFamily attests{
+      "resmeter_attestations_total", "POST /v1/attest requests by outcome", MetricType::Counter, {}};
   AddSample(attests, static_cast<double>(a.ok), {{"outcome", "ok"}});
   AddSample(attests, static_cast<double>(a.rate_limited), {{"outcome", "rate_limited"}});
   AddSample(attests, static_cast<double>(a.busy), {{"outcome", "busy"}});
@@ -170,13 +178,15 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   if (ledger.enabled) {
     out.push_back(Single("resmeter_ledger_sequence", "Sequence number of the last ledger statement",
                          MetricType::Gauge, static_cast<double>(ledger.last_seq)));
-    out.push_back(Single("resmeter_ledger_statements_appended_total", "Ledger statements appended since start",
-                         MetricType::Counter, static_cast<double>(ledger.appended)));
+    out.push_back(Single("resmeter_ledger_statements_appended_total",
+                         "Ledger statements appended since start", MetricType::Counter,
+                         static_cast<double>(ledger.appended)));
     out.push_back(Single("resmeter_ledger_append_errors_total", "Ledger appends that failed since start",
                          MetricType::Counter, static_cast<double>(ledger.append_errors)));
     if (ledger.last_append_unix_seconds > 0) {
-      out.push_back(Single("resmeter_ledger_last_append_timestamp_seconds", "When the last statement was appended",
-                           MetricType::Gauge, ledger.last_append_unix_seconds));
+      out.push_back(Single("resmeter_ledger_last_append_timestamp_seconds",
+                           "When the last statement was appended", MetricType::Gauge,
+                           ledger.last_append_unix_seconds));
     }
   }
 
@@ -188,14 +198,16 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   }
   out.push_back(std::move(heavy));
   if (state.NextHeavy() > 0) {
-    out.push_back(Single("resmeter_heavy_next_run_timestamp_seconds", "When the next scheduled heavy cycle is due",
-                         MetricType::Gauge, state.NextHeavy()));
+    out.push_back(Single("resmeter_heavy_next_run_timestamp_seconds",
+                         "When the next scheduled heavy cycle is due", MetricType::Gauge, state.NextHeavy()));
   }
   if (state.EffectiveLightInterval() > 0) {
-    out.push_back(Single("resmeter_light_interval_seconds", "Light interval in force (stretched over CPU budget)",
-                         MetricType::Gauge, state.EffectiveLightInterval()));
+    out.push_back(Single("resmeter_light_interval_seconds",
+                         "Light interval in force (stretched over CPU budget)", MetricType::Gauge,
+                         state.EffectiveLightInterval()));
   }
-  MetricFamily reloads{"resmeter_config_reloads_total", "Config reloads (SIGHUP) by outcome", MetricType::Counter, {}};
+  MetricFamily reloads{
+      "resmeter_config_reloads_total", "Config reloads (SIGHUP) by outcome", MetricType::Counter, {}};
   const auto rl = state.Reloads();
   for (const char* outcome : {"ok", "error"}) {
     auto it = rl.find(outcome);
@@ -208,8 +220,9 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
 std::string MetricsExporter::Render() const {
   std::vector<MetricFamily> families = StateFamilies(*state_);
   for (auto& f : registry_->Collect()) families.push_back(std::move(f));
-  families.push_back(Single("resmeter_process_cpu_seconds_total", "CPU time used by the agent (user + system)",
-                            MetricType::Counter, ProcessCpuSeconds()));
+  families.push_back(Single("resmeter_process_cpu_seconds_total",
+                            "CPU time used by the agent (user + system)", MetricType::Counter,
+                            ProcessCpuSeconds()));
   const double rss = ProcessResidentBytes();
   if (rss >= 0) {
     families.push_back(Single("resmeter_process_resident_memory_bytes", "Resident memory of the agent",

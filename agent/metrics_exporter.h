@@ -34,12 +34,13 @@
 // worker threads at once.
 #pragma once
 
-#include <memory>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/histogram.h>
 #include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,8 @@
 namespace resmeter {
 
 // The fixed set of handler label values of the HTTP metrics.
-inline constexpr const char* kHandlerNames[] = {"metrics", "identity", "report_latest", "attest", "ledger", "other"};
+inline constexpr const char* kHandlerNames[] = {"metrics", "identity", "report_latest",
+                                                "attest",  "ledger",   "other"};
 
 class MetricsExporter {
  public:

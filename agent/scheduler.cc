@@ -64,7 +64,9 @@ void Scheduler::RequestHeavy() {
   cv_.notify_all();
 }
 
-void Scheduler::Start() { thread_ = std::thread([this] { Loop(); }); }
+void Scheduler::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void Scheduler::Stop() {
   {
@@ -77,9 +79,8 @@ void Scheduler::Stop() {
 }
 
 std::vector<MeterRun> Scheduler::RunPlans(const Config& config, MeterKind kind) {
-  auto selected = SelectMeters({}, {}, [&](const MeterInfo& m) {
-    return m.kind == kind && config.Meter(m.name).Bool("enabled");
-  });
+  auto selected = SelectMeters(
+      {}, {}, [&](const MeterInfo& m) { return m.kind == kind && config.Meter(m.name).Bool("enabled"); });
   std::vector<MeterRun> runs;
   if (!selected.ok()) return runs;  // cannot happen without names
   MeterRunner runner(deps_.env, RunnerRootsFromConfig(config, *deps_.key));
@@ -98,7 +99,8 @@ std::vector<MeterRun> Scheduler::RunPlans(const Config& config, MeterKind kind) 
   return runs;
 }
 
-Result<SignedReport> Scheduler::SignLatest(const Config& config, const std::optional<std::string>& nonce_hex) {
+Result<SignedReport> Scheduler::SignLatest(const Config& config,
+                                           const std::optional<std::string>& nonce_hex) {
   auto records = deps_.state->Meters();
   std::vector<MeterRun> runs;
   for (const MeterInfo& info : MeterRegistry()) {  // report order, enabled meters only

@@ -90,7 +90,8 @@ PeriodUsage UsageAccountant::ClosePeriod() {
       u.vcpu_stolen_seconds = w->total_seconds[kStealIndex];
     }
   } else {
-    u.notes.push_back("cpu: " + (why.empty() ? std::string("no /proc/stat reading at the period start") : why));
+    u.notes.push_back("cpu: " +
+                      (why.empty() ? std::string("no /proc/stat reading at the period start") : why));
   }
 
   memory_.Advance(mono);

@@ -136,13 +136,14 @@ TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
   Fixture f;
   EXPECT_EQ(MetricsExporter::ClaimMetricName("cpu.time", "busy_seconds"), "resmeter_cpu_time_busy_seconds");
   EXPECT_EQ(MetricsExporter::ClaimMetricName("x.y", "bytes_total"), "resmeter_x_y_bytes_total_value");
-  EXPECT_EQ(MetricsExporter::ClaimMetricName("gpu.devices", "gpu_count"), "resmeter_gpu_devices_gpu_count_value");
+  EXPECT_EQ(MetricsExporter::ClaimMetricName("gpu.devices", "gpu_count"),
+            "resmeter_gpu_devices_gpu_count_value");
   MeterRun run;
   run.name = "cpu.time";
   run.kind = MeterKind::kLight;
   run.result = MeterResult::Ok();
-  run.result.claims = {{"busy_seconds", 1.5}, {"totals_agree", true}, {"per_cpu", nlohmann::json::array()},
-                       {"name", "text"}};
+  run.result.claims = {
+      {"busy_seconds", 1.5}, {"totals_agree", true}, {"per_cpu", nlohmann::json::array()}, {"name", "text"}};
   f.state.RecordRuns({run}, 1.7e9);
   // Requests to many distinct unknown paths must not create new series.
   for (int i = 0; i < 50; ++i) f.Do("GET", "/random/" + std::to_string(i));

@@ -19,7 +19,8 @@ MeterRun MakeRun(const std::string& name, MeterStatus status, nlohmann::json cla
 
 TEST(usage_accountant_test, cpu_over_the_period_from_proc_stat) {
   // steal/t0 -> t1 one second later: 4 vCPUs, 100 ticks of steal in all (fixture README).
-  SnapshotEnv env = SnapshotEnv::Sequence(std::string(RESMETER_FIXTURES_DIR) + "/cpu_time/steal", {"t0", "t1"}, 1);
+  SnapshotEnv env =
+      SnapshotEnv::Sequence(std::string(RESMETER_FIXTURES_DIR) + "/cpu_time/steal", {"t0", "t1"}, 1);
   UsageAccountant acc(&env, "/proc", 100);
   acc.Begin();
   env.SleepFor(1);
