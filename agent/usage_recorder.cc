@@ -12,13 +12,16 @@ namespace {
 // Trust and reason from a time claim.
 void TimeTrust(const nlohmann::json& claim, bool* trusted, std::string* reason) {
   *trusted = claim.is_object() && claim.value("trusted", false);
-  *reason = *trusted ? "" : (claim.is_object() ? claim.value("reason", std::string("time claim without a reason"))
-                                               : std::string("no time claim"));
+  *reason = *trusted ? ""
+                     : (claim.is_object() ? claim.value("reason", std::string("time claim without a reason"))
+                                          : std::string("no time claim"));
 }
 
 }  // namespace
 
-std::string UsageRecorder::LedgerDir(const Config& config) { return config.global.String("state_dir") + "/ledger"; }
+std::string UsageRecorder::LedgerDir(const Config& config) {
+  return config.global.String("state_dir") + "/ledger";
+}
 
 UsageRecorder::UsageRecorder(Deps deps, const Config& config)
     : deps_(std::move(deps)), period_seconds_(config.global.Double("ledger.period_seconds")) {
@@ -44,12 +47,9 @@ Status UsageRecorder::OpenWriter() {
   if (!writer.ok()) return writer.status().WithContext("ledger " + options_.dir);
   writer_ = std::move(*writer);
   const LedgerRecovery& rec = writer_->recovery();
-  LogFields fields = {{"dir", options_.dir},
-                      {"restart_seq", rec.restart_seq},
-                      {"last_seq", rec.last_seq},
-                      {"new_ledger", rec.new_ledger},
-                      {"clean", rec.clean},
-                      {"gap_seconds", rec.gap_seconds}};
+  LogFields fields = {{"dir", options_.dir},      {"restart_seq", rec.restart_seq},
+                      {"last_seq", rec.last_seq}, {"new_ledger", rec.new_ledger},
+                      {"clean", rec.clean},       {"gap_seconds", rec.gap_seconds}};
   if (rec.torn_bytes > 0) {
     fields.emplace_back("torn_bytes", rec.torn_bytes);
     fields.emplace_back("torn_file", rec.torn_file);
@@ -97,7 +97,8 @@ void UsageRecorder::AppendPeriod() {
   auto seq = writer_->AppendUsage(u);
   if (!seq.ok()) {
     ++errors_;
-    deps_.log->Error("ledger append failed; reopening at the next period", {{"error", seq.status().message()}});
+    deps_.log->Error("ledger append failed; reopening at the next period",
+                     {{"error", seq.status().message()}});
     writer_.reset();  // releases the lock; the next period recovers
     PublishHead();
     return;
@@ -112,11 +113,14 @@ void UsageRecorder::AppendPeriod() {
   PublishHead();
 }
 
-void UsageRecorder::Start() { thread_ = std::thread([this] { Loop(); }); }
+void UsageRecorder::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
 
 void UsageRecorder::Loop() {
   using Clock = std::chrono::steady_clock;
-  const auto period = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(period_seconds_));
+  const auto period =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(period_seconds_));
   auto next = Clock::now() + period;
   for (;;) {
     {
@@ -142,8 +146,10 @@ void UsageRecorder::Stop() {
   AppendPeriod();
   if (writer_) {
     Status s = writer_->Close();
-    if (!s.ok()) deps_.log->Error("ledger close failed", {{"error", s.message()}});
-    else deps_.log->Info("ledger closed", {{"last_seq", writer_->last_seq()}});
+    if (!s.ok())
+      deps_.log->Error("ledger close failed", {{"error", s.message()}});
+    else
+      deps_.log->Info("ledger closed", {{"last_seq", writer_->last_seq()}});
     PublishHead();
   }
 }
