@@ -119,10 +119,11 @@ int RunCli(int argc, char** argv) {
   RegisterProbeCommand(app, globals, &exit_code);
   RegisterVerifyCommand(app, globals, &exit_code);
   RegisterKeyCommand(app, globals, &exit_code);
+  RegisterAgentCommand(app, globals, &exit_code);
+  RegisterLedgerCommand(app, globals, &exit_code);
   RegisterPeerCommand(app, globals, &exit_code);
   RegisterIdentityCommand(app, globals, &exit_code);
   RegisterEvidenceCommand(app, globals, &exit_code);
-  RegisterLedgerCommand(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);

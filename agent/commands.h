@@ -42,6 +42,8 @@ Result<double> ParseTimeArgument(const std::string& text);
 void RegisterProbeCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+void RegisterAgentCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterPeerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 // Verifies the evidence of an identity document (binding to its JWK and
 // nonce) for `resmeter verify --identity`; prints one line to `out` and
@@ -50,6 +52,5 @@ int VerifyIdentityEvidence(const Config& config, const std::string& identity_pat
                            bool allow_none, std::ostream& out);
 void RegisterIdentityCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
-void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 
 }  // namespace resmeter

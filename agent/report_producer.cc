@@ -22,15 +22,23 @@ std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const 
 Result<ProducedReport> ProduceReport(const Config& config, const std::vector<MeterPlan>& plans,
                                      const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env,
                                      const MeterRunner::Observer& observer) {
+  MeterRunner runner(env, RunnerRootsFromConfig(config, key));
+  return SignMeterRuns(config, runner.RunAll(plans, observer), nonce_hex, key, env);
+}
+
+RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key) {
   RunnerRoots roots;
   roots.proc_root = config.global.String("paths.proc_root");
   roots.sys_root = config.global.String("paths.sys_root");
   roots.state_dir = config.global.String("state_dir");
   roots.signer = &key;
-  MeterRunner runner(env, roots);
-  ProducedReport out;
-  out.runs = runner.RunAll(plans, observer);
+  return roots;
+}
 
+Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun> runs,
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env) {
+  ProducedReport out;
+  out.runs = std::move(runs);
   ReportInputs in;
   for (const auto& run : out.runs) in.submods[run.name] = MeterResultToJson(run.result);
   in.issued_at_unix_seconds = env->WallSeconds();

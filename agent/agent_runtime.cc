@@ -1,0 +1,162 @@
+#include "agent/agent_runtime.h"
+
+#include <unistd.h>
+
+#include "reporter/evidence_claim.h"
+#include "reporter/key_store.h"
+#include "reporter/report.h"
+#include "timesource/time_claim.h"
+
+namespace resmeter {
+namespace {
+
+HttpServerOptions ServerOptions(const Config& c) {
+  HttpServerOptions o;
+  o.listen = c.global.String("agent.listen");
+  o.threads = static_cast<int>(c.global.Int("agent.http_threads"));
+  o.max_body_bytes = static_cast<size_t>(c.global.Int("api.max_body_bytes"));
+  o.max_header_bytes = static_cast<size_t>(c.global.Int("api.max_header_bytes"));
+  o.request_timeout_seconds = c.global.Double("api.request_timeout_seconds");
+  return o;
+}
+
+// Keys read only at start.
+constexpr const char* kRestartKeys[] = {"agent.listen",
+                                        "agent.http_threads",
+                                        "api.max_body_bytes",
+                                        "api.max_header_bytes",
+                                        "api.request_timeout_seconds",
+                                        "ledger.enabled",
+                                        "ledger.period_seconds",
+                                        "ledger.max_file_bytes",
+                                        "ledger.checkpoint_every",
+                                        "state_dir",
+                                        "paths.proc_root",
+                                        "paths.sys_root"};
+
+}  // namespace
+
+AgentRuntime::~AgentRuntime() { Stop(); }
+
+Status AgentRuntime::Start(const Config& config) {
+  config_ = std::make_shared<const Config>(config);
+  log_->SetFormat(config.global.String("log.format"));
+  log_->SetLevel(config.global.String("log.level"));
+  const std::string state_dir = config.global.String("state_dir");
+
+  auto key = LoadSigningKey(state_dir);
+  if (!key.ok() && key.status().code() == Status::Code::kNotFound) {
+    key = InitSigningKey(state_dir, config.global.String("report.algorithm"));
+    if (key.ok())
+      log_->Info("created signing key", {{"kid", (*key)->Thumbprint()}, {"path", SigningKeyPath(state_dir)}});
+  }
+  if (!key.ok()) return key.status();
+  key_ = *key;
+
+  AgentIdentity id;
+  id.kid = key_->Thumbprint();
+  id.alg = key_->algorithm();
+  id.ueid = UeidForThumbprint(id.kid);
+  id.jwk = key_->PublicJwk();
+  // The identity's evidence binds the key with no nonce (user data SHA-512(kid)).
+  auto evidence = CollectEvidenceClaim(config.global, id.kid, std::string());
+  if (!evidence.ok()) return evidence.status().WithContext("evidence");
+  id.evidence = std::move(*evidence);
+  state_ = std::make_unique<AgentState>(std::move(id), env_->WallSeconds());
+  exporter_ = std::make_unique<MetricsExporter>(state_.get());
+
+  if (config.global.Bool("ledger.enabled")) {
+    accountant_ = std::make_unique<UsageAccountant>(env_, config.global.String("paths.proc_root"),
+                                                    static_cast<double>(::sysconf(_SC_CLK_TCK)));
+    UsageRecorder::Deps rd;
+    rd.state = state_.get();
+    rd.log = log_;
+    rd.env = env_;
+    rd.signer = key_;
+    rd.accountant = accountant_.get();
+    AgentState* state = state_.get();
+    std::shared_ptr<const Config> start_config = config_;
+    Env* env = env_;
+    rd.time_claim = [state, start_config, env]() {
+      nlohmann::json claim = state->TimeClaim();
+      return claim.is_object() ? claim : CurrentTimeClaim(start_config->global, env->WallSeconds());
+    };
+    auto recorder = UsageRecorder::Open(rd, config);
+    if (!recorder.ok()) return recorder.status();
+    recorder_ = std::move(*recorder);
+  }
+
+  Scheduler::Deps sd;
+  sd.state = state_.get();
+  sd.log = log_;
+  sd.env = env_;
+  sd.key = key_;
+  if (accountant_) {
+    UsageAccountant* acc = accountant_.get();
+    sd.on_runs = [acc](const std::vector<MeterRun>& runs, double) { acc->OnRuns(runs); };
+  }
+  scheduler_ = std::make_unique<Scheduler>(sd, config_);
+
+  HttpApi::Deps ad;
+  ad.state = state_.get();
+  ad.exporter = exporter_.get();
+  ad.env = env_;
+  Scheduler* scheduler = scheduler_.get();
+  ad.attest = [scheduler](const std::string& nonce, bool heavy, double wait) {
+    return scheduler->Attest(nonce, heavy, wait);
+  };
+  if (recorder_) {
+    UsageRecorder* rec = recorder_.get();
+    ad.ledger = [rec](uint64_t from, size_t max_lines) { return rec->Read(from, max_lines); };
+  }
+  api_ = std::make_unique<HttpApi>(ad, config_);
+
+  scheduler_->Start();
+  if (recorder_) recorder_->Start();
+  server_ = std::make_unique<HttpServer>();
+  HttpApi* api = api_.get();
+  Status s =
+      server_->Start(ServerOptions(config), [api](const HttpRequest& req) { return api->Handle(req); });
+  if (!s.ok()) {
+    Stop();
+    return s;
+  }
+  log_->Info("agent started", {{"listen", config.global.String("agent.listen")},
+                               {"port", server_->port()},
+                               {"kid", key_->Thumbprint()},
+                               {"state_dir", state_dir},
+                               {"config", config.source}});
+  return Status::Ok();
+}
+
+void AgentRuntime::Reload(const Config& config) {
+  auto next = std::make_shared<const Config>(config);
+  for (const char* key : kRestartKeys) {
+    if (config_->global.json().value(key, nlohmann::json()) !=
+        next->global.json().value(key, nlohmann::json())) {
+      log_->Warn("config key changed; it takes effect at the next restart", {{"key", key}});
+    }
+  }
+  log_->SetFormat(config.global.String("log.format"));
+  log_->SetLevel(config.global.String("log.level"));
+  if (scheduler_) scheduler_->UpdateConfig(next);
+  if (api_) api_->UpdateConfig(next);
+  config_ = next;
+  if (state_) state_->RecordReload(true);
+  log_->Info("config reloaded", {{"config", config.source}});
+}
+
+void AgentRuntime::RequestHeavy() {
+  if (scheduler_) scheduler_->RequestHeavy();
+}
+
+void AgentRuntime::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_) server_->Stop();
+  if (scheduler_) scheduler_->Stop();
+  if (recorder_) recorder_->Stop();
+  if (state_) log_->Info("agent stopped");
+}
+
+}  // namespace resmeter

@@ -1,0 +1,80 @@
+// MetricsExporter: the agent's Prometheus metrics in the text exposition
+// format, built with prometheus-cpp's core (Registry, families,
+// TextSerializer).
+//
+// Names follow Prometheus conventions: the one prefix `resmeter_`, base
+// units (`_seconds`, `_bytes`, `_ratio`), `_total` for counters, `_info` for
+// identity. Label values come only from the agent itself (meter names and
+// claim names from the registry, a fixed set of handler names and status
+// codes), never from what a client sends, so every label set is bounded.
+//
+// Exposed:
+//   resmeter_build_info{version}, resmeter_agent_info{kid,alg,ueid,evidence_type}
+//   resmeter_agent_start_time_seconds
+//   resmeter_meter_success{meter}, resmeter_meter_duration_seconds{meter},
+//   resmeter_meter_last_run_timestamp_seconds{meter}, resmeter_meter_findings{meter},
+//   resmeter_meter_runs_total{meter,status}
+//   resmeter_<meter>_<claim>: each top-level numeric or boolean claim of a light
+//     meter's last ok run as a gauge (cpu.time busy_seconds ->
+//     resmeter_cpu_time_busy_seconds); a claim ending in a suffix Prometheus
+//     reserves (_total, _count, _sum, _bucket, _info, _created) gets "_value"
+//     appended (gpu.devices gpu_count -> resmeter_gpu_devices_gpu_count_value)
+//   resmeter_time_trusted, resmeter_time_synchronized, resmeter_time_error_bound_seconds,
+//     resmeter_time_offset_seconds (the latter two only when measured)
+//   resmeter_report_last_timestamp_seconds, resmeter_attestation_last_timestamp_seconds,
+//   resmeter_attestations_total{outcome}
+//   resmeter_ledger_sequence, resmeter_ledger_statements_appended_total,
+//   resmeter_ledger_append_errors_total, resmeter_ledger_last_append_timestamp_seconds
+//   resmeter_heavy_cycles_total{trigger}, resmeter_heavy_next_run_timestamp_seconds,
+//   resmeter_light_interval_seconds, resmeter_config_reloads_total{outcome}
+//   resmeter_http_requests_total{handler,code}, resmeter_http_request_duration_seconds{handler}
+//   resmeter_process_cpu_seconds_total, resmeter_process_resident_memory_bytes
+//
+// Thread-safe: Render and ObserveRequest may be called from several HTTP
+// worker threads at once.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/agent_state.h"
+
+namespace resmeter {
+
+// The fixed set of handler label values of the HTTP metrics.
+inline constexpr const char* kHandlerNames[] = {"metrics", "identity", "report_latest",
+                                                "attest",  "ledger",   "other"};
+
+class MetricsExporter {
+ public:
+  // `state` must outlive the exporter.
+  explicit MetricsExporter(const AgentState* state);
+  MetricsExporter(const MetricsExporter&) = delete;
+  MetricsExporter& operator=(const MetricsExporter&) = delete;
+
+  // The whole exposition text.
+  std::string Render() const;
+  // Counts one HTTP request. `handler` must be one of kHandlerNames.
+  void ObserveRequest(const std::string& handler, int status, double seconds);
+
+  // The families derived from the agent state at wall time `now` (pure; tests).
+  static std::vector<prometheus::MetricFamily> StateFamilies(const AgentState& state);
+  // The gauge name of a light meter claim ("cpu.time", "busy_seconds" ->
+  // "resmeter_cpu_time_busy_seconds"; reserved suffixes get "_value"), or "" when empty.
+  static std::string ClaimMetricName(const std::string& meter, const std::string& claim);
+
+ private:
+  const AgentState* state_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Counter>* requests_;
+  prometheus::Family<prometheus::Histogram>* durations_;
+};
+
+}  // namespace resmeter

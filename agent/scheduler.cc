@@ -1,0 +1,262 @@
+#include "agent/scheduler.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "agent/process_stats.h"
+#include "agent/report_producer.h"
+#include "core/strings.h"
+#include "reporter/openssl_util.h"
+
+namespace resmeter {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Clock::time_point After(double seconds) {
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+}  // namespace
+
+Scheduler::Scheduler(Deps deps, std::shared_ptr<const Config> config)
+    : deps_(std::move(deps)), config_(std::move(config)), rng_(std::random_device{}()) {}
+
+Scheduler::~Scheduler() { Stop(); }
+
+double Scheduler::NextHeavyDelay(double interval, double jitter_ratio, double u) {
+  return interval * (1.0 + jitter_ratio * (2.0 * u - 1.0));
+}
+
+double Scheduler::FirstHeavyDelay(double interval, double jitter_ratio, double u) {
+  return std::max(1.0, interval * jitter_ratio * u);
+}
+
+double Scheduler::NextStretch(double stretch, double cpu_ratio, double budget) {
+  if (cpu_ratio > budget) return std::min(4.0, stretch * 1.5);
+  if (cpu_ratio < budget / 2) return std::max(1.0, stretch / 1.5);
+  return stretch;
+}
+
+double Scheduler::Uniform() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+}
+
+std::shared_ptr<const Config> Scheduler::config() const {
+  std::lock_guard<std::mutex> lock(config_mu_);
+  return config_;
+}
+
+void Scheduler::UpdateConfig(std::shared_ptr<const Config> config) {
+  {
+    std::lock_guard<std::mutex> lock(config_mu_);
+    config_ = std::move(config);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  reschedule_heavy_ = true;
+  cv_.notify_all();
+}
+
+void Scheduler::RequestHeavy() {
+  std::lock_guard<std::mutex> lock(mu_);
+  heavy_requested_ = true;
+  cv_.notify_all();
+}
+
+void Scheduler::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Scheduler::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    stopping_.store(true);
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::vector<MeterRun> Scheduler::RunPlans(const Config& config, MeterKind kind) {
+  auto selected = SelectMeters(
+      {}, {}, [&](const MeterInfo& m) { return m.kind == kind && config.Meter(m.name).Bool("enabled"); });
+  std::vector<MeterRun> runs;
+  if (!selected.ok()) return runs;  // cannot happen without names
+  MeterRunner runner(deps_.env, RunnerRootsFromConfig(config, *deps_.key));
+  for (const MeterPlan& plan : PlanMeters(config, *selected)) {
+    if (stopping_.load()) break;
+    MeterRun run = runner.Run(plan);
+    run.result.conditions["measured_at_unix_seconds"] = deps_.env->WallSeconds();
+    if (run.result.status == MeterStatus::kFailed) {
+      deps_.log->Warn("meter failed", {{"meter", run.name}, {"reason", run.result.reason}});
+    }
+    runs.push_back(std::move(run));
+  }
+  const double wall = deps_.env->WallSeconds();
+  deps_.state->RecordRuns(runs, wall);
+  if (deps_.on_runs) deps_.on_runs(runs, wall);
+  return runs;
+}
+
+Result<SignedReport> Scheduler::SignLatest(const Config& config,
+                                           const std::optional<std::string>& nonce_hex) {
+  auto records = deps_.state->Meters();
+  std::vector<MeterRun> runs;
+  for (const MeterInfo& info : MeterRegistry()) {  // report order, enabled meters only
+    auto it = records.find(info.name);
+    if (it != records.end() && config.Meter(info.name).Bool("enabled")) runs.push_back(it->second.run);
+  }
+  RESMETER_ASSIGN_OR_RETURN(ProducedReport produced,
+                            SignMeterRuns(config, std::move(runs), nonce_hex, *deps_.key, deps_.env));
+  SignedReport report;
+  report.token = std::move(produced.token);
+  report.claims = std::move(produced.claims);
+  report.digest_hex = HexEncode(Sha256(report.token));
+  report.issued_at_unix_seconds = report.claims.value("iat", 0.0);
+  if (!nonce_hex) deps_.state->SetLatestReport(report);
+  return report;
+}
+
+Status Scheduler::RunLightCycle() {
+  auto cfg = config();
+  std::unique_lock<std::timed_mutex> lock(measure_mu_);
+  const double t0 = deps_.env->MonotonicSeconds();
+  auto runs = RunPlans(*cfg, MeterKind::kLight);
+  auto report = SignLatest(*cfg, std::nullopt);
+  if (!report.ok()) {
+    deps_.log->Error("cannot sign report", {{"error", report.status().message()}});
+    return report.status();
+  }
+  deps_.log->Debug("light cycle", {{"meters", runs.size()},
+                                   {"duration_seconds", deps_.env->MonotonicSeconds() - t0},
+                                   {"report_digest", report->digest_hex}});
+  return Status::Ok();
+}
+
+Status Scheduler::RunHeavyCycle(const std::string& trigger) {
+  auto cfg = config();
+  std::unique_lock<std::timed_mutex> lock(measure_mu_);
+  const double cpu0 = ProcessCpuSeconds();
+  const double t0 = deps_.env->MonotonicSeconds();
+  deps_.log->Info("heavy cycle starting", {{"trigger", trigger}});
+  auto runs = RunPlans(*cfg, MeterKind::kHeavy);
+  deps_.state->RecordHeavyCycle(trigger);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    heavy_cpu_seconds_ += ProcessCpuSeconds() - cpu0;
+  }
+  auto report = SignLatest(*cfg, std::nullopt);
+  deps_.log->Info("heavy cycle done", {{"trigger", trigger},
+                                       {"meters", runs.size()},
+                                       {"duration_seconds", deps_.env->MonotonicSeconds() - t0}});
+  return report.ok() ? Status::Ok() : report.status();
+}
+
+Result<SignedReport> Scheduler::Attest(const std::string& nonce_hex, bool heavy, double wait_seconds) {
+  if (stopping_.load()) return Status::Cancelled("the agent is shutting down");
+  std::unique_lock<std::timed_mutex> lock(measure_mu_, std::defer_lock);
+  if (!lock.try_lock_for(std::chrono::duration<double>(wait_seconds))) {
+    return Status::DeadlineExceeded("another measurement is still running; retry later");
+  }
+  auto cfg = config();
+  RunPlans(*cfg, MeterKind::kLight);
+  if (heavy) {
+    const double cpu0 = ProcessCpuSeconds();
+    RunPlans(*cfg, MeterKind::kHeavy);
+    deps_.state->RecordHeavyCycle("attest");
+    std::lock_guard<std::mutex> l(mu_);
+    heavy_cpu_seconds_ += ProcessCpuSeconds() - cpu0;
+  }
+  return SignLatest(*cfg, nonce_hex);
+}
+
+void Scheduler::Loop() {
+  auto cfg = config();
+  double stretch = 1.0;
+  double heavy_interval = cfg->global.Double("agent.heavy_interval_seconds");
+  std::optional<Clock::time_point> next_heavy;
+  auto schedule_heavy = [&](bool first) {
+    heavy_interval = config()->global.Double("agent.heavy_interval_seconds");
+    const double jitter = config()->global.Double("agent.heavy_jitter_ratio");
+    if (heavy_interval <= 0) {
+      next_heavy.reset();
+      deps_.state->SetNextHeavy(0);
+      return;
+    }
+    const double delay = first ? FirstHeavyDelay(heavy_interval, jitter, Uniform())
+                               : NextHeavyDelay(heavy_interval, jitter, Uniform());
+    next_heavy = After(delay);
+    deps_.state->SetNextHeavy(deps_.env->WallSeconds() + delay);
+  };
+  schedule_heavy(true);
+  auto next_light = Clock::now();
+  double last_cpu = ProcessCpuSeconds();
+  double last_heavy_cpu = 0;
+  double last_mono = deps_.env->MonotonicSeconds();
+
+  for (;;) {
+    bool run_heavy = false, run_light = false;
+    std::string trigger = "schedule";
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto deadline = next_light;
+      if (next_heavy && *next_heavy < deadline) deadline = *next_heavy;
+      cv_.wait_until(lock, deadline, [&] { return stop_ || heavy_requested_ || reschedule_heavy_; });
+      if (stop_) break;
+      if (reschedule_heavy_) {
+        reschedule_heavy_ = false;
+        const double new_interval = config()->global.Double("agent.heavy_interval_seconds");
+        if (new_interval != heavy_interval) {
+          lock.unlock();
+          schedule_heavy(false);
+          continue;
+        }
+      }
+      const auto now = Clock::now();
+      if (heavy_requested_) {
+        heavy_requested_ = false;
+        run_heavy = true;
+        trigger = "demand";
+      } else if (next_heavy && now >= *next_heavy) {
+        run_heavy = true;
+      }
+      run_light = now >= next_light;
+    }
+    if (run_heavy) {
+      (void)RunHeavyCycle(trigger);
+      schedule_heavy(false);
+    }
+    if (run_light) {
+      (void)RunLightCycle();
+      // The CPU budget: what the agent used since the last light cycle, heavy runs excluded.
+      const double cpu = ProcessCpuSeconds();
+      const double mono = deps_.env->MonotonicSeconds();
+      double heavy_cpu;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        heavy_cpu = heavy_cpu_seconds_;
+      }
+      const double wall = mono - last_mono;
+      if (wall > 0) {
+        const double ratio = std::max(0.0, (cpu - last_cpu) - (heavy_cpu - last_heavy_cpu)) / wall;
+        const double budget = config()->global.Double("agent.cpu_budget_ratio");
+        const double next = NextStretch(stretch, ratio, budget);
+        if (next != stretch) {
+          deps_.log->Warn(next > stretch ? "over CPU budget: stretching the light interval"
+                                         : "within CPU budget: shortening the light interval",
+                          {{"cpu_ratio", ratio}, {"budget_ratio", budget}, {"stretch", next}});
+        }
+        stretch = next;
+      }
+      last_cpu = cpu;
+      last_heavy_cpu = heavy_cpu;
+      last_mono = mono;
+      const double interval = config()->global.Double("agent.light_interval_seconds") * stretch;
+      deps_.state->SetEffectiveLightInterval(interval);
+      next_light = After(interval);
+    }
+  }
+}
+
+}  // namespace resmeter

@@ -1,0 +1,110 @@
+#include "agent/usage_accountant.h"
+
+namespace resmeter {
+namespace {
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// A top-level numeric claim of an ok run, if present.
+std::optional<double> NumericClaim(const MeterRun& run, const char* claim) {
+  if (run.result.status != MeterStatus::kOk) return std::nullopt;
+  const auto& c = run.result.claims;
+  if (!c.is_object() || !c.contains(claim) || !c[claim].is_number()) return std::nullopt;
+  return c[claim].get<double>();
+}
+
+}  // namespace
+
+void UsageAccountant::Integral::Advance(double mono) {
+  if (value && mono > since) {
+    sum += *value * (mono - since);
+    covered += mono - since;
+  }
+  since = mono;
+}
+
+UsageAccountant::UsageAccountant(Env* env, std::string proc_root, double user_hz)
+    : env_(env), proc_root_(std::move(proc_root)), user_hz_(user_hz) {}
+
+std::optional<ProcStat> UsageAccountant::ReadStat(std::string* why) const {
+  auto text = env_->ReadFile(proc_root_ + "/stat");
+  if (!text.ok()) {
+    *why = text.status().message();
+    return std::nullopt;
+  }
+  auto parsed = ParseProcStat(*text);
+  if (!parsed.ok()) {
+    *why = parsed.status().message();
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+void UsageAccountant::Begin() {
+  std::string why;
+  auto stat = ReadStat(&why);
+  std::lock_guard<std::mutex> lock(mu_);
+  period_start_wall_ = env_->WallSeconds();
+  period_start_mono_ = env_->MonotonicSeconds();
+  stat_at_start_ = std::move(stat);
+  memory_.since = gpus_.since = period_start_mono_;
+}
+
+void UsageAccountant::OnRuns(const std::vector<MeterRun>& runs) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const double mono = env_->MonotonicSeconds();
+  for (const MeterRun& run : runs) {
+    Integral* target = nullptr;
+    std::optional<double> value;
+    if (run.name == "memory.capacity") {
+      target = &memory_;
+      value = NumericClaim(run, "mem_total_bytes");
+    } else if (run.name == "gpu.devices") {
+      target = &gpus_;
+      value = NumericClaim(run, "gpu_count");
+    }
+    if (!target) continue;
+    target->Advance(mono);
+    target->value = value;
+  }
+}
+
+PeriodUsage UsageAccountant::ClosePeriod() {
+  std::string why;
+  auto stat = ReadStat(&why);
+  std::lock_guard<std::mutex> lock(mu_);
+  const double mono = env_->MonotonicSeconds();
+  PeriodUsage u;
+  u.start_unix_seconds = period_start_wall_;
+  u.end_unix_seconds = std::max(period_start_wall_, env_->WallSeconds());
+
+  if (stat && stat_at_start_) {
+    auto w = ComputeCpuTimeWindow(*stat_at_start_, *stat, mono - period_start_mono_, user_hz_);
+    if (!w.ok()) {
+      u.notes.push_back("cpu: " + w.status().message());
+    } else if (!w->steal_reported) {
+      u.notes.push_back("cpu: /proc/stat has no steal field; delivered vCPU-seconds not measured");
+    } else {
+      u.cpu_measured = true;
+      u.vcpu_delivered_seconds = w->delivered_vcpu_seconds;
+      u.vcpu_stolen_seconds = w->total_seconds[kStealIndex];
+    }
+  } else {
+    u.notes.push_back("cpu: " +
+                      (why.empty() ? std::string("no /proc/stat reading at the period start") : why));
+  }
+
+  memory_.Advance(mono);
+  gpus_.Advance(mono);
+  u.memory_gib_seconds = memory_.sum / kGiB;
+  u.memory_covered_seconds = memory_.covered;
+  u.gpu_seconds = gpus_.sum;
+  memory_.sum = memory_.covered = gpus_.sum = gpus_.covered = 0;
+
+  period_start_wall_ = u.end_unix_seconds;
+  period_start_mono_ = mono;
+  if (stat) stat_at_start_ = std::move(stat);
+  return u;
+}
+
+}  // namespace resmeter

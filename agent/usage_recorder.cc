@@ -1,0 +1,187 @@
+#include "agent/usage_recorder.h"
+
+#include <chrono>
+
+#include "reporter/ledger_files.h"
+#include "reporter/ledger_reader.h"
+#include "reporter/ledger_statement.h"
+
+namespace resmeter {
+namespace {
+
+// Trust and reason from a time claim.
+void TimeTrust(const nlohmann::json& claim, bool* trusted, std::string* reason) {
+  *trusted = claim.is_object() && claim.value("trusted", false);
+  *reason = *trusted ? ""
+                     : (claim.is_object() ? claim.value("reason", std::string("time claim without a reason"))
+                                          : std::string("no time claim"));
+}
+
+}  // namespace
+
+std::string UsageRecorder::LedgerDir(const Config& config) {
+  return config.global.String("state_dir") + "/ledger";
+}
+
+UsageRecorder::UsageRecorder(Deps deps, const Config& config)
+    : deps_(std::move(deps)), period_seconds_(config.global.Double("ledger.period_seconds")) {
+  options_.dir = LedgerDir(config);
+  options_.max_file_bytes = static_cast<uint64_t>(config.global.Int("ledger.max_file_bytes"));
+  options_.checkpoint_every = static_cast<uint32_t>(config.global.Int("ledger.checkpoint_every"));
+}
+
+UsageRecorder::~UsageRecorder() { Stop(); }
+
+Result<std::unique_ptr<UsageRecorder>> UsageRecorder::Open(Deps deps, const Config& config) {
+  std::unique_ptr<UsageRecorder> r(new UsageRecorder(std::move(deps), config));
+  RESMETER_RETURN_IF_ERROR(r->OpenWriter());
+  r->deps_.accountant->Begin();
+  return r;
+}
+
+Status UsageRecorder::OpenWriter() {
+  LedgerClock clock;
+  clock.now_unix_seconds = deps_.env->WallSeconds();
+  TimeTrust(deps_.time_claim(), &clock.trusted, &clock.reason);
+  auto writer = LedgerWriter::Open(options_, deps_.signer, clock);
+  if (!writer.ok()) return writer.status().WithContext("ledger " + options_.dir);
+  writer_ = std::move(*writer);
+  const LedgerRecovery& rec = writer_->recovery();
+  LogFields fields = {{"dir", options_.dir},      {"restart_seq", rec.restart_seq},
+                      {"last_seq", rec.last_seq}, {"new_ledger", rec.new_ledger},
+                      {"clean", rec.clean},       {"gap_seconds", rec.gap_seconds}};
+  if (rec.torn_bytes > 0) {
+    fields.emplace_back("torn_bytes", rec.torn_bytes);
+    fields.emplace_back("torn_file", rec.torn_file);
+    deps_.log->Warn("ledger recovered: cut off a torn last line", fields);
+  } else {
+    deps_.log->Info("ledger opened", fields);
+  }
+  PublishHead();
+  return Status::Ok();
+}
+
+void UsageRecorder::PublishHead() {
+  LedgerHead head;
+  head.enabled = true;
+  head.last_seq = writer_ ? writer_->last_seq() : 0;
+  head.appended = appended_;
+  head.append_errors = errors_;
+  head.last_append_unix_seconds = last_append_;
+  head.file = writer_ ? writer_->current_file() : "";
+  deps_.state->SetLedgerHead(head);
+}
+
+void UsageRecorder::AppendPeriod() {
+  PeriodUsage p = deps_.accountant->ClosePeriod();
+  for (const auto& note : p.notes) deps_.log->Warn("ledger period not fully measured", {{"note", note}});
+  LedgerUsage u;
+  u.start_unix_seconds = p.start_unix_seconds;
+  u.end_unix_seconds = p.end_unix_seconds;
+  u.vcpu_delivered_seconds = p.vcpu_delivered_seconds;
+  u.vcpu_stolen_seconds = p.vcpu_stolen_seconds;
+  u.memory_gib_seconds = p.memory_gib_seconds;
+  u.gpu_seconds = p.gpu_seconds;
+  TimeTrust(deps_.time_claim(), &u.time_trusted, &u.time_reason);
+  if (auto report = deps_.state->LatestReport()) u.report_digest = report->digest_hex;
+
+  if (!writer_) {
+    Status s = OpenWriter();
+    if (!s.ok()) {
+      ++errors_;
+      deps_.log->Error("ledger reopen failed; this period is not recorded", {{"error", s.message()}});
+      PublishHead();
+      return;
+    }
+  }
+  auto seq = writer_->AppendUsage(u);
+  if (!seq.ok()) {
+    ++errors_;
+    deps_.log->Error("ledger append failed; reopening at the next period",
+                     {{"error", seq.status().message()}});
+    writer_.reset();  // releases the lock; the next period recovers
+    PublishHead();
+    return;
+  }
+  ++appended_;
+  last_append_ = deps_.env->WallSeconds();
+  deps_.log->Info("ledger statement appended", {{"seq", *seq},
+                                                {"head", writer_->head()},
+                                                {"last_seq", writer_->last_seq()},
+                                                {"vcpu_delivered_seconds", u.vcpu_delivered_seconds},
+                                                {"memory_gib_seconds", u.memory_gib_seconds}});
+  PublishHead();
+}
+
+void UsageRecorder::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void UsageRecorder::Loop() {
+  using Clock = std::chrono::steady_clock;
+  const auto period =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(period_seconds_));
+  auto next = Clock::now() + period;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_until(lock, next, [&] { return stop_; })) return;
+    }
+    AppendPeriod();
+    next += period;
+    if (next < Clock::now()) next = Clock::now() + period;  // fell behind (suspend): restart the grid
+  }
+}
+
+void UsageRecorder::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stop_ = true;
+    cv_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  // The current, partial period, then the shutdown checkpoint.
+  AppendPeriod();
+  if (writer_) {
+    Status s = writer_->Close();
+    if (!s.ok())
+      deps_.log->Error("ledger close failed", {{"error", s.message()}});
+    else
+      deps_.log->Info("ledger closed", {{"last_seq", writer_->last_seq()}});
+    PublishHead();
+  }
+}
+
+Result<std::string> UsageRecorder::Read(uint64_t from, size_t max_lines) const {
+  auto files = ListLedgerFiles(options_.dir);
+  if (!files.ok()) return files.status();
+  // Skip files that end before `from`: a file's statements precede the next file's first seq.
+  std::vector<std::string> wanted;
+  for (size_t i = 0; i < files->size(); ++i) {
+    if (i + 1 < files->size()) {
+      const std::string& next = (*files)[i + 1];
+      auto first_next = ParseLedgerFileName(next.substr(next.rfind('/') + 1));
+      if (first_next && *first_next <= from) continue;
+    }
+    wanted.push_back((*files)[i]);
+  }
+  LedgerReader reader(wanted);
+  std::string out;
+  size_t lines = 0;
+  LedgerLine line;
+  while (lines < max_lines) {
+    RESMETER_ASSIGN_OR_RETURN(bool more, reader.Next(&line));
+    if (!more) break;
+    if (!line.complete || line.too_long) continue;  // an append in progress, or not ours to serve
+    auto st = ParseLedgerLine(line.text);
+    if (!st.ok() || st->seq < from) continue;
+    out.append(line.text);
+    out.push_back('\n');
+    ++lines;
+  }
+  return out;
+}
+
+}  // namespace resmeter

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The agent's HTTP API end to end: identity, latest report, POST /v1/attest
+# accepted by `resmeter verify --nonce`, JSON 4xx errors for oversized and
+# malformed requests and unknown paths (the agent keeps serving), rate
+# limiting, slow clients cut off, SIGHUP reload, SIGUSR1, structured logs and
+# a clean SIGTERM shutdown.
+# argv: RESMETER_BINARY SOURCE_DIR
+set -uo pipefail
+R="$1"
+SRC="$2"
+source "$SRC/tests/integration/lib/agent_harness.sh"
+T=$(mktemp -d)
+trap 'kill_all 2>/dev/null; rm -rf "$T"' EXIT
+fails=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fails=$((fails+1)); }
+
+cat > "$T/agent.yaml" <<YML
+agent:
+  light_interval_seconds: 2
+api:
+  attest_rate_per_minute: 6
+  attest_burst: 2
+  request_timeout_seconds: 1
+  max_body_bytes: 1024
+YML
+start_agent "$T/a" --config "$T/agent.yaml" || exit 1
+URL="http://127.0.0.1:$AGENT_PORT"
+
+# expect NAME STATUS CURL_ARGS...: the status must match and the body be a JSON error of that code.
+expect() {
+  local name=$1 want=$2; shift 2
+  local got
+  got=$(curl -s --max-time 10 -o "$T/body" -w '%{http_code}' "$@")
+  if [ "$got" != "$want" ]; then bad "$name: status $got, expected $want: $(head -c 300 "$T/body")"; return; fi
+  if [ "$want" -ge 400 ] && ! jq -e --argjson c "$want" '.error.code == $c and (.error.message | length > 0)' "$T/body" > /dev/null 2>&1; then
+    bad "$name: body is not a JSON error: $(head -c 300 "$T/body")"; return
+  fi
+  ok "$name ($got)"
+}
+
+wait_for 30 curl -sf "$URL/v1/report/latest" -o "$T/latest.jws" && ok "latest report within 30 s" || bad "no latest report"
+curl -sf "$URL/v1/identity" -o "$T/identity.json" && jq -e '.jwk and .kid and .ueid' "$T/identity.json" > /dev/null &&
+  ok "identity document" || bad "identity document"
+"$R" verify "$T/latest.jws" --identity "$T/identity.json" --allow-dev-evidence > /dev/null 2> "$T/err" && ok "latest report verifies" ||
+  { bad "latest report does not verify"; cat "$T/err"; }
+
+NONCE=$(openssl rand -hex 16)
+code=$(curl -s --max-time 60 -o "$T/attest.jws" -w '%{http_code}' -H 'Content-Type: application/json' \
+  -d "{\"nonce\": \"$NONCE\"}" "$URL/v1/attest")
+[ "$code" = 200 ] && ok "POST /v1/attest" || bad "POST /v1/attest: $code $(head -c 300 "$T/attest.jws")"
+"$R" verify "$T/attest.jws" --identity "$T/identity.json" --allow-dev-evidence --nonce "$NONCE" > /dev/null 2> "$T/err" &&
+  ok "verify --nonce accepts the attestation" || { bad "verify --nonce"; cat "$T/err"; }
+"$R" verify "$T/attest.jws" --identity "$T/identity.json" --allow-dev-evidence --nonce "$(openssl rand -hex 16)" > /dev/null 2>&1
+[ $? = 1 ] && ok "verify rejects another nonce" || bad "verify accepted a different nonce"
+
+expect "unknown path" 404 "$URL/v1/nothing"
+expect "wrong method" 405 -X DELETE "$URL/v1/identity"
+expect "bad JSON" 400 -d '{"nonce": ' "$URL/v1/attest"
+expect "bad nonce" 400 -d '{"nonce": "not-hex"}' "$URL/v1/attest"
+head -c 100000 /dev/zero | tr '\0' 'a' > "$T/big"
+expect "oversized body" 413 --data-binary @"$T/big" "$URL/v1/attest"
+expect "oversized chunked body" 413 -H 'Transfer-Encoding: chunked' --data-binary @"$T/big" "$URL/v1/attest"
+BIGH=$(head -c 20000 /dev/zero | tr '\0' 'b')
+code=$(curl -s --max-time 10 -o "$T/body" -w '%{http_code}' -H "X-Big: $BIGH" "$URL/v1/identity")
+case "$code" in
+  4*) jq -e '.error.code' "$T/body" > /dev/null 2>&1 && ok "oversized headers ($code, JSON)" || bad "oversized headers: not JSON";;
+  *) bad "oversized headers: $code";;
+esac
+expect "bad ledger query" 400 "$URL/v1/ledger?from=minus"
+
+# Rate limit: the burst of 2 was used by the attestation above and the
+# rejected requests do not count, so one more passes and the next is 429.
+curl -s -o /dev/null --max-time 60 -d "{\"nonce\": \"$NONCE\"}" "$URL/v1/attest"
+code=$(curl -s --max-time 60 -D "$T/headers" -o "$T/body" -w '%{http_code}' -d "{\"nonce\": \"$NONCE\"}" "$URL/v1/attest")
+[ "$code" = 429 ] && grep -qi '^Retry-After:' "$T/headers" && ok "rate limited with Retry-After" ||
+  bad "rate limit: $code $(cat "$T/body")"
+
+# A slow client (half a request line, then nothing) is disconnected after
+# api.request_timeout_seconds (1 s); allow 10 s for a loaded machine.
+python3 - "$AGENT_PORT" <<'PY' && ok "slow client cut off" || bad "slow client kept its connection"
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+s.settimeout(10)
+start = time.time()
+try:
+    while s.recv(4096):
+        pass
+except socket.timeout:
+    sys.exit(1)
+sys.exit(0 if time.time() - start < 10 else 1)
+PY
+
+curl -sf "$URL/metrics" -o /dev/null && ok "still serving after bad requests" || bad "agent stopped serving"
+
+# SIGHUP reloads the config (the reload counter says so); SIGUSR1 runs the heavy meters.
+kill -HUP "$AGENT_PID"
+reloaded() { curl -sf "$URL/metrics" | grep -q '^resmeter_config_reloads_total{outcome="ok"} 1'; }
+wait_for 10 reloaded && ok "SIGHUP reload" || bad "SIGHUP reload not counted"
+kill -USR1 "$AGENT_PID"
+demanded() { curl -sf "$URL/metrics" | grep -q '^resmeter_heavy_cycles_total{trigger="demand"} 1'; }
+wait_for 60 demanded && ok "SIGUSR1 heavy cycle" || bad "SIGUSR1 heavy cycle not counted"
+
+stop_agent
+[ "$AGENT_RC" = 0 ] && ok "SIGTERM exit 0" || bad "SIGTERM exit $AGENT_RC"
+grep -q 'msg="agent stopped"' "$T/a/agent.log" && ok "stopped cleanly" || bad "no 'agent stopped' log line"
+if grep -v '^ts=[0-9T:.Z-]* level=[a-z]* msg=' "$T/a/agent.log" | grep -q .; then
+  bad "log lines not logfmt:"; grep -v '^ts=' "$T/a/agent.log" | head -5
+else ok "logfmt logs"; fi
+echo "$fails failure(s)"
+[ "$fails" = 0 ]

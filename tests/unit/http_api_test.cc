@@ -1,0 +1,163 @@
+// HttpApi routing, errors and limits without sockets; the exporter's names
+// and label bounds. The HTTP server itself is exercised by the integration
+// tests.
+#include "agent/http_api.h"
+
+#include <gtest/gtest.h>
+
+#include "core/strings.h"
+#include "test_env.h"
+
+namespace resmeter {
+namespace {
+
+struct Fixture {
+  SnapshotEnv env{{{0, "/"}}};
+  AgentState state{AgentIdentity{"kid123", "EdDSA", "ueid456", {{"kty", "OKP"}}, {{"type", "none"}}}, 1.7e9};
+  MetricsExporter exporter{&state};
+  int attests = 0;
+  Status attest_status = Status::Ok();
+  std::unique_ptr<HttpApi> api;
+
+  explicit Fixture(Config config = DefaultConfig()) {
+    HttpApi::Deps d;
+    d.state = &state;
+    d.exporter = &exporter;
+    d.env = &env;
+    d.attest = [this](const std::string& nonce, bool, double) -> Result<SignedReport> {
+      ++attests;
+      if (!attest_status.ok()) return attest_status;
+      SignedReport r;
+      r.token = "header.payload-" + nonce + ".sig";
+      r.digest_hex = "00";
+      return r;
+    };
+    d.ledger = [](uint64_t from, size_t max) -> Result<std::string> {
+      std::string out;
+      for (uint64_t s = from; s < from + max && s < 5; ++s) out += "{\"seq\":" + std::to_string(s) + "}\n";
+      return out;
+    };
+    api = std::make_unique<HttpApi>(d, std::make_shared<const Config>(std::move(config)));
+  }
+  HttpResponse Do(const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& query = "") {
+    HttpRequest r;
+    r.method = method;
+    r.path = path;
+    r.body = body;
+    r.query = query;
+    return api->Handle(r);
+  }
+};
+
+// The error message of a JSON error response ("" when not one).
+std::string ErrorOf(const HttpResponse& r) {
+  auto j = nlohmann::json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.contains("error")) return "";
+  EXPECT_EQ(j["error"]["code"], r.status);
+  return j["error"]["message"];
+}
+
+TEST(http_api_test, unknown_path_wrong_method_and_bad_bodies_are_json_4xx) {
+  Fixture f;
+  auto r = f.Do("GET", "/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(ErrorOf(r), "");
+  r = f.Do("POST", "/metrics");
+  EXPECT_EQ(r.status, 405);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "Allow");
+  EXPECT_EQ(f.Do("GET", "/v1/attest").status, 405);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", "{not json").status, 400);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", "[]").status, 400);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": 5})").status, 400);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "xyz"})").status, 400);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "extra": 1})").status, 400);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": true})").status, 403);
+  HttpRequest big;
+  big.method = "POST";
+  big.path = "/v1/attest";
+  big.body_too_large = true;
+  r = f.api->Handle(big);
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(ErrorOf(r).find("api.max_body_bytes"), std::string::npos);
+  EXPECT_EQ(f.attests, 0);
+}
+
+TEST(http_api_test, attest_returns_the_token_and_is_rate_limited) {
+  Config c = DefaultConfig();
+  c.global.Set("api.attest_burst", 2);
+  c.global.Set("api.attest_rate_per_minute", 1.0);
+  Fixture f(c);
+  auto r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789ABCDEF"})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/jose");
+  EXPECT_EQ(r.body, "header.payload-0123456789abcdef.sig");
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef"})").status, 200);
+  r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef"})");
+  EXPECT_EQ(r.status, 429);
+  ASSERT_FALSE(r.headers.empty());
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+  EXPECT_EQ(r.headers[0].second, "60");
+  EXPECT_EQ(f.attests, 2);
+  const AttestCounts counts = f.state.Attests();
+  EXPECT_EQ(counts.ok, 2u);
+  EXPECT_EQ(counts.rate_limited, 1u);
+}
+
+TEST(http_api_test, busy_measurement_is_503_with_retry_after) {
+  Fixture f;
+  f.attest_status = Status::DeadlineExceeded("another measurement is still running; retry later");
+  auto r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef"})");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.headers.at(0).first, "Retry-After");
+}
+
+TEST(http_api_test, latest_report_identity_and_ledger) {
+  Fixture f;
+  EXPECT_EQ(f.Do("GET", "/v1/report/latest").status, 503);
+  f.state.SetLatestReport(SignedReport{"a.b.c", nlohmann::json::object(), "ff", 1.7e9});
+  auto r = f.Do("GET", "/v1/report/latest");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "a.b.c");
+  r = f.Do("GET", "/v1/identity");
+  auto id = nlohmann::json::parse(r.body);
+  EXPECT_EQ(id["kid"], "kid123");
+  EXPECT_TRUE(id.contains("jwk"));
+  r = f.Do("GET", "/v1/ledger", "", "from=3");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/jsonl");
+  EXPECT_EQ(r.body, "{\"seq\":3}\n{\"seq\":4}\n");
+  EXPECT_EQ(f.Do("GET", "/v1/ledger", "", "from=-1").status, 400);
+  EXPECT_EQ(f.Do("GET", "/v1/ledger", "", "from=abc").status, 400);
+}
+
+TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
+  Fixture f;
+  EXPECT_EQ(MetricsExporter::ClaimMetricName("cpu.time", "busy_seconds"), "resmeter_cpu_time_busy_seconds");
+  EXPECT_EQ(MetricsExporter::ClaimMetricName("x.y", "bytes_total"), "resmeter_x_y_bytes_total_value");
+  EXPECT_EQ(MetricsExporter::ClaimMetricName("gpu.devices", "gpu_count"),
+            "resmeter_gpu_devices_gpu_count_value");
+  MeterRun run;
+  run.name = "cpu.time";
+  run.kind = MeterKind::kLight;
+  run.result = MeterResult::Ok();
+  run.result.claims = {
+      {"busy_seconds", 1.5}, {"totals_agree", true}, {"per_cpu", nlohmann::json::array()}, {"name", "text"}};
+  f.state.RecordRuns({run}, 1.7e9);
+  // Requests to many distinct unknown paths must not create new series.
+  for (int i = 0; i < 50; ++i) f.Do("GET", "/random/" + std::to_string(i));
+  const std::string text = f.exporter.Render();
+  EXPECT_NE(text.find("resmeter_cpu_time_busy_seconds 1.5"), std::string::npos);
+  EXPECT_NE(text.find("resmeter_cpu_time_totals_agree 1"), std::string::npos);
+  EXPECT_NE(text.find("resmeter_meter_success{meter=\"cpu.time\"} 1"), std::string::npos);
+  EXPECT_NE(text.find("resmeter_http_requests_total{code=\"404\",handler=\"other\"} 50"), std::string::npos);
+  EXPECT_EQ(text.find("random"), std::string::npos);
+  for (auto line : Split(text, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    EXPECT_EQ(line.rfind("resmeter_", 0), 0u) << line;
+  }
+}
+
+}  // namespace
+}  // namespace resmeter
