@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/base64url.h"
 #include "core/strings.h"
 #include "meters/net_socket.h"
 
@@ -164,57 +165,12 @@ void PayloadGenerator::Fill(char* out, size_t n) {
 
 std::string CanonicalSummary(const nlohmann::json& summary) { return summary.dump(); }
 
-std::string Base64UrlEncode(const std::string& bytes) {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8) | uint8_t(bytes[i + 2]);
-    for (int k = 18; k >= 0; k -= 6) out += kAlphabet[(v >> k) & 63];
-  }
-  if (bytes.size() - i == 1) {
-    uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (bytes.size() - i == 2) {
-    uint32_t v = (uint32_t(uint8_t(bytes[i])) << 16) | (uint32_t(uint8_t(bytes[i + 1])) << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-Result<std::string> Base64UrlDecode(const std::string& text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-  };
-  if (text.size() % 4 == 1) return Status::Corruption("base64url: impossible length " + std::to_string(text.size()));
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = value(c);
-    if (v < 0) return Status::Corruption("base64url: invalid character");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 Result<std::string> JwsCompactPayload(const std::string& jws) {
   auto parts = Split(jws, '.');
   if (parts.size() != 3) return Status::Corruption("JWS compact serialization needs 3 parts, got " + std::to_string(parts.size()));
-  return Base64UrlDecode(std::string(parts[1]));
+  auto payload = Base64UrlDecode(parts[1]);
+  if (!payload) return Status::Corruption("JWS payload is not base64url");
+  return *payload;
 }
 
 double NearestRank(const std::vector<double>& sorted, double q) {

@@ -78,9 +78,6 @@ class PayloadGenerator {
 std::string CanonicalSummary(const nlohmann::json& summary);
 // Decodes the payload part of a JWS compact serialization (no verification).
 Result<std::string> JwsCompactPayload(const std::string& jws);
-// base64url without padding (RFC 4648 section 5), both ways.
-std::string Base64UrlEncode(const std::string& bytes);
-Result<std::string> Base64UrlDecode(const std::string& text);
 
 // Round-trip statistics over samples in seconds (nearest-rank percentiles).
 struct RttStats {

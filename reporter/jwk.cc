@@ -6,7 +6,7 @@
 #include <openssl/param_build.h>
 #include <openssl/sha.h>
 
-#include "reporter/base64url.h"
+#include "core/base64url.h"
 #include "reporter/openssl_util.h"
 
 namespace resmeter {

@@ -1,7 +1,7 @@
 #include "reporter/jws.h"
 
 #include "core/strings.h"
-#include "reporter/base64url.h"
+#include "core/base64url.h"
 #include "reporter/signing_key.h"
 
 namespace resmeter {

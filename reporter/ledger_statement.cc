@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
-#include "reporter/base64url.h"
+#include "core/base64url.h"
 #include "reporter/flat_json.h"
 
 namespace resmeter {

@@ -4,7 +4,7 @@
 
 #include "core/strings.h"
 #include "core/version.h"
-#include "reporter/base64url.h"
+#include "core/base64url.h"
 #include "reporter/openssl_util.h"
 
 namespace resmeter {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/strings.h"
-#include "reporter/base64url.h"
+#include "core/base64url.h"
 #include "reporter/jws.h"
 #include "reporter/report.h"
 

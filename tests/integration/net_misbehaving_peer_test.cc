@@ -2,6 +2,7 @@
 // ends its target `failed` with a clear reason, within the io timeout.
 #include <gtest/gtest.h>
 
+#include "core/base64url.h"
 #include "meters/net_protocol.h"
 #include "reporter/signing_key.h"
 #include "support/net_test_support.h"

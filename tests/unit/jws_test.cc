@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "reporter/base64url.h"
+#include "core/base64url.h"
 #include "reporter/jwk.h"
 #include "reporter/jws.h"
 #include "reporter/report.h"

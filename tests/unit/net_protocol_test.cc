@@ -11,6 +11,7 @@
 #include <cmath>
 #include <thread>
 
+#include "core/base64url.h"
 #include "meters/net_socket.h"
 
 namespace resmeter {
@@ -135,14 +136,7 @@ TEST(net_protocol_test, payload_is_deterministic_per_seed_and_looks_random) {
   EXPECT_LT(chi2, 400);
 }
 
-TEST(net_protocol_test, base64url_and_jws_payload) {
-  for (const std::string& s : std::vector<std::string>{"", "f", "fo", "foo", "foob", "fooba", "foobar", std::string("\xff\xfe\x00", 3)}) {
-    auto back = Base64UrlDecode(Base64UrlEncode(s));
-    ASSERT_TRUE(back.ok());
-    EXPECT_EQ(*back, s);
-  }
-  EXPECT_EQ(Base64UrlEncode("\xfb\xff"), "-_8");
-  EXPECT_FALSE(Base64UrlDecode("a+b=").ok());
+TEST(net_protocol_test, jws_payload) {
   auto payload = JwsCompactPayload("eyJ9." + Base64UrlEncode("{\"a\":1}") + ".sig");
   ASSERT_TRUE(payload.ok());
   EXPECT_EQ(*payload, "{\"a\":1}");

@@ -1,4 +1,4 @@
-#include "reporter/base64url.h"
+#include "core/base64url.h"
 
 #include <array>
 #include <cstdint>
