@@ -83,7 +83,9 @@ std::vector<MeterRun> Scheduler::RunPlans(const Config& config, MeterKind kind) 
       {}, {}, [&](const MeterInfo& m) { return m.kind == kind && config.Meter(m.name).Bool("enabled"); });
   std::vector<MeterRun> runs;
   if (!selected.ok()) return runs;  // cannot happen without names
-  MeterRunner runner(deps_.env, RunnerRootsFromConfig(config, *deps_.key));
+  RunnerRoots roots = RunnerRootsFromConfig(config, *deps_.key);
+  roots.stop = &stopping_;  // SIGTERM cancels a running benchmark instead of waiting it out
+  MeterRunner runner(deps_.env, std::move(roots));
   for (const MeterPlan& plan : PlanMeters(config, *selected)) {
     if (stopping_.load()) break;
     MeterRun run = runner.Run(plan);

@@ -1,5 +1,6 @@
 #include "meters/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <exception>
@@ -21,6 +22,26 @@ std::string FormatSeconds(double s) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", s);
   return buf;
+}
+
+// Waits until the meter is done (true), its timeout passes, or `stop` turns
+// true (sets *stopped); the stop flag is polled every 100 ms.
+bool WaitUntilDone(CallState* state, std::unique_lock<std::mutex>& lock, double timeout_seconds,
+                   const std::atomic<bool>* stop, bool* stopped) {
+  const std::chrono::steady_clock::time_point deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_seconds));
+  const auto slice = std::chrono::milliseconds(100);
+  while (!state->done) {
+    if (stop != nullptr && stop->load()) {
+      *stopped = true;
+      return false;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    state->done_cv.wait_until(lock, stop != nullptr ? std::min(deadline, now + slice) : deadline);
+  }
+  return true;
 }
 
 }  // namespace
@@ -66,8 +87,8 @@ MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const 
   });
 
   std::unique_lock<std::mutex> lock(state->mu);
-  auto timeout = std::chrono::duration<double>(plan.timeout_seconds);
-  bool finished = state->done_cv.wait_for(lock, timeout, [&] { return state->done; });
+  bool stopped = false;
+  bool finished = WaitUntilDone(state.get(), lock, plan.timeout_seconds, roots_.stop, &stopped);
   if (!finished) {
     ctx->cancel_flag->store(true);
     finished = state->done_cv.wait_for(lock, std::chrono::duration<double>(kCancelGraceSeconds),
@@ -80,13 +101,15 @@ MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const 
     worker.join();
     if (ctx->cancel_flag->load() && run.result.status == MeterStatus::kOk) {
       // It returned only after being cancelled: its numbers are partial.
-      run.result = MeterResult::Failed("timed out after " + FormatSeconds(plan.timeout_seconds) + " s");
+      run.result = MeterResult::Failed(stopped ? "cancelled: stopping"
+                                               : "timed out after " + FormatSeconds(plan.timeout_seconds) + " s");
     }
   } else {
     lock.unlock();
     worker.detach();  // keeps `state`, `ctx` and `meter` alive by shared ownership
-    run.result = MeterResult::Failed("timed out after " + FormatSeconds(plan.timeout_seconds) +
-                                     " s and did not stop when cancelled");
+    run.result = MeterResult::Failed(
+        (stopped ? std::string("cancelled: stopping") : "timed out after " + FormatSeconds(plan.timeout_seconds) + " s") +
+        " and did not stop when cancelled");
   }
   run.result.duration_seconds = end - start;
   return run;

@@ -8,6 +8,7 @@
 // Thread-compatible: use one runner per thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct RunnerRoots {
   std::string sys_root = "/sys";
   std::string state_dir;            // passed to MeterContext::state_dir
   const Signer* signer = nullptr;   // passed to MeterContext::signer
+  // When set and it becomes true (the agent is stopping), the running meter
+  // is cancelled like a timed-out one and reported `failed`, "cancelled".
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class MeterRunner {
