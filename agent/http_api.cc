@@ -32,6 +32,15 @@ std::optional<std::string> QueryParam(const std::string& query, const std::strin
   return std::nullopt;
 }
 
+// A signed report as the body (application/jose) with its digest in a header.
+HttpResponse ReportResponse(const SignedReport& report) {
+  HttpResponse r;
+  r.content_type = kJose;
+  r.body = report.token;
+  r.headers.emplace_back("X-Report-Digest", "sha-256=" + report.digest_hex);
+  return r;
+}
+
 }  // namespace
 
 HttpApi::HttpApi(Deps deps, std::shared_ptr<const Config> config)
@@ -112,11 +121,7 @@ HttpResponse HttpApi::LatestReport() const {
   auto report = deps_.state->LatestReport();
   if (!report)
     return WithRetryAfter(JsonError(503, "no report yet: the first light cycle is still running"), 5);
-  HttpResponse r;
-  r.content_type = kJose;
-  r.body = report->token;
-  r.headers.emplace_back("X-Report-Digest", "sha-256=" + report->digest_hex);
-  return r;
+  return ReportResponse(*report);
 }
 
 HttpResponse HttpApi::Attest(const HttpRequest& req) {
@@ -163,11 +168,7 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
     return JsonError(500, "attestation failed: " + report.status().message());
   }
   deps_.state->RecordAttest("ok", deps_.env->WallSeconds());
-  HttpResponse r;
-  r.content_type = kJose;
-  r.body = report->token;
-  r.headers.emplace_back("X-Report-Digest", "sha-256=" + report->digest_hex);
-  return r;
+  return ReportResponse(*report);
 }
 
 HttpResponse HttpApi::Ledger(const HttpRequest& req) {

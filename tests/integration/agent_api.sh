@@ -9,11 +9,6 @@ set -uo pipefail
 R="$1"
 SRC="$2"
 source "$SRC/tests/integration/lib/agent_harness.sh"
-T=$(mktemp -d)
-trap 'kill_all 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails+1)); }
 
 cat > "$T/agent.yaml" <<YML
 agent:

@@ -15,11 +15,6 @@ set -uo pipefail
 R="$1"
 SRC="$2"
 source "$SRC/tests/integration/lib/agent_harness.sh"
-T=$(mktemp -d)
-trap 'kill_all 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails+1)); }
 RUNS=${CRASH_RUNS:-25}
 S="$T/state"
 ARGS=(--state-dir "$S" --set agent.listen=127.0.0.1:0 --set ledger.period_seconds=1 --set ledger.checkpoint_every=2

@@ -9,11 +9,6 @@ SRC="$2"
 command -v prometheus > /dev/null || { echo "SKIP: prometheus not installed (apt-get install prometheus)"; exit 77; }
 command -v promtool > /dev/null || { echo "SKIP: promtool not installed"; exit 77; }
 source "$SRC/tests/integration/lib/agent_harness.sh"
-T=$(mktemp -d)
-trap 'kill_all 2>/dev/null; rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok   $1"; }
-bad() { echo "FAIL $1"; fails=$((fails+1)); }
 
 start_agent "$T/a" --set agent.light_interval_seconds=2 || exit 1
 URL="http://127.0.0.1:$AGENT_PORT"

@@ -7,6 +7,14 @@ AGENT_PID=""
 AGENT_PORT=""
 EXTRA_PIDS=()
 
+# Every script gets a scratch dir $T, removed (and its agents killed) on exit,
+# and ok/bad lines counted in $fails.
+T=$(mktemp -d)
+trap 'kill_all 2>/dev/null; rm -rf "$T"' EXIT
+fails=0
+ok() { echo "ok   $1"; }
+bad() { echo "FAIL $1"; fails=$((fails+1)); }
+
 start_agent() {
   local dir=$1; shift
   mkdir -p "$dir"
