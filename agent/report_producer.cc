@@ -32,6 +32,7 @@ RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key) {
   roots.sys_root = config.global.String("paths.sys_root");
   roots.state_dir = config.global.String("state_dir");
   roots.signer = &key;
+  roots.global = config.global;
   return roots;
 }
 

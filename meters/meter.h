@@ -72,6 +72,7 @@ struct MeterContext {
   std::function<void(const std::string&)> progress;  // optional; may be empty
   const Signer* signer = nullptr;  // the agent's key, for meters whose peers co-sign; may be null
   std::string state_dir;           // where a meter may keep state between runs (e.g. last GPU UUIDs)
+  Options global;                  // the global config, for meters configured by a shared section (time.*)
 
   std::string Proc(const std::string& rel) const { return proc_root + "/" + rel; }
   std::string Sys(const std::string& rel) const { return sys_root + "/" + rel; }

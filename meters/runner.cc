@@ -59,6 +59,7 @@ MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const 
   ctx->options = plan.options;
   ctx->signer = roots_.signer;
   ctx->state_dir = roots_.state_dir;
+  ctx->global = roots_.global;
   ctx->progress = progress;
   const double start = env_->MonotonicSeconds();
   ctx->deadline_monotonic_seconds = start + plan.timeout_seconds;

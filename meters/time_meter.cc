@@ -2,13 +2,13 @@
 #include "meters/time_meter.h"
 
 #include "timesource/time_assessment.h"
+#include "timesource/time_claim.h"
 
 namespace resmeter {
 
 MeterResult TimeMeter::Measure(MeterContext& ctx) {
-  TimeSourceOptions o;
-  o.chrony_socket = ctx.options.String("chrony_socket");
-  o.max_error_bound_seconds = ctx.options.Double("max_error_bound_seconds");
+  // Configured by the global time.* section, the same as the report's `time` claim.
+  const TimeSourceOptions o = TimeSourceOptionsFromConfig(ctx.global);
   ctx.Progress("querying chronyd at " + o.chrony_socket);
   TimeAssessment a = AssessTime(o, ctx.env);
 

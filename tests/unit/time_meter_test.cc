@@ -13,8 +13,8 @@ namespace {
 MeterContext Context(Env* env) {
   MeterContext ctx;
   ctx.env = env;
-  ctx.options.Set("chrony_socket", std::string(RESMETER_FIXTURES_DIR) + "/chrony/no-such.sock");
-  ctx.options.Set("max_error_bound_seconds", 0.1);
+  ctx.global.Set("time.chrony_socket", std::string(RESMETER_FIXTURES_DIR) + "/chrony/no-such.sock");
+  ctx.global.Set("time.max_error_bound_seconds", 0.1);
   return ctx;
 }
 
