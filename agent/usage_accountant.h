@@ -24,20 +24,15 @@
 #include "core/env.h"
 #include "meters/cpu_time.h"
 #include "meters/runner.h"
+#include "reporter/ledger_statement.h"
 
 namespace resmeter {
 
 // One period's usage.
-struct PeriodUsage {
-  double start_unix_seconds = 0;
-  double end_unix_seconds = 0;
-  bool cpu_measured = false;  // false: /proc/stat unreadable or without steal
-  double vcpu_delivered_seconds = 0;
-  double vcpu_stolen_seconds = 0;
-  double memory_gib_seconds = 0;
+struct PeriodUsage : MeteredPeriod {
+  bool cpu_measured = false;          // false: /proc/stat unreadable or without steal
   double memory_covered_seconds = 0;  // part of the period with a memory measurement
-  double gpu_seconds = 0;
-  std::vector<std::string> notes;  // why something was not measured
+  std::vector<std::string> notes;     // why something was not measured
 };
 
 class UsageAccountant {

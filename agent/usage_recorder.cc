@@ -76,12 +76,7 @@ void UsageRecorder::AppendPeriod() {
   PeriodUsage p = deps_.accountant->ClosePeriod();
   for (const auto& note : p.notes) deps_.log->Warn("ledger period not fully measured", {{"note", note}});
   LedgerUsage u;
-  u.start_unix_seconds = p.start_unix_seconds;
-  u.end_unix_seconds = p.end_unix_seconds;
-  u.vcpu_delivered_seconds = p.vcpu_delivered_seconds;
-  u.vcpu_stolen_seconds = p.vcpu_stolen_seconds;
-  u.memory_gib_seconds = p.memory_gib_seconds;
-  u.gpu_seconds = p.gpu_seconds;
+  static_cast<MeteredPeriod&>(u) = p;  // the period's quantities; time and report below
   TimeTrust(deps_.time_claim(), &u.time_trusted, &u.time_reason);
   if (auto report = deps_.state->LatestReport()) u.report_digest = report->digest_hex;
 

@@ -32,27 +32,32 @@ enum class LedgerKind { kUsage, kRestart, kCheckpoint };
 // "usage", "restart", "checkpoint".
 const char* LedgerKindName(LedgerKind kind);
 
-struct LedgerStatement {
-  uint64_t seq = 0;
-  std::string prev;  // 64 hex digits: SHA-256 of the previous line
-  LedgerKind kind = LedgerKind::kUsage;
-  std::string kid;   // RFC 7638 thumbprint of the agent's key
-
-  // Usage: the metered period; restart: the gap (last period end -> restart).
-  // Unix seconds in assessed time.
+// What one metered period delivered: the quantities a usage statement bills.
+// Unix seconds in assessed time.
+struct MeteredPeriod {
   double start_unix_seconds = 0;
   double end_unix_seconds = 0;
-
-  // Usage only.
   double vcpu_delivered_seconds = 0;
   double vcpu_stolen_seconds = 0;
   double memory_gib_seconds = 0;
   double gpu_seconds = 0;
-  std::string report_digest;  // hex SHA-256 of the latest capability report ("" if none)
+};
 
-  // Usage and restart: the time claim's trust summary.
+// One usage statement's content, as the agent measured it.
+struct LedgerUsage : MeteredPeriod {
   bool time_trusted = false;
-  std::string time_reason;  // why time is not trusted (empty when trusted)
+  std::string time_reason;    // why time is not trusted (empty when trusted)
+  std::string report_digest;  // hex SHA-256 of the latest capability report ("" if none)
+};
+
+// A ledger line. Usage: the metered period; restart: the gap (last period
+// end -> restart) in start/end and the time trust at restart, other
+// quantities zero; checkpoint: none of the usage members.
+struct LedgerStatement : LedgerUsage {
+  uint64_t seq = 0;
+  std::string prev;  // 64 hex digits: SHA-256 of the previous line
+  LedgerKind kind = LedgerKind::kUsage;
+  std::string kid;  // RFC 7638 thumbprint of the agent's key
 
   // Restart: bytes of a torn last line cut off at recovery, and whether the
   // previous run ended with a shutdown checkpoint. Restart and checkpoint:

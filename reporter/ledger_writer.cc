@@ -110,7 +110,8 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const LedgerWriterOptio
   w->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (w->lock_fd_ < 0) return Status::FromErrno("cannot open " + lock_path, errno);
   if (::flock(w->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK) return Status::PermissionDenied("ledger " + options.dir + " is in use by another writer");
+    if (errno == EWOULDBLOCK)
+      return Status::PermissionDenied("ledger " + options.dir + " is in use by another writer");
     return Status::FromErrno("cannot lock " + lock_path, errno);
   }
   RESMETER_RETURN_IF_ERROR(w->Recover(clock));
@@ -141,7 +142,10 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
     int fd = ::open(path.c_str(), found_last ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CLOEXEC);
     if (fd < 0) return Status::FromErrno("cannot open ledger file " + path, errno);
     auto tail = ReadTail(fd, path);
-    if (!tail.ok()) { ::close(fd); return tail.status(); }
+    if (!tail.ok()) {
+      ::close(fd);
+      return tail.status();
+    }
     if (!found_last && tail->keep_size < tail->size) {
       const uint64_t torn = tail->size - tail->keep_size;
       if (i + 1 < files.size()) {
@@ -151,7 +155,8 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
       }
       if (tail->lines.empty() && !tail->window_covers_file) {
         ::close(fd);
-        return Status::Corruption(path + ": no valid statement in its last " + std::to_string(kTailWindowBytes) +
+        return Status::Corruption(path + ": no valid statement in its last " +
+                                  std::to_string(kTailWindowBytes) +
                                   " bytes; refusing to cut it (repair by hand)");
       }
       if (::ftruncate(fd, static_cast<off_t>(tail->keep_size)) != 0 || ::fsync(fd) != 0) {
@@ -170,7 +175,8 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
         found_last = true;
         last_seq_ = line.statement.seq;
         head_ = line.hash;
-        recovery_.clean = line.statement.kind == LedgerKind::kCheckpoint && line.statement.reason == "shutdown";
+        recovery_.clean =
+            line.statement.kind == LedgerKind::kCheckpoint && line.statement.reason == "shutdown";
       }
       if (line.statement.kind != LedgerKind::kCheckpoint) {
         last_end_ = line.statement.end_unix_seconds;
@@ -190,7 +196,8 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
     auto first = ParseLedgerFileName(append_path.substr(append_path.rfind('/') + 1));
     struct stat st;
     if (::stat(append_path.c_str(), &st) == 0 && st.st_size == 0 && first && *first != next_seq) {
-      if (::unlink(append_path.c_str()) != 0) return Status::FromErrno("cannot remove empty " + append_path, errno);
+      if (::unlink(append_path.c_str()) != 0)
+        return Status::FromErrno("cannot remove empty " + append_path, errno);
       append_path.clear();
     }
   }
@@ -204,9 +211,12 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   marker.time_reason = clock.reason;
   marker.torn_bytes = recovery_.torn_bytes;
   marker.clean = recovery_.new_ledger || recovery_.clean;
-  marker.reason = recovery_.new_ledger ? "new ledger" : recovery_.clean ? "restart after shutdown" : "recovered after unclean stop";
+  marker.reason = recovery_.new_ledger ? "new ledger"
+                  : recovery_.clean    ? "restart after shutdown"
+                                       : "recovered after unclean stop";
   if (have_end && clock.now_unix_seconds < last_end_) {
-    marker.reason += "; clock is " + std::to_string(last_end_ - clock.now_unix_seconds) + " s behind the last period end";
+    marker.reason +=
+        "; clock is " + std::to_string(last_end_ - clock.now_unix_seconds) + " s behind the last period end";
   }
   recovery_.gap_seconds = marker.end_unix_seconds - marker.start_unix_seconds;
   RESMETER_ASSIGN_OR_RETURN(recovery_.restart_seq, Append(std::move(marker)));
@@ -272,19 +282,11 @@ Result<uint64_t> LedgerWriter::Append(LedgerStatement s) {
 
 Result<uint64_t> LedgerWriter::AppendUsage(const LedgerUsage& u) {
   if (!(u.end_unix_seconds >= u.start_unix_seconds)) {
-    return Status::InvalidArgument("usage period ends (" + std::to_string(u.end_unix_seconds) + ") before it starts (" +
-                                   std::to_string(u.start_unix_seconds) + ")");
+    return Status::InvalidArgument("usage period ends (" + std::to_string(u.end_unix_seconds) +
+                                   ") before it starts (" + std::to_string(u.start_unix_seconds) + ")");
   }
   LedgerStatement s = Next(LedgerKind::kUsage);
-  s.start_unix_seconds = u.start_unix_seconds;
-  s.end_unix_seconds = u.end_unix_seconds;
-  s.vcpu_delivered_seconds = u.vcpu_delivered_seconds;
-  s.vcpu_stolen_seconds = u.vcpu_stolen_seconds;
-  s.memory_gib_seconds = u.memory_gib_seconds;
-  s.gpu_seconds = u.gpu_seconds;
-  s.time_trusted = u.time_trusted;
-  s.time_reason = u.time_reason;
-  s.report_digest = u.report_digest;
+  static_cast<LedgerUsage&>(s) = u;
   RESMETER_ASSIGN_OR_RETURN(uint64_t seq, Append(std::move(s)));
   if (options_.checkpoint_every > 0 && since_checkpoint_ >= options_.checkpoint_every) {
     RESMETER_RETURN_IF_ERROR(Checkpoint("interval").status());

@@ -39,19 +39,6 @@ struct LedgerClock {
   std::string reason;  // why not trusted
 };
 
-// One metered period, as the agent measured it.
-struct LedgerUsage {
-  double start_unix_seconds = 0;
-  double end_unix_seconds = 0;
-  double vcpu_delivered_seconds = 0;
-  double vcpu_stolen_seconds = 0;
-  double memory_gib_seconds = 0;
-  double gpu_seconds = 0;
-  bool time_trusted = false;
-  std::string time_reason;
-  std::string report_digest;  // hex SHA-256 of the latest capability report, or ""
-};
-
 // What Open() found and did.
 struct LedgerRecovery {
   bool new_ledger = false;
