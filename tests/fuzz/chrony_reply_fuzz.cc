@@ -34,7 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           (void)chrony::LeapStatusName(t->leap_status);
         }
         break;
-      case chrony::kRpyNSources: (void)chrony::DecodeNSources(*body); break;
+      case chrony::kRpyNSources:
+        (void)chrony::DecodeNSources(*body);
+        break;
       case chrony::kRpySourceData:
         if (auto s = chrony::DecodeSourceData(*body); s.ok()) {
           (void)s->ip.ToString();

@@ -45,7 +45,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto statement = resmeter::ParseLedgerLine(line);
   if (statement.ok()) {
     (void)resmeter::SerializeLedgerBody(*statement);
-    if (statement->is_signed()) (void)resmeter::VerifyLedgerSignature(line, resmeter::fuzz::CorpusPublicKey());
+    if (statement->is_signed())
+      (void)resmeter::VerifyLedgerSignature(line, resmeter::fuzz::CorpusPublicKey());
   }
 
   int fd = MemoryFile(bytes);
@@ -56,8 +57,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.policy_violated = [](const resmeter::LedgerStatement& s) -> std::optional<bool> {
     return s.gpu_seconds > 0;
   };
-  auto audit = resmeter::AuditLedger({"/proc/self/fd/" + std::to_string(fd)}, resmeter::fuzz::CorpusPublicKey(),
-                                     options);
+  auto audit = resmeter::AuditLedger({"/proc/self/fd/" + std::to_string(fd)},
+                                     resmeter::fuzz::CorpusPublicKey(), options);
   ::close(fd);
   return 0;
 }

@@ -28,7 +28,7 @@
 namespace resmeter {
 namespace {
 
-constexpr double kIssuedAt = 1'800'000'000;            // fuzz_support.h: kCorpusNowUnixSeconds - 60
+constexpr double kIssuedAt = 1'800'000'000;  // fuzz_support.h: kCorpusNowUnixSeconds - 60
 constexpr char kNonceHex[] = "00112233445566778899aabbccddeeff";  // fuzz_support.h: kCorpusNonceHex
 
 std::string dir;
@@ -59,14 +59,17 @@ struct Quote {
   std::string pcrs[3];
 };
 
-std::string Marshal2B(const uint8_t* buf, size_t n) { return std::string(reinterpret_cast<const char*>(buf), n); }
+std::string Marshal2B(const uint8_t* buf, size_t n) {
+  return std::string(reinterpret_cast<const char*>(buf), n);
+}
 
 Quote MakeQuote(const std::string& extra_data) {
   Quote q;
   EVP_PKEY* key = EVP_EC_gen("P-256");
   Check(key != nullptr, "EVP_EC_gen");
   BIGNUM *x = nullptr, *y = nullptr;
-  Check(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x) && EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y),
+  Check(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x) &&
+            EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y),
         "EC point");
   TPM2B_PUBLIC pub = {};
   TPMT_PUBLIC& area = pub.publicArea;
@@ -111,7 +114,8 @@ Quote MakeQuote(const std::string& extra_data) {
     concat += q.pcrs[i];
   }
   att.attested.quote.pcrDigest.size = 32;
-  SHA256(reinterpret_cast<const unsigned char*>(concat.data()), concat.size(), att.attested.quote.pcrDigest.buffer);
+  SHA256(reinterpret_cast<const unsigned char*>(concat.data()), concat.size(),
+         att.attested.quote.pcrDigest.buffer);
   off = 0;
   Check(Tss2_MU_TPMS_ATTEST_Marshal(&att, buf, sizeof buf, &off) == TSS2_RC_SUCCESS, "marshal TPMS_ATTEST");
   q.attest = Marshal2B(buf, off);
@@ -137,7 +141,8 @@ Quote MakeQuote(const std::string& extra_data) {
   BN_bn2binpad(ECDSA_SIG_get0_s(es), sig.signature.ecdsa.signatureS.buffer, 32);
   ECDSA_SIG_free(es);
   off = 0;
-  Check(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf, sizeof buf, &off) == TSS2_RC_SUCCESS, "marshal TPMT_SIGNATURE");
+  Check(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf, sizeof buf, &off) == TSS2_RC_SUCCESS,
+        "marshal TPMT_SIGNATURE");
   q.signature = Marshal2B(buf, off);
   return q;
 }
@@ -157,9 +162,13 @@ std::string QuoteFuzzInput(const Quote& q, uint8_t flags) {
 nlohmann::json QuoteEvidence(const Quote& q, const std::string& user_data) {
   nlohmann::json pcrs = nlohmann::json::object();
   for (int i = 0; i < 3; ++i) pcrs[std::to_string(i)] = HexEncode(q.pcrs[i]);
-  return {{"type", "tpm2"},          {"user_data", HexEncode(user_data)}, {"attest", Base64Encode(q.attest)},
-          {"signature", Base64Encode(q.signature)}, {"ak_public", Base64Encode(q.ak_public)},
-          {"pcr_bank", "sha256"},    {"pcrs", pcrs}};
+  return {{"type", "tpm2"},
+          {"user_data", HexEncode(user_data)},
+          {"attest", Base64Encode(q.attest)},
+          {"signature", Base64Encode(q.signature)},
+          {"ak_public", Base64Encode(q.ak_public)},
+          {"pcr_bank", "sha256"},
+          {"pcrs", pcrs}};
 }
 
 std::string Frame(const nlohmann::json& msg) {
@@ -187,12 +196,13 @@ int Main(int argc, char** argv) {
     in.issued_at_unix_seconds = kIssuedAt;
     in.time = time;
     in.evidence = *none.Collect(ComputeUserData(thumb, challenged ? nonce : ""));
-    in.submods = {{"cpu.topology",
-                   {{"status", "ok"},
-                    {"duration_seconds", 0.002},
-                    {"claims", {{"logical_cpus", 2}, {"l3_bytes", 33554432}, {"smt", false}}},
-                    {"findings", {{{"code", "smt_off"}, {"message", "SMT disabled"}}}}}},
-                  {"gpu.devices", {{"status", "unavailable"}, {"duration_seconds", 0.0}, {"reason", "no NVML"}}}};
+    in.submods = {
+        {"cpu.topology",
+         {{"status", "ok"},
+          {"duration_seconds", 0.002},
+          {"claims", {{"logical_cpus", 2}, {"l3_bytes", 33554432}, {"smt", false}}},
+          {"findings", {{{"code", "smt_off"}, {"message", "SMT disabled"}}}}}},
+        {"gpu.devices", {{"status", "unavailable"}, {"duration_seconds", 0.0}, {"reason", "no NVML"}}}};
     if (challenged) in.nonce_hex = kNonceHex;
     auto token = SignReport(in, *key);
     Check(token.ok(), "SignReport");
@@ -232,7 +242,8 @@ int Main(int argc, char** argv) {
   std::istringstream lines(ledger);
   std::string line;
   for (int n = 1; std::getline(lines, line); ++n) {
-    if (n <= 3 || line.find("\"checkpoint\"") != std::string::npos) Write("ledger_line_fuzz", "line-" + std::to_string(n), line);
+    if (n <= 3 || line.find("\"checkpoint\"") != std::string::npos)
+      Write("ledger_line_fuzz", "line-" + std::to_string(n), line);
   }
   std::filesystem::remove_all(ledger_dir);
 
@@ -244,8 +255,11 @@ int Main(int argc, char** argv) {
   // Identity documents: none and tpm2 evidence bound to the key and the nonce;
   // SNP and TDX evidence from the real reports in tests/data (not bound).
   const std::string bound = ComputeUserData(thumb, nonce);
-  nlohmann::json doc = {{"jwk", key->PublicJwk()}, {"kid", thumb}, {"alg", key->algorithm()},
-                        {"iat", static_cast<int64_t>(kIssuedAt)}, {"nonce", kNonceHex}};
+  nlohmann::json doc = {{"jwk", key->PublicJwk()},
+                        {"kid", thumb},
+                        {"alg", key->algorithm()},
+                        {"iat", static_cast<int64_t>(kIssuedAt)},
+                        {"nonce", kNonceHex}};
   doc["evidence"] = *none.Collect(bound);
   Write("identity_fuzz", "identity-none.json", doc.dump(2));
   doc["evidence"] = QuoteEvidence(MakeQuote(bound), bound);
@@ -273,7 +287,8 @@ int Main(int argc, char** argv) {
                                  {"socket_buffer_bytes", 0},
                                  {"phases", {"upload", "download"}}}}});
   session += Frame({{"type", "start"}, {"phase", "upload"}});
-  session += Frame({{"type", "counts"}, {"phase", "download"}, {"window_seconds", 1.0}, {"stream_bytes", {1000, 2000}}});
+  session += Frame(
+      {{"type", "counts"}, {"phase", "download"}, {"window_seconds", 1.0}, {"stream_bytes", {1000, 2000}}});
   session += Frame({{"type", "signature"}, {"jws", ReadFile(dir + "/corpus/jws_fuzz/report.jws")}});
   session += Frame({{"type", "bye"}});
   Write("net_protocol_fuzz", "throughput-session", session);

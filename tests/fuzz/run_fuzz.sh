@@ -20,6 +20,6 @@ fi
 echo "fuzzing $(basename "$target") for ${seconds}s, max_len $max_len, $(ls "$work/corpus" | wc -l) seeds"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-# Seeds only read (the work corpus is the first dir, where new inputs go).
+# The work corpus is the only dir: new inputs land there, never in the tree.
 exec "$target" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus"
