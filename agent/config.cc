@@ -26,7 +26,8 @@ std::string Where(const std::string& source, const YAML::Node& node) {
 }
 
 std::string Describe(const YAML::Node& node) {
-  if (node.IsScalar()) return IsValidUtf8(node.Scalar()) ? "'" + node.Scalar() + "'" : "bytes that are not UTF-8";
+  if (node.IsScalar())
+    return IsValidUtf8(node.Scalar()) ? "'" + node.Scalar() + "'" : "bytes that are not UTF-8";
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "nothing";

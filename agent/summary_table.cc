@@ -36,8 +36,8 @@ void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
   char line[256];
   for (auto it = submods.begin(); it != submods.end(); ++it) {
     const auto& m = it.value();
-    std::snprintf(line, sizeof line, "%-20s %-12s %8.2f s", it.key().c_str(), JsonString(m, "status", "?").c_str(),
-                  JsonNumber(m, "duration_seconds", 0.0));
+    std::snprintf(line, sizeof line, "%-20s %-12s %8.2f s", it.key().c_str(),
+                  JsonString(m, "status", "?").c_str(), JsonNumber(m, "duration_seconds", 0.0));
     out << line;
     if (m.is_object() && m.contains("reason")) out << "  " << FormatClaimValue("reason", m["reason"]);
     out << "\n";
