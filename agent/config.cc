@@ -26,7 +26,8 @@ std::string Where(const std::string& source, const YAML::Node& node) {
 }
 
 std::string Describe(const YAML::Node& node) {
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsScalar())
+    return IsValidUtf8(node.Scalar()) ? "'" + node.Scalar() + "'" : "bytes that are not UTF-8";
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "nothing";
@@ -78,6 +79,8 @@ Result<nlohmann::json> ConvertValue(const OptionSpec& spec, const YAML::Node& no
     case OptionType::kString: {
       if (!node.IsScalar()) return bad("a string");
       const std::string& s = node.Scalar();
+      // Config values end up in JSON (reports, logs), which cannot hold invalid UTF-8.
+      if (!IsValidUtf8(s)) return bad("a UTF-8 string");
       if (!spec.choices.empty()) {
         bool found = false;
         std::string list;
@@ -94,7 +97,7 @@ Result<nlohmann::json> ConvertValue(const OptionSpec& spec, const YAML::Node& no
       if (!node.IsSequence()) return bad("a list of strings");
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& item : node) {
-        if (!item.IsScalar()) return bad("a list of strings");
+        if (!item.IsScalar() || !IsValidUtf8(item.Scalar())) return bad("a list of UTF-8 strings");
         arr.push_back(item.Scalar());
       }
       return arr;

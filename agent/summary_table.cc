@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/json_fields.h"
 #include "core/strings.h"
 #include "timesource/time_format.h"
 
@@ -15,6 +16,7 @@ std::string FormatClaimValue(const std::string& name, const nlohmann::json& valu
     if (EndsWith(name, "_hz")) return FormatScaled(v, "Hz");
     if (EndsWith(name, "_bps")) return FormatScaled(v, "bit/s");
     if (EndsWith(name, "_seconds")) return FormatScaled(v, "s");
+    if (value.is_number_unsigned()) return std::to_string(value.get<uint64_t>());
     if (value.is_number_integer()) return std::to_string(value.get<int64_t>());
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", v);
@@ -27,15 +29,19 @@ std::string FormatClaimValue(const std::string& name, const nlohmann::json& valu
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
 
+// Claims come from a report someone else signed: every member is read with
+// its type checked (core/json_fields.h), never with value()/get(), which throw.
 void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
+  if (!submods.is_object()) return;
   char line[256];
   for (auto it = submods.begin(); it != submods.end(); ++it) {
     const auto& m = it.value();
-    std::snprintf(line, sizeof line, "%-20s %-12s %8.2f s", it.key().c_str(), m.value("status", "?").c_str(),
-                  m.value("duration_seconds", 0.0));
+    std::snprintf(line, sizeof line, "%-20s %-12s %8.2f s", it.key().c_str(),
+                  JsonString(m, "status", "?").c_str(), JsonNumber(m, "duration_seconds", 0.0));
     out << line;
-    if (m.contains("reason")) out << "  " << m["reason"].get<std::string>();
+    if (m.is_object() && m.contains("reason")) out << "  " << FormatClaimValue("reason", m["reason"]);
     out << "\n";
+    if (!m.is_object()) continue;
     if (m.contains("claims") && m["claims"].is_object()) {
       for (auto c = m["claims"].begin(); c != m["claims"].end(); ++c) {
         if (c.value().is_structured()) continue;  // nested detail: see --json
@@ -44,7 +50,7 @@ void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
     }
     if (m.contains("findings") && m["findings"].is_array()) {
       for (const auto& f : m["findings"]) {
-        out << "    ! " << f.value("code", "") << ": " << f.value("message", "") << "\n";
+        out << "    ! " << JsonString(f, "code", "") << ": " << JsonString(f, "message", "") << "\n";
       }
     }
   }
@@ -57,7 +63,7 @@ void PrintTrustLines(std::ostream& out, const nlohmann::json& claims) {
   }
   if (claims.contains("evidence") && claims["evidence"].is_object()) {
     const auto& e = claims["evidence"];
-    out << "evidence  " << e.value("type", "?");
+    out << "evidence  " << JsonString(e, "type", "?");
     if (e.contains("reason") && e["reason"].is_string()) out << " (" << e["reason"].get<std::string>() << ")";
     out << "\n";
   }

@@ -26,5 +26,8 @@ std::string HexEncode(std::string_view bytes);
 std::optional<std::string> HexDecode(std::string_view hex);
 // Formats a number for humans: "3.20 GHz", "15.6 GiB", "1.23 ms".
 std::string FormatScaled(double value, std::string_view unit);
+// True when `text` is well-formed UTF-8 (RFC 3629: no overlongs, surrogates
+// or code points above U+10FFFF), as nlohmann::json requires to dump it.
+bool IsValidUtf8(std::string_view text);
 
 }  // namespace resmeter

@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json_fields.h"
 #include "core/strings.h"
 #include "reporter/jwk.h"
 
@@ -41,7 +42,7 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
     case EvidenceType::kNone: {
       if (!options.allow_none) {
         return CheckFailed("none", "trusted",
-                           "development mode evidence (" + evidence.value("reason", std::string("no reason")) +
+                           "development mode evidence (" + JsonString(evidence, "reason", "no reason") +
                                ") is never trusted by default policy");
       }
       if (expected_user_data && evidence.contains("user_data") &&

@@ -216,6 +216,9 @@ Result<Tpm2Input> Tpm2InputFromJson(const nlohmann::json& j) {
   RESMETER_RETURN_IF_ERROR(blob("attest", &in.attest));
   RESMETER_RETURN_IF_ERROR(blob("signature", &in.signature));
   RESMETER_RETURN_IF_ERROR(blob("ak_public", &in.ak_public));
+  // Checked before reading: value() throws on a non-string member.
+  if (j.contains("pcr_bank") && !j["pcr_bank"].is_string())
+    return Status::Corruption("tpm2 evidence: pcr_bank is not a string");
   in.pcr_bank = j.value("pcr_bank", "sha256");
   if (BankAlg(in.pcr_bank) == 0) return Status::Corruption("tpm2 evidence: pcr_bank '" + in.pcr_bank + "'");
   if (!j.contains("pcrs") || !j["pcrs"].is_object()) return Status::Corruption("tpm2 evidence: missing pcrs");

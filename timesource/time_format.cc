@@ -1,6 +1,7 @@
 // Formatting of the `time` claim for humans.
 #include "timesource/time_format.h"
 
+#include "core/json_fields.h"
 #include "core/strings.h"
 
 namespace resmeter {
@@ -17,15 +18,15 @@ std::string Seconds(const nlohmann::json& t, const char* key) {
 std::vector<std::string> DescribeTimeClaim(const nlohmann::json& t) {
   std::vector<std::string> lines;
   if (!t.is_object()) return {"no time claim"};
-  const bool trusted = t.value("trusted", false);
+  const bool trusted = JsonBool(t, "trusted", false);
   std::string first = trusted ? "trusted" : "untrusted";
-  std::string detail = t.value("source", "?");
+  std::string detail = JsonString(t, "source", "?");
   if (t.contains("server") && t["server"].is_string()) {
     const std::string server = t["server"];
-    detail += std::string(": ") + (t.value("nts_authenticated", false) ? "NTS" : "unauthenticated") +
+    detail += std::string(": ") + (JsonBool(t, "nts_authenticated", false) ? "NTS" : "unauthenticated") +
               " server " + (server.empty() ? "none" : server);
-    if (t.contains("stratum") && t["stratum"].is_number())
-      detail += ", stratum " + std::to_string(t["stratum"].get<int>());
+    // As a double: a hostile 1e300 must not be cast to int (undefined behaviour).
+    if (t.contains("stratum") && t["stratum"].is_number()) detail += ", stratum " + t["stratum"].dump();
     if (t.contains("leap_status") && t["leap_status"].is_string()) {
       detail += ", leap " + t["leap_status"].get<std::string>();
     }

@@ -5,6 +5,8 @@
 
 #include <set>
 
+#include "core/strings.h"
+
 namespace resmeter {
 namespace {
 
@@ -28,7 +30,8 @@ TEST(config_test, default_file_documents_every_key_with_its_default) {
 
   std::set<std::string> present;
   Flatten(YAML::LoadFile(std::string(RESMETER_SOURCE_DIR) + "/configs/resmeter.yaml"), "", &present);
-  for (const auto& spec : GlobalSchema()) EXPECT_TRUE(present.count(spec.key)) << "undocumented key " << spec.key;
+  for (const auto& spec : GlobalSchema())
+    EXPECT_TRUE(present.count(spec.key)) << "undocumented key " << spec.key;
   for (const auto& info : MeterRegistry()) {
     for (const auto& spec : MeterSchema(info)) {
       const std::string key = "meters." + info.name + "." + spec.key;
@@ -46,10 +49,12 @@ TEST(config_test, unknown_key_names_file_line_and_key) {
 TEST(config_test, wrong_type_and_out_of_range_are_rejected) {
   auto wrong = ParseConfig("report:\n  validity_seconds: soon\n", "c.yaml");
   ASSERT_FALSE(wrong.ok());
-  EXPECT_EQ(wrong.status().message(), "c.yaml:2: key 'report.validity_seconds': expected an integer, got 'soon'");
+  EXPECT_EQ(wrong.status().message(),
+            "c.yaml:2: key 'report.validity_seconds': expected an integer, got 'soon'");
   auto range = ParseConfig("report:\n  validity_seconds: 5\n", "c.yaml");
   ASSERT_FALSE(range.ok());
-  EXPECT_EQ(range.status().message(), "c.yaml:2: key 'report.validity_seconds': 5 is out of range [60, 2592000]");
+  EXPECT_EQ(range.status().message(),
+            "c.yaml:2: key 'report.validity_seconds': 5 is out of range [60, 2592000]");
   auto choice = ParseConfig("report: {algorithm: RS256}\n", "c.yaml");
   ASSERT_FALSE(choice.ok());
   EXPECT_NE(choice.status().message().find("expected one of EdDSA, ES384"), std::string::npos);
@@ -86,6 +91,18 @@ TEST(config_test, empty_file_means_defaults) {
   auto r = ParseConfig("", "empty.yaml");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->global.json(), DefaultConfig().global.json());
+}
+
+// Found by tests/fuzz/config_fuzz.cc: a string value with invalid UTF-8 was
+// accepted, and dumping the config (reports, JSON logs) then threw.
+TEST(config_test, string_values_must_be_utf8) {
+  auto c = ParseConfig("state_dir: \"/var/\xc4/x\"\n", "t.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("UTF-8"), std::string::npos) << c.status().message();
+  EXPECT_TRUE(ParseConfig("state_dir: /var/lib/r\xc3\xa9sm\n", "t.yaml").ok());
+  EXPECT_TRUE(IsValidUtf8("\xf0\x9f\x98\x80"));
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));  // a surrogate
+  EXPECT_FALSE(IsValidUtf8("\xe2\x82"));      // truncated
 }
 
 }  // namespace

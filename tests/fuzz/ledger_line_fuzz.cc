@@ -1,0 +1,64 @@
+// libFuzzer target: the usage ledger's line parsers (ParseFlatJsonObject,
+// ParseLedgerLine, VerifyLedgerSignature) on the first line, then the whole
+// input as a ledger file through the reader and the audit, with the corpus
+// key. Must never crash or throw; bad lines are findings of the audit.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz_support.h"
+#include "reporter/flat_json.h"
+#include "reporter/ledger_audit.h"
+#include "reporter/ledger_statement.h"
+
+namespace {
+
+// Writes `bytes` to an in-memory file (no disk I/O per run) and returns its fd.
+int MemoryFile(std::string_view bytes) {
+  int fd = ::memfd_create("ledger", MFD_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return -1;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return fd;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const std::string_view line = bytes.substr(0, bytes.find('\n'));
+
+  resmeter::FlatJsonMember members[32];
+  size_t count = 0;
+  (void)resmeter::ParseFlatJsonObject(line, members, 32, &count);
+  auto statement = resmeter::ParseLedgerLine(line);
+  if (statement.ok()) {
+    (void)resmeter::SerializeLedgerBody(*statement);
+    if (statement->is_signed())
+      (void)resmeter::VerifyLedgerSignature(line, resmeter::fuzz::CorpusPublicKey());
+  }
+
+  int fd = MemoryFile(bytes);
+  if (fd < 0) return 0;
+  resmeter::LedgerAuditOptions options;
+  options.from_unix_seconds = 1'800'000'000 + 90;  // prorating at both ends
+  options.to_unix_seconds = 1'800'000'000 + 1000;
+  options.policy_violated = [](const resmeter::LedgerStatement& s) -> std::optional<bool> {
+    return s.gpu_seconds > 0;
+  };
+  auto audit = resmeter::AuditLedger({"/proc/self/fd/" + std::to_string(fd)},
+                                     resmeter::fuzz::CorpusPublicKey(), options);
+  ::close(fd);
+  return 0;
+}
