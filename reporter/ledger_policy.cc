@@ -82,6 +82,8 @@ LedgerPolicyAssessor::LedgerPolicyAssessor(Policy policy) : policy_(std::move(po
 
 std::optional<bool> LedgerPolicyAssessor::Assess(const LedgerStatement& s) {
   if (assessable_.empty() || s.end_unix_seconds <= s.start_unix_seconds) return std::nullopt;
+  const std::optional<uint64_t> previous = last_assessed_seq_;
+  last_assessed_seq_ = s.seq;
   std::vector<LedgerClauseFailure> failures;
   for (const Assessable& a : assessable_) {
     if (a.clause == nullptr) {
@@ -102,7 +104,9 @@ std::optional<bool> LedgerPolicyAssessor::Assess(const LedgerStatement& s) {
                         m.unavailable.empty() ? "" : "unavailable: " + m.unavailable});
   }
   if (failures.empty()) return false;
-  if (!violations_.empty() && violations_.back().last_seq + 1 == s.seq &&
+  // Grouped with the previous usage period (restart markers and checkpoints
+  // in between do not split a run) when it failed the same clauses.
+  if (!violations_.empty() && previous == violations_.back().last_seq &&
       SameClauses(violations_.back().failures, failures)) {
     LedgerPolicyViolation& v = violations_.back();
     v.last_seq = s.seq;

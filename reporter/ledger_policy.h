@@ -11,7 +11,8 @@
 // Averages are rounded to two decimals, so sampling jitter of a few
 // milliseconds does not turn 8 vCPUs into 7.998. Every other clause is "not
 // assessable from the ledger" and listed once. Consecutive periods failing
-// the same clauses are grouped. Not thread-safe: the audit calls Assess() in
+// the same clauses are grouped (statements of other kinds in between do
+// not split a run). Not thread-safe: the audit calls Assess() in
 // sequence order.
 #pragma once
 
@@ -72,6 +73,7 @@ class LedgerPolicyAssessor {
   std::vector<Assessable> assessable_;
   std::vector<std::string> not_assessable_;
   std::vector<LedgerPolicyViolation> violations_;
+  std::optional<uint64_t> last_assessed_seq_;  // the previous usage statement judged
 };
 
 }  // namespace resmeter

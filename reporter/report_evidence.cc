@@ -80,8 +80,12 @@ EvidenceAppraisal AppraiseReportEvidence(const nlohmann::json& claims, const std
   options.allow_none = true;
   Result<EvidenceVerdict> v = VerifyKeyBoundEvidence(evidence, thumbprint, nonce, options);
   if (!v.ok()) {
-    a.status = v.status().code() == Status::Code::kVerifyFailed ? EvidenceAppraisalStatus::kFailed
-                                                                : EvidenceAppraisalStatus::kError;
+    // Bad or corrupt evidence fails; missing trust anchors and the like are
+    // problems of this verifier's setup, not of the report.
+    const Status::Code code = v.status().code();
+    const bool report_fault = code == Status::Code::kVerifyFailed || code == Status::Code::kCorruption ||
+                              code == Status::Code::kInvalidArgument;
+    a.status = report_fault ? EvidenceAppraisalStatus::kFailed : EvidenceAppraisalStatus::kError;
     a.detail = v.status().message();
     return a;
   }

@@ -17,8 +17,8 @@ namespace resmeter {
 enum class EvidenceAppraisalStatus {
   kVerified,     // hardware evidence verified and bound to the key
   kDevelopment,  // type "none": no hardware evidence, not trusted
-  kFailed,       // a check did not hold (signature, binding, chain, policy)
-  kError,        // could not be appraised (malformed, trust anchors unreadable)
+  kFailed,       // a check did not hold (signature, binding, chain), or the evidence is malformed
+  kError,        // could not be appraised here (trust anchors unreadable, unsupported)
 };
 
 struct EvidenceAppraisal {
