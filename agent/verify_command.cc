@@ -121,7 +121,8 @@ int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
       }
     }
     if (!result->claims.is_null()) out["claims"] = result->claims;
-    std::cout << out.dump(2) << "\n";
+    // A policy file may hold bytes that are not UTF-8 (names, peers): replaced, never thrown on.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     PrintChecksTable(std::cout, *result);
     if (result->valid) {

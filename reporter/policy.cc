@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -15,6 +16,24 @@ namespace {
 
 // Evidence types a policy may accept (reporter/evidence.h wire names).
 const char* const kEvidenceTypes[] = {"sev-snp", "tdx", "tpm2", "none"};
+
+// The message with control characters (a newline in a quoted YAML scalar
+// echoed back) escaped, so every error stays one line.
+std::string OneLine(const std::string& message) {
+  std::string out;
+  for (char c : message) {
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    }
+  }
+  return out;
+}
 
 // Parses one policy file; every method returns the first error as
 // "SOURCE:LINE: message".
@@ -67,7 +86,7 @@ class PolicyParser {
   Status Error(const YAML::Node& n, const std::string& message) const {
     std::string where = source_;
     if (const int line = Line(n); line > 0) where.append(":").append(std::to_string(line));
-    return Status::InvalidArgument(where.append(": ").append(message));
+    return Status::InvalidArgument(OneLine(where.append(": ").append(message)));
   }
 
   static std::string Describe(const YAML::Node& n) {
@@ -305,13 +324,13 @@ Result<Policy> ParsePolicy(const std::string& yaml_text, const std::string& sour
   } catch (const YAML::Exception& e) {
     std::string where = source;
     if (e.mark.line >= 0) where.append(":").append(std::to_string(e.mark.line + 1));
-    return Status::InvalidArgument(where.append(": invalid YAML: ").append(e.msg));
+    return Status::InvalidArgument(OneLine(where.append(": invalid YAML: ").append(e.msg)));
   }
 }
 
 Result<Policy> LoadPolicyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("policy file " + path + ": cannot open");
+  if (!in) return Status::NotFound(OneLine("policy file " + path + ": cannot open"));
   std::stringstream ss;
   ss << in.rdbuf();
   return ParsePolicy(ss.str(), path);

@@ -125,6 +125,11 @@ TEST(policy_parse_test, bad_yaml_and_empty_policies) {
   EXPECT_EQ(ErrorOf("name: nothing\nclaims: []\n").rfind("p.yaml:1: the policy requires nothing", 0), 0u);
 }
 
+TEST(policy_parse_test, echoed_values_stay_on_one_line) {
+  EXPECT_EQ(ErrorOf("claims:\n  - cpu.vcpus: {min: \"8\\nGB\"}\n"),
+            "p.yaml:2: key 'cpu.vcpus.min': expected a number, got '8\\nGB'");
+}
+
 TEST(policy_parse_test, missing_file_is_not_found) {
   auto p = LoadPolicyFile("/nonexistent/policy.yaml");
   ASSERT_FALSE(p.ok());
