@@ -51,7 +51,8 @@ void CsvRow(std::ostream& out, const std::string& label, const LedgerBillTotals&
 
 }  // namespace
 
-nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<std::string>& files) {
+nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<std::string>& files,
+                                 const LedgerPolicyAssessor* policy) {
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : r.findings) {
     nlohmann::json j = {{"kind", f.kind},
@@ -87,7 +88,7 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
   bill["to_unix_seconds"] = r.bill.to_unix_seconds ? nlohmann::json(*r.bill.to_unix_seconds) : nlohmann::json();
   bill["unauthenticated_statements"] = r.bill.unauthenticated_statements;
   bill["unauthenticated_vcpu_hours"] = r.bill.unauthenticated_vcpu_hours;
-  return {{"valid", r.clean()},
+  nlohmann::json out = {{"valid", r.clean()},
           {"files", files},
           {"lines", r.lines},
           {"statements", r.statements},
@@ -102,10 +103,34 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
           {"untrusted_periods", untrusted},
           {"bill", bill},
           {"hours", hours}};
+  if (policy != nullptr) {
+    out["policy"] = policy->ToJson();
+    out["policy"]["passed"] = policy->violations().empty();
+    out["policy"]["violation_hours"] = r.bill.totals.policy_violation_hours.value_or(0);
+  }
+  return out;
+}
+
+// The policy section of the text report: violations per run of periods and
+// the clauses the ledger cannot assess.
+void PrintLedgerPolicy(std::ostream& out, const LedgerPolicyAssessor& p) {
+  const auto& v = p.violations();
+  out << "policy " << p.policy().source;
+  if (!p.policy().name.empty()) out << " (" << p.policy().name << ")";
+  out << ": " << (v.empty() ? "met in every period" : std::to_string(v.size()) + (v.size() == 1 ? " violation" : " violations"))
+      << "\n";
+  for (const auto& x : v) {
+    out << "  " << SeqRange(x.first_seq, x.last_seq) << "  " << Utc(x.start_unix_seconds) << " .. "
+        << Utc(x.end_unix_seconds) << "\n";
+    for (const auto& f : x.failures) {
+      out << "    " << f.name << ": required " << f.required << ", measured " << f.Measured() << "\n";
+    }
+  }
+  for (const auto& n : p.not_assessable()) out << "  not assessable from the ledger: " << n << "\n";
 }
 
 void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::vector<std::string>& files,
-                      const std::string& kid) {
+                      const std::string& kid, const LedgerPolicyAssessor* policy) {
   out << "ledger: " << files.size() << (files.size() == 1 ? " file, " : " files, ") << r.lines << " lines, "
       << r.statements << " statements (" << SeqRange(r.first_seq, r.last_seq) << ")\n";
   out << "  key: " << kid << "; signatures verified: " << r.signatures_verified << "\n";
@@ -131,6 +156,7 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
     out << "  " << (f.severity == LedgerFindingSeverity::kError ? "ERROR   " : "WARNING ") << kind << f.message << "\n";
   }
   if (r.findings_not_listed) out << "  ... and " << r.findings_not_listed << " more not listed\n";
+  if (policy != nullptr) PrintLedgerPolicy(out, *policy);
   const LedgerBillTotals& t = r.bill.totals;
   out << "bill";
   if (r.bill.from_unix_seconds || r.bill.to_unix_seconds) {
@@ -151,7 +177,7 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   row("GPU-hours", Fixed(t.gpu_hours, 3));
   row("untrusted-time hours", Fixed(t.untrusted_time_hours, 3));
   row("restart gap hours", Fixed(t.restart_gap_hours, 3));
-  row("policy violation hours", t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 3) : "not evaluated");
+  row("policy not met hours", t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 3) : "not evaluated");
   if (r.bill.unauthenticated_statements) {
     out << "  not billed: " << r.bill.unauthenticated_statements << " unauthenticated usage statements ("
         << Fixed(r.bill.unauthenticated_vcpu_hours, 3) << " delivered vCPU-hours)\n";

@@ -8,14 +8,18 @@
 #include <vector>
 
 #include "reporter/ledger_audit.h"
+#include "reporter/ledger_policy.h"
 
 namespace resmeter {
 
-// The audit as one JSON object (findings, restarts, untrusted periods, bill, hours).
-nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<std::string>& files);
-// The human report: summary, restarts, untrusted periods, findings, bill, verdict.
+// The audit as one JSON object (findings, restarts, untrusted periods, bill,
+// hours, and "policy" when `policy` is given).
+nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<std::string>& files,
+                                 const LedgerPolicyAssessor* policy = nullptr);
+// The human report: summary, restarts, untrusted periods, findings, policy
+// violations (when `policy` is given), bill, verdict.
 void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::vector<std::string>& files,
-                      const std::string& kid);
+                      const std::string& kid, const LedgerPolicyAssessor* policy = nullptr);
 // CSV with a header: one row per UTC hour of the bill, then a "total" row.
 void PrintLedgerBillCsv(std::ostream& out, const LedgerAuditResult& r);
 

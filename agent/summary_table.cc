@@ -56,11 +56,36 @@ void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
   }
 }
 
-void PrintTrustLines(std::ostream& out, const nlohmann::json& claims) {
+void PrintTimeLines(std::ostream& out, const nlohmann::json& claims) {
   if (claims.contains("time") && claims["time"].is_object()) {
     const auto lines = DescribeTimeClaim(claims["time"]);
     for (size_t i = 0; i < lines.size(); ++i) out << (i == 0 ? "time      " : "          ") << lines[i] << "\n";
+  } else {
+    out << "time      no time claim: untrusted\n";
   }
+}
+
+void PrintEvidenceAppraisal(std::ostream& out, const EvidenceAppraisal& appraisal) {
+  out << "evidence  " << appraisal.Describe() << "\n";
+}
+
+void PrintPolicyTable(std::ostream& out, const Policy& policy, const PolicyVerdict& verdict) {
+  out << "policy    " << policy.source;
+  if (!policy.name.empty()) out << " (" << policy.name << ")";
+  out << ": " << (verdict.passed ? "PASSED" : "FAILED") << ", " << verdict.clauses.size() - verdict.failed() << " of "
+      << verdict.clauses.size() << " clauses met\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-4s %-38s %-22s %s\n", "", "clause", "required", "measured");
+  out << line;
+  for (const auto& c : verdict.clauses) {
+    std::snprintf(line, sizeof line, "  %-4s %-38s %-22s ", c.passed ? "ok" : "FAIL", c.name.c_str(),
+                  c.required.c_str());
+    out << line << c.measured << "\n";
+  }
+}
+
+void PrintTrustLines(std::ostream& out, const nlohmann::json& claims) {
+  if (claims.contains("time") && claims["time"].is_object()) PrintTimeLines(out, claims);
   if (claims.contains("evidence") && claims["evidence"].is_object()) {
     const auto& e = claims["evidence"];
     out << "evidence  " << JsonString(e, "type", "?");

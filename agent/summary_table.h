@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
+#include "reporter/policy_evaluator.h"
+#include "reporter/report_evidence.h"
 #include "reporter/report_verifier.h"
 
 namespace resmeter {
@@ -13,6 +15,12 @@ namespace resmeter {
 void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods);
 // The time and evidence claims in one line each.
 void PrintTrustLines(std::ostream& out, const nlohmann::json& claims);
+// The time claim's assessment (trusted or not, reason, error bound).
+void PrintTimeLines(std::ostream& out, const nlohmann::json& claims);
+// The appraisal of the report's evidence in one line.
+void PrintEvidenceAppraisal(std::ostream& out, const EvidenceAppraisal& appraisal);
+// The verdict line of a policy, then one row per clause: result, name, required, measured.
+void PrintPolicyTable(std::ostream& out, const Policy& policy, const PolicyVerdict& verdict);
 // The verification checks, one per line, then the verdict.
 void PrintChecksTable(std::ostream& out, const ReportVerification& v);
 // A claim value for humans: numbers with unit scaling by suffix (_bytes, _hz, _seconds ...).

@@ -86,6 +86,11 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
   return Status::Corruption("evidence: unknown type");
 }
 
+Result<EvidenceVerdict> VerifyKeyBoundEvidence(const nlohmann::json& evidence, const std::string& thumbprint,
+                                               const std::string& nonce, const EvidenceVerifyOptions& options) {
+  return VerifyEvidenceJson(evidence, ComputeUserData(thumbprint, nonce), options);
+}
+
 Result<EvidenceVerdict> VerifyIdentityDocument(const nlohmann::json& doc,
                                                const std::optional<std::string>& expected_nonce_hex,
                                                const EvidenceVerifyOptions& options) {
@@ -100,8 +105,7 @@ Result<EvidenceVerdict> VerifyIdentityDocument(const nlohmann::json& doc,
   }
   std::optional<std::string> nonce = HexDecode(nonce_hex);
   if (!nonce) return Status::Corruption("identity document: nonce is not hex");
-  RESMETER_ASSIGN_OR_RETURN(EvidenceVerdict v,
-                            VerifyEvidenceJson(doc["evidence"], ComputeUserData(thumbprint, *nonce), options));
+  RESMETER_ASSIGN_OR_RETURN(EvidenceVerdict v, VerifyKeyBoundEvidence(doc["evidence"], thumbprint, *nonce, options));
   v.fields["kid"] = thumbprint;
   if (!nonce_hex.empty()) v.fields["nonce"] = nonce_hex;
   return v;

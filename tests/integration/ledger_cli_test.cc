@@ -62,7 +62,7 @@ TEST_F(LedgerCliTest, clean_ledger_prints_the_bill_and_exits_0) {
   EXPECT_NE(r.out.find("delivered vCPU-hours"), std::string::npos);
   EXPECT_NE(r.out.find("9.800"), std::string::npos) << r.out;  // 150 min x 4 vCPUs x 0.98
   EXPECT_NE(r.out.find("seq 12..16"), std::string::npos) << r.out;  // the untrusted period
-  EXPECT_NE(r.out.find("policy violation hours"), std::string::npos);
+  EXPECT_NE(r.out.find("policy not met hours"), std::string::npos);
   EXPECT_TRUE(r.err.empty()) << r.err;
 }
 
@@ -114,7 +114,42 @@ TEST_F(LedgerCliTest, unusable_input_exits_2_with_one_line) {
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
   }
-  EXPECT_NE(Run("ledger audit " + dir_ + " --policy p.yaml --key " + jwk_).err.find("not supported yet"), std::string::npos);
+  EXPECT_NE(Run("ledger audit " + dir_ + " --policy p.yaml --key " + jwk_).err.find("cannot open"), std::string::npos);
+  std::ofstream(tmp_.path() + "/bad.yaml") << "claims:\n  - cpu.vcpu: {min: 4}\n";
+  auto r = Run("ledger audit " + dir_ + " --policy " + tmp_.path() + "/bad.yaml --key " + jwk_);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("bad.yaml:2: unknown claim 'cpu.vcpu'"), std::string::npos) << r.err;
+}
+
+TEST_F(LedgerCliTest, policy_lists_violations_per_period_and_bills_the_hours) {
+  const std::string policy = tmp_.path() + "/policy.yaml";
+  std::ofstream(policy) << "time: {require_trusted: true}\n"
+                           "claims:\n"
+                           "  - cpu.vcpus: {min: 4}\n"
+                           "  - memory.total_gib: {min: 16}\n"
+                           "  - disk.rand_read_iops: {min: 1000, queue_depth: 32}\n";
+  auto r = Run("ledger audit " + dir_ + " --identity " + identity_ + " --policy " + policy);
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("1 violation"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seq 12..16"), std::string::npos) << r.out;  // the untrusted period
+  EXPECT_NE(r.out.find("time.trusted: required trusted, measured untrusted"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not assessable from the ledger: disk.rand_read_iops[qd=32]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("policy not met hours"), std::string::npos);
+  EXPECT_NE(r.out.find("0.083"), std::string::npos) << r.out;  // 5 one-minute periods
+  EXPECT_NE(r.err.find("not met"), std::string::npos) << r.err;
+
+  r = Run("ledger audit " + dir_ + " --key " + jwk_ + " --policy " + policy + " --json");
+  ASSERT_EQ(r.code, 1) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_NEAR(j["bill"]["policy_violation_hours"].get<double>(), 5.0 / 60, 1e-6);
+  EXPECT_FALSE(j["policy"]["passed"].get<bool>());
+  ASSERT_EQ(j["policy"]["violations"].size(), 1u);
+  EXPECT_EQ(j["policy"]["violations"][0]["first_seq"], 12);
+
+  std::ofstream(policy) << "claims:\n  - cpu.vcpus: {min: 4}\n  - gpu.count: {equals: 1}\n";
+  r = Run("ledger audit " + dir_ + " --key " + jwk_ + " --policy " + policy);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("met in every period"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -1,0 +1,217 @@
+#include "reporter/policy_evaluator.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <optional>
+
+namespace resmeter {
+namespace {
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The bounds of a clause for people: ">= 8 GiB", "<= 1 ms", "8 .. 16", "= 4", "contains 'H100'".
+std::string RequiredText(const PolicyClause& c, const std::string& unit) {
+  if (c.equals_text) return "= '" + *c.equals_text + "'";
+  if (c.contains_text) return "contains '" + *c.contains_text + "'";
+  if (c.equals) return "= " + FormatPolicyNumber(*c.equals, unit);
+  if (c.min && c.max) return FormatPolicyNumber(*c.min, "") + " .. " + FormatPolicyNumber(*c.max, unit);
+  if (c.min) return ">= " + FormatPolicyNumber(*c.min, unit);
+  return "<= " + FormatPolicyNumber(c.max.value_or(0), unit);
+}
+
+// Whether one text value meets a text clause.
+bool TextMatches(const PolicyClause& c, const std::string& value) {
+  if (c.equals_text && value != *c.equals_text) return false;
+  if (c.contains_text && Lower(value).find(Lower(*c.contains_text)) == std::string::npos) return false;
+  return true;
+}
+
+// "8 x NVIDIA H100, 1 x NVIDIA A10" (in first-seen order).
+std::string DescribeTexts(const std::vector<std::string>& texts) {
+  std::vector<std::pair<std::string, int>> counts;
+  for (const auto& t : texts) {
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& p) { return p.first == t; });
+    if (it == counts.end()) {
+      counts.push_back({t, 1});
+    } else {
+      ++it->second;
+    }
+  }
+  std::string out;
+  for (const auto& [t, n] : counts) out += (out.empty() ? "" : ", ") + std::to_string(n) + " x " + t;
+  return out;
+}
+
+ClauseResult TimeTrusted(const Policy& p, const nlohmann::json& time) {
+  ClauseResult r{"time.trusted", "trusted", "", false, p.time_line};
+  if (!time.is_object() || !time.contains("trusted")) {
+    r.measured = "unavailable: the report has no time claim";
+  } else if (time.value("trusted", false)) {
+    r.measured = "trusted";
+    r.passed = true;
+  } else {
+    r.measured = "untrusted: " + time.value("reason", std::string("no reason given"));
+  }
+  return r;
+}
+
+ClauseResult TimeErrorBound(const Policy& p, const nlohmann::json& time) {
+  ClauseResult r{"time.error_bound_seconds", "<= " + FormatPolicyNumber(*p.max_time_error_bound_seconds, "s"),
+                 "", false, p.time_line};
+  if (!time.is_object() || !time.contains("error_bound_seconds") ||
+      !time["error_bound_seconds"].is_number()) {
+    r.measured = "unavailable: " +
+                 (time.is_object() ? time.value("reason", std::string("no error bound in the time claim"))
+                                   : std::string("the report has no time claim"));
+    return r;
+  }
+  const double bound = time["error_bound_seconds"].get<double>();
+  r.measured = FormatPolicyNumber(bound, "s");
+  r.passed = bound <= *p.max_time_error_bound_seconds;
+  return r;
+}
+
+ClauseResult EvidenceTypeClause(const PolicyEvidence& e, const EvidenceAppraisal& a) {
+  std::string accepted;
+  for (const auto& t : e.accept) accepted += (accepted.empty() ? "" : ", ") + t;
+  ClauseResult r{"evidence.type", "one of " + accepted, "", false, e.line};
+  const bool listed = std::find(e.accept.begin(), e.accept.end(), a.type) != e.accept.end();
+  switch (a.status) {
+    case EvidenceAppraisalStatus::kVerified:
+      r.measured = a.type + " (verified)";
+      r.passed = listed;
+      break;
+    case EvidenceAppraisalStatus::kDevelopment:
+      r.measured = "none (development mode, not trusted)";
+      r.passed = listed;
+      break;
+    case EvidenceAppraisalStatus::kFailed:
+      r.measured = a.type + " (failed: " + a.detail + ")";
+      break;
+    case EvidenceAppraisalStatus::kError:
+      r.measured = a.type + " (cannot be appraised: " + a.detail + ")";
+      break;
+  }
+  return r;
+}
+
+// The launch-measurement clause, when the policy lists measurements for the
+// evidence's type (or for any type); a type without a list is not constrained.
+std::optional<ClauseResult> EvidenceMeasurement(const PolicyEvidence& e, const EvidenceAppraisal& a) {
+  auto list = e.measurements.find(a.type);
+  if (list == e.measurements.end()) list = e.measurements.find("*");
+  if (list == e.measurements.end()) return std::nullopt;
+  ClauseResult r{"evidence.measurement", "one of " + std::to_string(list->second.size()) + " accepted", "",
+                 false, e.line};
+  if (!a.trusted() || a.measurement.empty()) {
+    r.measured = "unavailable: no verified measurement (" + a.type + " evidence " + a.StatusName() + ")";
+    return r;
+  }
+  r.measured = a.measurement;
+  r.passed = std::find(list->second.begin(), list->second.end(), Lower(a.measurement)) != list->second.end();
+  return r;
+}
+
+ClauseResult ReportAge(const Policy& p, const nlohmann::json& claims, double now) {
+  ClauseResult r{"report.age_seconds", "<= " + FormatPolicyNumber(*p.max_report_age_seconds, "s"), "", false,
+                 p.max_report_age_line};
+  if (!claims.is_object() || !claims.contains("iat") || !claims["iat"].is_number()) {
+    r.measured = "unavailable: the report has no iat";
+    return r;
+  }
+  const double age = now - claims["iat"].get<double>();
+  r.measured = FormatPolicyNumber(age, "s");
+  r.passed = age <= *p.max_report_age_seconds;
+  return r;
+}
+
+}  // namespace
+
+std::string FormatPolicyNumber(double v, const std::string& unit) {
+  char buf[64];
+  // Large values (IOPS, bytes) in full; small ones with 4 significant digits.
+  if (std::fabs(v) >= 1000 || v == std::floor(v)) {
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+  }
+  return unit.empty() ? std::string(buf) : std::string(buf) + " " + unit;
+}
+
+nlohmann::json ClauseResult::ToJson() const {
+  nlohmann::json j = {{"name", name}, {"required", required}, {"measured", measured}, {"passed", passed}};
+  if (line > 0) j["line"] = line;
+  return j;
+}
+
+size_t PolicyVerdict::failed() const {
+  return static_cast<size_t>(
+      std::count_if(clauses.begin(), clauses.end(), [](const auto& c) { return !c.passed; }));
+}
+
+nlohmann::json PolicyVerdict::ToJson() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& c : clauses) list.push_back(c.ToJson());
+  return {{"passed", passed}, {"failed", failed()}, {"clauses", list}};
+}
+
+ClauseResult JudgeClause(const PolicyClause& clause, const PolicyClaimSpec& spec,
+                         const PolicyMeasurement& m) {
+  ClauseResult r{clause.DisplayName(), RequiredText(clause, spec.unit), "", false, clause.line};
+  if (!m.unavailable.empty()) {
+    r.measured = "unavailable: " + m.unavailable;
+    return r;
+  }
+  if (spec.kind == PolicyValueKind::kText) {
+    if (m.texts.empty()) {
+      r.measured = "unavailable: no value";
+      return r;
+    }
+    r.measured = DescribeTexts(m.texts);
+    r.passed =
+        std::all_of(m.texts.begin(), m.texts.end(), [&](const auto& t) { return TextMatches(clause, t); });
+    return r;
+  }
+  if (!m.number) {
+    r.measured = "unavailable: no value";
+    return r;
+  }
+  const double v = *m.number;
+  r.measured = FormatPolicyNumber(v, spec.unit);
+  r.passed = (!clause.min || v >= *clause.min) && (!clause.max || v <= *clause.max) &&
+             (!clause.equals || v == *clause.equals);
+  return r;
+}
+
+PolicyVerdict EvaluatePolicy(const Policy& policy, const nlohmann::json& claims,
+                             const EvidenceAppraisal& evidence, double now_unix_seconds) {
+  PolicyVerdict v;
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  const nlohmann::json& submods =
+      claims.is_object() && claims.contains("submods") ? claims["submods"] : kEmpty;
+  for (const PolicyClause& clause : policy.clauses) {
+    const PolicyClaimSpec* spec = FindPolicyClaim(clause.claim);
+    if (spec == nullptr) {  // only a hand-built Policy can get here
+      v.clauses.push_back({clause.DisplayName(), "?", "unknown claim", false, clause.line});
+      continue;
+    }
+    v.clauses.push_back(JudgeClause(clause, *spec, spec->measure(submods, clause)));
+  }
+  const nlohmann::json& time = claims.is_object() && claims.contains("time") ? claims["time"] : kEmpty;
+  if (policy.require_trusted_time) v.clauses.push_back(TimeTrusted(policy, time));
+  if (policy.max_time_error_bound_seconds) v.clauses.push_back(TimeErrorBound(policy, time));
+  if (policy.evidence) {
+    v.clauses.push_back(EvidenceTypeClause(*policy.evidence, evidence));
+    if (auto m = EvidenceMeasurement(*policy.evidence, evidence)) v.clauses.push_back(std::move(*m));
+  }
+  if (policy.max_report_age_seconds) v.clauses.push_back(ReportAge(policy, claims, now_unix_seconds));
+  v.passed = v.failed() == 0;
+  return v;
+}
+
+}  // namespace resmeter
