@@ -1,6 +1,7 @@
 #include "meters/cache_curve.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace resmeter {
 namespace {
@@ -27,6 +28,20 @@ double MedianRange(const std::vector<double>& values, size_t first, size_t last)
   return v[v.size() / 2];
 }
 
+// The size, interpolated in log2, at which the smoothed latency after index
+// `last` first reaches `threshold`; the size at `last` when it never does.
+uint64_t KneeSize(const std::vector<CurvePoint>& curve, const std::vector<double>& s, size_t last,
+                  double threshold) {
+  for (size_t j = last + 1; j < s.size(); ++j) {
+    if (s[j] < threshold) continue;
+    const double lo = std::log2(static_cast<double>(curve[j - 1].size_bytes));
+    const double hi = std::log2(static_cast<double>(curve[j].size_bytes));
+    const double t = s[j] > s[j - 1] ? std::clamp((threshold - s[j - 1]) / (s[j] - s[j - 1]), 0.0, 1.0) : 1.0;
+    return static_cast<uint64_t>(std::exp2(lo + t * (hi - lo)));
+  }
+  return curve[last].size_bytes;
+}
+
 }  // namespace
 
 std::vector<Plateau> DetectPlateaus(const std::vector<CurvePoint>& curve, const PlateauOptions& options) {
@@ -50,6 +65,7 @@ std::vector<Plateau> DetectPlateaus(const std::vector<CurvePoint>& curve, const 
     if (i < s.size()) low = s[i];
   }
 
+  std::vector<size_t> last_index;  // per plateau in `out`: index of its last point
   for (const auto& [a, b] : runs) {
     if (b - a + 1 < options.min_points) continue;
     Plateau p;
@@ -62,9 +78,17 @@ std::vector<Plateau> DetectPlateaus(const std::vector<CurvePoint>& curve, const 
       Plateau& q = out.back();
       q.last_size_bytes = p.last_size_bytes;
       q.points += p.points;
+      last_index.back() = b;
       continue;
     }
     out.push_back(p);
+    last_index.push_back(b);
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    // Within the transition: not before the plateau ends, not past where the next one starts.
+    uint64_t knee = KneeSize(curve, s, last_index[i], out[i].latency_seconds * options.knee_rise);
+    if (i + 1 < out.size()) knee = std::min(knee, out[i + 1].first_size_bytes);
+    out[i].capacity_bytes = std::max(knee, out[i].last_size_bytes);
   }
   return out;
 }

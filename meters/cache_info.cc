@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/strings.h"
+#include "meters/hwloc_snapshot.h"
 
 namespace resmeter {
 
@@ -38,7 +39,8 @@ Result<std::vector<CacheLevelInfo>> ReadCpuCaches(const MeterContext& ctx, int c
     if (auto line = ReadIntFile(*ctx.env, base + "coherency_line_size"); line.ok() && *line > 0) {
       c.line_bytes = static_cast<uint32_t>(*line);
     }
-    if (auto shared = ReadTrimmedFile(*ctx.env, base + "shared_cpu_list"); shared.ok()) c.shared_cpu_list = *shared;
+    if (auto shared = ReadTrimmedFile(*ctx.env, base + "shared_cpu_list"); shared.ok())
+      c.shared_cpu_list = *shared;
     out.push_back(std::move(c));
   }
   if (out.empty()) return Status::NotFound(dir + ": no readable cache index");
@@ -61,6 +63,34 @@ std::vector<CacheLevelInfo> DataCacheLevels(const std::vector<CacheLevelInfo>& c
 uint64_t LastLevelCacheBytes(const std::vector<CacheLevelInfo>& caches) {
   std::vector<CacheLevelInfo> data = DataCacheLevels(caches);
   return data.empty() ? 0 : data.back().size_bytes;
+}
+
+Result<ReportedCaches> ReportedDataCaches(const MeterContext& ctx, int cpu) {
+  Result<std::vector<CacheLevelInfo>> sysfs = ReadCpuCaches(ctx, cpu);
+  if (sysfs.ok())
+    return ReportedCaches{DataCacheLevels(*sysfs),
+                          ctx.Sys("devices/system/cpu/cpu" + std::to_string(cpu) + "/cache")};
+  const HwlocRoot root = ResolveHwlocRoot(ctx.proc_root, ctx.sys_root);
+  Result<HwlocSnapshot> topo = LoadHwlocSnapshot(root.fsroot);
+  if (!topo.ok()) return Status::NotFound(sysfs.status().message() + "; hwloc: " + topo.status().message());
+  std::vector<CacheLevelInfo> all;
+  for (const HwlocCacheGroup& g : topo->caches) {
+    CacheLevelInfo c;
+    c.level = g.level;
+    c.type = g.type == "data" ? "Data" : g.type == "unified" ? "Unified" : "Instruction";
+    c.size_bytes = g.size_bytes;
+    c.line_bytes = g.line_size_bytes;
+    all.push_back(c);
+  }
+  std::sort(all.begin(), all.end(), [](const CacheLevelInfo& a, const CacheLevelInfo& b) {
+    return a.level != b.level ? a.level < b.level : a.type < b.type;
+  });
+  std::vector<CacheLevelInfo> levels = DataCacheLevels(all);
+  if (levels.empty())
+    return Status::NotFound(sysfs.status().message() + "; hwloc reports no data caches either");
+  return ReportedCaches{levels, "hwloc " + topo->hwloc_version + " (" + topo->backend + " backend; " +
+                                    (root.fsroot == "/" ? "CPUID" : "root " + root.fsroot) +
+                                    "): " + sysfs.status().message()};
 }
 
 }  // namespace resmeter

@@ -19,9 +19,9 @@ namespace resmeter {
 
 struct CacheLevelInfo {
   int level = 0;
-  std::string type;        // "Data", "Instruction", "Unified"
+  std::string type;  // "Data", "Instruction", "Unified"
   uint64_t size_bytes = 0;
-  uint32_t line_bytes = 0; // coherency_line_size, 0 when absent
+  uint32_t line_bytes = 0;  // coherency_line_size, 0 when absent
   std::string shared_cpu_list;
 };
 
@@ -36,5 +36,17 @@ Result<std::vector<CacheLevelInfo>> ReadCpuCaches(const MeterContext& ctx, int c
 std::vector<CacheLevelInfo> DataCacheLevels(const std::vector<CacheLevelInfo>& caches);
 // The size of the last data-carrying level, 0 when none.
 uint64_t LastLevelCacheBytes(const std::vector<CacheLevelInfo>& caches);
+
+// The data levels the platform reports for `cpu`, and where they came from.
+struct ReportedCaches {
+  std::vector<CacheLevelInfo> levels;  // DataCacheLevels(), ascending
+  std::string source;                  // the sysfs directory, or "hwloc (...)"
+};
+
+// sysfs first; where it has no cache directory (some hypervisors expose the
+// caches only through CPUID), hwloc's view of the same roots, which on the
+// live machine is CPUID's. For fixture roots hwloc's CPUID backend is off,
+// so a fixture without cache files stays NotFound.
+Result<ReportedCaches> ReportedDataCaches(const MeterContext& ctx, int cpu);
 
 }  // namespace resmeter

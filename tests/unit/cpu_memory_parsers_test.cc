@@ -29,7 +29,8 @@ TEST(cpu_memory_parsers_test, nominal_frequency_prefers_model_name_over_cpufreq_
 }
 
 TEST(cpu_memory_parsers_test, cpuinfo_fields) {
-  const std::string amd = "model name\t: AMD EPYC\ncpu MHz\t\t: 2445.402\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n";
+  const std::string amd =
+      "model name\t: AMD EPYC\ncpu MHz\t\t: 2445.402\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n";
   EXPECT_FALSE(ParseModelNameHz(amd).has_value());
   EXPECT_NEAR(*ParseCpuMhzHz(amd), 2445.402e6, 1);
   EXPECT_TRUE(HasInvariantTsc(amd));
@@ -83,6 +84,19 @@ TEST(cpu_memory_parsers_test, cache_levels_from_sysfs) {
   EXPECT_EQ(ParseCacheSize("1M"), std::optional<uint64_t>(1u << 20));
   EXPECT_FALSE(ParseCacheSize("12Q").has_value());
   EXPECT_EQ(ReadCpuCaches(FixtureContext("intel"), 7).status().code(), Status::Code::kNotFound);
+}
+
+TEST(cpu_memory_parsers_test, reported_caches_prefer_sysfs_and_name_their_source) {
+  Result<ReportedCaches> r = ReportedDataCaches(FixtureContext("intel"), 0);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->levels.size(), 3u);
+  EXPECT_EQ(r->levels[2].size_bytes, 28160u * 1024);
+  EXPECT_NE(r->source.find("cpu0/cache"), std::string::npos) << r->source;
+  // No cache files and (for a fixture root) no CPUID: NotFound, naming both places looked at.
+  Result<ReportedCaches> none = ReportedDataCaches(FixtureContext("v2"), 0);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(none.status().message().find("hwloc"), std::string::npos) << none.status().message();
 }
 
 TEST(cpu_memory_parsers_test, availability_figures_separate_quota_steal_hidden_loss_and_guest_contention) {

@@ -13,7 +13,7 @@ namespace {
 
 constexpr double kT0 = 1'800'000'000;
 
-// A 50-statement ledger in one file: seq 1 restart marker, then usage with a
+// A 62-line ledger in one file: seq 1 restart marker, then 55 usage lines with a
 // checkpoint after every 10 (seq 12, 23, 34, 45, 56), shutdown checkpoint 62.
 class LedgerAuditTest : public ::testing::Test {
  protected:
