@@ -1,5 +1,6 @@
 #include "agent/summary_table.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/json_fields.h"
@@ -74,14 +75,18 @@ void PrintPolicyTable(std::ostream& out, const Policy& policy, const PolicyVerdi
   if (!policy.name.empty()) out << " (" << policy.name << ")";
   out << ": " << (verdict.passed ? "PASSED" : "FAILED") << ", " << verdict.clauses.size() - verdict.failed() << " of "
       << verdict.clauses.size() << " clauses met\n";
-  char line[512];
-  std::snprintf(line, sizeof line, "  %-4s %-38s %-22s %s\n", "", "clause", "required", "measured");
-  out << line;
+  // Columns as wide as their longest entry (peer-qualified names run long).
+  size_t name_w = 6, req_w = 8;
   for (const auto& c : verdict.clauses) {
-    std::snprintf(line, sizeof line, "  %-4s %-38s %-22s ", c.passed ? "ok" : "FAIL", c.name.c_str(),
-                  c.required.c_str());
-    out << line << c.measured << "\n";
+    name_w = std::max(name_w, c.name.size());
+    req_w = std::max(req_w, c.required.size());
   }
+  auto row = [&](const std::string& mark, const std::string& name, const std::string& req, const std::string& got) {
+    out << "  " << mark << std::string(5 - std::min<size_t>(mark.size(), 4), ' ') << name
+        << std::string(name_w - name.size() + 1, ' ') << req << std::string(req_w - req.size() + 1, ' ') << got << "\n";
+  };
+  row("", "clause", "required", "measured");
+  for (const auto& c : verdict.clauses) row(c.passed ? "ok" : "FAIL", c.name, c.required, c.measured);
 }
 
 void PrintTrustLines(std::ostream& out, const nlohmann::json& claims) {
