@@ -2,11 +2,13 @@
 // appraise its evidence and time, and (with --policy) what was ordered.
 // Exit 0 only when everything holds; 1 when a check, the evidence or a
 // policy clause fails; 2 for bad input (report, key, policy file).
+#include <algorithm>
 #include <iostream>
 
 #include "agent/commands.h"
 #include "agent/summary_table.h"
 #include "core/env.h"
+#include "reporter/net_cosign.h"
 #include "reporter/policy.h"
 #include "reporter/policy_evaluator.h"
 #include "reporter/report.h"
@@ -42,7 +44,8 @@ Result<std::shared_ptr<const PublicKey>> LoadVerificationKey(const VerifyArgs& a
 
 // The time claim's assessment for --json: trusted, reason, error bound, source.
 nlohmann::json TimeSummary(const nlohmann::json& claims) {
-  if (!claims.contains("time") || !claims["time"].is_object()) return {{"trusted", false}, {"reason", "no time claim"}};
+  if (!claims.contains("time") || !claims["time"].is_object())
+    return {{"trusted", false}, {"reason", "no time claim"}};
   const nlohmann::json& t = claims["time"];
   nlohmann::json j = {{"trusted", t.value("trusted", false)}};
   for (const char* key : {"reason", "error_bound_seconds", "max_error_bound_seconds", "source", "server",
@@ -94,7 +97,9 @@ int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
   // Evidence and policy are appraised only on claims whose signature held.
   EvidenceAppraisal evidence;
   std::optional<PolicyVerdict> verdict;
+  std::vector<NetCosignCheck> cosign;  // the peers' co-signatures of net.* numbers
   if (result->valid) {
+    cosign = VerifyReportNetCosignatures(result->claims, **key);
     EvidenceVerifyOptions evidence_options;
     evidence_options.trust_anchors_dir = config->global.String("evidence.trust_anchors_dir");
     if (!args.at.empty()) evidence_options.at = static_cast<time_t>(options.now_unix_seconds);
@@ -104,14 +109,24 @@ int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
   const bool evidence_failed = evidence.status == EvidenceAppraisalStatus::kFailed;
   const bool evidence_error = evidence.status == EvidenceAppraisalStatus::kError;
   const bool policy_failed = verdict && !verdict->passed;
+  const auto bad_cosign =
+      std::find_if(cosign.begin(), cosign.end(), [](const NetCosignCheck& c) { return !c.passed; });
+  const bool cosign_failed = bad_cosign != cosign.end();
 
   if (args.json) {
     nlohmann::json checks = nlohmann::json::array();
-    for (const auto& c : result->checks) checks.push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
+    for (const auto& c : result->checks)
+      checks.push_back({{"name", c.name}, {"passed", c.passed}, {"detail", c.detail}});
     nlohmann::json out = {{"valid", result->valid}, {"checks", checks}, {"header", result->header}};
     if (!result->valid) out["failure"] = result->failure;
     if (result->valid) {
-      out["passed"] = !evidence_failed && !evidence_error && !policy_failed;
+      out["passed"] = !evidence_failed && !evidence_error && !policy_failed && !cosign_failed;
+      nlohmann::json nets = nlohmann::json::array();
+      for (const auto& c : cosign) {
+        nets.push_back(
+            {{"meter", c.meter}, {"target", c.target}, {"passed", c.passed}, {"detail", c.detail}});
+      }
+      out["net_cosignatures"] = nets;
       out["evidence"] = evidence.ToJson();
       out["time"] = TimeSummary(result->claims);
       if (verdict) {
@@ -130,6 +145,10 @@ int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
       PrintSubmodsTable(std::cout, result->claims["submods"]);
       std::cout << "\n";
       if (verdict) PrintPolicyTable(std::cout, *policy, *verdict);
+      for (const auto& c : cosign) {
+        std::cout << "cosign    " << c.meter << " " << c.target << ": " << (c.passed ? "ok, " : "FAILED, ")
+                  << c.detail << "\n";
+      }
       PrintEvidenceAppraisal(std::cout, evidence);
       PrintTimeLines(std::cout, result->claims);
     }
@@ -140,9 +159,13 @@ int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
   }
   if (evidence_error) return Fail(kExitUsage, "report evidence cannot be appraised: " + evidence.detail);
   if (evidence_failed) return Fail(kExitInvalid, "report evidence invalid: " + evidence.detail);
+  if (cosign_failed) {
+    return Fail(kExitInvalid, bad_cosign->meter + " " + bad_cosign->target +
+                                  ": co-signature invalid: " + bad_cosign->detail);
+  }
   if (policy_failed) {
-    return Fail(kExitInvalid, "policy " + policy->source + " not met: " + std::to_string(verdict->failed()) + " of " +
-                                  std::to_string(verdict->clauses.size()) +
+    return Fail(kExitInvalid, "policy " + policy->source + " not met: " + std::to_string(verdict->failed()) +
+                                  " of " + std::to_string(verdict->clauses.size()) +
                                   " clauses failed, first: " + FirstFailure(*verdict));
   }
   // The identity's hardware evidence must bind its key (see reporter/evidence_verifier.h).
@@ -158,14 +181,17 @@ int RunVerify(const CliGlobals& globals, const VerifyArgs& args) {
 void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   auto args = std::make_shared<VerifyArgs>();
   auto* cmd = app.add_subcommand(
-      "verify", "check a report's signature, expiry, nonce and evidence; print its claims, time and policy verdict");
+      "verify",
+      "check a report's signature, expiry, nonce and evidence; print its claims, time and policy verdict");
   cmd->add_option("report", args->report, "the report (JWS file, or - for standard input)")->required();
   cmd->add_option("--key", args->key, "the agent's public key as a JWK file (from `resmeter key show`)");
   cmd->add_option("--identity", args->identity, "the agent's identity document (from `resmeter identity`)");
   cmd->add_option("--nonce", args->nonce, "require this challenge nonce (hex)");
-  cmd->add_option("--at", args->at, "check validity at this time instead of now (Unix seconds or RFC 3339 UTC)");
-  cmd->add_option("--policy", args->policy,
-                  "policy file (YAML, see configs/policies/): print its clause table; exit 1 unless every clause holds");
+  cmd->add_option("--at", args->at,
+                  "check validity at this time instead of now (Unix seconds or RFC 3339 UTC)");
+  cmd->add_option(
+      "--policy", args->policy,
+      "policy file (YAML, see configs/policies/): print its clause table; exit 1 unless every clause holds");
   cmd->add_flag("--json", args->json, "print the result as JSON");
   cmd->add_flag("--allow-dev-evidence", args->allow_dev_evidence,
                 "with --identity: accept development-mode (none) evidence");

@@ -22,7 +22,8 @@ Result<ParsedJws> CheckSigned(const std::string& token, const PublicKey& key, co
 
 // The string member `key` of `entry`, or Corruption.
 Result<std::string> Member(const nlohmann::json& entry, const char* key) {
-  if (!entry.contains(key) || !entry[key].is_string()) return Status::Corruption(std::string("target entry lacks ") + key);
+  if (!entry.contains(key) || !entry[key].is_string())
+    return Status::Corruption(std::string("target entry lacks ") + key);
   return entry[key].get<std::string>();
 }
 
@@ -36,13 +37,15 @@ Result<nlohmann::json> VerifyNetCosignature(const nlohmann::json& entry, const P
   RESMETER_ASSIGN_OR_RETURN(std::string agent_jws, Member(entry, "agent_signature_jws"));
   RESMETER_ASSIGN_OR_RETURN(auto peer_key, PublicKey::FromJwk(entry["peer_jwk"]));
   if (peer_key->thumbprint() != peer_thumbprint) {
-    return Status::VerifyFailed("peer_jwk thumbprint " + peer_key->thumbprint() + " != peer_thumbprint " + peer_thumbprint);
+    return Status::VerifyFailed("peer_jwk thumbprint " + peer_key->thumbprint() + " != peer_thumbprint " +
+                                peer_thumbprint);
   }
   RESMETER_ASSIGN_OR_RETURN(ParsedJws peer, CheckSigned(peer_jws, *peer_key, "peer"));
   RESMETER_ASSIGN_OR_RETURN(ParsedJws agent, CheckSigned(agent_jws, agent_key, "agent"));
   if (peer.payload != agent.payload) return Status::VerifyFailed("peer and agent signed different summaries");
   nlohmann::json summary = nlohmann::json::parse(peer.payload, nullptr, false);
-  if (summary.is_discarded() || !summary.is_object()) return Status::Corruption("signed summary is not a JSON object");
+  if (summary.is_discarded() || !summary.is_object())
+    return Status::Corruption("signed summary is not a JSON object");
   if (summary.dump() != peer.payload) return Status::VerifyFailed("signed summary is not in canonical form");
   auto field = [&](const char* obj, const char* key) -> std::string {
     if (!summary.contains(obj) || !summary[obj].is_object() || !summary[obj].contains(key) ||
@@ -51,25 +54,59 @@ Result<nlohmann::json> VerifyNetCosignature(const nlohmann::json& entry, const P
     }
     return summary[obj][key].get<std::string>();
   };
-  if (field("peer", "thumbprint") != peer_thumbprint) return Status::VerifyFailed("summary names another peer key");
-  if (field("client", "thumbprint") != agent_key.thumbprint()) return Status::VerifyFailed("summary names another agent key");
+  if (field("peer", "thumbprint") != peer_thumbprint)
+    return Status::VerifyFailed("summary names another peer key");
+  if (field("client", "thumbprint") != agent_key.thumbprint())
+    return Status::VerifyFailed("summary names another agent key");
   // The entry's numbers must be the signed ones.
   for (const char* phase : {"upload", "download"}) {
     const std::string bytes_key = std::string(phase) + "_bytes";
     if (!entry.contains(bytes_key)) continue;
-    if (!summary.contains(phase) || summary[phase].value("total_bytes", nlohmann::json()) != entry[bytes_key] ||
-        summary[phase].value("window_seconds", nlohmann::json()) != entry[std::string(phase) + "_window_seconds"]) {
+    if (!summary.contains(phase) ||
+        summary[phase].value("total_bytes", nlohmann::json()) != entry[bytes_key] ||
+        summary[phase].value("window_seconds", nlohmann::json()) !=
+            entry[std::string(phase) + "_window_seconds"]) {
       return Status::VerifyFailed(std::string(phase) + " numbers differ from the signed summary");
     }
   }
   if (entry.contains("rtt_p50_seconds")) {
-    for (const char* k : {"rtt_min_seconds", "rtt_p50_seconds", "rtt_p99_seconds", "rtt_max_seconds", "rtt_mean_seconds"}) {
-      if (!summary.contains("latency") || summary["latency"].value(k, nlohmann::json()) != entry.value(k, nlohmann::json())) {
+    for (const char* k :
+         {"rtt_min_seconds", "rtt_p50_seconds", "rtt_p99_seconds", "rtt_max_seconds", "rtt_mean_seconds"}) {
+      if (!summary.contains("latency") ||
+          summary["latency"].value(k, nlohmann::json()) != entry.value(k, nlohmann::json())) {
         return Status::VerifyFailed(std::string("latency ") + k + " differs from the signed summary");
       }
     }
   }
   return summary;
+}
+
+std::vector<NetCosignCheck> VerifyReportNetCosignatures(const nlohmann::json& claims,
+                                                        const PublicKey& agent_key) {
+  std::vector<NetCosignCheck> out;
+  if (!claims.is_object() || !claims.contains("submods") || !claims["submods"].is_object()) return out;
+  for (const char* meter : {"net.throughput", "net.latency"}) {
+    const nlohmann::json& submods = claims["submods"];
+    if (!submods.contains(meter) || !submods[meter].is_object()) continue;
+    const nlohmann::json& sub = submods[meter];
+    if (!sub.contains("claims") || !sub["claims"].is_object()) continue;
+    const nlohmann::json& c = sub["claims"];
+    if (!c.contains("targets") || !c["targets"].is_array()) continue;
+    for (const nlohmann::json& entry : c["targets"]) {
+      if (!entry.is_object() || !entry.contains("status") || entry["status"] != "ok") continue;
+      NetCosignCheck check;
+      check.meter = meter;
+      check.target =
+          entry.contains("target") && entry["target"].is_string() ? entry["target"].get<std::string>() : "?";
+      Result<nlohmann::json> summary = VerifyNetCosignature(entry, agent_key);
+      check.passed = summary.ok();
+      check.detail =
+          summary.ok() ? "peer " + entry["peer_thumbprint"].get<std::string>() + " and agent signatures hold"
+                       : summary.status().message();
+      out.push_back(std::move(check));
+    }
+  }
+  return out;
 }
 
 }  // namespace resmeter

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "reporter/jwk.h"
@@ -21,5 +23,18 @@ namespace resmeter {
 // numbers equal the summary's. Returns the signed summary, or VerifyFailed /
 // Corruption naming the first check that did not hold.
 Result<nlohmann::json> VerifyNetCosignature(const nlohmann::json& target_entry, const PublicKey& agent_key);
+
+// One co-signed target of a report, checked.
+struct NetCosignCheck {
+  std::string meter;   // "net.throughput" or "net.latency"
+  std::string target;  // host:port as configured
+  bool passed = false;
+  std::string detail;  // "peer <thumbprint> and agent signatures hold", or why not
+};
+
+// Checks every target entry with status "ok" in the report's net.* submods
+// (failed targets carry no numbers to check). Empty when the report has none.
+std::vector<NetCosignCheck> VerifyReportNetCosignatures(const nlohmann::json& claims,
+                                                        const PublicKey& agent_key);
 
 }  // namespace resmeter

@@ -65,6 +65,16 @@ TEST_F(NetLoopbackTest, throughput_both_directions_is_cosigned) {
   // Nor does it verify against another agent key.
   auto other = *SigningKey::Generate("EdDSA");
   EXPECT_FALSE(VerifyNetCosignature(t, other->public_key()).ok());
+
+  // What `resmeter verify` checks in a report: every ok target, failed ones skipped.
+  nlohmann::json failed = {{"target", "10.0.0.1:7300"}, {"status", "failed"}, {"reason", "refused"}};
+  nlohmann::json claims = {{"submods", {{"net.throughput", {{"claims", {{"targets", {t, forged, failed}}}}}}}}};
+  std::vector<NetCosignCheck> checks = VerifyReportNetCosignatures(claims, agent_->public_key());
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_TRUE(checks[0].passed) << checks[0].detail;
+  EXPECT_EQ(checks[0].target, target_);
+  EXPECT_FALSE(checks[1].passed);
+  EXPECT_NE(checks[1].detail.find("upload numbers differ"), std::string::npos) << checks[1].detail;
 }
 
 TEST_F(NetLoopbackTest, latency_percentiles_are_ordered_and_cosigned) {
