@@ -73,7 +73,7 @@ Result<ReportedCaches> ReportedDataCaches(const MeterContext& ctx, int cpu) {
   const HwlocRoot root = ResolveHwlocRoot(ctx.proc_root, ctx.sys_root);
   Result<HwlocSnapshot> topo = LoadHwlocSnapshot(root.fsroot);
   if (!topo.ok()) return Status::NotFound(sysfs.status().message() + "; hwloc: " + topo.status().message());
-  std::vector<CacheLevelInfo> all;
+  std::vector<CacheLevelInfo> all;  // hwloc groups come sorted by level, then type (hwloc_snapshot.h)
   for (const HwlocCacheGroup& g : topo->caches) {
     CacheLevelInfo c;
     c.level = g.level;
@@ -82,9 +82,6 @@ Result<ReportedCaches> ReportedDataCaches(const MeterContext& ctx, int cpu) {
     c.line_bytes = g.line_size_bytes;
     all.push_back(c);
   }
-  std::sort(all.begin(), all.end(), [](const CacheLevelInfo& a, const CacheLevelInfo& b) {
-    return a.level != b.level ? a.level < b.level : a.type < b.type;
-  });
   std::vector<CacheLevelInfo> levels = DataCacheLevels(all);
   if (levels.empty())
     return Status::NotFound(sysfs.status().message() + "; hwloc reports no data caches either");
