@@ -5,7 +5,7 @@
 set -euo pipefail
 [ "${RESMETER_DEPS_SKIP:-0}" = 1 ] && exit 0
 
-BUILD=(build-essential cmake pkg-config ccache git
+BUILD=(build-essential cmake ninja-build pkg-config ccache git
        libhwloc-dev libpfm4-dev prometheus-cpp-dev libssl-dev libyaml-cpp-dev
        libgtest-dev libgmock-dev libbenchmark-dev liburing-dev libtss2-dev
        libcli11-dev nlohmann-json3-dev)

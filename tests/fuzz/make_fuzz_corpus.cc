@@ -1,7 +1,7 @@
 // Writes the valid seed inputs of the fuzz targets, made by the project's own
 // code with a fresh Ed25519 key whose public JWK goes to fuzz-key.jwk (the
 // targets verify with it). Not a fuzz target; run by hand after a format change:
-//   build-fuzz/tests/fuzz/make_fuzz_corpus tests/fuzz [CLAIMS.json ...]
+//   build-check/tests/fuzz/make_fuzz_corpus tests/fuzz [CLAIMS.json ...]
 // CLAIMS.json: claims of real reports (`resmeter verify --json` .claims),
 // re-signed with the corpus key. Malformed seeds are kept in the tree by hand.
 #include <openssl/core_names.h>

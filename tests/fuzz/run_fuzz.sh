@@ -3,11 +3,11 @@
 #   run_fuzz.sh TARGET SEED_DIR WORK_DIR
 # The seed corpus is copied into WORK_DIR (emptied first) so new inputs never
 # land in the source tree; a target without a seed corpus starts from nothing.
-# Time: RESMETER_FUZZ_SECONDS (default 20). A crash, leak, sanitizer report,
+# Time: RESMETER_FUZZ_SECONDS (default 5). A crash, leak, sanitizer report,
 # timeout or out-of-memory fails the test; the reproducer is left in WORK_DIR.
 set -euo pipefail
 target=$1 seeds=$2 work=$3
-seconds=${RESMETER_FUZZ_SECONDS:-20}
+seconds=${RESMETER_FUZZ_SECONDS:-5}
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts"
 max_len=4096
