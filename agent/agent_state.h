@@ -31,7 +31,7 @@ struct AgentIdentity {
 // The last run of one meter and counts of all its runs.
 struct MeterRecord {
   MeterRun run;
-  double measured_at_unix_seconds = 0;  // run.measured_at_unix_seconds
+  double measured_at_unix_seconds = 0;           // run.measured_at_unix_seconds
   uint64_t ok = 0, unavailable = 0, failed = 0;  // runs by status since start
 };
 

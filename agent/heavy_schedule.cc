@@ -13,7 +13,9 @@ namespace resmeter {
 namespace {
 
 // Mean of clamp(s E, lo, hi) for E a unit exponential.
-double ClampedMean(double s, double lo, double hi) { return lo + s * (std::exp(-lo / s) - std::exp(-hi / s)); }
+double ClampedMean(double s, double lo, double hi) {
+  return lo + s * (std::exp(-lo / s) - std::exp(-hi / s));
+}
 
 }  // namespace
 

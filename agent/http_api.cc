@@ -160,7 +160,8 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
       }
     }
     if (!h.is_array() || h.size() > MeterRegistry().size()) {
-      return reject(400, "'heavy' must be an array of heavy meter names, e.g. [\"disk.io\"], or true for all");
+      return reject(400,
+                    "'heavy' must be an array of heavy meter names, e.g. [\"disk.io\"], or true for all");
     }
     for (const auto& name : h) {
       if (!name.is_string()) return reject(400, "'heavy' must be an array of heavy meter names");
@@ -182,7 +183,8 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
   }
   if (!heavy.empty() && !heavy_limiter_.TryAcquire(deps_.env->MonotonicSeconds(), &retry_after)) {
     deps_.state->RecordAttest("rate_limited", now);
-    return WithRetryAfter(JsonError(429, "too many heavy attestations (agent.attest.heavy_per_hour)"), retry_after);
+    return WithRetryAfter(JsonError(429, "too many heavy attestations (agent.attest.heavy_per_hour)"),
+                          retry_after);
   }
   auto report = deps_.attest(*nonce, heavy, cfg->global.Double("api.attest_wait_seconds"));
   if (!report.ok()) {
@@ -190,8 +192,10 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
                       report.status().code() == Status::Code::kCancelled;
     deps_.state->RecordAttest(busy ? "busy" : "failed", now);
     if (busy) return WithRetryAfter(JsonError(503, report.status().message()), 10);
-    if (report.status().code() == Status::Code::kInvalidArgument) return JsonError(400, report.status().message());
-    if (report.status().code() == Status::Code::kPermissionDenied) return JsonError(403, report.status().message());
+    if (report.status().code() == Status::Code::kInvalidArgument)
+      return JsonError(400, report.status().message());
+    if (report.status().code() == Status::Code::kPermissionDenied)
+      return JsonError(403, report.status().message());
     return JsonError(500, "attestation failed: " + report.status().message());
   }
   deps_.state->RecordAttest("ok", deps_.env->WallSeconds());

@@ -13,8 +13,8 @@
 // attestations disallowed (agent.attest.allow_heavy) or the meter disabled,
 // 404 unknown path, 405 wrong method (with Allow), 413 body too large, 429
 // rate-limited (api.attest_rate_per_minute, and agent.attest.heavy_per_hour
-// for heavy ones) and 503 busy (both with Retry-After). Nothing from a request becomes a metric label: the handler
-// label is one of a fixed set.
+// for heavy ones) and 503 busy (both with Retry-After). Nothing from a
+// request becomes a metric label: the handler label is one of a fixed set.
 //
 // Thread-safe: Handle runs on several HTTP worker threads at once.
 #pragma once

@@ -192,7 +192,8 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
 
   MetricFamily heavy{"resmeter_heavy_cycles_total", "Heavy meter cycles by trigger", MetricType::Counter, {}};
   const auto cycles = state.HeavyCycles();
-  for (const char* trigger : {kTriggerSchedule, kTriggerStartup, kTriggerProviderSignal, kTriggerBuyerNonce}) {
+  for (const char* trigger :
+       {kTriggerSchedule, kTriggerStartup, kTriggerProviderSignal, kTriggerBuyerNonce}) {
     auto it = cycles.find(trigger);
     AddSample(heavy, it == cycles.end() ? 0 : static_cast<double>(it->second), {{"trigger", trigger}});
   }

@@ -30,10 +30,12 @@ Status Scheduler::CheckOnDemandHeavy(const Config& config, const std::string& na
   const MeterInfo* info = FindMeter(name);
   if (info == nullptr) return Status::InvalidArgument("unknown meter '" + name.substr(0, 64) + "'");
   if (info->kind != MeterKind::kHeavy) {
-    return Status::InvalidArgument("'" + name + "' is a light meter (light meters run with every attestation)");
+    return Status::InvalidArgument("'" + name +
+                                   "' is a light meter (light meters run with every attestation)");
   }
   if (!config.Meter(name).Bool("enabled")) {
-    return Status::PermissionDenied("meter '" + name + "' is disabled on this agent (meters." + name + ".enabled)");
+    return Status::PermissionDenied("meter '" + name + "' is disabled on this agent (meters." + name +
+                                    ".enabled)");
   }
   return Status::Ok();
 }
@@ -159,8 +161,8 @@ Status Scheduler::RunHeavyCycle(const std::string& trigger) {
   return report.ok() ? Status::Ok() : report.status();
 }
 
-Result<SignedReport> Scheduler::Attest(const std::string& nonce_hex, const std::vector<std::string>& heavy_meters,
-                                       double wait_seconds) {
+Result<SignedReport> Scheduler::Attest(const std::string& nonce_hex,
+                                       const std::vector<std::string>& heavy_meters, double wait_seconds) {
   if (stopping_.load()) return Status::Cancelled("the agent is shutting down");
   auto cfg = config();
   for (const std::string& name : heavy_meters) RESMETER_RETURN_IF_ERROR(CheckOnDemandHeavy(*cfg, name));

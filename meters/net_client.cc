@@ -3,8 +3,8 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <thread>
@@ -221,7 +221,8 @@ Result<T> Guarded(ClientSession& session, F body) {
 Status CheckPeerUploadCounts(const DirectionCounts& reported, const std::vector<uint64_t>& sent_bytes,
                              double configured_window_seconds, double phase_seconds) {
   const double w = reported.window_seconds;
-  const std::string claim = "peer reports " + std::to_string(reported.total()) + " bytes in " + FormatDouble(w) + " s";
+  const std::string claim =
+      "peer reports " + std::to_string(reported.total()) + " bytes in " + FormatDouble(w) + " s";
   if (!std::isfinite(w) || w <= 0) return Status::VerifyFailed(claim + ": not a valid window");
   const double shortest = configured_window_seconds * (1.0 - kPeerWindowToleranceRatio);
   if (w < shortest) {
@@ -232,18 +233,18 @@ Status CheckPeerUploadCounts(const DirectionCounts& reported, const std::vector<
   // The same tolerance for a faster peer clock, plus scheduling slack.
   const double longest = phase_seconds * (1.0 + kPeerWindowToleranceRatio) + 0.05;
   if (w > longest) {
-    return Status::VerifyFailed(claim + ": window longer than the whole phase (" + FormatDouble(phase_seconds) +
-                                " s on the agent's clock)");
+    return Status::VerifyFailed(claim + ": window longer than the whole phase (" +
+                                FormatDouble(phase_seconds) + " s on the agent's clock)");
   }
   if (reported.stream_bytes.size() != sent_bytes.size()) {
-    return Status::VerifyFailed(claim + ": " + std::to_string(reported.stream_bytes.size()) + " streams, the agent sent " +
-                                std::to_string(sent_bytes.size()));
+    return Status::VerifyFailed(claim + ": " + std::to_string(reported.stream_bytes.size()) +
+                                " streams, the agent sent " + std::to_string(sent_bytes.size()));
   }
   for (size_t i = 0; i < sent_bytes.size(); ++i) {
     if (reported.stream_bytes[i] > sent_bytes[i]) {
       return Status::VerifyFailed(claim + ": stream " + std::to_string(i) + " received " +
-                                  std::to_string(reported.stream_bytes[i]) + " bytes but the agent sent only " +
-                                  std::to_string(sent_bytes[i]));
+                                  std::to_string(reported.stream_bytes[i]) +
+                                  " bytes but the agent sent only " + std::to_string(sent_bytes[i]));
     }
   }
   return Status::Ok();

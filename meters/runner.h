@@ -29,11 +29,11 @@ struct MeterPlan {
 };
 
 // Why meters ran: each submod's `trigger` (see README, "Freshness").
-inline constexpr const char* kTriggerSchedule = "schedule";               // the agent's own random schedule
-inline constexpr const char* kTriggerStartup = "startup";                 // first heavy run after the agent started
+inline constexpr const char* kTriggerSchedule = "schedule";  // the agent's own random schedule
+inline constexpr const char* kTriggerStartup = "startup";    // the first heavy run after the agent started
 inline constexpr const char* kTriggerProviderSignal = "provider_signal";  // SIGUSR1 from the host
-inline constexpr const char* kTriggerBuyerNonce = "buyer_nonce";          // POST /v1/attest, after the nonce arrived
-inline constexpr const char* kTriggerProbe = "probe";                     // `resmeter probe`
+inline constexpr const char* kTriggerBuyerNonce = "buyer_nonce";  // POST /v1/attest, after its nonce arrived
+inline constexpr const char* kTriggerProbe = "probe";             // `resmeter probe`
 
 // The outcome of one meter call, as it goes into a report's submods.
 struct MeterRun {

@@ -49,7 +49,8 @@ TEST(net_peer_counts_test, invalid_windows_are_rejected) {
   }
   // Longer than the phase lasted on the agent's clock: deflates, but cannot have happened.
   Status s = CheckPeerUploadCounts(Counts(60.0, {1}), {1}, 5.0, 6.0);
-  EXPECT_NE(s.message().find("window longer than the whole phase (6 s on the agent's clock)"), std::string::npos)
+  EXPECT_NE(s.message().find("window longer than the whole phase (6 s on the agent's clock)"),
+            std::string::npos)
       << s.message();
   // A stream count that differs from the streams the agent opened.
   EXPECT_FALSE(CheckPeerUploadCounts(Counts(5.0, {1, 1, 1}), {1, 1}, 5.0, 6.0).ok());
