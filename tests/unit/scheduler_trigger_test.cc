@@ -23,7 +23,7 @@ namespace {
 constexpr const char* kHeavy = "net.throughput";
 
 struct Fixture {
-  testing::TempDir dir;
+  TempDir dir;
   FakeClockEnv env{100, 1.8e9};
   FILE* log_file = std::fopen("/dev/null", "w");
   Logger log{log_file};
