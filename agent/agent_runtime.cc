@@ -102,7 +102,7 @@ Status AgentRuntime::Start(const Config& config) {
   ad.exporter = exporter_.get();
   ad.env = env_;
   Scheduler* scheduler = scheduler_.get();
-  ad.attest = [scheduler](const std::string& nonce, bool heavy, double wait) {
+  ad.attest = [scheduler](const std::string& nonce, const std::vector<std::string>& heavy, double wait) {
     return scheduler->Attest(nonce, heavy, wait);
   };
   if (recorder_) {

@@ -7,7 +7,8 @@ void AgentState::RecordRuns(const std::vector<MeterRun>& runs, double wall) {
   for (const auto& run : runs) {
     MeterRecord& rec = meters_[run.name];
     rec.run = run;
-    rec.measured_at_unix_seconds = wall;
+    if (rec.run.measured_at_unix_seconds <= 0) rec.run.measured_at_unix_seconds = wall;
+    rec.measured_at_unix_seconds = rec.run.measured_at_unix_seconds;
     switch (run.result.status) {
       case MeterStatus::kOk:
         ++rec.ok;
@@ -88,19 +89,9 @@ void AgentState::RecordHeavyCycle(const std::string& trigger) {
   ++heavy_cycles_[trigger];
 }
 
-void AgentState::SetNextHeavy(double unix_seconds) {
-  std::lock_guard<std::mutex> lock(mu_);
-  next_heavy_ = unix_seconds;
-}
-
 std::map<std::string, uint64_t> AgentState::HeavyCycles() const {
   std::lock_guard<std::mutex> lock(mu_);
   return heavy_cycles_;
-}
-
-double AgentState::NextHeavy() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return next_heavy_;
 }
 
 void AgentState::RecordReload(bool ok) {

@@ -31,7 +31,7 @@ struct AgentIdentity {
 // The last run of one meter and counts of all its runs.
 struct MeterRecord {
   MeterRun run;
-  double measured_at_unix_seconds = 0;
+  double measured_at_unix_seconds = 0;           // run.measured_at_unix_seconds
   uint64_t ok = 0, unavailable = 0, failed = 0;  // runs by status since start
 };
 
@@ -69,7 +69,8 @@ class AgentState {
   const AgentIdentity& identity() const { return identity_; }
   double started_unix_seconds() const { return started_; }
 
-  // Stores the runs of a cycle, measured at `wall`.
+  // Stores the runs of a cycle; each keeps its own measured_at, or gets
+  // `wall` when it has none.
   void RecordRuns(const std::vector<MeterRun>& runs, double wall);
   // Every meter's last run, by name.
   std::map<std::string, MeterRecord> Meters() const;
@@ -90,11 +91,10 @@ class AgentState {
   void SetLedgerHead(const LedgerHead& head);
   LedgerHead Ledger() const;
 
-  // Heavy cycles by trigger, and when the next scheduled one is due (0: none).
+  // Heavy cycles by trigger. When the next scheduled one is due is never
+  // kept here: the schedule is secret so the host cannot boost just for it.
   void RecordHeavyCycle(const std::string& trigger);
-  void SetNextHeavy(double unix_seconds);
   std::map<std::string, uint64_t> HeavyCycles() const;
-  double NextHeavy() const;
 
   // Config reloads by outcome ("ok" / "error").
   void RecordReload(bool ok);
@@ -113,7 +113,6 @@ class AgentState {
   AttestCounts attests_;
   LedgerHead ledger_;
   std::map<std::string, uint64_t> heavy_cycles_;
-  double next_heavy_ = 0;
   std::map<std::string, uint64_t> reloads_;
   double light_interval_ = 0;
 };

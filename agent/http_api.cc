@@ -1,7 +1,9 @@
 #include "agent/http_api.h"
 
+#include <algorithm>
 #include <cmath>
 
+#include "agent/scheduler.h"
 #include "core/strings.h"
 #include "core/version.h"
 #include "reporter/report.h"
@@ -47,11 +49,13 @@ HttpApi::HttpApi(Deps deps, std::shared_ptr<const Config> config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
       limiter_(config_->global.Double("api.attest_rate_per_minute"),
-               static_cast<double>(config_->global.Int("api.attest_burst"))) {}
+               static_cast<double>(config_->global.Int("api.attest_burst"))),
+      heavy_limiter_(config_->global.Double("agent.attest.heavy_per_hour") / 60.0, 1.0) {}
 
 void HttpApi::UpdateConfig(std::shared_ptr<const Config> config) {
   limiter_.Reconfigure(config->global.Double("api.attest_rate_per_minute"),
                        static_cast<double>(config->global.Int("api.attest_burst")));
+  heavy_limiter_.Reconfigure(config->global.Double("agent.attest.heavy_per_hour") / 60.0, 1.0);
   std::lock_guard<std::mutex> lock(mu_);
   config_ = std::move(config);
 }
@@ -141,22 +145,45 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
     return reject(400, "missing string member 'nonce'");
   auto nonce = NormalizeNonceHex(body["nonce"].get<std::string>());
   if (!nonce.ok()) return reject(400, nonce.status().message());
-  bool heavy = false;
-  if (body.contains("heavy")) {
-    if (!body["heavy"].is_boolean()) return reject(400, "'heavy' must be true or false");
-    heavy = body["heavy"].get<bool>();
-  }
   for (const auto& [key, value] : body.items()) {
     if (key != "nonce" && key != "heavy") return reject(400, "unknown member '" + key.substr(0, 64) + "'");
   }
   auto cfg = config();
-  if (heavy && !cfg->global.Bool("api.attest_heavy")) {
-    return reject(403, "heavy challenges are disabled (api.attest_heavy: false)");
+  std::vector<std::string> heavy;
+  if (body.contains("heavy")) {
+    nlohmann::json h = body["heavy"];
+    if (h.is_boolean()) {  // true: every enabled heavy meter
+      const bool all = h.get<bool>();
+      h = nlohmann::json::array();
+      for (const MeterInfo& m : MeterRegistry()) {
+        if (all && m.kind == MeterKind::kHeavy && cfg->Meter(m.name).Bool("enabled")) h.push_back(m.name);
+      }
+    }
+    if (!h.is_array() || h.size() > MeterRegistry().size()) {
+      return reject(400,
+                    "'heavy' must be an array of heavy meter names, e.g. [\"disk.io\"], or true for all");
+    }
+    for (const auto& name : h) {
+      if (!name.is_string()) return reject(400, "'heavy' must be an array of heavy meter names");
+      const std::string n = name.get<std::string>();
+      if (std::find(heavy.begin(), heavy.end(), n) != heavy.end()) continue;
+      Status ok = Scheduler::CheckOnDemandHeavy(*cfg, n);
+      if (!ok.ok()) return reject(ok.code() == Status::Code::kPermissionDenied ? 403 : 400, ok.message());
+      heavy.push_back(n);
+    }
+  }
+  if (!heavy.empty() && !cfg->global.Bool("agent.attest.allow_heavy")) {
+    return reject(403, "heavy attestations are disabled on this agent (agent.attest.allow_heavy: false)");
   }
   double retry_after = 0;
   if (!limiter_.TryAcquire(deps_.env->MonotonicSeconds(), &retry_after)) {
     deps_.state->RecordAttest("rate_limited", now);
     return WithRetryAfter(JsonError(429, "too many attestation requests (api.attest_rate_per_minute)"),
+                          retry_after);
+  }
+  if (!heavy.empty() && !heavy_limiter_.TryAcquire(deps_.env->MonotonicSeconds(), &retry_after)) {
+    deps_.state->RecordAttest("rate_limited", now);
+    return WithRetryAfter(JsonError(429, "too many heavy attestations (agent.attest.heavy_per_hour)"),
                           retry_after);
   }
   auto report = deps_.attest(*nonce, heavy, cfg->global.Double("api.attest_wait_seconds"));
@@ -165,6 +192,10 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
                       report.status().code() == Status::Code::kCancelled;
     deps_.state->RecordAttest(busy ? "busy" : "failed", now);
     if (busy) return WithRetryAfter(JsonError(503, report.status().message()), 10);
+    if (report.status().code() == Status::Code::kInvalidArgument)
+      return JsonError(400, report.status().message());
+    if (report.status().code() == Status::Code::kPermissionDenied)
+      return JsonError(403, report.status().message());
     return JsonError(500, "attestation failed: " + report.status().message());
   }
   deps_.state->RecordAttest("ok", deps_.env->WallSeconds());

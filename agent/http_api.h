@@ -3,15 +3,18 @@
 //   GET  /metrics            Prometheus text (agent/metrics_exporter.h)
 //   GET  /v1/identity        {kid, alg, ueid, jwk, swname, swversion, iat, evidence}
 //   GET  /v1/report/latest   the latest scheduled report, JWS compact (application/jose)
-//   POST /v1/attest          body {"nonce": "HEX"[, "heavy": true]}: a fresh report
-//                            bound to the nonce (application/jose); rate-limited
+//   POST /v1/attest          body {"nonce": "HEX"[, "heavy": ["disk.io", ...]]}: a
+//                            fresh report bound to the nonce (application/jose), the
+//                            named heavy meters run anew for it; rate-limited
 //   GET  /v1/ledger?from=SEQ usage ledger statements with seq >= SEQ, JSON Lines
 //
 // Every error is JSON {"error": {"code": N, "message": "..."}} with a 4xx/5xx
-// status: 400 bad JSON/nonce/query, 404 unknown path, 405 wrong method (with
-// Allow), 413 body too large, 429 rate-limited and 503 busy (both with
-// Retry-After). Nothing from a request becomes a metric label: the handler
-// label is one of a fixed set.
+// status: 400 bad JSON/nonce/query or unknown heavy meter, 403 heavy
+// attestations disallowed (agent.attest.allow_heavy) or the meter disabled,
+// 404 unknown path, 405 wrong method (with Allow), 413 body too large, 429
+// rate-limited (api.attest_rate_per_minute, and agent.attest.heavy_per_hour
+// for heavy ones) and 503 busy (both with Retry-After). Nothing from a
+// request becomes a metric label: the handler label is one of a fixed set.
 //
 // Thread-safe: Handle runs on several HTTP worker threads at once.
 #pragma once
@@ -20,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "agent/agent_state.h"
 #include "agent/config.h"
@@ -32,9 +36,10 @@ namespace resmeter {
 
 class HttpApi {
  public:
-  // Serves a challenge (Scheduler::Attest in the agent).
-  using AttestFn =
-      std::function<Result<SignedReport>(const std::string& nonce_hex, bool heavy, double wait_seconds)>;
+  // Serves a challenge (Scheduler::Attest in the agent): `heavy_meters` are
+  // the heavy meters to run anew, already checked (Scheduler::CheckOnDemandHeavy).
+  using AttestFn = std::function<Result<SignedReport>(
+      const std::string& nonce_hex, const std::vector<std::string>& heavy_meters, double wait_seconds)>;
   // Returns up to max_lines ledger lines with seq >= from, each ending in a
   // newline. NotFound when the ledger is disabled or absent.
   using LedgerFn = std::function<Result<std::string>(uint64_t from, size_t max_lines)>;
@@ -68,6 +73,7 @@ class HttpApi {
   mutable std::mutex mu_;
   std::shared_ptr<const Config> config_;
   RateLimiter limiter_;
+  RateLimiter heavy_limiter_;  // agent.attest.heavy_per_hour, one at a time
 };
 
 }  // namespace resmeter

@@ -192,15 +192,14 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
 
   MetricFamily heavy{"resmeter_heavy_cycles_total", "Heavy meter cycles by trigger", MetricType::Counter, {}};
   const auto cycles = state.HeavyCycles();
-  for (const char* trigger : {"schedule", "demand", "attest"}) {
+  for (const char* trigger :
+       {kTriggerSchedule, kTriggerStartup, kTriggerProviderSignal, kTriggerBuyerNonce}) {
     auto it = cycles.find(trigger);
     AddSample(heavy, it == cycles.end() ? 0 : static_cast<double>(it->second), {{"trigger", trigger}});
   }
   out.push_back(std::move(heavy));
-  if (state.NextHeavy() > 0) {
-    out.push_back(Single("resmeter_heavy_next_run_timestamp_seconds",
-                         "When the next scheduled heavy cycle is due", MetricType::Gauge, state.NextHeavy()));
-  }
+  // When the next scheduled heavy cycle is due is deliberately not exported:
+  // a host that knew it could boost its resources just for the benchmark.
   if (state.EffectiveLightInterval() > 0) {
     out.push_back(Single("resmeter_light_interval_seconds",
                          "Light interval in force (stretched over CPU budget)", MetricType::Gauge,

@@ -23,7 +23,9 @@ Result<ProducedReport> ProduceReport(const Config& config, const std::vector<Met
                                      const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env,
                                      const MeterRunner::Observer& observer) {
   MeterRunner runner(env, RunnerRootsFromConfig(config, key));
-  return SignMeterRuns(config, runner.RunAll(plans, observer), nonce_hex, key, env);
+  std::vector<MeterRun> runs = runner.RunAll(plans, observer);
+  for (MeterRun& run : runs) run.trigger = kTriggerProbe;  // one-shot CLI run, when its operator chose
+  return SignMeterRuns(config, std::move(runs), nonce_hex, key, env);
 }
 
 RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key) {
@@ -36,12 +38,19 @@ RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key) {
   return roots;
 }
 
+nlohmann::json SubmodJson(const MeterRun& run) {
+  nlohmann::json j = MeterResultToJson(run.result);
+  j["measured_at"] = run.measured_at_unix_seconds;
+  if (!run.trigger.empty()) j["trigger"] = run.trigger;
+  return j;
+}
+
 Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun> runs,
                                      const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env) {
   ProducedReport out;
   out.runs = std::move(runs);
   ReportInputs in;
-  for (const auto& run : out.runs) in.submods[run.name] = MeterResultToJson(run.result);
+  for (const auto& run : out.runs) in.submods[run.name] = SubmodJson(run);
   in.issued_at_unix_seconds = env->WallSeconds();
   in.time = CurrentTimeClaim(config.global, in.issued_at_unix_seconds);
   // Evidence from the detected backend, bound to SHA-512(kid || nonce).

@@ -20,6 +20,10 @@ struct ProducedReport {
   std::vector<MeterRun> runs;
 };
 
+// The submod object of one run: MeterResultToJson plus `measured_at` (Unix
+// seconds, when the run finished) and `trigger` (when known).
+nlohmann::json SubmodJson(const MeterRun& run);
+
 // Builds the run plan for the chosen meters from the config.
 std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const MeterInfo*>& meters);
 

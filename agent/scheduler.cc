@@ -20,27 +20,30 @@ Clock::time_point After(double seconds) {
 }  // namespace
 
 Scheduler::Scheduler(Deps deps, std::shared_ptr<const Config> config)
-    : deps_(std::move(deps)), config_(std::move(config)), rng_(std::random_device{}()) {}
+    : deps_(std::move(deps)),
+      config_(std::move(config)),
+      heavy_schedule_(deps_.uniform ? deps_.uniform : HeavySchedule::UniformSource(CsprngUniform)) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
-double Scheduler::NextHeavyDelay(double interval, double jitter_ratio, double u) {
-  return interval * (1.0 + jitter_ratio * (2.0 * u - 1.0));
-}
-
-double Scheduler::FirstHeavyDelay(double interval, double jitter_ratio, double u) {
-  return std::max(1.0, interval * jitter_ratio * u);
+Status Scheduler::CheckOnDemandHeavy(const Config& config, const std::string& name) {
+  const MeterInfo* info = FindMeter(name);
+  if (info == nullptr) return Status::InvalidArgument("unknown meter '" + name.substr(0, 64) + "'");
+  if (info->kind != MeterKind::kHeavy) {
+    return Status::InvalidArgument("'" + name +
+                                   "' is a light meter (light meters run with every attestation)");
+  }
+  if (!config.Meter(name).Bool("enabled")) {
+    return Status::PermissionDenied("meter '" + name + "' is disabled on this agent (meters." + name +
+                                    ".enabled)");
+  }
+  return Status::Ok();
 }
 
 double Scheduler::NextStretch(double stretch, double cpu_ratio, double budget) {
   if (cpu_ratio > budget) return std::min(4.0, stretch * 1.5);
   if (cpu_ratio < budget / 2) return std::max(1.0, stretch / 1.5);
   return stretch;
-}
-
-double Scheduler::Uniform() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
 }
 
 std::shared_ptr<const Config> Scheduler::config() const {
@@ -78,9 +81,12 @@ void Scheduler::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::vector<MeterRun> Scheduler::RunPlans(const Config& config, MeterKind kind) {
-  auto selected = SelectMeters(
-      {}, {}, [&](const MeterInfo& m) { return m.kind == kind && config.Meter(m.name).Bool("enabled"); });
+std::vector<MeterRun> Scheduler::RunPlans(const Config& config, MeterKind kind, const std::string& trigger,
+                                          const std::vector<std::string>* names) {
+  auto selected = SelectMeters({}, {}, [&](const MeterInfo& m) {
+    if (names != nullptr && std::find(names->begin(), names->end(), m.name) == names->end()) return false;
+    return m.kind == kind && config.Meter(m.name).Bool("enabled");
+  });
   std::vector<MeterRun> runs;
   if (!selected.ok()) return runs;  // cannot happen without names
   RunnerRoots roots = RunnerRootsFromConfig(config, *deps_.key);
@@ -88,8 +94,8 @@ std::vector<MeterRun> Scheduler::RunPlans(const Config& config, MeterKind kind) 
   MeterRunner runner(deps_.env, std::move(roots));
   for (const MeterPlan& plan : PlanMeters(config, *selected)) {
     if (stopping_.load()) break;
-    MeterRun run = runner.Run(plan);
-    run.result.conditions["measured_at_unix_seconds"] = deps_.env->WallSeconds();
+    MeterRun run = runner.Run(plan);  // stamps measured_at when it returns
+    run.trigger = trigger;
     if (run.result.status == MeterStatus::kFailed) {
       deps_.log->Warn("meter failed", {{"meter", run.name}, {"reason", run.result.reason}});
     }
@@ -124,7 +130,7 @@ Status Scheduler::RunLightCycle() {
   auto cfg = config();
   std::unique_lock<std::timed_mutex> lock(measure_mu_);
   const double t0 = deps_.env->MonotonicSeconds();
-  auto runs = RunPlans(*cfg, MeterKind::kLight);
+  auto runs = RunPlans(*cfg, MeterKind::kLight, kTriggerSchedule);
   auto report = SignLatest(*cfg, std::nullopt);
   if (!report.ok()) {
     deps_.log->Error("cannot sign report", {{"error", report.status().message()}});
@@ -142,7 +148,7 @@ Status Scheduler::RunHeavyCycle(const std::string& trigger) {
   const double cpu0 = ProcessCpuSeconds();
   const double t0 = deps_.env->MonotonicSeconds();
   deps_.log->Info("heavy cycle starting", {{"trigger", trigger}});
-  auto runs = RunPlans(*cfg, MeterKind::kHeavy);
+  auto runs = RunPlans(*cfg, MeterKind::kHeavy, trigger);
   deps_.state->RecordHeavyCycle(trigger);
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -155,18 +161,21 @@ Status Scheduler::RunHeavyCycle(const std::string& trigger) {
   return report.ok() ? Status::Ok() : report.status();
 }
 
-Result<SignedReport> Scheduler::Attest(const std::string& nonce_hex, bool heavy, double wait_seconds) {
+Result<SignedReport> Scheduler::Attest(const std::string& nonce_hex,
+                                       const std::vector<std::string>& heavy_meters, double wait_seconds) {
   if (stopping_.load()) return Status::Cancelled("the agent is shutting down");
+  auto cfg = config();
+  for (const std::string& name : heavy_meters) RESMETER_RETURN_IF_ERROR(CheckOnDemandHeavy(*cfg, name));
   std::unique_lock<std::timed_mutex> lock(measure_mu_, std::defer_lock);
   if (!lock.try_lock_for(std::chrono::duration<double>(wait_seconds))) {
     return Status::DeadlineExceeded("another measurement is still running; retry later");
   }
-  auto cfg = config();
-  RunPlans(*cfg, MeterKind::kLight);
-  if (heavy) {
+  // Everything below runs after the nonce arrived: the runs are fresh for this buyer.
+  RunPlans(*cfg, MeterKind::kLight, kTriggerBuyerNonce);
+  if (!heavy_meters.empty()) {
     const double cpu0 = ProcessCpuSeconds();
-    RunPlans(*cfg, MeterKind::kHeavy);
-    deps_.state->RecordHeavyCycle("attest");
+    RunPlans(*cfg, MeterKind::kHeavy, kTriggerBuyerNonce, &heavy_meters);
+    deps_.state->RecordHeavyCycle(kTriggerBuyerNonce);
     std::lock_guard<std::mutex> l(mu_);
     heavy_cpu_seconds_ += ProcessCpuSeconds() - cpu0;
   }
@@ -177,19 +186,18 @@ void Scheduler::Loop() {
   auto cfg = config();
   double stretch = 1.0;
   double heavy_interval = cfg->global.Double("agent.heavy_interval_seconds");
+  // The next scheduled heavy run and its trigger; both stay inside this thread.
   std::optional<Clock::time_point> next_heavy;
+  std::string next_heavy_trigger = kTriggerStartup;
   auto schedule_heavy = [&](bool first) {
     heavy_interval = config()->global.Double("agent.heavy_interval_seconds");
-    const double jitter = config()->global.Double("agent.heavy_jitter_ratio");
     if (heavy_interval <= 0) {
       next_heavy.reset();
-      deps_.state->SetNextHeavy(0);
       return;
     }
-    const double delay = first ? FirstHeavyDelay(heavy_interval, jitter, Uniform())
-                               : NextHeavyDelay(heavy_interval, jitter, Uniform());
-    next_heavy = After(delay);
-    deps_.state->SetNextHeavy(deps_.env->WallSeconds() + delay);
+    next_heavy = After(first ? heavy_schedule_.FirstDelaySeconds(heavy_interval)
+                             : heavy_schedule_.NextDelaySeconds(heavy_interval));
+    next_heavy_trigger = first ? kTriggerStartup : kTriggerSchedule;
   };
   schedule_heavy(true);
   auto next_light = Clock::now();
@@ -198,8 +206,7 @@ void Scheduler::Loop() {
   double last_mono = deps_.env->MonotonicSeconds();
 
   for (;;) {
-    bool run_heavy = false, run_light = false;
-    std::string trigger = "schedule";
+    bool run_signalled = false, run_scheduled = false, run_light = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
       auto deadline = next_light;
@@ -218,15 +225,16 @@ void Scheduler::Loop() {
       const auto now = Clock::now();
       if (heavy_requested_) {
         heavy_requested_ = false;
-        run_heavy = true;
-        trigger = "demand";
-      } else if (next_heavy && now >= *next_heavy) {
-        run_heavy = true;
+        run_signalled = true;
       }
+      run_scheduled = next_heavy && now >= *next_heavy;
       run_light = now >= next_light;
     }
-    if (run_heavy) {
-      (void)RunHeavyCycle(trigger);
+    // A signal runs the heavy meters now but leaves the secret schedule alone,
+    // so the host learns nothing about the next scheduled run from it.
+    if (run_signalled && !run_scheduled) (void)RunHeavyCycle(kTriggerProviderSignal);
+    if (run_scheduled) {  // one run when both are due at once
+      (void)RunHeavyCycle(next_heavy_trigger);
       schedule_heavy(false);
     }
     if (run_light) {

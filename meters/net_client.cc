@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -12,6 +14,13 @@
 
 namespace resmeter {
 namespace {
+
+// A number as printf's %g writes it (1e-06, 0.3, 12.5).
+std::string FormatDouble(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 // One control connection and the state of a session, client side.
 class ClientSession {
@@ -80,20 +89,26 @@ class ClientSession {
   Result<DirectionCounts> Upload(const ThroughputParams& p, ThroughputOutcome* out) {
     RESMETER_ASSIGN_OR_RETURN(std::vector<Socket> socks, OpenData("upload", p.streams, p.socket_buffer_bytes, false));
     SocketBufferSizes(socks[0].fd(), &out->sndbuf_bytes, &out->rcvbuf_bytes);
+    const double phase_start = MonotonicNow();  // the peer's window cannot start before this
     RESMETER_RETURN_IF_ERROR(StartPhase("upload"));
     StreamSenders senders(&socks, p.buffer_bytes, client_nonce_ + server_nonce_ + "/upload");
     senders.Start();
     auto msg = RecvFrame(control_.fd(), Deadline(p.omit_seconds + p.duration_seconds + o_.io_timeout_seconds),
                          o_.cancel, "counts");
+    const double phase_seconds = MonotonicNow() - phase_start;
     senders.Stop();
     if (!msg.ok()) {
       Status send_error = senders.error();
       return (send_error.ok() ? msg.status() : send_error).WithContext("upload");
     }
+    // Everything the peer may have received was accepted by our sockets before now.
+    const std::vector<uint64_t> sent = senders.SentBytes();
     DirectionCounts c;
     RESMETER_ASSIGN_OR_RETURN(c.window_seconds, GetNumber(*msg, "window_seconds"));
     RESMETER_ASSIGN_OR_RETURN(c.stream_bytes, GetCounts(*msg, "stream_bytes", static_cast<size_t>(p.streams)));
-    if (!(c.window_seconds > 0)) return Status::Corruption("upload: peer reports a window of " + std::to_string(c.window_seconds) + " s");
+    RESMETER_RETURN_IF_ERROR(
+        CheckPeerUploadCounts(c, sent, p.duration_seconds, phase_seconds).WithContext("upload"));
+    for (uint64_t b : sent) out->upload_sent_bytes += b;
     return c;
   }
 
@@ -202,6 +217,38 @@ Result<T> Guarded(ClientSession& session, F body) {
 }
 
 }  // namespace
+
+Status CheckPeerUploadCounts(const DirectionCounts& reported, const std::vector<uint64_t>& sent_bytes,
+                             double configured_window_seconds, double phase_seconds) {
+  const double w = reported.window_seconds;
+  const std::string claim =
+      "peer reports " + std::to_string(reported.total()) + " bytes in " + FormatDouble(w) + " s";
+  if (!std::isfinite(w) || w <= 0) return Status::VerifyFailed(claim + ": not a valid window");
+  const double shortest = configured_window_seconds * (1.0 - kPeerWindowToleranceRatio);
+  if (w < shortest) {
+    return Status::VerifyFailed(claim + ": window shorter than the configured " +
+                                FormatDouble(configured_window_seconds) + " s (tolerance " +
+                                FormatDouble(kPeerWindowToleranceRatio * 100) + "%)");
+  }
+  // The same tolerance for a faster peer clock, plus scheduling slack.
+  const double longest = phase_seconds * (1.0 + kPeerWindowToleranceRatio) + 0.05;
+  if (w > longest) {
+    return Status::VerifyFailed(claim + ": window longer than the whole phase (" +
+                                FormatDouble(phase_seconds) + " s on the agent's clock)");
+  }
+  if (reported.stream_bytes.size() != sent_bytes.size()) {
+    return Status::VerifyFailed(claim + ": " + std::to_string(reported.stream_bytes.size()) +
+                                " streams, the agent sent " + std::to_string(sent_bytes.size()));
+  }
+  for (size_t i = 0; i < sent_bytes.size(); ++i) {
+    if (reported.stream_bytes[i] > sent_bytes[i]) {
+      return Status::VerifyFailed(claim + ": stream " + std::to_string(i) + " received " +
+                                  std::to_string(reported.stream_bytes[i]) +
+                                  " bytes but the agent sent only " + std::to_string(sent_bytes[i]));
+    }
+  }
+  return Status::Ok();
+}
 
 nlohmann::json ThroughputParams::ToJson() const {
   return {{"streams", streams},           {"duration_seconds", duration_seconds}, {"omit_seconds", omit_seconds},

@@ -66,6 +66,7 @@ struct SignedExchange {
 
 struct ThroughputOutcome {
   std::map<std::string, DirectionCounts> phases;  // "upload" (peer counted), "download" (we counted)
+  uint64_t upload_sent_bytes = 0;  // what our upload sockets accepted in the whole phase (we counted)
   int64_t sndbuf_bytes = -1;  // effective socket buffers of our first data socket
   int64_t rcvbuf_bytes = -1;
   SignedExchange exchange;
@@ -75,6 +76,19 @@ struct LatencyOutcome {
   RttStats stats;
   SignedExchange exchange;
 };
+
+// How much shorter than the configured window a peer's upload window may be
+// (its clock rate against ours), as a fraction of the configured window.
+inline constexpr double kPeerWindowToleranceRatio = 0.01;
+
+// Checks the counts a peer reported for our upload against what we know
+// ourselves: every stream's bytes at most what that stream's socket
+// accepted (`sent_bytes`), and a finite window no shorter than
+// `configured_window_seconds` less the tolerance and no longer than the
+// phase lasted on our clock (`phase_seconds`). VerifyFailed naming the
+// numbers when the peer claims more than can have happened.
+Status CheckPeerUploadCounts(const DirectionCounts& reported, const std::vector<uint64_t>& sent_bytes,
+                             double configured_window_seconds, double phase_seconds);
 
 // Runs a throughput session against options.target.
 Result<ThroughputOutcome> RunThroughputSession(const NetTargetOptions& options, const ThroughputParams& params);

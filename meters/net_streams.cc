@@ -22,7 +22,12 @@ double DirectionCounts::bps() const {
 }
 
 StreamSenders::StreamSenders(std::vector<Socket>* sockets, int64_t buffer_bytes, std::string seed)
-    : sockets_(sockets), buffer_bytes_(buffer_bytes), seed_(std::move(seed)) {}
+    : sockets_(sockets),
+      buffer_bytes_(buffer_bytes),
+      seed_(std::move(seed)),
+      sent_(new std::atomic<uint64_t>[sockets->size()]) {
+  for (size_t i = 0; i < sockets->size(); ++i) sent_[i].store(0);
+}
 
 void StreamSenders::Start() {
   for (size_t i = 0; i < sockets_->size(); ++i) threads_.emplace_back([this, i] { Run(i); });
@@ -32,6 +37,12 @@ void StreamSenders::Stop() {
   stop_.store(true);
   for (auto& t : threads_) t.join();
   threads_.clear();
+}
+
+std::vector<uint64_t> StreamSenders::SentBytes() const {
+  std::vector<uint64_t> out(sockets_->size());
+  for (size_t i = 0; i < out.size(); ++i) out[i] = sent_[i].load();
+  return out;
 }
 
 Status StreamSenders::error() const {
@@ -65,6 +76,7 @@ void StreamSenders::Run(size_t index) {
       }
       break;
     }
+    sent_[index].fetch_add(static_cast<uint64_t>(r), std::memory_order_relaxed);
     offset = (offset + (static_cast<size_t>(r) == chunk ? step : static_cast<size_t>(r))) % kPoolBytes;
   }
   ::shutdown(fd, SHUT_WR);

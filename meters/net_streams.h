@@ -44,6 +44,9 @@ class StreamSenders {
   void Stop();
   // The first write error seen while not stopping (OK when none).
   Status error() const;
+  // Bytes each stream's socket accepted so far (what the peer can have
+  // received at most), in stream order.
+  std::vector<uint64_t> SentBytes() const;
 
   // Size of the random pool each stream sends from at rotating offsets.
   static constexpr size_t kPoolBytes = 1 << 20;
@@ -56,6 +59,7 @@ class StreamSenders {
   int64_t buffer_bytes_;
   std::string seed_;
   std::atomic<bool> stop_{false};
+  std::unique_ptr<std::atomic<uint64_t>[]> sent_;
   std::vector<std::thread> threads_;
   mutable std::mutex mu_;
   Status error_;

@@ -34,7 +34,8 @@ MeterResult NetThroughputMeter::Measure(MeterContext& ctx) {
   nlohmann::json conditions = p.ToJson();
   conditions["method"] =
       "TCP bulk transfer; the receiving side counts payload bytes between omit_seconds and "
-      "omit_seconds + duration_seconds on its own monotonic clock";
+      "omit_seconds + duration_seconds on its own monotonic clock; the agent rejects upload counts "
+      "above what it sent or over a window shorter than duration_seconds";
   conditions["payload"] = "xoshiro256** bytes seeded per session and stream (1 MiB pool, rotating offsets)";
   conditions["io_timeout_seconds"] = ctx.options.Double("io_timeout_seconds");
 
@@ -50,6 +51,8 @@ MeterResult NetThroughputMeter::Measure(MeterContext& ctx) {
       rep.claims[phase + "_window_seconds"] = c.window_seconds;
       rep.claims[phase + "_stream_bps"] = per_stream;
     }
+    // Our own count of what the upload sockets accepted: the peer's upload figure never exceeds it.
+    if (out.phases.count("upload") != 0) rep.claims["upload_sent_bytes"] = out.upload_sent_bytes;
     rep.conditions["sndbuf_bytes"] = out.sndbuf_bytes;
     rep.conditions["rcvbuf_bytes"] = out.rcvbuf_bytes;
     AddExchangeClaims(out.exchange, &rep);

@@ -50,6 +50,7 @@ MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const 
   MeterRun run;
   run.name = plan.info->name;
   run.kind = plan.info->kind;
+  run.measured_at_unix_seconds = env_->WallSeconds();  // replaced when the meter returns
 
   auto state = std::make_shared<CallState>();
   auto ctx = std::make_shared<MeterContext>();
@@ -113,6 +114,7 @@ MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const 
         " and did not stop when cancelled");
   }
   run.result.duration_seconds = end - start;
+  run.measured_at_unix_seconds = env_->WallSeconds();
   return run;
 }
 

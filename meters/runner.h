@@ -1,7 +1,8 @@
 // MeterRunner: runs meters under the framework's rules.
 //
 // For every call it measures the duration, enforces the meter's timeout,
-// turns exceptions into `failed`, and reports progress. A meter that
+// turns exceptions into `failed`, stamps when the call ended (wall clock of
+// the injected Env), and reports progress. A meter that
 // overruns its timeout is asked to stop (ctx.cancelled()); if it has not
 // returned after a short grace period its thread is abandoned (it keeps
 // only shared state alive) and the result is `failed` with "timed out".
@@ -27,11 +28,23 @@ struct MeterPlan {
   Options options;
 };
 
+// Why meters ran: each submod's `trigger` (see README, "Freshness").
+inline constexpr const char* kTriggerSchedule = "schedule";  // the agent's own random schedule
+inline constexpr const char* kTriggerStartup = "startup";    // the first heavy run after the agent started
+inline constexpr const char* kTriggerProviderSignal = "provider_signal";  // SIGUSR1 from the host
+inline constexpr const char* kTriggerBuyerNonce = "buyer_nonce";  // POST /v1/attest, after its nonce arrived
+inline constexpr const char* kTriggerProbe = "probe";             // `resmeter probe`
+
 // The outcome of one meter call, as it goes into a report's submods.
 struct MeterRun {
   std::string name;
   MeterKind kind = MeterKind::kLight;
   MeterResult result;
+  // When the call returned (Env::WallSeconds, Unix seconds): the submod's `measured_at`.
+  double measured_at_unix_seconds = 0;
+  // Why it ran (the submod's `trigger`, one of the kTrigger* names); set by
+  // the caller, empty: unknown.
+  std::string trigger;
 };
 
 struct RunnerRoots {

@@ -2,8 +2,10 @@
 # The agent's HTTP API end to end: identity, latest report, POST /v1/attest
 # accepted by `resmeter verify --nonce`, JSON 4xx errors for oversized and
 # malformed requests and unknown paths (the agent keeps serving), rate
-# limiting, slow clients cut off, SIGHUP reload, SIGUSR1, structured logs and
-# a clean SIGTERM shutdown.
+# limiting, heavy meters on demand for a buyer's nonce (trigger buyer_nonce,
+# its own rate limit), slow clients cut off, SIGHUP reload, SIGUSR1 (its runs
+# signed as trigger provider_signal), no published heavy schedule,
+# structured logs and a clean SIGTERM shutdown.
 # argv: RESMETER_BINARY SOURCE_DIR
 set -uo pipefail
 R="$1"
@@ -13,9 +15,12 @@ source "$SRC/tests/integration/lib/agent_harness.sh"
 cat > "$T/agent.yaml" <<YML
 agent:
   light_interval_seconds: 2
+  heavy_interval_seconds: 0  # no scheduled heavy run: SIGUSR1's is the only one
+  attest:
+    heavy_per_hour: 2
 api:
-  attest_rate_per_minute: 6
-  attest_burst: 2
+  attest_rate_per_minute: 1
+  attest_burst: 4
   request_timeout_seconds: 1
   max_body_bytes: 1024
 YML
@@ -49,6 +54,28 @@ code=$(curl -s --max-time 60 -o "$T/attest.jws" -w '%{http_code}' -H 'Content-Ty
 "$R" verify "$T/attest.jws" --identity "$T/identity.json" --allow-dev-evidence --nonce "$(openssl rand -hex 16)" > /dev/null 2>&1
 [ $? = 1 ] && ok "verify rejects another nonce" || bad "verify accepted a different nonce"
 
+# The claims a JWS compact token carries (its payload, decoded).
+payload() { python3 -c 'import base64,sys; p=open(sys.argv[1]).read().strip().split(".")[1]; print(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)).decode())' "$1"; }
+
+payload "$T/attest.jws" | jq -e '[.submods[] | has("measured_at")] | all' > /dev/null &&
+  ok "every submod carries measured_at" || bad "a submod lacks measured_at: $(payload "$T/attest.jws" | head -c 400)"
+
+# Heavy meters on demand, run after the nonce arrived and signed for it.
+# net.latency has no peer here: it answers `unavailable` at once.
+HNONCE=$(openssl rand -hex 16)
+before=$(date +%s)
+code=$(curl -s --max-time 120 -o "$T/heavy.jws" -w '%{http_code}' -d "{\"nonce\": \"$HNONCE\", \"heavy\": [\"net.latency\"]}" "$URL/v1/attest")
+[ "$code" = 200 ] && ok "POST /v1/attest with heavy" || bad "POST /v1/attest with heavy: $code $(head -c 300 "$T/heavy.jws")"
+"$R" verify "$T/heavy.jws" --identity "$T/identity.json" --allow-dev-evidence --nonce "$HNONCE" > /dev/null 2> "$T/err" &&
+  ok "verify --nonce accepts the heavy attestation" || { bad "verify --nonce (heavy)"; cat "$T/err"; }
+payload "$T/heavy.jws" | jq -e --argjson t "$before" '.submods["net.latency"] | .trigger == "buyer_nonce" and .measured_at >= $t' > /dev/null &&
+  ok "on-demand heavy submod: trigger buyer_nonce, measured after the request" ||
+  bad "on-demand heavy submod: $(payload "$T/heavy.jws" | jq -c '.submods["net.latency"]')"
+expect "unknown heavy meter" 400 -d "{\"nonce\": \"$HNONCE\", \"heavy\": [\"disk.speed\"]}" "$URL/v1/attest"
+code=$(curl -s --max-time 60 -D "$T/headers" -o "$T/body" -w '%{http_code}' -d "{\"nonce\": \"$HNONCE\", \"heavy\": [\"net.latency\"]}" "$URL/v1/attest")
+[ "$code" = 429 ] && grep -qi '^Retry-After:' "$T/headers" && grep -q 'heavy_per_hour' "$T/body" &&
+  ok "heavy attestations limited by agent.attest.heavy_per_hour" || bad "heavy limit: $code $(cat "$T/body")"
+
 expect "unknown path" 404 "$URL/v1/nothing"
 expect "wrong method" 405 -X DELETE "$URL/v1/identity"
 expect "bad JSON" 400 -d '{"nonce": ' "$URL/v1/attest"
@@ -64,8 +91,9 @@ case "$code" in
 esac
 expect "bad ledger query" 400 "$URL/v1/ledger?from=minus"
 
-# Rate limit: the burst of 2 was used by the attestation above and the
-# rejected requests do not count, so one more passes and the next is 429.
+# Rate limit: 3 of the burst of 4 were used by the attestations above (the
+# heavy one over its own limit counts; requests rejected as malformed do
+# not), so one more passes and the next is 429.
 curl -s -o /dev/null --max-time 60 -d "{\"nonce\": \"$NONCE\"}" "$URL/v1/attest"
 code=$(curl -s --max-time 60 -D "$T/headers" -o "$T/body" -w '%{http_code}' -d "{\"nonce\": \"$NONCE\"}" "$URL/v1/attest")
 [ "$code" = 429 ] && grep -qi '^Retry-After:' "$T/headers" && ok "rate limited with Retry-After" ||
@@ -94,8 +122,14 @@ kill -HUP "$AGENT_PID"
 reloaded() { curl -sf "$URL/metrics" | grep -q '^resmeter_config_reloads_total{outcome="ok"} 1'; }
 wait_for 10 reloaded && ok "SIGHUP reload" || bad "SIGHUP reload not counted"
 kill -USR1 "$AGENT_PID"
-demanded() { curl -sf "$URL/metrics" | grep -q '^resmeter_heavy_cycles_total{trigger="demand"} 1'; }
-wait_for 60 demanded && ok "SIGUSR1 heavy cycle" || bad "SIGUSR1 heavy cycle not counted"
+demanded() { curl -sf "$URL/metrics" | grep -q '^resmeter_heavy_cycles_total{trigger="provider_signal"} 1'; }
+wait_for 120 demanded && ok "SIGUSR1 heavy cycle" || bad "SIGUSR1 heavy cycle not counted"
+# The report signed after it says the host chose the moment.
+curl -sf "$URL/v1/report/latest" -o "$T/after_usr1.jws"
+payload "$T/after_usr1.jws" | jq -e '.submods["cpu.frequency"].trigger == "provider_signal" and .submods["cpu.time"].trigger == "schedule"' > /dev/null &&
+  ok "SIGUSR1 runs signed as trigger provider_signal" ||
+  bad "SIGUSR1 trigger: $(payload "$T/after_usr1.jws" | jq -c '.submods | map_values(.trigger)')"
+curl -sf "$URL/metrics" | grep -q 'heavy_next' && bad "/metrics publishes the next heavy run" || ok "next heavy run not published"
 
 stop_agent
 [ "$AGENT_RC" = 0 ] && ok "SIGTERM exit 0" || bad "SIGTERM exit $AGENT_RC"

@@ -48,6 +48,8 @@ TEST_F(NetLoopbackTest, throughput_both_directions_is_cosigned) {
     EXPECT_EQ(t[p + "_stream_bps"].size(), 2u);
     EXPECT_NEAR(t[p + "_window_seconds"].get<double>(), 0.3, 0.2);
   }
+  // The honest peer's upload count stays within what the agent's own sockets accepted.
+  EXPECT_LE(t["upload_bytes"].get<uint64_t>(), t["upload_sent_bytes"].get<uint64_t>());
   auto summary = VerifyNetCosignature(t, agent_->public_key());
   ASSERT_TRUE(summary.ok()) << summary.status().ToString();
   EXPECT_EQ((*summary)["upload"]["counted_by"], "peer");

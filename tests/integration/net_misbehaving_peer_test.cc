@@ -165,6 +165,63 @@ TEST(net_misbehaving_peer_test, silent_download_streams_fail) {
   EXPECT_NE(run.result.reason.find("download: no payload byte arrived"), std::string::npos) << run.result.reason;
 }
 
+// A peer that drains our upload streams (counting what arrived in `received`)
+// and then reports the upload counts `report` makes of that number.
+FakePeer::Behaviour LyingUploadPeer(std::shared_ptr<std::atomic<uint64_t>> received,
+                                    std::function<nlohmann::json(uint64_t received)> report) {
+  return Welcoming(
+      [received, report](Socket& s, const std::atomic<bool>& stop) {
+        if (!RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "start").ok()) return;
+        (void)SendFrame(s.fd(), {{"type", "started"}, {"phase", "upload"}}, MonotonicNow() + 1, &stop);
+        IdleUntil(stop, 0.4);  // omit + duration of ExpectFailure
+        nlohmann::json counts = report(received->load());
+        counts["type"] = "counts";
+        counts["phase"] = "upload";
+        (void)SendFrame(s.fd(), counts, MonotonicNow() + 1, &stop);
+        IdleUntil(stop, 2);
+      },
+      [received](Socket& s, const std::atomic<bool>& stop) {  // drain until EOF
+        std::vector<char> buf(1 << 16);
+        while (!stop.load()) {
+          if (!WaitFd(s.fd(), POLLIN, MonotonicNow() + 0.1, &stop).ok()) continue;
+          ssize_t r = ::recv(s.fd(), buf.data(), buf.size(), 0);
+          if (r <= 0) return;
+          received->fetch_add(static_cast<uint64_t>(r));
+        }
+      });
+}
+
+TEST(net_misbehaving_peer_test, peer_claiming_a_megabyte_in_a_microsecond_is_rejected) {
+  // 1 MB in 1 us would sign as 8000 Gbit/s if the agent took the peer's window.
+  auto received = std::make_shared<std::atomic<uint64_t>>(0);
+  FakePeer peer(LyingUploadPeer(received, [](uint64_t) {
+    return nlohmann::json{{"window_seconds", 1e-6}, {"stream_bytes", {500000, 500000}}};
+  }));
+  ExpectFailure("net.throughput", peer.target(),
+                "upload: peer reports 1000000 bytes in 1e-06 s: window shorter than the configured 0.3 s");
+}
+
+TEST(net_misbehaving_peer_test, peer_claiming_more_bytes_than_sent_is_rejected) {
+  // Reports more than really arrived, over a plausible window.
+  auto received = std::make_shared<std::atomic<uint64_t>>(0);
+  FakePeer peer(LyingUploadPeer(received, [](uint64_t got) {
+    // Above what either stream can have sent: all that arrived, twice, plus
+    // more than the socket buffers can hold in flight.
+    const uint64_t per_stream = 2 * got + (uint64_t{64} << 20);
+    return nlohmann::json{{"window_seconds", 0.3}, {"stream_bytes", {per_stream, per_stream}}};
+  }));
+  ExpectFailure("net.throughput", peer.target(), "bytes but the agent sent only");
+  EXPECT_GT(received->load(), 0u) << "the agent never sent anything: the check was not exercised";
+}
+
+TEST(net_misbehaving_peer_test, peer_claiming_a_window_longer_than_the_phase_is_rejected) {
+  auto received = std::make_shared<std::atomic<uint64_t>>(0);
+  FakePeer peer(LyingUploadPeer(received, [](uint64_t) {
+    return nlohmann::json{{"window_seconds", 3600.0}, {"stream_bytes", {1, 1}}};
+  }));
+  ExpectFailure("net.throughput", peer.target(), "window longer than the whole phase");
+}
+
 TEST(net_misbehaving_peer_test, peer_signing_something_else_is_rejected) {
   // A peer that plays along but returns a signature over other bytes.
   FakePeer peer(Welcoming([](Socket& s, const std::atomic<bool>& stop) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/strings.h"
 #include "test_env.h"
 
@@ -16,6 +18,7 @@ struct Fixture {
   AgentState state{AgentIdentity{"kid123", "EdDSA", "ueid456", {{"kty", "OKP"}}, {{"type", "none"}}}, 1.7e9};
   MetricsExporter exporter{&state};
   int attests = 0;
+  std::vector<std::string> last_heavy;  // the heavy meters of the last attest call
   Status attest_status = Status::Ok();
   std::unique_ptr<HttpApi> api;
 
@@ -24,8 +27,10 @@ struct Fixture {
     d.state = &state;
     d.exporter = &exporter;
     d.env = &env;
-    d.attest = [this](const std::string& nonce, bool, double) -> Result<SignedReport> {
+    d.attest = [this](const std::string& nonce, const std::vector<std::string>& heavy,
+                      double) -> Result<SignedReport> {
       ++attests;
+      last_heavy = heavy;
       if (!attest_status.ok()) return attest_status;
       SignedReport r;
       r.token = "header.payload-" + nonce + ".sig";
@@ -73,7 +78,8 @@ TEST(http_api_test, unknown_path_wrong_method_and_bad_bodies_are_json_4xx) {
   EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": 5})").status, 400);
   EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "xyz"})").status, 400);
   EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "extra": 1})").status, 400);
-  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": true})").status, 403);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": "disk.io"})").status, 400);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": [5]})").status, 400);
   HttpRequest big;
   big.method = "POST";
   big.path = "/v1/attest";
@@ -103,6 +109,57 @@ TEST(http_api_test, attest_returns_the_token_and_is_rate_limited) {
   const AttestCounts counts = f.state.Attests();
   EXPECT_EQ(counts.ok, 2u);
   EXPECT_EQ(counts.rate_limited, 1u);
+}
+
+TEST(http_api_test, heavy_on_demand_runs_named_meters_with_its_own_limit) {
+  Fixture f;
+  auto r = f.Do("POST", "/v1/attest",
+                R"({"nonce": "0123456789abcdef", "heavy": ["disk.io", "memory.bandwidth"]})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(f.last_heavy, (std::vector<std::string>{"disk.io", "memory.bandwidth"}));
+  // agent.attest.heavy_per_hour (4): one at a time, the next in 15 minutes.
+  r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": ["disk.io"]})");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(ErrorOf(r).find("agent.attest.heavy_per_hour"), std::string::npos);
+  ASSERT_FALSE(r.headers.empty());
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+  EXPECT_NEAR(std::stod(r.headers[0].second), 900, 1);
+  // Attestations that reuse the latest runs are not held back by it.
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef"})").status, 200);
+  EXPECT_TRUE(f.last_heavy.empty());
+  EXPECT_EQ(f.attests, 2);
+}
+
+TEST(http_api_test, heavy_on_demand_rejects_unknown_light_and_disabled_meters) {
+  Config c = DefaultConfig();
+  c.meters["disk.io"].Set("enabled", false);
+  Fixture f(c);
+  auto r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": ["disk.speed"]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(ErrorOf(r), "unknown meter 'disk.speed'");
+  EXPECT_EQ(r.body.find('\n'), r.body.size() - 1) << "one line of JSON";
+  r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": ["cpu.time"]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(ErrorOf(r).find("light meter"), std::string::npos);
+  r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": ["disk.io"]})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(ErrorOf(r).find("meters.disk.io.enabled"), std::string::npos);
+  // true: every enabled heavy meter (disk.io is not).
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": true})").status, 200);
+  EXPECT_FALSE(f.last_heavy.empty());
+  EXPECT_EQ(std::count(f.last_heavy.begin(), f.last_heavy.end(), "disk.io"), 0);
+  EXPECT_EQ(f.attests, 1);
+}
+
+TEST(http_api_test, heavy_on_demand_is_403_when_the_provider_disallows_it) {
+  Config c = DefaultConfig();
+  c.global.Set("agent.attest.allow_heavy", false);
+  Fixture f(c);
+  auto r = f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef", "heavy": ["disk.io"]})");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(ErrorOf(r).find("agent.attest.allow_heavy"), std::string::npos);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef"})").status, 200);
+  EXPECT_EQ(f.attests, 1);
 }
 
 TEST(http_api_test, busy_measurement_is_503_with_retry_after) {

@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test_env.h"
+
 namespace resmeter {
 namespace {
 
@@ -53,6 +55,19 @@ TEST(meter_runner_test, ok_result_passes_through_with_the_duration_measured_by_t
   EXPECT_EQ(run.result.claims["value"], 7);
   EXPECT_GE(run.result.duration_seconds, 0.045);
   EXPECT_LT(run.result.duration_seconds, 5);
+}
+
+TEST(meter_runner_test, measured_at_is_when_the_meter_returned_on_the_injected_clock) {
+  FakeClockEnv env(10, 1.9e9);
+  MeterInfo row = Row([&env](MeterContext&) {
+    env.wall += 42;  // the meter takes 42 s of (fake) wall time
+    return MeterResult::Ok();
+  });
+  MeterRunner runner(&env, RunnerRoots{});
+  MeterRun run = runner.Run(MeterPlan{&row, 5, Options{}});
+  EXPECT_EQ(run.result.status, MeterStatus::kOk);
+  EXPECT_EQ(run.measured_at_unix_seconds, 1.9e9 + 42);
+  EXPECT_EQ(run.trigger, "") << "the caller says why it ran";
 }
 
 TEST(meter_runner_test, exceptions_become_failed_with_the_message) {
