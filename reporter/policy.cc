@@ -244,7 +244,7 @@ class PolicyParser {
       }
       return Error(n, "key '" + key + "': expected " + want + " bytes (" + std::to_string(2 * sizes.front()) +
                           (sizes.size() > 1 ? "..." : "") + " hex digits), got " +
-                          std::to_string(bytes->size()) + " bytes");
+                          std::to_string(bytes->size()) + (bytes->size() == 1 ? " byte" : " bytes"));
     }
     return m;
   }

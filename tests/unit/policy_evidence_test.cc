@@ -39,11 +39,11 @@ Policy ParseOrDie(const std::string& yaml) {
 // verifies, else the failure message.
 std::string VerifyUnder(const std::string& policy_yaml, const nlohmann::json& evidence,
                         const std::optional<std::string>& user_data, const std::string& anchors_dir,
-                        EvidenceVerdict* verdict = nullptr) {
+                        EvidenceVerdict* verdict = nullptr, std::optional<time_t> at = kAt) {
   const Policy p = ParseOrDie(policy_yaml);
   EvidenceVerifyOptions base;
   base.trust_anchors_dir = anchors_dir;
-  base.at = kAt;
+  base.at = at;
   auto v = VerifyEvidenceJson(evidence, user_data, EvidenceOptionsFromPolicy(&p, base));
   if (v.ok() && verdict != nullptr) *verdict = *v;
   return v.ok() ? "" : v.status().message();
@@ -122,7 +122,7 @@ TEST_F(SnpPinsTest, a_pin_the_report_does_not_meet_fails) {
 }
 
 // VMPL: the real report runs at VMPL 0, so a guest at VMPL 2 is minted with a
-// test chain installed as the only AMD anchor.
+// test chain (valid from now on, so checked now) installed as the only AMD anchor.
 TEST(SnpVmplPinTest, a_report_above_max_vmpl_fails) {
   testing::SnpTestChain chain("Test");
   const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) / "policy_evidence_anchors";
@@ -134,10 +134,10 @@ TEST(SnpVmplPinTest, a_report_above_max_vmpl_fails) {
                                    {"report", Base64Encode(chain.SignReport(fields))},
                                    {"vcek", Base64Encode(chain.VcekDer())}};
   EXPECT_EQ(VerifyUnder("evidence:\n  accept: [sev-snp]\n  sev-snp: {max_vmpl: 2}\n", evidence,
-                        fields.report_data, dir.string()),
+                        fields.report_data, dir.string(), nullptr, std::nullopt),
             "");
   EXPECT_EQ(VerifyUnder("evidence:\n  accept: [sev-snp]\n  sev-snp: {max_vmpl: 1}\n", evidence,
-                        fields.report_data, dir.string())
+                        fields.report_data, dir.string(), nullptr, std::nullopt)
                 .rfind("sev-snp: vmpl:", 0),
             0u);
 }

@@ -128,7 +128,7 @@ TEST(policy_parse_test, unknown_keys) {
   EXPECT_EQ(ErrorOf("evidence:\n  accept: [sgx]\n")
                 .rfind("p.yaml:2: key 'evidence.accept[]': unknown evidence type 'sgx'", 0),
             0u);
-  EXPECT_EQ(ErrorOf("evidence:\n  measurements: [aa]\n"),
+  EXPECT_EQ(ErrorOf("evidence:\n  measurements: [" + kHex48 + "]\n"),
             "p.yaml:2: key 'evidence': needs 'accept: [evidence types]'");
   EXPECT_EQ(ErrorOf("evidence:\n  accept: [tdx]\n  measurements: [xyz]\n"),
             "p.yaml:3: key 'evidence.measurements[]': 'xyz' is not hex");
