@@ -321,6 +321,30 @@ TEST(policy_parse_test, shipped_example_policies_parse) {
   EXPECT_GE(n, 2);
 }
 
+// The fuzz seeds: the ones showing the new sections parse, every other one
+// parses or fails with one line.
+TEST(policy_parse_test, fuzz_seeds_parse_or_fail_on_one_line) {
+  const std::filesystem::path dir =
+      std::filesystem::path(RESMETER_SOURCE_DIR) / "tests/fuzz/corpus/policy_fuzz";
+  const std::set<std::string> must_parse = {"evidence_pins.yaml", "peers_findings_meters.yaml",
+                                            "small-vm.yaml", "gpu-node.yaml", "dev-laptop.yaml"};
+  size_t parsed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    auto p = LoadPolicyFile(entry.path().string());
+    const std::string name = entry.path().filename().string();
+    if (must_parse.count(name) != 0) {
+      EXPECT_TRUE(p.ok()) << name << ": " << p.status().message();
+      parsed += p.ok() ? 1 : 0;
+    } else if (!p.ok()) {
+      EXPECT_EQ(p.status().message().find('\n'), std::string::npos) << name;
+    }
+  }
+  EXPECT_EQ(parsed, must_parse.size());
+  auto bad = LoadPolicyFile((dir / "small-vm-hostport-peer.yaml").string());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("is a host:port"), std::string::npos) << bad.status().message();
+}
+
 TEST(policy_claims_test, table_names_are_unique_and_dotted) {
   std::set<std::string> names;
   for (const auto& spec : PolicyClaimTable()) {
