@@ -211,6 +211,13 @@ Result<EvidenceVerdict> SevSnpVerifier::Verify(const SevSnpInput& in) const {
     }
     v.checks.push_back("measurement");
   }
+  if (policy_.host_data) {
+    if (HexEncode(r.host_data) != *policy_.host_data) {
+      return CheckFailed(kType, "host_data",
+                         "HOST_DATA " + HexEncode(r.host_data) + " is not the pinned " + *policy_.host_data);
+    }
+    v.checks.push_back("host_data");
+  }
   if (policy_.min_reported_tcb) {
     if (!r.reported_tcb.AtLeast(*policy_.min_reported_tcb)) {
       return CheckFailed(kType, "reported_tcb",

@@ -15,6 +15,7 @@
 //   report_data      REPORT_DATA equals the expected user data (when given)
 //   policy_debug     the guest policy does not allow debugging (unless allowed)
 //   measurement      MEASUREMENT is in the allowed list (when one is given)
+//   host_data        HOST_DATA equals the pinned value (when one is given)
 //   reported_tcb     REPORTED_TCB >= the minimum, per component (when given)
 //   vmpl             VMPL <= the maximum (when given)
 // Not checked: AMD's CRLs (revocation of an ASK/VCEK).
@@ -37,6 +38,7 @@ namespace resmeter {
 struct SevSnpPolicy {
   bool allow_debug = false;
   std::vector<std::string> allowed_measurements;  // lowercase hex; empty = any
+  std::optional<std::string> host_data;           // lowercase hex of the 32 bytes; nullopt = any
   std::optional<SnpTcbVersion> min_reported_tcb;
   std::optional<uint32_t> max_vmpl;
 };

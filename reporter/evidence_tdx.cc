@@ -136,6 +136,18 @@ Result<EvidenceVerdict> TdxVerifier::Verify(const TdxInput& in) const {
     }
   }
   if (!policy_.rtmr.empty()) v.checks.push_back("rtmr");
+  if (policy_.min_tee_tcb_svn) {
+    const std::string& min = *policy_.min_tee_tcb_svn;
+    const std::string& svn = q.body.tee_tcb_svn;
+    for (size_t i = 0; i < min.size(); ++i) {
+      if (i >= svn.size() || static_cast<uint8_t>(svn[i]) < static_cast<uint8_t>(min[i])) {
+        return CheckFailed(kType, "tee_tcb_svn",
+                           "TEE_TCB_SVN " + HexEncode(svn) + " is below the minimum " + HexEncode(min) +
+                               " at byte " + std::to_string(i));
+      }
+    }
+    v.checks.push_back("tee_tcb_svn");
+  }
   v.not_checked.push_back("tcb_status: Intel TCB info and QE identity collateral not consulted");
   v.not_checked.push_back("crl: PCK and intermediate CA revocation lists not consulted");
   if (q.trailing_bytes > 0) {

@@ -13,6 +13,7 @@
 //   td_debug           TD_ATTRIBUTES.DEBUG is clear (unless allowed)
 //   mr_td              MRTD is in the allowed list (when given)
 //   rtmr               each RTMR given in the policy matches
+//   tee_tcb_svn        every byte of TEE_TCB_SVN >= the policy's minimum (when given)
 // Not checked (listed in the verdict): TCB status from Intel's TCB info and QE
 // identity collateral, and PCK/intermediate revocation (CRLs).
 //
@@ -35,6 +36,7 @@ struct TdxPolicy {
   bool allow_debug = false;
   std::vector<std::string> allowed_mr_td;  // lowercase hex; empty = any
   std::map<int, std::string> rtmr;         // index 0..3 -> expected lowercase hex
+  std::optional<std::string> min_tee_tcb_svn;  // 16 raw bytes, per-component minimum; nullopt = any
 };
 
 struct TdxInput {

@@ -74,6 +74,14 @@ LedgerPolicyAssessor::LedgerPolicyAssessor(Policy policy) : policy_(std::move(po
                               FormatPolicyNumber(*policy_.max_time_error_bound_seconds, "s"));
   }
   if (policy_.evidence) not_assessable_.push_back("evidence (accepted types and measurements)");
+  if (policy_.findings && !policy_.findings->forbid.empty()) not_assessable_.push_back("findings.forbid");
+  if (policy_.findings && policy_.findings->max) {
+    not_assessable_.push_back("findings.max <= " + std::to_string(*policy_.findings->max));
+  }
+  for (const PolicyMeterAge& age : policy_.meter_ages) {
+    not_assessable_.push_back("meters." + age.meter +
+                              ".age_seconds <= " + FormatPolicyNumber(age.max_age_seconds, "s"));
+  }
   if (policy_.max_report_age_seconds) {
     not_assessable_.push_back("report.age_seconds <= " +
                               FormatPolicyNumber(*policy_.max_report_age_seconds, "s"));

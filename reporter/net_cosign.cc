@@ -1,5 +1,6 @@
 #include "reporter/net_cosign.h"
 
+#include <algorithm>
 #include <string>
 
 #include "reporter/jws.h"
@@ -107,6 +108,36 @@ std::vector<NetCosignCheck> VerifyReportNetCosignatures(const nlohmann::json& cl
     }
   }
   return out;
+}
+
+Status CheckAcceptedNetPeers(const nlohmann::json& submods, const std::string& meter,
+                             const std::string& peer_kid, const std::vector<std::string>& accepted_kids,
+                             const PublicKey& agent_key) {
+  if (!submods.is_object() || !submods.contains(meter) || !submods[meter].is_object()) return Status::Ok();
+  const nlohmann::json& sub = submods[meter];
+  if (!sub.contains("claims") || !sub["claims"].is_object()) return Status::Ok();
+  const nlohmann::json& c = sub["claims"];
+  if (!c.contains("targets") || !c["targets"].is_array()) return Status::Ok();
+  for (const nlohmann::json& entry : c["targets"]) {
+    if (!entry.is_object() || !entry.contains("status") || entry["status"] != "ok") continue;
+    const std::string target =
+        entry.contains("target") && entry["target"].is_string() ? entry["target"].get<std::string>() : "?";
+    const std::string kid = entry.contains("peer_thumbprint") && entry["peer_thumbprint"].is_string()
+                                ? entry["peer_thumbprint"].get<std::string>()
+                                : "";
+    if (!peer_kid.empty() && kid != peer_kid) continue;
+    if (kid.empty()) return Status::VerifyFailed("target " + target + " has no peer_thumbprint");
+    if (std::find(accepted_kids.begin(), accepted_kids.end(), kid) == accepted_kids.end()) {
+      return Status::VerifyFailed("target " + target + " was co-signed by key " + kid +
+                                  ", which is not a peer the policy lists");
+    }
+    Result<nlohmann::json> summary = VerifyNetCosignature(entry, agent_key);
+    if (!summary.ok()) {
+      return Status::VerifyFailed("target " + target +
+                                  " co-signature does not hold: " + summary.status().message());
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace resmeter

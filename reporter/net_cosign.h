@@ -37,4 +37,16 @@ struct NetCosignCheck {
 std::vector<NetCosignCheck> VerifyReportNetCosignatures(const nlohmann::json& claims,
                                                         const PublicKey& agent_key);
 
+// Checks the co-signed entries a net.* policy clause reads from
+// submods[meter].claims.targets: each entry with status "ok" (only those with
+// peer_thumbprint `peer_kid`, or every one when it is empty) must hold under
+// VerifyNetCosignature and be co-signed by a key whose thumbprint is in
+// `accepted_kids` (the peers the buyer chose). The peer_jwk a report carries
+// proves nothing by itself: the agent picks it. OK, or VerifyFailed naming
+// the target and the key. A meter or target list that is absent is OK here
+// (the clause then fails on the missing value).
+Status CheckAcceptedNetPeers(const nlohmann::json& submods, const std::string& meter,
+                             const std::string& peer_kid, const std::vector<std::string>& accepted_kids,
+                             const PublicKey& agent_key);
+
 }  // namespace resmeter

@@ -4,47 +4,72 @@
 
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
-#include "core/strings.h"
 #include "reporter/policy_claims.h"
+#include "reporter/policy_evidence_parser.h"
+#include "reporter/policy_yaml.h"
 
 namespace resmeter {
 namespace {
 
-// Evidence types a policy may accept (reporter/evidence.h wire names).
-const char* const kEvidenceTypes[] = {"sev-snp", "tdx", "tpm2", "none"};
+constexpr size_t kThumbprintChars = 43;  // RFC 7638 SHA-256 thumbprint, base64url without padding
 
-// The message with control characters (a newline in a quoted YAML scalar
-// echoed back) escaped, so every error stays one line.
-std::string OneLine(const std::string& message) {
-  std::string out;
-  for (char c : message) {
-    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
-      out += buf;
-    }
+// Whether `s` is a finding code or a meter name part: [a-z0-9_]+.
+bool IsSnakeCase(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
+          c == '_'))
+      return false;
   }
-  return out;
+  return true;
+}
+
+// Whether `s` looks like a meter name: snake_case parts joined by dots, at least two.
+bool IsMeterName(const std::string& s) {
+  size_t parts = 0, start = 0;
+  while (true) {
+    const size_t dot = s.find('.', start);
+    if (!IsSnakeCase(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start)))
+      return false;
+    ++parts;
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return parts >= 2;
+}
+
+// Whether `s` is a base64url RFC 7638 thumbprint (43 characters).
+bool IsThumbprint(const std::string& s) {
+  if (s.size() != kThumbprintChars) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+// Whether a peer name is safe to show and cannot be read as host:port.
+bool IsPeerName(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
 }
 
 // Parses one policy file; every method returns the first error as
 // "SOURCE:LINE: message".
-class PolicyParser {
+class PolicyParser : public PolicyYaml {
  public:
-  explicit PolicyParser(std::string source) : source_(std::move(source)) {}
+  using PolicyYaml::PolicyYaml;
 
   Result<Policy> Parse(const YAML::Node& root) {
     Policy p;
-    p.source = source_;
-    if (!root.IsDefined() || root.IsNull()) return Status::InvalidArgument(source_ + ": the policy is empty");
+    p.source = source();
+    if (!root.IsDefined() || root.IsNull())
+      return Status::InvalidArgument(source() + ": the policy is empty");
     if (!root.IsMap())
       return Error(root, "expected a mapping of policy keys at the top, got " + Describe(root));
     bool any = false;
@@ -64,82 +89,35 @@ class PolicyParser {
         RESMETER_RETURN_IF_ERROR(ParseTime(v, &p));
         any = true;
       } else if (key == "evidence") {
-        RESMETER_RETURN_IF_ERROR(ParseEvidence(v, &p));
+        RESMETER_RETURN_IF_ERROR(ParsePolicyEvidence(*this, v, &p));
         any = true;
       } else if (key == "claims") {
         RESMETER_RETURN_IF_ERROR(ParseClaims(v, &p));
         any = any || !p.clauses.empty();
+      } else if (key == "peers") {
+        RESMETER_RETURN_IF_ERROR(ParsePeers(v, &p));
+      } else if (key == "findings") {
+        RESMETER_RETURN_IF_ERROR(ParseFindings(v, &p));
+        any = true;
+      } else if (key == "meters") {
+        RESMETER_RETURN_IF_ERROR(ParseMeters(v, &p));
+        any = true;
       } else {
-        return Error(kv.first,
-                     "unknown key '" + key +
-                         "' (known: name, description, max_report_age_seconds, time, evidence, claims)");
+        return Error(kv.first, "unknown key '" + key +
+                                   "' (known: name, description, max_report_age_seconds, time, evidence, "
+                                   "peers, findings, meters, claims)");
       }
     }
-    if (!any)
-      return Error(root, "the policy requires nothing (no claims, time, evidence or max_report_age_seconds)");
+    if (!any) {
+      return Error(root,
+                   "the policy requires nothing (no claims, time, evidence, findings, meters or "
+                   "max_report_age_seconds)");
+    }
+    RESMETER_RETURN_IF_ERROR(ResolvePeers(&p));
     return p;
   }
 
  private:
-  static int Line(const YAML::Node& n) { return n.Mark().line < 0 ? 0 : n.Mark().line + 1; }
-
-  Status Error(const YAML::Node& n, const std::string& message) const {
-    std::string where = source_;
-    if (const int line = Line(n); line > 0) where.append(":").append(std::to_string(line));
-    return Status::InvalidArgument(OneLine(where.append(": ").append(message)));
-  }
-
-  static std::string Describe(const YAML::Node& n) {
-    if (n.IsScalar()) return "'" + n.Scalar() + "'";
-    if (n.IsSequence()) return "a list";
-    if (n.IsMap()) return "a mapping";
-    return "nothing";
-  }
-
-  Result<std::string> String(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsScalar()) return Error(n, "key '" + key + "': expected a string, got " + Describe(n));
-    return n.Scalar();
-  }
-
-  Result<double> NumberOf(const YAML::Node& n, const std::string& key) const {
-    const std::string text = n.IsScalar() ? n.Scalar() : "";
-    size_t used = 0;
-    double v = 0;
-    bool ok = !text.empty() && !std::isspace(static_cast<unsigned char>(text[0]));
-    if (ok) {
-      try {
-        v = std::stod(text, &used);
-      } catch (const std::exception&) {
-        ok = false;
-      }
-    }
-    if (!ok || used != text.size() || !std::isfinite(v)) {
-      return Error(n, "key '" + key + "': expected a number, got " + Describe(n));
-    }
-    return v;
-  }
-
-  Result<double> Positive(const YAML::Node& n, const std::string& key) const {
-    RESMETER_ASSIGN_OR_RETURN(double v, NumberOf(n, key));
-    if (v <= 0) return Error(n, "key '" + key + "': must be greater than 0, got " + n.Scalar());
-    return v;
-  }
-
-  Result<bool> Bool(const YAML::Node& n, const std::string& key) const {
-    if (n.IsScalar() && (n.Scalar() == "true" || n.Scalar() == "false")) return n.Scalar() == "true";
-    return Error(n, "key '" + key + "': expected true or false, got " + Describe(n));
-  }
-
-  Result<std::vector<std::string>> StringList(const YAML::Node& n, const std::string& key) const {
-    if (!n.IsSequence()) return Error(n, "key '" + key + "': expected a list, got " + Describe(n));
-    std::vector<std::string> out;
-    for (const auto& item : n) {
-      RESMETER_ASSIGN_OR_RETURN(std::string s, String(item, key + "[]"));
-      out.push_back(std::move(s));
-    }
-    return out;
-  }
-
   Status ParseTime(const YAML::Node& n, Policy* p) const {
     if (!n.IsMap()) return Error(n, "key 'time': expected a mapping, got " + Describe(n));
     p->time_line = Line(n);
@@ -158,64 +136,146 @@ class PolicyParser {
     return Status::Ok();
   }
 
-  // A list of launch measurements (hex), normalized to lowercase.
-  Result<std::vector<std::string>> Measurements(const YAML::Node& n, const std::string& key) const {
-    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> list, StringList(n, key));
-    for (std::string& m : list) {
-      for (char& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (m.empty() || !HexDecode(m))
-        return Error(n, "key '" + key + "': '" + m + "' is not a hex measurement");
+  Status ParsePeers(const YAML::Node& n, Policy* p) const {
+    if (!n.IsMap() || n.size() == 0) {
+      return Error(n,
+                   "key 'peers': expected a mapping like 'storage: {kid: THUMBPRINT}', got " + Describe(n));
     }
-    return list;
+    for (const auto& kv : n) {
+      PolicyPeer peer;
+      peer.name = kv.first.as<std::string>();
+      peer.line = Line(kv.first);
+      if (!IsPeerName(peer.name)) {
+        return Error(kv.first,
+                     "key 'peers': '" + peer.name +
+                         "' is not a peer name (letters, digits, '-', '_', '.'; no host:port: peers "
+                         "are named, and known by their key)");
+      }
+      const std::string full = "peers." + peer.name;
+      if (!kv.second.IsMap())
+        return Error(kv.second, "key '" + full + "': expected {kid: THUMBPRINT}, got " + Describe(kv.second));
+      for (const auto& field : kv.second) {
+        const std::string key = field.first.as<std::string>();
+        if (key != "kid") return Error(field.first, "unknown key '" + full + "." + key + "' (known: kid)");
+        RESMETER_ASSIGN_OR_RETURN(peer.kid, String(field.second, full + ".kid"));
+        if (!IsThumbprint(peer.kid)) {
+          return Error(field.second, "key '" + full + ".kid': '" + peer.kid +
+                                         "' is not an RFC 7638 key thumbprint (43 base64url characters, as "
+                                         "`resmeter key show` prints it on the peer)");
+        }
+      }
+      if (peer.kid.empty()) return Error(kv.second, "key '" + full + "': needs 'kid: THUMBPRINT'");
+      for (const PolicyPeer& other : p->peers) {
+        if (other.kid == peer.kid) {
+          return Error(kv.first, "key '" + full + "': the same kid as peer '" + other.name + "'");
+        }
+      }
+      p->peers.push_back(std::move(peer));
+    }
+    return Status::Ok();
   }
 
-  Result<std::string> AcceptedType(const YAML::Node& n, const std::string& key) const {
-    RESMETER_ASSIGN_OR_RETURN(std::string t, String(n, key));
-    for (const char* known : kEvidenceTypes) {
-      if (t == known) return t;
+  Status ParseFindings(const YAML::Node& n, Policy* p) const {
+    if (!n.IsMap() || n.size() == 0) {
+      return Error(
+          n, "key 'findings': expected a mapping like {forbid: [CODE, ...], max: 0}, got " + Describe(n));
     }
-    return Error(n, "key '" + key + "': unknown evidence type '" + t + "' (known: sev-snp, tdx, tpm2, none)");
-  }
-
-  Status ParseEvidence(const YAML::Node& n, Policy* p) const {
-    if (!n.IsMap()) return Error(n, "key 'evidence': expected a mapping, got " + Describe(n));
-    PolicyEvidence e;
-    e.line = Line(n);
-    bool have_accept = false;
+    PolicyFindings f;
     for (const auto& kv : n) {
       const std::string key = kv.first.as<std::string>();
       const YAML::Node& v = kv.second;
-      if (key == "accept") {
+      if (key == "forbid") {
         if (!v.IsSequence() || v.size() == 0) {
           return Error(
-              v, "key 'evidence.accept': expected a non-empty list of evidence types, got " + Describe(v));
+              v, "key 'findings.forbid': expected a non-empty list of finding codes, got " + Describe(v));
         }
         for (const auto& item : v) {
-          RESMETER_ASSIGN_OR_RETURN(std::string t, AcceptedType(item, "evidence.accept[]"));
-          e.accept.push_back(std::move(t));
-        }
-        have_accept = true;
-      } else if (key == "measurements") {
-        if (v.IsSequence()) {
-          RESMETER_ASSIGN_OR_RETURN(e.measurements["*"], Measurements(v, "evidence.measurements"));
-        } else if (v.IsMap()) {
-          for (const auto& tm : v) {
-            RESMETER_ASSIGN_OR_RETURN(std::string t, AcceptedType(tm.first, "evidence.measurements"));
-            RESMETER_ASSIGN_OR_RETURN(e.measurements[t],
-                                      Measurements(tm.second, "evidence.measurements." + t));
+          RESMETER_ASSIGN_OR_RETURN(std::string code, String(item, "findings.forbid[]"));
+          if (!IsSnakeCase(code)) {
+            return Error(item,
+                         "key 'findings.forbid': '" + code +
+                             "' is not a finding code (lowercase snake_case, e.g. memory_total_mismatch)");
           }
-        } else {
-          return Error(
-              v,
-              "key 'evidence.measurements': expected a list of hex values or a mapping type -> list, got " +
-                  Describe(v));
+          f.forbid.push_back(std::move(code));
         }
+        f.forbid_line = Line(kv.first);
+      } else if (key == "max") {
+        RESMETER_ASSIGN_OR_RETURN(f.max, WholeNumber(v, "findings.max", 0, 1000000));
+        f.max_line = Line(kv.first);
       } else {
-        return Error(kv.first, "unknown key 'evidence." + key + "' (known: accept, measurements)");
+        return Error(kv.first, "unknown key 'findings." + key + "' (known: forbid, max)");
       }
     }
-    if (!have_accept) return Error(n, "key 'evidence': needs 'accept: [evidence types]'");
-    p->evidence = std::move(e);
+    p->findings = std::move(f);
+    return Status::Ok();
+  }
+
+  Status ParseMeters(const YAML::Node& n, Policy* p) const {
+    if (!n.IsMap() || n.size() == 0) {
+      return Error(
+          n, "key 'meters': expected a mapping like 'disk.io: {max_age_seconds: 3600}', got " + Describe(n));
+    }
+    for (const auto& kv : n) {
+      PolicyMeterAge age;
+      age.meter = kv.first.as<std::string>();
+      age.line = Line(kv.first);
+      if (!IsMeterName(age.meter)) {
+        return Error(kv.first,
+                     "key 'meters': '" + age.meter + "' is not a meter name (like disk.io, cpu.frequency)");
+      }
+      const std::string full = "meters." + age.meter;
+      if (!kv.second.IsMap() || kv.second.size() == 0) {
+        return Error(kv.second,
+                     "key '" + full + "': expected {max_age_seconds: SECONDS}, got " + Describe(kv.second));
+      }
+      bool have_age = false;
+      for (const auto& field : kv.second) {
+        const std::string key = field.first.as<std::string>();
+        if (key != "max_age_seconds") {
+          return Error(field.first, "unknown key '" + full + "." + key + "' (known: max_age_seconds)");
+        }
+        RESMETER_ASSIGN_OR_RETURN(age.max_age_seconds, Positive(field.second, full + ".max_age_seconds"));
+        have_age = true;
+      }
+      if (!have_age) return Error(kv.second, "key '" + full + "': needs max_age_seconds");
+      p->meter_ages.push_back(std::move(age));
+    }
+    return Status::Ok();
+  }
+
+  // Turns each net clause's peer name into the peer's kid. Peers are named,
+  // never given as host:port, and a net clause needs at least one peer.
+  Status ResolvePeers(Policy* p) const {
+    for (PolicyClause& c : p->clauses) {
+      const PolicyClaimSpec* spec = FindPolicyClaim(c.claim);
+      if (spec == nullptr || spec->qualifier != PolicyQualifier::kPeer) continue;
+      const std::string where = source() + ":" + std::to_string(c.line) + ": claim '" + c.claim + "': ";
+      if (c.peer.empty()) {
+        if (p->peers.empty()) {
+          return Status::InvalidArgument(PolicyOneLine(
+              where +
+              "the policy names no peers; declare the accepted ones as 'peers: {NAME: {kid: THUMBPRINT}}' "
+              "(the kid `resmeter key show` prints on the peer)"));
+        }
+        continue;
+      }
+      const PolicyPeer* peer = p->FindPeer(c.peer);
+      if (peer == nullptr && c.peer.find(':') != std::string::npos) {
+        return Status::InvalidArgument(PolicyOneLine(
+            where + "peer '" + c.peer +
+            "' is a host:port; a peer is accepted by its key, not its address: run `resmeter key "
+            "show` on the "
+            "peer, declare 'peers: {NAME: {kid: THUMBPRINT}}' and write 'peer: NAME'"));
+      }
+      if (peer == nullptr) {
+        std::string known;
+        for (const PolicyPeer& q : p->peers) known += (known.empty() ? "" : ", ") + q.name;
+        return Status::InvalidArgument(
+            PolicyOneLine(where + "unknown peer '" + c.peer +
+                          "' (declared under peers: " + (known.empty() ? std::string("none") : known) + ")"));
+      }
+      c.peer_kid = peer->kid;
+    }
     return Status::Ok();
   }
 
@@ -303,11 +363,23 @@ class PolicyParser {
     }
     return c;
   }
-
-  std::string source_;
 };
 
 }  // namespace
+
+const PolicyPeer* Policy::FindPeer(const std::string& peer_name) const {
+  for (const PolicyPeer& p : peers) {
+    if (p.name == peer_name) return &p;
+  }
+  return nullptr;
+}
+
+bool Policy::AcceptsPeerKid(const std::string& kid) const {
+  for (const PolicyPeer& p : peers) {
+    if (p.kid == kid) return true;
+  }
+  return false;
+}
 
 std::string PolicyClause::DisplayName() const {
   if (!peer.empty()) return claim + "[peer=" + peer + "]";
@@ -324,13 +396,13 @@ Result<Policy> ParsePolicy(const std::string& yaml_text, const std::string& sour
   } catch (const YAML::Exception& e) {
     std::string where = source;
     if (e.mark.line >= 0) where.append(":").append(std::to_string(e.mark.line + 1));
-    return Status::InvalidArgument(OneLine(where.append(": invalid YAML: ").append(e.msg)));
+    return Status::InvalidArgument(PolicyOneLine(where.append(": invalid YAML: ").append(e.msg)));
   }
 }
 
 Result<Policy> LoadPolicyFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(OneLine("policy file " + path + ": cannot open"));
+  if (!in) return Status::NotFound(PolicyOneLine("policy file " + path + ": cannot open"));
   std::stringstream ss;
   ss << in.rdbuf();
   return ParsePolicy(ss.str(), path);

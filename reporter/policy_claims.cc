@@ -70,7 +70,8 @@ PolicyMeasurement Disk(const json& submods, const PolicyClause& clause, const st
 }
 
 // A per-target metric of net.throughput or net.latency: the clause's peer
-// (matched by target or peer thumbprint), or the worst over all targets.
+// (matched by the peer's key thumbprint, never by address), or the worst
+// over all targets.
 PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const std::string& meter,
                       const std::string& key, double scale, bool higher_is_better) {
   std::string why;
@@ -80,16 +81,26 @@ PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const std
     return Unavailable(meter + " has no targets");
   std::optional<double> worst;
   bool matched = false;
+  const std::string& kid = clause.peer_kid.empty() ? clause.peer : clause.peer_kid;
+  std::string failed;  // targets that failed before their peer's key was known
   for (const json& t : (*claims)["targets"]) {
     if (!t.is_object()) continue;
-    const std::string target = t.value("target", std::string());
-    if (!clause.peer.empty() && target != clause.peer &&
-        t.value("peer_thumbprint", std::string()) != clause.peer) {
+    const std::string target =
+        t.contains("target") && t["target"].is_string() ? t["target"].get<std::string>() : "?";
+    if (!kid.empty() &&
+        !(t.contains("peer_thumbprint") && t["peer_thumbprint"].is_string() && t["peer_thumbprint"] == kid)) {
+      if (!t.contains("peer_thumbprint") && t.contains("status") && t["status"] != "ok") {
+        const std::string reason =
+            t.contains("reason") && t["reason"].is_string() ? t["reason"].get<std::string>() : "no reason";
+        failed += (failed.empty() ? "" : "; ") + target + " failed: " + reason;
+      }
       continue;
     }
     matched = true;
-    if (t.value("status", std::string()) != "ok") {
-      return Unavailable(meter + " to " + target + " failed: " + t.value("reason", std::string("no reason")));
+    if (!t.contains("status") || t["status"] != "ok") {
+      const std::string reason =
+          t.contains("reason") && t["reason"].is_string() ? t["reason"].get<std::string>() : "no reason";
+      return Unavailable(meter + " to " + target + " failed: " + reason);
     }
     if (!t.contains(key) || !t[key].is_number())
       return Unavailable(meter + " to " + target + " has no " + key);
@@ -97,8 +108,9 @@ PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const std
     if (!worst || (higher_is_better ? v < *worst : v > *worst)) worst = v;
   }
   if (!matched) {
-    return Unavailable(clause.peer.empty() ? meter + " measured no target"
-                                           : meter + " did not measure peer " + clause.peer);
+    if (clause.peer.empty()) return Unavailable(meter + " measured no target");
+    return Unavailable(meter + " did not measure peer " + clause.peer + " (kid " + kid + ")" +
+                       (failed.empty() ? "" : "; " + failed));
   }
   return Number(*worst);
 }

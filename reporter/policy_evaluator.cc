@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "reporter/net_cosign.h"
+
 namespace resmeter {
 namespace {
 
@@ -117,6 +119,132 @@ std::optional<ClauseResult> EvidenceMeasurement(const PolicyEvidence& e, const E
   return r;
 }
 
+// The verifier checks that enforce the policy's pins for evidence of `type`
+// (launch measurements have their own clause, evidence.measurement).
+std::vector<std::string> PinChecks(const PolicyEvidence& e, const std::string& type) {
+  std::vector<std::string> out;
+  if (type == "sev-snp") {
+    if (e.snp.host_data) out.push_back("host_data");
+    if (e.snp.min_reported_tcb) out.push_back("reported_tcb");
+    if (e.snp.max_vmpl) out.push_back("vmpl");
+  } else if (type == "tdx") {
+    if (!e.tdx.rtmr.empty()) out.push_back("rtmr");
+    if (e.tdx.min_tee_tcb_svn) out.push_back("tee_tcb_svn");
+  } else if (type == "tpm2") {
+    if (!e.tpm.pcrs.empty()) out.push_back("pcr_policy");
+    if (!e.tpm.allowed_ak_sha256.empty()) out.push_back("ak_pinned");
+  }
+  return out;
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
+
+// The pins clause: the verifier that appraised the evidence must have run the
+// check of every pin the policy sets for its type (it did when the appraisal
+// used EvidenceOptionsFromPolicy; an appraisal without them must not pass).
+std::optional<ClauseResult> EvidencePins(const PolicyEvidence& e, const EvidenceAppraisal& a) {
+  const std::vector<std::string> required = PinChecks(e, a.type);
+  if (required.empty()) return std::nullopt;
+  ClauseResult r{"evidence.pins", a.type + ": " + Joined(required), "", false, e.line};
+  if (!a.trusted()) {
+    r.measured = "unavailable: " + a.type + " evidence " + a.StatusName();
+    return r;
+  }
+  std::vector<std::string> missing;
+  const nlohmann::json checks =
+      a.verdict.is_object() && a.verdict.contains("checks") && a.verdict["checks"].is_array()
+          ? a.verdict["checks"]
+          : nlohmann::json::array();
+  for (const std::string& c : required) {
+    if (std::find(checks.begin(), checks.end(), nlohmann::json(c)) == checks.end()) missing.push_back(c);
+  }
+  if (!missing.empty()) {
+    r.measured = "not checked: " + Joined(missing) + " (evidence appraised without the policy's pins)";
+    return r;
+  }
+  r.measured = "verified: " + Joined(required);
+  r.passed = true;
+  return r;
+}
+
+// Every finding of every submod as "meter: code", in report order.
+std::vector<std::pair<std::string, std::string>> AllFindings(const nlohmann::json& submods) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!submods.is_object()) return out;
+  for (auto it = submods.begin(); it != submods.end(); ++it) {
+    const nlohmann::json& m = it.value();
+    if (!m.is_object() || !m.contains("findings") || !m["findings"].is_array()) continue;
+    for (const nlohmann::json& f : m["findings"]) {
+      const std::string code =
+          f.is_object() && f.contains("code") && f["code"].is_string() ? f["code"].get<std::string>() : "?";
+      out.push_back({it.key(), code});
+    }
+  }
+  return out;
+}
+
+std::string DescribeFindings(const std::vector<std::pair<std::string, std::string>>& findings) {
+  std::string out;
+  for (const auto& [meter, code] : findings) out += (out.empty() ? "" : ", ") + code + " (" + meter + ")";
+  return out;
+}
+
+void FindingsClauses(const PolicyFindings& f, const nlohmann::json& submods, std::vector<ClauseResult>* out) {
+  const auto all = AllFindings(submods);
+  if (!f.forbid.empty()) {
+    std::vector<std::pair<std::string, std::string>> hit;
+    for (const auto& mf : all) {
+      if (std::find(f.forbid.begin(), f.forbid.end(), mf.second) != f.forbid.end()) hit.push_back(mf);
+    }
+    ClauseResult r{"findings.forbid", "none of " + Joined(f.forbid), "", hit.empty(), f.forbid_line};
+    r.measured = hit.empty()
+                     ? (all.empty() ? "no findings" : "none forbidden (" + DescribeFindings(all) + ")")
+                     : DescribeFindings(hit);
+    out->push_back(std::move(r));
+  }
+  if (f.max) {
+    ClauseResult r{"findings.max", "<= " + std::to_string(*f.max), "",
+                   all.size() <= static_cast<size_t>(*f.max), f.max_line};
+    r.measured = std::to_string(all.size()) + (all.empty() ? "" : ": " + DescribeFindings(all));
+    out->push_back(std::move(r));
+  }
+}
+
+// One meter's age (now - its submod's measured_at), no later than the report's iat.
+ClauseResult MeterAge(const PolicyMeterAge& age, const nlohmann::json& claims, const nlohmann::json& submods,
+                      double now) {
+  ClauseResult r{"meters." + age.meter + ".age_seconds", "<= " + FormatPolicyNumber(age.max_age_seconds, "s"),
+                 "", false, age.line};
+  if (!submods.is_object() || !submods.contains(age.meter) || !submods[age.meter].is_object()) {
+    r.measured = "unavailable: meter " + age.meter + " is not in the report";
+    return r;
+  }
+  const nlohmann::json& m = submods[age.meter];
+  if (!m.contains("measured_at") || !m["measured_at"].is_number()) {
+    r.measured = "unavailable: " + age.meter + " has no measured_at";
+    return r;
+  }
+  const double measured_at = m["measured_at"].get<double>();
+  if (claims.contains("iat") && claims["iat"].is_number() && measured_at > claims["iat"].get<double>() + 1) {
+    r.measured = "invalid: measured_at " + FormatPolicyNumber(measured_at, "") + " is after the report's iat";
+    return r;
+  }
+  const double seconds = now - measured_at;
+  r.measured = FormatPolicyNumber(seconds, "s");
+  r.passed = seconds <= age.max_age_seconds;
+  return r;
+}
+
+// The meter a net.* claim reads: the first word of its table source.
+std::string NetMeter(const PolicyClaimSpec& spec) {
+  const std::string source = spec.source;
+  return source.substr(0, source.find(' '));
+}
+
 ClauseResult ReportAge(const Policy& p, const nlohmann::json& claims, double now) {
   ClauseResult r{"report.age_seconds", "<= " + FormatPolicyNumber(*p.max_report_age_seconds, "s"), "", false,
                  p.max_report_age_line};
@@ -188,19 +316,42 @@ ClauseResult JudgeClause(const PolicyClause& clause, const PolicyClaimSpec& spec
   return r;
 }
 
-PolicyVerdict EvaluatePolicy(const Policy& policy, const nlohmann::json& claims,
-                             const EvidenceAppraisal& evidence, double now_unix_seconds) {
+namespace {
+
+// The evaluation itself; `agent_key` null: net.* clauses fail with `no_key_reason`.
+PolicyVerdict Evaluate(const Policy& policy, const nlohmann::json& claims, const EvidenceAppraisal& evidence,
+                       double now_unix_seconds, const PublicKey* agent_key,
+                       const std::string& no_key_reason) {
   PolicyVerdict v;
   static const nlohmann::json kEmpty = nlohmann::json::object();
   const nlohmann::json& submods =
       claims.is_object() && claims.contains("submods") ? claims["submods"] : kEmpty;
+  std::vector<std::string> accepted_kids;
+  for (const PolicyPeer& p : policy.peers) accepted_kids.push_back(p.kid);
   for (const PolicyClause& clause : policy.clauses) {
     const PolicyClaimSpec* spec = FindPolicyClaim(clause.claim);
     if (spec == nullptr) {  // only a hand-built Policy can get here
       v.clauses.push_back({clause.DisplayName(), "?", "unknown claim", false, clause.line});
       continue;
     }
-    v.clauses.push_back(JudgeClause(clause, *spec, spec->measure(submods, clause)));
+    ClauseResult r = JudgeClause(clause, *spec, spec->measure(submods, clause));
+    if (spec->qualifier == PolicyQualifier::kPeer) {
+      // The numbers count only when a peer the buyer chose co-signed them.
+      Status peers = agent_key == nullptr
+                         ? Status::VerifyFailed(no_key_reason)
+                         : CheckAcceptedNetPeers(submods, NetMeter(*spec),
+                                                 clause.peer_kid.empty() ? clause.peer : clause.peer_kid,
+                                                 accepted_kids, *agent_key);
+      if (!peers.ok()) {
+        r.passed = false;
+        r.measured = "peer not accepted: " + peers.message();
+      }
+    }
+    v.clauses.push_back(std::move(r));
+  }
+  if (policy.findings) FindingsClauses(*policy.findings, submods, &v.clauses);
+  for (const PolicyMeterAge& age : policy.meter_ages) {
+    v.clauses.push_back(MeterAge(age, claims.is_object() ? claims : kEmpty, submods, now_unix_seconds));
   }
   const nlohmann::json& time = claims.is_object() && claims.contains("time") ? claims["time"] : kEmpty;
   if (policy.require_trusted_time) v.clauses.push_back(TimeTrusted(policy, time));
@@ -208,10 +359,35 @@ PolicyVerdict EvaluatePolicy(const Policy& policy, const nlohmann::json& claims,
   if (policy.evidence) {
     v.clauses.push_back(EvidenceTypeClause(*policy.evidence, evidence));
     if (auto m = EvidenceMeasurement(*policy.evidence, evidence)) v.clauses.push_back(std::move(*m));
+    if (auto pins = EvidencePins(*policy.evidence, evidence)) v.clauses.push_back(std::move(*pins));
   }
   if (policy.max_report_age_seconds) v.clauses.push_back(ReportAge(policy, claims, now_unix_seconds));
   v.passed = v.failed() == 0;
   return v;
+}
+
+}  // namespace
+
+PolicyVerdict EvaluatePolicy(const Policy& policy, const nlohmann::json& claims,
+                             const EvidenceAppraisal& evidence, double now_unix_seconds,
+                             const PublicKey& agent_key) {
+  return Evaluate(policy, claims, evidence, now_unix_seconds, &agent_key, "");
+}
+
+PolicyVerdict EvaluatePolicy(const Policy& policy, const nlohmann::json& claims,
+                             const EvidenceAppraisal& evidence, double now_unix_seconds) {
+  std::shared_ptr<const PublicKey> key;
+  std::string why = "the report states no agent key (cnf.jwk) to check the co-signatures with";
+  if (claims.is_object() && claims.contains("cnf") && claims["cnf"].is_object() &&
+      claims["cnf"].contains("jwk")) {
+    auto parsed = PublicKey::FromJwk(claims["cnf"]["jwk"]);
+    if (parsed.ok()) {
+      key = *parsed;
+    } else {
+      why = "the report's cnf.jwk is not a key: " + parsed.status().message();
+    }
+  }
+  return Evaluate(policy, claims, evidence, now_unix_seconds, key.get(), why);
 }
 
 }  // namespace resmeter

@@ -1,16 +1,20 @@
 // Policy evaluation: a Policy against the claims of a verified report, the
 // appraisal of its evidence and the current time, giving one ClauseResult
-// per requirement (claims first, then time, evidence and report age).
+// per requirement (claims first, then findings, meter ages, time, evidence
+// and report age).
 //
 // A clause passes only on a measured value inside its bounds; a value that is
 // missing, or whose meter was unavailable or failed, fails with "unavailable:
-// <reason>". Pure functions; thread-safe.
+// <reason>". A net.* clause also fails unless every target it reads was
+// co-signed by a peer the policy lists (by key thumbprint) and that
+// co-signature holds. Pure functions; thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "reporter/jwk.h"
 #include "reporter/policy.h"
 #include "reporter/policy_claims.h"
 #include "reporter/report_evidence.h"
@@ -37,8 +41,17 @@ struct PolicyVerdict {
 };
 
 // Evaluates `policy` against a verified report's `claims`; `evidence` is its
-// appraisal (reporter/report_evidence.h) and `now_unix_seconds` the time the
-// report's age is measured at.
+// appraisal (reporter/report_evidence.h), `now_unix_seconds` the time the
+// report's and meters' ages are measured at, and `agent_key` the key the
+// report's signature was verified with (it checks the agent's half of the
+// net.* co-signatures).
+PolicyVerdict EvaluatePolicy(const Policy& policy, const nlohmann::json& claims,
+                             const EvidenceAppraisal& evidence, double now_unix_seconds,
+                             const PublicKey& agent_key);
+// As above, with the agent key taken from the claims' cnf.jwk (a verified
+// report states the key that signed it there). Prefer the overload above
+// where the verification key is at hand: net.* clauses fail when cnf.jwk is
+// missing or malformed.
 PolicyVerdict EvaluatePolicy(const Policy& policy, const nlohmann::json& claims,
                              const EvidenceAppraisal& evidence, double now_unix_seconds);
 

@@ -23,9 +23,10 @@ const nlohmann::json& FixedClaims() {
     "cpu.frequency": {"status": "ok", "claims": {"single_core_burst_hz": 3.8e9, "all_core_hz": 3.4e9}},
     "cpu.throttling": {"status": "unavailable", "reason": "no PMU", "claims": {}},
     "cpu.availability": {"status": "ok", "claims": {"availability_ratio": 0.97}},
-    "memory.capacity": {"status": "ok", "claims": {"mem_total_bytes": 68719476736}},
+    "memory.capacity": {"status": "ok", "claims": {"mem_total_bytes": 68719476736}, "measured_at": 1799999990,
+                        "findings": [{"code": "memory_total_mismatch", "message": "x"}, {"message": "no code"}]},
     "memory.bandwidth": {"status": "failed", "reason": "cancelled", "claims": {}},
-    "disk.io": {"status": "ok", "claims": {"rand_read_qd32_ios_per_second": 210000,
+    "disk.io": {"status": "ok", "measured_at": "not a number", "claims": {"rand_read_qd32_ios_per_second": 210000,
                                            "rand_read_qd32_latency_p99_seconds": 0.0009}},
     "net.throughput": {"status": "ok", "claims": {"targets": [
         {"target": "peer:7300", "status": "ok", "download_bps": 9.5e9, "upload_bps": 9.1e9},

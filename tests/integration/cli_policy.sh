@@ -74,6 +74,7 @@ TIME_TRUSTED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["
 [ "$EVIDENCE_TYPE" = none ] && fail_case "hardware evidence required" "evidence.type" "evidence: {accept: [sev-snp, tdx, tpm2]}"
 [ "$TIME_TRUSTED" = False ] && fail_case "trusted time required" "time.trusted" "time: {require_trusted: true}"
 fail_case "report too old" "report.age_seconds" "max_report_age_seconds: 0.000001"
+fail_case "meter too old" "meters.cpu.topology.age_seconds" "meters: {cpu.topology: {max_age_seconds: 0.000001}}"
 
 # The wrong key and an expired report still fail before the policy.
 "$R" --state-dir "$T/other" key init > /dev/null 2>&1
@@ -93,6 +94,9 @@ bad_case() {  # bad_case NAME YAML EXPECTED
 bad_case "unknown claim" $'name: x\nclaims:\n  - cpu.vcpu: {min: 1}' "bad.yaml:3: unknown claim 'cpu.vcpu'"
 bad_case "wrong type" $'claims:\n  - cpu.vcpus: {min: many}' "bad.yaml:2: key 'cpu.vcpus.min': expected a number"
 bad_case "unknown key" $'claims:\n  - cpu.vcpus: {min: 1}\nmax_age: 3' "bad.yaml:3: unknown key 'max_age'"
+bad_case "peer by address" $'claims:\n  - net.rtt_p99_ms: {max: 1, peer: "10.0.0.2:7300"}' "bad.yaml:2: claim 'net.rtt_p99_ms': peer '10.0.0.2:7300' is a host:port"
+bad_case "file key origin" $'evidence:\n  accept: [tdx]\n  key_origins: [file]' "bad.yaml:3: key 'evidence.key_origins': 'file' is never accepted"
+bad_case "short SNP measurement" $'evidence:\n  accept: [sev-snp]\n  sev-snp: {measurement: [abcd]}' "bad.yaml:3: key 'evidence.sev-snp.measurement[]': expected 48 bytes"
 bad_case "invalid YAML" $'claims: [' "invalid YAML"
 "$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/none.yaml" > "$T/out" 2> "$T/err"
 check "missing policy file" 2 $? "$T/err" "cannot open"

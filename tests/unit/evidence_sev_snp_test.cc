@@ -134,6 +134,23 @@ TEST_F(SevSnpTest, real_report_passes_measurement_tcb_and_vmpl_policy) {
   EXPECT_NE(v.status().message().find("reported_tcb:"), std::string::npos) << v.status().message();
 }
 
+TEST_F(SevSnpTest, host_data_pin_passes_on_the_reports_value_and_fails_on_another) {
+  auto parsed = SevSnpReport::Parse(ReadAll(kData + "milan-report.bin"));
+  ASSERT_TRUE(parsed.ok());
+  SevSnpPolicy policy = DebugOk();
+  policy.host_data = HexEncode(parsed->host_data);
+  auto v = Shipped(policy).Verify(RealInput());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_NE(std::find(v->checks.begin(), v->checks.end(), "host_data"), v->checks.end());
+
+  std::string other = parsed->host_data;
+  other[31] = static_cast<char>(other[31] ^ 0x01);
+  policy.host_data = HexEncode(other);
+  v = Shipped(policy).Verify(RealInput());
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("sev-snp: host_data:"), std::string::npos) << v.status().message();
+}
+
 TEST_F(SevSnpTest, every_single_byte_flip_in_signed_area_or_signature_fails) {
   SevSnpVerifier verifier = Shipped(DebugOk());
   SevSnpInput base = RealInput();

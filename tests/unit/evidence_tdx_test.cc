@@ -92,6 +92,23 @@ TEST(TdxVerifierTest, report_data_and_mrtd_policy) {
   EXPECT_NE(v.status().message().find("tdx: rtmr:"), std::string::npos);
 }
 
+TEST(TdxVerifierTest, tee_tcb_svn_minimum_per_byte) {
+  auto q = TdxQuote::Parse(ReadAll(kQuote));
+  ASSERT_TRUE(q.ok());
+  TdxPolicy policy;
+  policy.min_tee_tcb_svn = q->body.tee_tcb_svn;  // equal: passes
+  auto v = TdxVerifier(ReadAll(kRoot), policy).Verify(RealInput());
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_NE(std::find(v->checks.begin(), v->checks.end(), "tee_tcb_svn"), v->checks.end());
+
+  std::string higher = q->body.tee_tcb_svn;
+  higher[1] = static_cast<char>(static_cast<uint8_t>(higher[1]) + 1);  // one component newer than the quote's
+  policy.min_tee_tcb_svn = higher;
+  v = TdxVerifier(ReadAll(kRoot), policy).Verify(RealInput());
+  ASSERT_FALSE(v.ok());
+  EXPECT_NE(v.status().message().find("tdx: tee_tcb_svn:"), std::string::npos) << v.status().message();
+}
+
 TEST(TdxVerifierTest, wrong_root_fails) {
   std::string amd = ReadAll(std::string(RESMETER_SOURCE_DIR) + "/configs/trust-anchors/amd_ask_ark_milan.pem");
   auto v = TdxVerifier(amd, {}).Verify(RealInput());

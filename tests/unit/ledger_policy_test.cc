@@ -34,6 +34,14 @@ LedgerStatement Usage(uint64_t seq, double vcpus, double delivered_ratio, double
   return s;
 }
 
+TEST(ledger_policy_test, findings_and_meter_ages_are_not_assessable) {
+  LedgerPolicyAssessor a(ParseOrDie(
+      "findings: {forbid: [memory_total_mismatch], max: 0}\nmeters:\n  disk.io: {max_age_seconds: 3600}\n"));
+  EXPECT_EQ(a.not_assessable(), (std::vector<std::string>{"findings.forbid", "findings.max <= 0",
+                                                          "meters.disk.io.age_seconds <= 3600 s"}));
+  EXPECT_EQ(a.Assess(Usage(1, 8, 0.98, 64, 2, true)), std::nullopt);  // nothing the ledger can judge
+}
+
 TEST(ledger_policy_test, judges_expressible_clauses_and_lists_the_rest) {
   LedgerPolicyAssessor a(ParseOrDie(R"(time: {require_trusted: true, max_error_bound_seconds: 0.1}
 evidence: {accept: [tdx]}
