@@ -59,6 +59,9 @@ inline X509Ptr MintCert(EVP_PKEY* key, const std::string& cn, EVP_PKEY* issuer_k
                              -1, -1, 0);
   X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : name);
   X509* issuer_cert = issuer ? issuer : cert.get();
+  AddExtension(cert.get(), issuer_cert, NID_subject_key_identifier,
+               "hash");  // swtpm_localca needs it on its CA
+  if (issuer) AddExtension(cert.get(), issuer_cert, NID_authority_key_identifier, "keyid:always");
   AddExtension(cert.get(), issuer_cert, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
   if (ca) {
     AddExtension(cert.get(), issuer_cert, NID_key_usage, "critical,keyCertSign,cRLSign");
