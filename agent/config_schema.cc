@@ -69,8 +69,14 @@ const std::vector<OptionSpec>& GlobalSchema() {
        "PCR bank the TPM quote covers"},
       {"evidence.tpm_pcrs", T::kStringList, nlohmann::json::array({"0", "1", "2", "3", "4", "5", "6", "7"}), {}, {},
        {}, "PCR indices the TPM quote covers"},
+      {"evidence.tpm2.ak_cert_file", T::kString, "", {}, {}, {},
+       "TPM AK certificate (PEM or DER, leaf first) attached to TPM evidence; empty: none"},
+      {"evidence.tpm2.ak_chain_file", T::kString, "", {}, {}, {},
+       "intermediate CA certificates of the TPM AK certificate (PEM bundle or DER); empty: none"},
+      {"evidence.tpm2.ak_cert_nv_index", T::kString, "", {}, {}, {},
+       "NV index holding the TPM AK certificate (DER), e.g. 0x01c101d0, when ak_cert_file is empty; empty: none"},
       {"evidence.trust_anchors_dir", T::kString, "/etc/resmeter/trust-anchors", {}, {}, {},
-       "AMD ARK/ASK chains and Intel's SGX root used to verify evidence"},
+       "AMD ARK/ASK chains, Intel's SGX root and tpm2/*.pem TPM AK CAs used to verify evidence"},
   };
   return kSchema;
 }

@@ -14,6 +14,7 @@ namespace {
 
 struct EvidenceArgs {
   std::string type, report, vcek, chain, quote, evidence, identity, report_data, nonce, at, anchors;
+  std::string ak_cert, ak_chain;  // tpm2: AK certificate (and intermediates) to attach to the evidence
   std::vector<std::string> measurements, mr_td;
   int max_vmpl = -1;
   bool allow_debug = false, allow_none = false, json = false;
@@ -45,6 +46,24 @@ Result<std::string> ReadFlag(const std::string& flag, const std::string& path) {
   return data;
 }
 
+// With --ak-cert, attaches the AK certificate files to tpm2 `evidence`.
+Status AttachAkCertFlags(const EvidenceArgs& a, nlohmann::json* evidence) {
+  if (a.ak_cert.empty()) {
+    if (!a.ak_chain.empty()) return Status::InvalidArgument("--ak-chain needs --ak-cert");
+    return Status::Ok();
+  }
+  if (!evidence->is_object() || evidence->value("type", nlohmann::json()) != "tpm2") {
+    return Status::InvalidArgument("--ak-cert applies to tpm2 evidence only");
+  }
+  RESMETER_ASSIGN_OR_RETURN(std::string cert, ReadFlag("--ak-cert", a.ak_cert));
+  std::string chain;
+  if (!a.ak_chain.empty()) {
+    RESMETER_ASSIGN_OR_RETURN(chain, ReadFlag("--ak-chain", a.ak_chain));
+  }
+  Status s = AttachAkCertificate(evidence, cert, chain);
+  return s.ok() ? s : Status::InvalidArgument("--ak-cert/--ak-chain: " + s.message());
+}
+
 // Runs the verification the arguments ask for.
 Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const EvidenceArgs& a,
                                const std::optional<std::string>& user_data) {
@@ -52,6 +71,9 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     RESMETER_ASSIGN_OR_RETURN(std::string text, ReadFlag("--identity", a.identity));
     nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
     if (doc.is_discarded()) return Status::InvalidArgument("--identity: " + a.identity + " is not JSON");
+    if (doc.is_object() && doc.contains("evidence")) {
+      RESMETER_RETURN_IF_ERROR(AttachAkCertFlags(a, &doc["evidence"]));
+    }
     std::optional<std::string> nonce;
     if (!a.nonce.empty()) {
       RESMETER_ASSIGN_OR_RETURN(nonce, NormalizeNonceHex(a.nonce));
@@ -66,6 +88,7 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     if (!a.type.empty() && j.value("type", std::string()) != a.type) {
       return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) + "' evidence, not " + a.type);
     }
+    RESMETER_RETURN_IF_ERROR(AttachAkCertFlags(a, &j));
     return VerifyEvidenceJson(j, user_data, options);
   }
   if (a.type == "sev-snp") {
@@ -169,6 +192,9 @@ void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code)
   cmd->add_option("--chain", a->chain, "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
   cmd->add_option("--quote", a->quote, "TDX: the version-4 quote");
   cmd->add_option("--evidence", a->evidence, "evidence JSON (any type), or an identity document");
+  cmd->add_option("--ak-cert", a->ak_cert,
+                  "tpm2: the AK certificate (PEM or DER) to check instead of the evidence's");
+  cmd->add_option("--ak-chain", a->ak_chain, "tpm2: intermediate CAs of --ak-cert (PEM bundle or DER)");
   cmd->add_option("--identity", a->identity, "identity document: also checks user data = SHA-512(kid || nonce)");
   cmd->add_option("--nonce", a->nonce, "with --identity: require this nonce (hex)");
   cmd->add_option("--report-data", a->report_data, "expected 64-byte user data (128 hex digits)");

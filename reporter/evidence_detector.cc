@@ -21,6 +21,24 @@ Result<EvidenceSettings> EvidenceSettings::FromOptions(const Options& global) {
     }
     s.tpm.pcrs.push_back(static_cast<int>(*i));
   }
+  s.tpm.ak_cert_file = global.String("evidence.tpm2.ak_cert_file");
+  s.tpm.ak_chain_file = global.String("evidence.tpm2.ak_chain_file");
+  const std::string nv = global.String("evidence.tpm2.ak_cert_nv_index");
+  if (!nv.empty()) {
+    std::optional<std::string> raw =
+        StartsWith(nv, "0x") && nv.size() == 10 ? HexDecode(nv.substr(2)) : std::nullopt;
+    if (!raw) {
+      return Status::InvalidArgument("evidence.tpm2.ak_cert_nv_index: '" + nv +
+                                     "' is not 0x followed by 8 hex digits");
+    }
+    uint32_t index = 0;
+    for (char c : *raw) index = (index << 8) | static_cast<uint8_t>(c);
+    if ((index >> 24) != 0x01) {
+      return Status::InvalidArgument("evidence.tpm2.ak_cert_nv_index: '" + nv +
+                                     "' is not an NV index (0x01xxxxxx)");
+    }
+    s.tpm.ak_cert_nv_index = index;
+  }
   return s;
 }
 

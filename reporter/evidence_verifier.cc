@@ -80,7 +80,8 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
     case EvidenceType::kTpm2: {
       RESMETER_ASSIGN_OR_RETURN(Tpm2Input in, Tpm2InputFromJson(evidence));
       in.expected_user_data = expected_user_data;
-      return Tpm2QuoteVerifier(options.tpm).Verify(in);
+      RESMETER_ASSIGN_OR_RETURN(Tpm2AkTrust trust, LoadTpm2AkTrust(options.trust_anchors_dir, options.at));
+      return Tpm2QuoteVerifier(options.tpm, std::move(trust)).Verify(in);
     }
   }
   return Status::Corruption("evidence: unknown type");

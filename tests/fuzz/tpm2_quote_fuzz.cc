@@ -3,15 +3,23 @@
 // TPMT_SIGNATURE, with reported PCR values, with and without expected user
 // data and a PCR policy. Must never crash or read out of bounds.
 //
+// With flag bit 4, an AK certificate and one chain certificate (DER) follow
+// ak_public: they go through the evidence JSON reader (malformed DER must be
+// an error, never a crash) and, when they parse, the AK certificate check
+// with the leaf itself as the trusted CA (so chain building, key comparison
+// and the constraint checks all run on mutated certificates).
+//
 // Input layout (so mutations reach each structure): one flags byte (bits 0-1:
-// PCR bank sha1/sha256/sha384; bit 2: expect user data; bit 3: PCR policy),
-// then attest, signature and ak_public, each a 2-byte big-endian length and
-// its bytes, then PCR values of the bank's size for PCRs 0, 1, ... (at most 24).
+// PCR bank sha1/sha256/sha384; bit 2: expect user data; bit 3: PCR policy;
+// bit 4: certificates), then attest, signature and ak_public, each a 2-byte
+// big-endian length and its bytes, then (bit 4) ak_cert and ak_chain[0] the
+// same way, then PCR values of the bank's size for PCRs 0, 1, ... (at most 24).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "reporter/evidence.h"
 #include "reporter/tpm2_quote_verifier.h"
 
 namespace {
@@ -38,6 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!TakeBlob(&in, &input.attest) || !TakeBlob(&in, &input.signature) || !TakeBlob(&in, &input.ak_public)) {
     return 0;
   }
+  std::string ak_cert, chain_cert;
+  if ((flags & 16) && (!TakeBlob(&in, &ak_cert) || !TakeBlob(&in, &chain_cert))) return 0;
   static const char* kBanks[] = {"sha1", "sha256", "sha384", "md5"};
   static const size_t kSizes[] = {20, 32, 48, 16};
   input.pcr_bank = kBanks[flags & 3];
@@ -50,8 +60,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   resmeter::Tpm2Policy policy;
   if (flags & 8) policy.pcrs[0] = std::string(2 * pcr_bytes, '0');
-  auto v = resmeter::Tpm2QuoteVerifier(policy).Verify(input);
+  resmeter::Tpm2AkTrust trust;
+  trust.anchors_dir = "fuzz/tpm2";
+  if (flags & 16) {
+    nlohmann::json j = {{"attest", resmeter::Base64Encode(input.attest)},
+                        {"signature", resmeter::Base64Encode(input.signature)},
+                        {"ak_public", resmeter::Base64Encode(input.ak_public)},
+                        {"pcr_bank", "sha256"},
+                        {"pcrs", nlohmann::json::object()},
+                        {"ak_cert", resmeter::Base64Encode(ak_cert)},
+                        {"ak_chain", nlohmann::json::array({resmeter::Base64Encode(chain_cert)})}};
+    auto parsed = resmeter::Tpm2InputFromJson(j);
+    if (!parsed.ok()) return 0;
+    input.ak_cert = parsed->ak_cert;
+    input.ak_chain = parsed->ak_chain;
+    auto pem = resmeter::CertificatesToDer(ak_cert, "fuzz");
+    if (pem.ok()) trust.ca_pems.push_back(ak_cert);  // DER also parses as an anchor here
+  }
+  auto v = resmeter::Tpm2QuoteVerifier(policy, trust).Verify(input);
   if (v.ok()) (void)v->ToJson().dump();
+  (void)resmeter::Tpm2QuoteVerifier(policy).SelfCheck(input);
   (void)resmeter::Tpm2AkPem(input.ak_public);
   return 0;
 }

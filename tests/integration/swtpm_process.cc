@@ -10,6 +10,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -73,7 +75,7 @@ SwtpmProcess::~SwtpmProcess() {
   }
 }
 
-bool SwtpmProcess::Start(std::string* why) {
+bool SwtpmProcess::MakeStateDir(std::string* why) {
   if (::access("/usr/bin/swtpm", X_OK) != 0) {
     *why = "swtpm is not installed (/usr/bin/swtpm)";
     return false;
@@ -84,14 +86,56 @@ bool SwtpmProcess::Start(std::string* why) {
     return false;
   }
   state_dir_ = tmpl;
+  return true;
+}
+
+bool SwtpmProcess::Start(std::string* why) { return MakeStateDir(why) && Launch(why); }
+
+bool SwtpmProcess::StartManufactured(const std::string& ek_ca_key_pem, const std::string& ek_ca_cert_pem,
+                                     std::string* why) {
+  if (::access("/usr/bin/swtpm_setup", X_OK) != 0 || ::access("/usr/bin/swtpm_localca", X_OK) != 0) {
+    *why = "swtpm_setup/swtpm_localca are not installed (swtpm-tools)";
+    return false;
+  }
+  if (!MakeStateDir(why)) return false;
+  const std::string setup = state_dir_ + "/setup";
+  std::filesystem::create_directories(setup);
+  std::ofstream(setup + "/ekca.key") << ek_ca_key_pem;
+  std::ofstream(setup + "/ekca.pem") << ek_ca_cert_pem;
+  // swtpm_localca signs with an existing key+certificate instead of making its own CA.
+  std::ofstream(setup + "/localca.conf")
+      << "statedir = " << setup << "\nsigningkey = " << setup << "/ekca.key\nissuercert = " << setup
+      << "/ekca.pem\ncertserial = " << setup << "/certserial\n";
+  std::ofstream(setup + "/localca.options") << "";
+  std::ofstream(setup + "/swtpm_setup.conf")
+      << "create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = " << setup
+      << "/localca.conf\ncreate_certs_tool_options = " << setup
+      << "/localca.options\nactive_pcr_banks = sha256\n";
+  const std::string cmd = "/usr/bin/swtpm_setup --tpm2 --tpmstate " + state_dir_ +
+                          " --create-ek-cert --config " + setup + "/swtpm_setup.conf --overwrite >" + setup +
+                          "/swtpm_setup.log 2>&1";
+  int rc = std::system(cmd.c_str());
+  if (rc != 0) {
+    std::ifstream log(setup + "/swtpm_setup.log");
+    std::stringstream ss;
+    ss << log.rdbuf();
+    *why = "swtpm_setup failed (" + cmd + "): " + ss.str();
+    return false;
+  }
+  return Launch(why);
+}
+
+bool SwtpmProcess::Launch(std::string* why) {
   for (int attempt = 0; attempt < 3 && pid_ < 0; ++attempt) {
     port_ = FreePortPair();
     if (port_ == 0) continue;
     std::string server = "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1";
     std::string ctrl = "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1";
     std::string state = "dir=" + state_dir_;
-    std::vector<std::string> args = {"swtpm",  "socket",  "--tpm2", "--server", server, "--ctrl", ctrl,
-                                     "--flags", "not-need-init,startup-clear", "--tpmstate", state};
+    std::vector<std::string> args = {"swtpm",      "socket",  "--tpm2",
+                                     "--server",   server,    "--ctrl",
+                                     ctrl,         "--flags", "not-need-init,startup-clear",
+                                     "--tpmstate", state};
     pid_t pid = ::fork();
     if (pid == 0) {
       std::vector<char*> argv;
