@@ -2,9 +2,9 @@
 
 #include <cmath>
 
+#include "core/base64url.h"
 #include "core/strings.h"
 #include "core/version.h"
-#include "core/base64url.h"
 #include "reporter/openssl_util.h"
 
 namespace resmeter {
@@ -26,6 +26,9 @@ nlohmann::ordered_json BuildReportClaims(const ReportInputs& in, const Signer& s
   claims["swname"] = SoftwareName();
   claims["swversion"] = SoftwareVersion();
   claims["cnf"] = {{"jwk", signer.PublicJwk()}};
+  claims["key_origin"] = in.key_origin;
+  claims["live"] = in.live;
+  claims["not_live_reasons"] = in.not_live_reasons;
   claims["time"] = in.time;
   claims["evidence"] = in.evidence;
   claims["submods"] = in.submods;
@@ -38,7 +41,8 @@ Result<std::string> SignReport(const ReportInputs& in, const Signer& signer) {
 
 Result<std::string> NormalizeNonceHex(const std::string& hex) {
   auto bytes = HexDecode(hex);
-  if (!bytes) return Status::InvalidArgument("nonce '" + hex + "' is not hex (an even number of 0-9a-f digits)");
+  if (!bytes)
+    return Status::InvalidArgument("nonce '" + hex + "' is not hex (an even number of 0-9a-f digits)");
   if (bytes->size() < 8 || bytes->size() > 64) {
     return Status::InvalidArgument("nonce must be 8 to 64 bytes (16 to 128 hex digits), got " +
                                    std::to_string(bytes->size()) + " bytes");
