@@ -27,8 +27,7 @@ void PrintFields(std::ostream& out, const nlohmann::json& j, const std::string& 
     if (value.is_object()) {
       PrintFields(out, value, prefix + key + ".");
     } else {
-      out << "  " << prefix << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump())
-          << "\n";
+      out << "  " << prefix << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
     }
   }
 }
@@ -67,8 +66,7 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     if (j.is_discarded()) return Status::InvalidArgument("--evidence: " + a.evidence + " is not JSON");
     if (j.contains("evidence")) j = j["evidence"];  // an identity document
     if (!a.type.empty() && j.value("type", std::string()) != a.type) {
-      return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) +
-                                     "' evidence, not " + a.type);
+      return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) + "' evidence, not " + a.type);
     }
     return VerifyEvidenceJson(j, user_data, options);
   }
@@ -81,8 +79,7 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     }
     in.expected_report_data = user_data;
     in.at = options.at;
-    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors,
-                              LoadAmdTrustAnchors(options.trust_anchors_dir));
+    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors, LoadAmdTrustAnchors(options.trust_anchors_dir));
     return SevSnpVerifier(std::move(anchors), options.snp).Verify(in);
   }
   if (a.type == "tdx") {
@@ -119,8 +116,7 @@ int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   EvidenceVerifyOptions options;
-  options.trust_anchors_dir =
-      a.anchors.empty() ? config->global.String("evidence.trust_anchors_dir") : a.anchors;
+  options.trust_anchors_dir = a.anchors.empty() ? config->global.String("evidence.trust_anchors_dir") : a.anchors;
   if (!a.at.empty()) {
     auto at = ParseTimeArgument(a.at);
     if (!at.ok()) return Fail(kExitUsage, "--at: " + at.status().message());
@@ -168,12 +164,10 @@ void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code)
   cmd->add_option("--type", a->type, "evidence type")->check(CLI::IsMember({"sev-snp", "tdx", "tpm2"}));
   cmd->add_option("--report", a->report, "SEV-SNP: the 1184-byte attestation report");
   cmd->add_option("--vcek", a->vcek, "SEV-SNP: the VCEK certificate (DER or PEM)");
-  cmd->add_option("--chain", a->chain,
-                  "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
+  cmd->add_option("--chain", a->chain, "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
   cmd->add_option("--quote", a->quote, "TDX: the version-4 quote");
   cmd->add_option("--evidence", a->evidence, "evidence JSON (any type), or an identity document");
-  cmd->add_option("--identity", a->identity,
-                  "identity document: also checks user data = SHA-512(kid || nonce)");
+  cmd->add_option("--identity", a->identity, "identity document: also checks user data = SHA-512(kid || nonce)");
   cmd->add_option("--nonce", a->nonce, "with --identity: require this nonce (hex)");
   cmd->add_option("--report-data", a->report_data, "expected 64-byte user data (128 hex digits)");
   cmd->add_option("--at", a->at, "check certificates at this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");

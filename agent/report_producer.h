@@ -18,8 +18,8 @@
 namespace resmeter {
 
 struct ProducedReport {
-  std::string token;      // JWS compact
-  nlohmann::json claims;  // the signed claims
+  std::string token;        // JWS compact
+  nlohmann::json claims;    // the signed claims
   std::vector<MeterRun> runs;
 };
 
