@@ -129,7 +129,8 @@ int RunVerify(const CliGlobals& globals, VerifyArgs args) {
       in.input_errors.push_back(p.status().message());
     } else {
       policy = std::move(*p);
-      policy_id = PolicyId(*policy, ReadInputFile(args.policy).value_or(""));
+      auto text = ReadInputFile(args.policy);
+      policy_id = PolicyId(*policy, text.ok() ? *text : "");
       in.policy = &*policy;
     }
   }

@@ -175,7 +175,9 @@ nlohmann::ordered_json BuildEar(const ReportAppraisal& a, const EarOptions& opti
     } else if (has_checks && tv["sourced-data"] == ar4si::kNoClaim) {
       tv["sourced-data"] = ar4si::kAffirming;
     }
-    submods[meter] = Appraisal(tv, WorstSeverity(tv), policy_id, reasons);
+    // A meter of a REJECTED report is at best a warning: its numbers come from an attester not accepted.
+    const int severity = v.accepted() ? WorstSeverity(tv) : std::max(WorstSeverity(tv), 2);
+    submods[meter] = Appraisal(tv, severity, policy_id, reasons);
   }
   int severity = WorstSeverity(attester);
   if (!v.accepted()) severity = 3;  // a REJECTED verdict is never affirming

@@ -13,7 +13,8 @@
 // pinned measurement held -> executables 2; trusted time and co-signatures
 // -> sourced-data 2; a failed policy clause or co-signature of a meter ->
 // that submod contraindicated. A REJECTED verdict makes "attester"
-// contraindicated. Pure functions; thread-safe.
+// contraindicated and every other meter at least a warning. Pure
+// functions; thread-safe.
 #pragma once
 
 #include <nlohmann/json.hpp>
