@@ -185,8 +185,8 @@ void AddIdentityChecks(const nlohmann::json& doc, const PublicKey& key, const Ap
     verdict.Add("identity.key", O::kPassed, "the identity's jwk signed the report (kid " + *id_kid + ")");
   } else {
     verdict.Add("identity.key", O::kFailed,
-                "the identity's jwk is kid " + (id_kid.ok() ? *id_kid : std::string("?")) + ", the report's key is kid " +
-                    key.thumbprint());
+                "the identity's jwk is kid " + (id_kid.ok() ? *id_kid : std::string("?")) +
+                    ", the report's key is kid " + key.thumbprint());
   }
 }
 
