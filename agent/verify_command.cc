@@ -68,7 +68,7 @@ void PrintHuman(std::ostream& out, const ReportAppraisal& a, const std::optional
   PrintVerdictChecks(out, a.verdict, {"policy.", "cosign.", "evidence", "time"});
   if (!a.claims.is_null()) {
     out << "\n";
-    PrintSubmodsTable(out, a.claims["submods"]);
+    if (a.claims.contains("submods")) PrintSubmodsTable(out, a.claims["submods"]);
     out << "\n";
     if (a.policy && policy) PrintPolicyTable(out, *policy, *a.policy);
     for (const auto& c : a.cosign) {

@@ -247,6 +247,35 @@ TEST_F(AppraisalTest, ueid_of_another_agent_is_rejected) {
       << v.Line();
 }
 
+TEST_F(AppraisalTest, hostile_member_types_are_rejected_never_thrown_on) {
+  auto key = *SigningKey::Generate(kAlgEdDSA);
+  ReportInputs in;
+  in.issued_at_unix_seconds = kNow;
+  in.evidence = EvidenceClaim(Evidence::kSnp, key->Thumbprint(), "");
+  nlohmann::ordered_json claims = BuildReportClaims(in, *key);
+  claims["ueid"] = 7;
+  claims["key_origin"] = nlohmann::json::array();
+  claims["live"] = "yes";
+  claims["not_live_reasons"] = "x";
+  claims["time"] = {1, 2};
+  claims["submods"] = {{"cpu.topology", 5}};
+  AppraisalInputs pinned = Inputs();
+  pinned.key_jwk = key->PublicJwk().dump();
+  for (int cnf_kind = 0; cnf_kind < 3; ++cnf_kind) {
+    if (cnf_kind == 1) claims["cnf"] = 5;
+    if (cnf_kind == 2) claims["cnf"] = {{"jwk", "not a jwk"}};
+    const std::string token = *key->SignCompact(claims.dump());
+    ReportAppraisal a = AppraiseReportDetailed(token, pinned);
+    EXPECT_EQ(a.verdict.ExitCode(), 1) << a.verdict.Line();
+    for (const char* name : {"ueid", "key_origin", "live"}) {
+      EXPECT_NE(a.verdict.Line().find(std::string(name) + ": "), std::string::npos) << a.verdict.Line();
+    }
+    EXPECT_NO_THROW(BuildEar(a, {kNow, "", ""}).dump());
+    // Without a pin the report's own cnf decides; a broken one is an input error.
+    EXPECT_EQ(AppraiseReport(token, Inputs()).ExitCode(), cnf_kind == 0 ? 1 : 2);
+  }
+}
+
 TEST_F(AppraisalTest, key_origin_file_is_rejected_by_default) {
   auto key = *SigningKey::Generate(kAlgEdDSA);
   ReportInputs in;
