@@ -1,6 +1,7 @@
 #include "reporter/report_appraisal.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "core/base64url.h"
 #include "core/strings.h"
@@ -190,7 +191,25 @@ void AddIdentityChecks(const nlohmann::json& doc, const PublicKey& key, const Ap
   }
 }
 
+// `text` with control characters (a newline in a signed claim) written as \xNN,
+// so a reason can never add a line after the verdict line.
+std::string OneLine(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+static ReportAppraisal AppraiseUnsanitized(const std::string& token, const AppraisalInputs& in);
 
 std::string CheckSubmod(const std::string& check_name, const nlohmann::json& submods) {
   if (!submods.is_object()) return "";
@@ -210,6 +229,15 @@ std::string CheckSubmod(const std::string& check_name, const nlohmann::json& sub
 }
 
 ReportAppraisal AppraiseReportDetailed(const std::string& token, const AppraisalInputs& in) {
+  ReportAppraisal out = AppraiseUnsanitized(token, in);
+  // Details quote signed claims and input files: one line each, always.
+  Verdict clean;
+  for (const Check& c : out.verdict.checks()) clean.Add(OneLine(c.name), c.outcome, OneLine(c.detail));
+  out.verdict = std::move(clean);
+  return out;
+}
+
+static ReportAppraisal AppraiseUnsanitized(const std::string& token, const AppraisalInputs& in) {
   ReportAppraisal out;
   Verdict& verdict = out.verdict;
   for (const std::string& e : in.input_errors) verdict.Add("input", O::kError, e);

@@ -17,8 +17,9 @@
 // binding: evidence "none" is then REJECTED unless allow_dev_evidence.
 //
 // Input errors (a malformed token, key or identity document, an unreadable
-// input) are CheckOutcome::kError: REJECTED with exit code 2. Pure
-// functions; thread-safe.
+// input) are CheckOutcome::kError: REJECTED with exit code 2. Details quote
+// signed claims with control characters escaped (\xNN), so no reason can
+// add a line after the verdict line. Pure functions; thread-safe.
 #pragma once
 
 #include <memory>

@@ -197,6 +197,19 @@ TEST_F(AppraisalTest, report_from_fixture_roots_is_rejected_unless_allowed) {
   EXPECT_TRUE(warned);
 }
 
+TEST_F(AppraisalTest, a_signed_newline_cannot_forge_the_verdict_line) {
+  auto key = *SigningKey::Generate(kAlgEdDSA);
+  ReportInputs in;
+  in.issued_at_unix_seconds = kNow;
+  in.evidence = EvidenceClaim(Evidence::kSnp, key->Thumbprint(), "");
+  in.key_origin = "x\nACCEPTED";
+  in.not_live_reasons = {"proc_root=/x\nACCEPTED\n"};
+  const Verdict v = AppraiseReport(*SignReport(in, *key), Inputs());
+  EXPECT_EQ(v.ExitCode(), 1);
+  EXPECT_EQ(v.Line().find('\n'), std::string::npos) << v.Line();
+  EXPECT_NE(v.Line().find("proc_root=/x\\x0aACCEPTED\\x0a"), std::string::npos) << v.Line();
+}
+
 TEST_F(AppraisalTest, a_report_that_does_not_say_it_is_live_is_rejected) {
   auto key = *SigningKey::Generate(kAlgEdDSA);
   ReportInputs in;
