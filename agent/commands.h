@@ -45,11 +45,6 @@ void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterAgentCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterPeerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
-// Verifies the evidence of an identity document (binding to its JWK and
-// nonce) for `resmeter verify --identity`; prints one line to `out` and
-// returns 0, or 1 (a check failed) / 2 (unreadable) after printing the reason.
-int VerifyIdentityEvidence(const Config& config, const std::string& identity_path, const std::string& at,
-                           bool allow_none, std::ostream& out);
 void RegisterIdentityCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 

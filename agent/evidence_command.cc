@@ -1,13 +1,15 @@
 // `resmeter evidence verify`: verify raw hardware evidence (an SEV-SNP report,
 // a TDX quote, TPM 2.0 evidence, or an identity document) against the shipped
-// trust anchors and print its fields. Exit 0 when every check passes, 1 with
-// the failing check named, 2 for unreadable or malformed input.
+// trust anchors and print its fields, then one line ACCEPTED or REJECTED:
+// <reason> (or --json: the verdict object with the evidence beside it).
+// Exit 0 accepted, 1 a check failed, 2 unreadable or malformed input.
 #include <iostream>
 
 #include "agent/commands.h"
 #include "core/strings.h"
 #include "reporter/evidence_verifier.h"
 #include "reporter/report.h"
+#include "reporter/verdict.h"
 
 namespace resmeter {
 namespace {
@@ -108,8 +110,29 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     nlohmann::json j = {{"type", "tdx"}, {"quote", Base64Encode(quote)}};
     return VerifyEvidenceJson(j, user_data, options);
   }
-  if (a.type == "tpm2") return Status::InvalidArgument("--type tpm2 takes --evidence FILE or --identity FILE");
-  return Status::InvalidArgument("give --type sev-snp|tdx|tpm2 with its files, --evidence FILE or --identity FILE");
+  if (a.type == "tpm2")
+    return Status::InvalidArgument("--type tpm2 takes --evidence FILE or --identity FILE");
+  return Status::InvalidArgument(
+      "give --type sev-snp|tdx|tpm2 with its files, --evidence FILE or --identity FILE");
+}
+
+// The one verdict of an evidence verification: "evidence" passed (or a
+// warning for accepted development-mode "none"), failed, or an input error;
+// each item the verifier could not check is shown as not applicable.
+Verdict EvidenceVerdictOf(const Result<EvidenceVerdict>& r) {
+  Verdict v;
+  if (!r.ok()) {
+    const bool failed = r.status().code() == Status::Code::kVerifyFailed;
+    v.Add("evidence", failed ? CheckOutcome::kFailed : CheckOutcome::kError, r.status().message());
+    return v;
+  }
+  if (r->type == "none") {
+    v.Add("evidence", CheckOutcome::kWarning, "none (development mode), accepted by --allow-none");
+  } else {
+    v.Add("evidence", CheckOutcome::kPassed, r->type + " verified (" + Join(r->checks) + ")");
+  }
+  for (const std::string& n : r->not_checked) v.Add("not_checked", CheckOutcome::kNotApplicable, n);
+  return v;
 }
 
 int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
@@ -134,52 +157,27 @@ int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
       return Fail(kExitUsage, "--report-data: want 128 hex digits (64 bytes)");
     }
   }
-  auto verdict = Verify(options, a, user_data);
-  if (!verdict.ok()) {
-    const Status& s = verdict.status();
-    return Fail(s.code() == Status::Code::kVerifyFailed ? kExitInvalid : kExitUsage,
-                (s.code() == Status::Code::kVerifyFailed ? "evidence invalid: " : "") + s.message());
-  }
+  const Result<EvidenceVerdict> result = Verify(options, a, user_data);
+  const Verdict verdict = EvidenceVerdictOf(result);
   if (a.json) {
-    std::cout << verdict->ToJson().dump(2) << "\n";
-    return kExitOk;
+    nlohmann::json out = verdict.ToJson();
+    if (result.ok()) out["evidence"] = result->ToJson();
+    std::cout << out.dump(2) << "\n";
+    return verdict.ExitCode();
   }
-  std::cout << verdict->type << " evidence verified\n";
-  std::cout << "checks passed: " << Join(verdict->checks) << "\n";
-  for (const std::string& n : verdict->not_checked) std::cout << "not checked: " << n << "\n";
-  std::cout << "fields:\n";
-  PrintFields(std::cout, verdict->fields, "");
-  return kExitOk;
+  if (result.ok()) {
+    std::cout << result->type << " evidence verified\n";
+    std::cout << "checks passed: " << Join(result->checks) << "\n";
+    for (const std::string& n : result->not_checked) std::cout << "not checked: " << n << "\n";
+    std::cout << "fields:\n";
+    PrintFields(std::cout, result->fields, "");
+  }
+  std::cout << verdict.Line() << "\n";
+  if (verdict.input_error()) std::cerr << "resmeter: " << verdict.Reasons().front() << "\n";
+  return verdict.ExitCode();
 }
 
 }  // namespace
-
-int VerifyIdentityEvidence(const Config& config, const std::string& identity_path, const std::string& at,
-                           bool allow_none, std::ostream& out) {
-  EvidenceArgs a;
-  a.identity = identity_path;
-  EvidenceVerifyOptions options;
-  options.trust_anchors_dir = config.global.String("evidence.trust_anchors_dir");
-  options.allow_none = allow_none;
-  if (!at.empty()) {
-    auto t = ParseTimeArgument(at);
-    if (!t.ok()) return Fail(kExitUsage, "--at: " + t.status().message());
-    options.at = static_cast<time_t>(*t);
-  }
-  auto verdict = Verify(options, a, std::nullopt);
-  if (!verdict.ok()) {
-    const Status& s = verdict.status();
-    if (s.code() == Status::Code::kVerifyFailed) return Fail(kExitInvalid, "identity evidence invalid: " + s.message());
-    return Fail(kExitUsage, "--identity: " + s.message());
-  }
-  if (verdict->type == "none") {
-    out << "evidence  none: development mode, accepted by --allow-dev-evidence\n";
-  } else {
-    out << "evidence  " << verdict->type << " bound to kid " << verdict->fields.value("kid", std::string()) << " ("
-        << Join(verdict->checks) << ")\n";
-  }
-  return kExitOk;
-}
 
 void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   auto* evidence = app.add_subcommand("evidence", "hardware evidence tools");

@@ -2,6 +2,7 @@
 
 #include "core/strings.h"
 #include "reporter/evidence_claim.h"
+#include "reporter/key_store.h"
 #include "reporter/report.h"
 #include "timesource/time_claim.h"
 
@@ -20,12 +21,13 @@ std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const 
 }
 
 Result<ProducedReport> ProduceReport(const Config& config, const std::vector<MeterPlan>& plans,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env,
-                                     const MeterRunner::Observer& observer) {
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
+                                     Env* env, const MeterRunner::Observer& observer,
+                                     std::optional<std::string_view> key_origin) {
   MeterRunner runner(env, RunnerRootsFromConfig(config, key));
   std::vector<MeterRun> runs = runner.RunAll(plans, observer);
   for (MeterRun& run : runs) run.trigger = kTriggerProbe;  // one-shot CLI run, when its operator chose
-  return SignMeterRuns(config, std::move(runs), nonce_hex, key, env);
+  return SignMeterRuns(config, std::move(runs), nonce_hex, key, env, key_origin);
 }
 
 RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key) {
@@ -45,8 +47,27 @@ nlohmann::json SubmodJson(const MeterRun& run) {
   return j;
 }
 
+std::string_view KeyOriginOf(const Config& config, const SigningKey& key) {
+  auto on_disk = LoadSigningKey(config.global.String("state_dir"));
+  if (on_disk.ok() && (*on_disk)->Thumbprint() == key.Thumbprint()) return kKeyOriginFile;
+  return kKeyOriginEphemeral;
+}
+
+void SetLiveness(const Config& config, ReportInputs& in) {
+  // The roots RunnerRootsFromConfig hands the meters, with their live defaults.
+  static const std::pair<const char*, const char*> kRoots[] = {{"paths.proc_root", "/proc"},
+                                                               {"paths.sys_root", "/sys"}};
+  in.not_live_reasons.clear();
+  for (const auto& [key, live_default] : kRoots) {
+    const std::string value = config.global.String(key);
+    if (value != live_default) in.not_live_reasons.push_back(std::string(key).substr(6) + "=" + value);
+  }
+  in.live = in.not_live_reasons.empty();
+}
+
 Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun> runs,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env) {
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
+                                     Env* env, std::optional<std::string_view> key_origin) {
   ProducedReport out;
   out.runs = std::move(runs);
   ReportInputs in;
@@ -58,6 +79,8 @@ Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun>
   RESMETER_ASSIGN_OR_RETURN(in.evidence, CollectEvidenceClaim(config.global, key.Thumbprint(), nonce_bytes));
   in.nonce_hex = nonce_hex;
   in.validity_seconds = config.global.Int("report.validity_seconds");
+  in.key_origin = std::string(key_origin ? *key_origin : KeyOriginOf(config, key));
+  SetLiveness(config, in);
   out.claims = BuildReportClaims(in, key);
   RESMETER_ASSIGN_OR_RETURN(out.token, key.SignCompact(out.claims.dump()));
   return out;

@@ -5,11 +5,14 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/config.h"
 #include "core/env.h"
 #include "meters/runner.h"
+#include "reporter/key_origin.h"
+#include "reporter/report.h"
 #include "reporter/signing_key.h"
 
 namespace resmeter {
@@ -27,14 +30,25 @@ nlohmann::json SubmodJson(const MeterRun& run);
 // Builds the run plan for the chosen meters from the config.
 std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const MeterInfo*>& meters);
 
-// Runs `plans` and signs the report. `nonce_hex` must be normalized already.
+// Runs `plans` and signs the report. `nonce_hex` must be normalized already;
+// `key_origin` says where `key` came from (reporter/key_origin.h) and is
+// signed; nullopt: found out with KeyOriginOf.
 Result<ProducedReport> ProduceReport(const Config& config, const std::vector<MeterPlan>& plans,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env,
-                                     const MeterRunner::Observer& observer = {});
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
+                                     Env* env, const MeterRunner::Observer& observer = {},
+                                     std::optional<std::string_view> key_origin = std::nullopt);
 // Signs a report over meter runs already made (the agent reuses runs of
 // earlier cycles). `nonce_hex` must be normalized already.
 Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun> runs,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env);
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
+                                     Env* env, std::optional<std::string_view> key_origin = std::nullopt);
+// "file" when <state_dir>/signing_key.pem holds `key`, else "ephemeral" (a
+// key the process generated and never wrote).
+std::string_view KeyOriginOf(const Config& config, const SigningKey& key);
+
+// Whether the meters read the live machine: procfs and sysfs at their default
+// roots. Sets `live` and `not_live_reasons` ("proc_root=/x") of `in`.
+void SetLiveness(const Config& config, ReportInputs& in);
 // The roots a MeterRunner gets from the config, with `key` as the signer.
 RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key);
 

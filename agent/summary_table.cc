@@ -108,4 +108,36 @@ void PrintChecksTable(std::ostream& out, const ReportVerification& v) {
   out << (v.valid ? "VALID" : "INVALID: " + v.failure) << "\n";
 }
 
+void PrintVerdictChecks(std::ostream& out, const Verdict& verdict,
+                        const std::vector<std::string>& skip_prefixes) {
+  size_t width = 10;
+  for (const Check& c : verdict.checks()) width = std::max(width, c.name.size());
+  for (const Check& c : verdict.checks()) {
+    if (std::any_of(skip_prefixes.begin(), skip_prefixes.end(),
+                    [&](const std::string& p) { return StartsWith(c.name, p); })) {
+      continue;
+    }
+    const char* mark = "ok";
+    switch (c.outcome) {
+      case CheckOutcome::kPassed:
+        mark = "ok";
+        break;
+      case CheckOutcome::kFailed:
+        mark = "FAIL";
+        break;
+      case CheckOutcome::kWarning:
+        mark = "warn";
+        break;
+      case CheckOutcome::kNotApplicable:
+        mark = "n/a";
+        break;
+      case CheckOutcome::kError:
+        mark = "ERROR";
+        break;
+    }
+    out << c.name << std::string(width - c.name.size() + 1, ' ') << mark
+        << std::string(6 - std::string(mark).size(), ' ') << c.detail << "\n";
+  }
+}
+
 }  // namespace resmeter

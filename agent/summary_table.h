@@ -4,10 +4,13 @@
 
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "reporter/policy_evaluator.h"
 #include "reporter/report_evidence.h"
 #include "reporter/report_verifier.h"
+#include "reporter/verdict.h"
 
 namespace resmeter {
 
@@ -21,8 +24,12 @@ void PrintTimeLines(std::ostream& out, const nlohmann::json& claims);
 void PrintEvidenceAppraisal(std::ostream& out, const EvidenceAppraisal& appraisal);
 // The verdict line of a policy, then one row per clause: result, name, required, measured.
 void PrintPolicyTable(std::ostream& out, const Policy& policy, const PolicyVerdict& verdict);
-// The verification checks, one per line, then the verdict.
+// The verification checks, one per line, then VALID or INVALID.
 void PrintChecksTable(std::ostream& out, const ReportVerification& v);
+// A verdict's checks, one per line (name, ok/FAIL/warn/n/a/ERROR, detail),
+// skipping those whose name starts with one of `skip_prefixes`.
+void PrintVerdictChecks(std::ostream& out, const Verdict& verdict,
+                        const std::vector<std::string>& skip_prefixes);
 // A claim value for humans: numbers with unit scaling by suffix (_bytes, _hz, _seconds ...).
 std::string FormatClaimValue(const std::string& name, const nlohmann::json& value);
 

@@ -2,9 +2,9 @@
 
 #include <cmath>
 
+#include "core/base64url.h"
 #include "core/strings.h"
 #include "core/version.h"
-#include "core/base64url.h"
 #include "reporter/openssl_util.h"
 
 namespace resmeter {
@@ -26,6 +26,9 @@ nlohmann::ordered_json BuildReportClaims(const ReportInputs& in, const Signer& s
   claims["swname"] = SoftwareName();
   claims["swversion"] = SoftwareVersion();
   claims["cnf"] = {{"jwk", signer.PublicJwk()}};
+  claims["key_origin"] = in.key_origin;
+  claims["live"] = in.live;
+  claims["not_live_reasons"] = in.not_live_reasons;
   claims["time"] = in.time;
   claims["evidence"] = in.evidence;
   claims["submods"] = in.submods;

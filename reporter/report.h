@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "core/signer.h"
@@ -24,6 +25,11 @@ struct ReportInputs {
   std::optional<std::string> nonce_hex;               // the challenge, lowercase hex
   double issued_at_unix_seconds = 0;
   int64_t validity_seconds = 3600;
+  // True only when the meters read the live machine: procfs and sysfs at
+  // their default roots (/proc, /sys), no fixture or test root configured.
+  bool live = false;
+  std::vector<std::string> not_live_reasons;  // why not live, e.g. "proc_root=/x"
+  std::string key_origin;                     // reporter/key_origin.h: "ephemeral" or "file"
 };
 
 // The UEID of an agent: base64url(0x01 "RAND" type || SHA-256(thumbprint)), 33 bytes.

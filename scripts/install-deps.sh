@@ -10,7 +10,7 @@ BUILD=(build-essential cmake ninja-build pkg-config ccache git
        libgtest-dev libgmock-dev libbenchmark-dev liburing-dev libtss2-dev
        libcli11-dev nlohmann-json3-dev)
 FUZZ=(clang libclang-rt-14-dev)
-TEST=(python3 python3-jwcrypto jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
+TEST=(python3 python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
       prometheus iproute2 hwloc pci.ids util-linux procps)
 BENCH=(fio iperf3 likwid mbw wrk bc linux-perf)
 ALL=("${BUILD[@]}" "${FUZZ[@]}" "${TEST[@]}" "${BENCH[@]}")

@@ -1,14 +1,17 @@
 // libFuzzer target: the JWS compact parser and the report verifier (with the
 // corpus key, with and without a nonce), then what `resmeter verify` prints
-// for a token that verified. Must never crash or throw; any input either
-// verifies or yields a Status or a failed check.
+// for a token that verified, and the whole appraisal (its own cnf.jwk as the
+// key) with its EAR. Must never crash or throw; any input either verifies or
+// yields a Status or a failed check.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "agent/summary_table.h"
 #include "fuzz_support.h"
+#include "reporter/ear.h"
 #include "reporter/jws.h"
+#include "reporter/report_appraisal.h"
 #include "reporter/report_verifier.h"
 
 namespace {
@@ -40,5 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   Verify(token, nullptr);
   Verify(token, resmeter::fuzz::kCorpusNonceHex);
+  resmeter::AppraisalInputs in;
+  in.now_unix_seconds = resmeter::fuzz::kCorpusNowUnixSeconds;
+  in.evidence.trust_anchors_dir = "/nonexistent";
+  const resmeter::ReportAppraisal a = resmeter::AppraiseReportDetailed(token, in);
+  (void)a.verdict.ToJson().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  (void)resmeter::BuildEar(a, {}).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return 0;
 }

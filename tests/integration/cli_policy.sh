@@ -25,6 +25,10 @@ S="$T/state"
 "$R" --state-dir "$S" key show > "$T/pub.jwk"
 "$R" --state-dir "$S" probe --only cpu.topology,cpu.time,memory.capacity -o "$T/r.jws" 2> "$T/err"
 check "probe" 0 $? "$T/err"
+# A key from a file (key_origin "file") is never accepted for an agent's reports.
+ORIGIN=$(python3 -c 'import base64,json,sys; p=open(sys.argv[1]).read().split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["key_origin"])' "$T/r.jws")
+[ "$ORIGIN" = ephemeral ] && OK_RC=0 || OK_RC=1
+DEV=--allow-dev-evidence
 
 cat > "$T/pass.yaml" <<'YAML'
 name: ci
@@ -35,18 +39,20 @@ claims:
   - cpu.steal_ratio: {max: 1}
   - memory.total_gib: {min: 0.1}
 YAML
-"$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/pass.yaml" > "$T/out" 2> "$T/err"
-check "passing policy exits 0" 0 $? "$T/out" "PASSED, 5 of 5 clauses met"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/pass.yaml" $DEV > "$T/out" 2> "$T/err"
+check "passing policy exits $OK_RC" $OK_RC $? "$T/out" "PASSED, 5 of 5 clauses met"
 grep -qF "evidence  none: development mode, not trusted" "$T/out" && grep -q "^time " "$T/out" &&
   { echo "ok   evidence and time lines"; passes=$((passes+1)); } || { echo "FAIL evidence/time lines"; cat "$T/out"; fails=$((fails+1)); }
 [ -s "$T/err" ] && { echo "FAIL passing policy wrote to stderr"; cat "$T/err"; fails=$((fails+1)); }
 
-"$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/pass.yaml" --json > "$T/out.json" 2> "$T/err"
-check "passing policy --json" 0 $? "$T/err"
-python3 - "$T/out.json" <<'PY' 2> "$T/err"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/pass.yaml" $DEV --json > "$T/out.json" 2> "$T/err"
+check "passing policy --json" $OK_RC $? "$T/err"
+[ -s "$T/err" ] && { echo "FAIL --json wrote to stderr"; cat "$T/err"; fails=$((fails+1)); }
+python3 - "$T/out.json" "$OK_RC" <<'PY' 2> "$T/err"
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["passed"] is True and d["policy"]["passed"] is True, d.get("policy")
+assert (d["verdict"] == "ACCEPTED") == (sys.argv[2] == "0"), d["reasons"]
+assert d["policy"]["passed"] is True, d.get("policy")
 assert [c["name"] for c in d["policy"]["clauses"]] == ["cpu.vcpus", "cpu.steal_ratio", "memory.total_gib", "evidence.type", "report.age_seconds"]
 assert all(set(c) >= {"name", "required", "measured", "passed"} for c in d["policy"]["clauses"])
 assert d["evidence"]["type"] == "none" and d["evidence"]["status"] == "development" and d["evidence"]["trusted"] is False
@@ -54,15 +60,16 @@ assert "trusted" in d["time"]
 PY
 check "--json has policy, evidence, time" 0 $? "$T/err"
 
-# Without --policy, development-mode evidence does not fail verify.
+# Development-mode evidence is REJECTED unless --allow-dev-evidence, policy or not.
 "$R" verify "$T/r.jws" --key "$T/pub.jwk" > "$T/out" 2> "$T/err"
-check "no policy: development evidence shown, exit 0" 0 $? "$T/out" "development mode, not trusted"
+check "no policy: development evidence rejected" 1 $? "$T/out" "evidence: none (development mode)"
 
-# Each failing policy exits 1 and names its clause on stderr.
+# Each failing policy exits 1 and names its clause on the verdict line.
 fail_case() {  # fail_case NAME CLAUSE_NAME YAML
   printf '%s\n' "$3" > "$T/f.yaml"
-  "$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/f.yaml" > "$T/out" 2> "$T/err"
-  check "$1" 1 $? "$T/err" "first: $2"
+  "$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/f.yaml" $DEV > "$T/out" 2> "$T/err"
+  local rc=$?; tail -n 1 "$T/out" > "$T/last"
+  check "$1" 1 $rc "$T/last" "policy.$2: required"
   grep -q "FAIL $2" "$T/out" || { echo "FAIL $1: table lacks 'FAIL $2'"; cat "$T/out"; fails=$((fails+1)); }
 }
 fail_case "too few vCPUs" "cpu.vcpus" "claims: [{cpu.vcpus: {min: 100000}}]"
@@ -79,10 +86,10 @@ fail_case "meter too old" "meters.cpu.topology.age_seconds" "meters: {cpu.topolo
 # The wrong key and an expired report still fail before the policy.
 "$R" --state-dir "$T/other" key init > /dev/null 2>&1
 "$R" --state-dir "$T/other" key show > "$T/other.jwk"
-"$R" verify "$T/r.jws" --key "$T/other.jwk" --policy "$T/pass.yaml" > "$T/out" 2> "$T/err"
-check "report signed with another key" 1 $? "$T/err" "wrong key"
-"$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/pass.yaml" --at 2099-01-01T00:00:00Z > "$T/out" 2> "$T/err"
-check "expired report" 1 $? "$T/err" "expired at"
+"$R" verify "$T/r.jws" --key "$T/other.jwk" --policy "$T/pass.yaml" $DEV > "$T/out" 2> "$T/err"
+check "report signed with another key" 1 $? "$T/out" "wrong key"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --policy "$T/pass.yaml" $DEV --at 2099-01-01T00:00:00Z > "$T/out" 2> "$T/err"
+check "expired report" 1 $? "$T/out" "expired at"
 
 # Malformed policies: exit 2, one line naming file and line.
 bad_case() {  # bad_case NAME YAML EXPECTED

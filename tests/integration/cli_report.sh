@@ -30,8 +30,12 @@ S="$T/state"
 "$R" --state-dir "$S" key init > /dev/null 2> "$T/err"; check "key init refuses to overwrite" 2 $? "$T/err" "already exists"
 "$R" --state-dir "$S" key show > "$T/pub.jwk" 2> "$T/err"; check "key show" 0 $? "$T/err"
 "$R" --state-dir "$S" probe --only cpu.time,memory.capacity -o "$T/r.jws" --nonce 0123456789abcdef 2> "$T/err"; check "probe" 0 $? "$T/err"
-"$R" verify "$T/r.jws" --key "$T/pub.jwk" --nonce 0123456789abcdef > "$T/out" 2> "$T/err"; check "verify" 0 $? "$T/err"
-grep -q '^VALID' "$T/out" || { echo "FAIL verify output lacks VALID"; fails=$((fails+1)); }
+# A key from a file (key_origin "file") is never accepted for an agent's
+# reports; an ephemeral one is (with --allow-dev-evidence on a host without a TEE).
+ORIGIN=$($PY -c 'import base64,json,sys; p=open(sys.argv[1]).read().split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["key_origin"])' "$T/r.jws")
+if [ "$ORIGIN" = ephemeral ]; then OK_RC=0; OK_LINE=ACCEPTED; else OK_RC=1; OK_LINE="REJECTED: key_origin: '$ORIGIN' is not accepted"; fi
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --nonce 0123456789abcdef --allow-dev-evidence > "$T/out" 2> "$T/err"; check "verify" $OK_RC $? "$T/err"
+tail -n 1 "$T/out" | grep -qF -- "$OK_LINE" || { echo "FAIL verify's last line is not '$OK_LINE'"; cat "$T/out"; fails=$((fails+1)); }
 
 # Independent verifier: python3-jwcrypto with the JWK from `key show`.
 $PY - "$T/pub.jwk" "$T/r.jws" <<'PYEOF' 2> "$T/err"
@@ -64,11 +68,11 @@ t = open('$T/r384.jws').read(); i = t.index('.') + 5
 open('$T/bad384.jws', 'w').write(t[:i] + ('A' if t[i] != 'A' else 'B') + t[i+1:])"
 jose jws ver -i "$T/bad384.jws" -k "$T/pub384.jwk" 2> /dev/null; check "jose rejects tampered report" 1 $?
 
-# Exit 1 with their own messages.
-"$R" verify "$T/r.jws" --key "$T/pub384.jwk" > /dev/null 2> "$T/err"; check "wrong key" 1 $? "$T/err" "wrong key"
-"$R" verify "$T/r.jws" --key "$T/pub.jwk" --nonce 0123456789abcdee > /dev/null 2> "$T/err"; check "wrong nonce" 1 $? "$T/err" "nonce mismatch"
-"$R" verify "$T/r.jws" --key "$T/pub.jwk" --at 2099-01-01T00:00:00Z > /dev/null 2> "$T/err"; check "expired" 1 $? "$T/err" "expired at"
-"$R" verify "$T/bad384.jws" --key "$T/pub384.jwk" > /dev/null 2> "$T/err"; check "tampered payload" 1 $? "$T/err" "bad signature"
+# Exit 1 with their own reasons on the last line (REJECTED: ...).
+"$R" verify "$T/r.jws" --key "$T/pub384.jwk" > "$T/out"; check "wrong key" 1 $? "$T/out" "wrong key"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --nonce 0123456789abcdee > "$T/out"; check "wrong nonce" 1 $? "$T/out" "nonce mismatch"
+"$R" verify "$T/r.jws" --key "$T/pub.jwk" --at 2099-01-01T00:00:00Z > "$T/out"; check "expired" 1 $? "$T/out" "expired at"
+"$R" verify "$T/bad384.jws" --key "$T/pub384.jwk" > "$T/out"; check "tampered payload" 1 $? "$T/out" "bad signature"
 
 # Exit 2 with one clear line.
 head -c 100 "$T/r.jws" > "$T/trunc.jws"
