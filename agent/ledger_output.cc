@@ -1,5 +1,6 @@
 #include "agent/ledger_output.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -63,13 +64,17 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
     if (!f.file.empty()) j["file"] = f.file, j["line"] = f.line;
     findings.push_back(std::move(j));
   }
-  nlohmann::json restarts = nlohmann::json::array();
-  for (const auto& m : r.restarts) {
-    restarts.push_back({{"seq", m.seq}, {"gap_start", Utc(m.gap_start_unix_seconds)},
-                        {"gap_start_unix_seconds", m.gap_start_unix_seconds},
-                        {"gap_end_unix_seconds", m.gap_end_unix_seconds},
-                        {"gap_seconds", m.gap_end_unix_seconds - m.gap_start_unix_seconds},
-                        {"torn_bytes", m.torn_bytes}, {"clean", m.clean}, {"reason", m.reason}});
+  nlohmann::json epochs = nlohmann::json::array();
+  for (const auto& e : r.epochs) {
+    epochs.push_back({{"seq", e.seq}, {"kid", e.kid}, {"key_origin", e.key_origin},
+                      {"prev_epoch_kid", e.prev_epoch_kid}, {"evidence_type", e.evidence_type},
+                      {"evidence_ok", e.evidence_ok}, {"evidence_detail", e.evidence_detail},
+                      {"gap_start", Utc(e.gap_start_unix_seconds)},
+                      {"gap_start_unix_seconds", e.gap_start_unix_seconds},
+                      {"gap_end_unix_seconds", e.gap_end_unix_seconds},
+                      {"gap_seconds", e.gap_end_unix_seconds - e.gap_start_unix_seconds},
+                      {"cut_bytes", e.cut_bytes}, {"cut_sha256", e.cut_sha256}, {"cut_file", e.cut_file},
+                      {"clean", e.clean}, {"reason", e.reason}});
   }
   nlohmann::json untrusted = nlohmann::json::array();
   for (const auto& u : r.untrusted_periods) {
@@ -88,6 +93,11 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
   bill["to_unix_seconds"] = r.bill.to_unix_seconds ? nlohmann::json(*r.bill.to_unix_seconds) : nlohmann::json();
   bill["unauthenticated_statements"] = r.bill.unauthenticated_statements;
   bill["unauthenticated_vcpu_hours"] = r.bill.unauthenticated_vcpu_hours;
+  if (r.bill.from_unix_seconds && r.bill.to_unix_seconds) {
+    const double asked = (*r.bill.to_unix_seconds - *r.bill.from_unix_seconds) / 3600;
+    bill["asked_hours"] = asked;
+    bill["coverage_gap_hours"] = std::max(0.0, asked - r.bill.totals.covered_hours);
+  }
   nlohmann::json out = {{"valid", r.clean()},
           {"files", files},
           {"lines", r.lines},
@@ -99,7 +109,9 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
           {"errors", r.errors},
           {"findings", findings},
           {"findings_not_listed", r.findings_not_listed},
-          {"restarts", restarts},
+          {"unbilled_statements", r.unbilled_statements},
+          {"audit_time_unix_seconds", r.audit_time_unix_seconds},
+          {"epochs", epochs},
           {"untrusted_periods", untrusted},
           {"bill", bill},
           {"hours", hours}};
@@ -130,17 +142,21 @@ void PrintLedgerPolicy(std::ostream& out, const LedgerPolicyAssessor& p) {
 }
 
 void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::vector<std::string>& files,
-                      const std::string& kid, const LedgerPolicyAssessor* policy) {
+                      const LedgerPolicyAssessor* policy) {
   out << "ledger: " << files.size() << (files.size() == 1 ? " file, " : " files, ") << r.lines << " lines, "
       << r.statements << " statements (" << SeqRange(r.first_seq, r.last_seq) << ")\n";
-  out << "  key: " << kid << "; signatures verified: " << r.signatures_verified << "\n";
-  out << "  authenticated: " << r.authenticated_statements << " of " << r.statements << " statements\n";
-  out << "restarts: " << r.restarts.size() << "\n";
-  for (const auto& m : r.restarts) {
-    out << "  seq " << m.seq << "  " << Utc(m.gap_end_unix_seconds) << "  gap "
-        << Fixed(m.gap_end_unix_seconds - m.gap_start_unix_seconds, 0) << " s  " << m.reason;
-    if (m.torn_bytes) out << " (cut " << m.torn_bytes << " torn bytes)";
-    out << "\n";
+  out << "  signatures verified: " << r.signatures_verified << "; authentic: " << r.authenticated_statements
+      << " statements\n";
+  out << "epochs: " << r.epochs.size() << "\n";
+  for (const auto& e : r.epochs) {
+    out << "  seq " << e.seq << "  " << Utc(e.gap_end_unix_seconds) << "  kid " << e.kid << "  " << e.key_origin
+        << "  evidence " << e.evidence_type << (e.evidence_ok ? " ok" : " REJECTED") << "  gap "
+        << Fixed(e.gap_end_unix_seconds - e.gap_start_unix_seconds, 0) << " s  " << (e.clean ? "clean" : "unclean")
+        << "\n";
+    if (e.cut_bytes) {
+      out << "      cut " << e.cut_bytes << " bytes from " << e.cut_file << " (sha256 " << e.cut_sha256
+          << "), not billed\n";
+    }
   }
   out << "untrusted time: " << r.untrusted_periods.size() << (r.untrusted_periods.size() == 1 ? " period\n" : " periods\n");
   for (const auto& u : r.untrusted_periods) {
@@ -177,15 +193,18 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   row("GPU-hours", Fixed(t.gpu_hours, 3));
   row("untrusted-time hours", Fixed(t.untrusted_time_hours, 3));
   row("restart gap hours", Fixed(t.restart_gap_hours, 3));
+  if (r.bill.from_unix_seconds && r.bill.to_unix_seconds) {
+    const double asked = (*r.bill.to_unix_seconds - *r.bill.from_unix_seconds) / 3600;
+    row("hours asked for", Fixed(asked, 3));
+    row("coverage gap hours", Fixed(std::max(0.0, asked - t.covered_hours), 3));
+  }
   row("policy not met hours", t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 3) : "not evaluated");
   if (r.bill.unauthenticated_statements) {
     out << "  not billed: " << r.bill.unauthenticated_statements << " unauthenticated usage statements ("
         << Fixed(r.bill.unauthenticated_vcpu_hours, 3) << " delivered vCPU-hours)\n";
   }
-  if (r.clean()) {
-    out << "CLEAN: every statement verified\n";
-  } else {
-    out << "INTEGRITY PROBLEMS: " << r.errors << (r.errors == 1 ? " error\n" : " errors\n");
+  if (r.unbilled_statements) {
+    out << "  not billed: " << r.unbilled_statements << " usage statements with period findings\n";
   }
 }
 
