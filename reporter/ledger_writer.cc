@@ -233,6 +233,11 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   }
   if (append_path.empty()) append_path = options_.dir + "/" + LedgerFileName(next_seq);
   RESMETER_RETURN_IF_ERROR(OpenCurrent(append_path));
+  // A full file: the epoch starts the next one (a rotation checkpoint would
+  // have to be signed by the new key before the epoch statement declares it).
+  if (current_size_ >= options_.max_file_bytes) {
+    RESMETER_RETURN_IF_ERROR(OpenCurrent(options_.dir + "/" + LedgerFileName(next_seq)));
+  }
 
   LedgerStatement epoch = Next(LedgerKind::kEpoch);
   epoch.start_unix_seconds = have_end ? last_end_ : clock.now_unix_seconds;
@@ -272,7 +277,7 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   }
   if (epoch.reason.size() > 2048) epoch.reason.resize(2048);
   recovery_.gap_seconds = epoch.end_unix_seconds - epoch.start_unix_seconds;
-  RESMETER_ASSIGN_OR_RETURN(recovery_.epoch_seq, Append(std::move(epoch)));
+  RESMETER_ASSIGN_OR_RETURN(recovery_.epoch_seq, Append(std::move(epoch), /*may_rotate=*/false));
   return Status::Ok();
 }
 
@@ -318,10 +323,10 @@ Status LedgerWriter::WriteLine(const std::string& line) {
   return Status::Ok();
 }
 
-Result<uint64_t> LedgerWriter::Append(LedgerStatement s) {
+Result<uint64_t> LedgerWriter::Append(LedgerStatement s, bool may_rotate) {
   if (closed_) return Status::InvalidArgument("ledger writer is closed");
   if (failed_) return Status::IOError("ledger writer failed earlier; reopen it to recover");
-  RESMETER_RETURN_IF_ERROR(RotateIfNeeded());
+  if (may_rotate) RESMETER_RETURN_IF_ERROR(RotateIfNeeded());
   s.seq = last_seq_ + 1;
   s.prev = head_;
   RESMETER_ASSIGN_OR_RETURN(std::string line, SealLedgerStatement(s, *signer_));

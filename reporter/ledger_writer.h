@@ -108,8 +108,9 @@ class LedgerWriter {
   Status RotateIfNeeded();
   // Writes line + newline with one write(2) (retried on short writes) and syncs.
   Status WriteLine(const std::string& line);
-  // Chains, seals, writes and syncs one statement; returns its seq.
-  Result<uint64_t> Append(LedgerStatement s);
+  // Chains, seals, writes and syncs one statement (first rotating a full
+  // file when `may_rotate`); returns its seq.
+  Result<uint64_t> Append(LedgerStatement s, bool may_rotate = true);
   // A statement of `kind` with the next seq, the current head as prev, and our kid.
   LedgerStatement Next(LedgerKind kind) const;
 

@@ -1,6 +1,7 @@
 #include "support/ledger_generator.h"
 
 #include "reporter/ledger_writer.h"
+#include "reporter/signing_key.h"
 
 namespace resmeter {
 
@@ -10,6 +11,7 @@ Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o, s
   wo.checkpoint_every = o.checkpoint_every;
   wo.max_file_bytes = o.max_file_bytes;
   wo.sync = false;
+  wo.collect_evidence = o.collect_evidence;
   LedgerGeneratorSummary sum;
   double t = o.start_unix_seconds;
   RESMETER_ASSIGN_OR_RETURN(auto writer, LedgerWriter::Open(wo, signer, LedgerClock{t, true, ""}));
@@ -19,6 +21,10 @@ Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o, s
       RESMETER_RETURN_IF_ERROR(writer->Close());
       writer.reset();
       t += o.restart_gap_seconds;
+      if (o.new_key_per_restart) {
+        RESMETER_ASSIGN_OR_RETURN(auto fresh, SigningKey::Generate(kAlgEdDSA));
+        signer = fresh;
+      }
       RESMETER_ASSIGN_OR_RETURN(writer, LedgerWriter::Open(wo, signer, LedgerClock{t, true, ""}));
     }
     LedgerUsage u;
