@@ -21,10 +21,9 @@ check() {  # check NAME EXPECTED_RC ACTUAL_RC FILE [expected substring in FILE]
   echo "ok   $name"; passes=$((passes+1))
 }
 S="$T/state"
-"$R" --state-dir "$S" key init > /dev/null 2>&1
-"$R" --state-dir "$S" key show > "$T/pub.jwk"
-"$R" --state-dir "$S" probe --only cpu.topology,cpu.time,memory.capacity -o "$T/r.jws" 2> "$T/err"
+"$R" --state-dir "$S" probe --only cpu.topology,cpu.time,memory.capacity -o "$T/r.jws" --identity-out "$T/id.json" 2> "$T/err"
 check "probe" 0 $? "$T/err"
+jq .jwk "$T/id.json" > "$T/pub.jwk"  # the probe's ephemeral key
 
 cat > "$T/pass.yaml" <<'YAML'
 name: ci
