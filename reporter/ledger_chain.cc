@@ -145,7 +145,11 @@ bool LedgerChain::Walk(const std::vector<LedgerChainLine>& lines,
   });
   for (size_t i = 0; i < lines.size(); ++i) {
     Judge(lines[i], steps[i]);
-    if (!visit(lines[i], steps[i])) return false;
+    const LedgerChainStep& st = steps[i];
+    if (st.parsed && !st.advanced && (!has_head_ || st.statement.seq > last_seq_) && rejected_.size() < 100000) {
+      rejected_.insert(st.statement.seq);
+    }
+    if (!visit(lines[i], st)) return false;
   }
   return true;
 }
@@ -180,11 +184,19 @@ void LedgerChain::Judge(const LedgerChainLine& line, LedgerChainStep& st) {
     return;
   }
   const uint64_t expected = has_head_ ? last_seq_ + 1 : 1;
-  if (s.seq > expected) {
+  const std::string range =
+      "seq " + std::to_string(expected) + (s.seq - 1 > expected ? ".." + std::to_string(s.seq - 1) : "");
+  // Lines before it that are present but were rejected (already reported)
+  // break the link; lines that are absent are missing.
+  bool rejected_present = s.seq > expected && s.seq - expected <= rejected_.size();
+  for (uint64_t q = expected; rejected_present && q < s.seq; ++q) rejected_present = rejected_.count(q) > 0;
+  if (s.seq > expected && !rejected_present) {
     st.verdict = LedgerLineVerdict::kMissing;
-    st.why = "seq " + std::to_string(expected) +
-             (s.seq - 1 > expected ? ".." + std::to_string(s.seq - 1) : "") + " missing (deleted) before " +
-             at;
+    st.why = range + " missing (deleted) before " + at;
+  } else if (rejected_present) {
+    st.verdict = LedgerLineVerdict::kBrokenLink;
+    st.why = at + " follows rejected " + range + ", not " +
+             (has_head_ ? "seq " + std::to_string(last_seq_) : std::string("the start of the ledger"));
   } else if (s.prev != head_hex) {
     st.verdict = LedgerLineVerdict::kBrokenLink;
     st.why = at + ": prev is not the SHA-256 of " +
@@ -192,6 +204,7 @@ void LedgerChain::Judge(const LedgerChainLine& line, LedgerChainStep& st) {
                         : "nothing (seq 1 must have prev 0)");
   }
   st.advanced = true;
+  rejected_.clear();
   has_head_ = true;
   last_seq_ = s.seq;
   std::memcpy(head_, st.hash, 32);

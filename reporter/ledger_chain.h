@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,7 @@ enum class LedgerLineVerdict {
   kWrongKey,      // signed by a declared key that is not the current epoch's
   kBadEpoch,      // an epoch statement that does not declare its own key properly
   kMissing,       // authentic, but statements before it are missing (head advanced)
-  kBrokenLink,    // authentic, seq follows, but prev is not the last line's hash (head advanced)
+  kBrokenLink,    // authentic, but prev is not the last line's hash, or it follows rejected lines (head advanced)
   kDuplicate,     // the same statement again
   kOutOfOrder,    // a seq at or below the head that is not a copy of it
 };
@@ -101,6 +102,7 @@ class LedgerChain {
   unsigned threads_;
   std::map<std::string, std::shared_ptr<const PublicKey>> declared_;  // kid -> key, from epoch lines seen
   std::vector<LedgerChainEpoch> epochs_;
+  std::set<uint64_t> rejected_;  // seqs of parsed lines rejected since the head last advanced
   bool has_head_ = false;
   uint64_t last_seq_ = 0;
   unsigned char head_[32] = {};
