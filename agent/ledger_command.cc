@@ -36,7 +36,8 @@ Result<IdentityPin> LoadIdentityPin(const std::string& path, const EvidenceVerif
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
   auto jwk = doc.find("jwk");
-  if (jwk == doc.end() || !jwk->is_object()) return Status::InvalidArgument(path + ": identity document has no 'jwk' object");
+  if (jwk == doc.end() || !jwk->is_object())
+    return Status::InvalidArgument(path + ": identity document has no 'jwk' object");
   auto evidence = doc.find("evidence");
   if (evidence == doc.end() || !evidence->is_object())
     return Status::InvalidArgument(path + ": identity document has no 'evidence' object");
@@ -97,7 +98,8 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
     if (!t.ok()) return Fail(kExitUsage, std::string(name) + ": " + t.status().message());
     *out = *t;
   }
-  if (options.from_unix_seconds && options.to_unix_seconds && *options.to_unix_seconds <= *options.from_unix_seconds) {
+  if (options.from_unix_seconds && options.to_unix_seconds &&
+      *options.to_unix_seconds <= *options.from_unix_seconds) {
     return Fail(kExitUsage, "ledger audit: --to must be after --from");
   }
   if (assessor) {
@@ -128,9 +130,10 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
       const auto& v = violations.front();
       verdict.Add("policy", CheckOutcome::kFailed,
                   assessor->policy().source + " not met in " +
-                      Fixed3(result->bill.totals.policy_violation_hours.value_or(0)) + " hours, first at seq " +
-                      std::to_string(v.first_seq) + ": " + v.failures.front().name + " (required " +
-                      v.failures.front().required + ", measured " + v.failures.front().Measured() + ")");
+                      Fixed3(result->bill.totals.policy_violation_hours.value_or(0)) +
+                      " hours, first at seq " + std::to_string(v.first_seq) + ": " + v.failures.front().name +
+                      " (required " + v.failures.front().required + ", measured " +
+                      v.failures.front().Measured() + ")");
     }
   }
   if (args.json) {
@@ -154,15 +157,22 @@ void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   ledger->require_subcommand(1);
   auto args = std::make_shared<LedgerAuditArgs>();
   auto* audit = ledger->add_subcommand(
-      "audit", "verify a usage ledger (signatures, chain, epochs and their evidence, periods) and print the bill");
-  audit->add_option("ledger", args->ledgers, "ledger files or directories (their ledger-*.jsonl files, in order)")->required();
-  audit->add_option("--identity", args->identity,
-                    "pin: an agent identity document whose evidence must verify and whose kid must be an epoch key");
-  audit->add_option("--policy", args->policy,
-                    "policy file: evidence pins and key origins for the epochs; list its violations per period");
+      "audit",
+      "verify a usage ledger (signatures, chain, epochs and their evidence, periods) and print the bill");
+  audit
+      ->add_option("ledger", args->ledgers,
+                   "ledger files or directories (their ledger-*.jsonl files, in order)")
+      ->required();
+  audit->add_option(
+      "--identity", args->identity,
+      "pin: an agent identity document whose evidence must verify and whose kid must be an epoch key");
+  audit->add_option(
+      "--policy", args->policy,
+      "policy file: evidence pins and key origins for the epochs; list its violations per period");
   audit->add_flag("--allow-dev-evidence", args->allow_dev_evidence,
                   "accept epochs with evidence 'none' (development mode; never for billing)");
-  audit->add_option("--anchors", args->anchors, "trust-anchor directory (default evidence.trust_anchors_dir)");
+  audit->add_option("--anchors", args->anchors,
+                    "trust-anchor directory (default evidence.trust_anchors_dir)");
   audit->add_option("--threads", args->threads, "threads verifying signatures (default: every core)");
   audit->add_option("--from", args->from, "bill from this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
   audit->add_option("--to", args->to, "bill up to this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");

@@ -30,7 +30,8 @@ double WallNow() {
 
 // Runs `openssl speed` on `cpu`; returns Ed25519 verifications/s (0 when unavailable).
 double OpensslEd25519VerifiesPerSecond(int cpu, std::string* line_out) {
-  const std::string cmd = "taskset -c " + std::to_string(cpu) + " openssl speed -seconds 3 ed25519 2>/dev/null";
+  const std::string cmd =
+      "taskset -c " + std::to_string(cpu) + " openssl speed -seconds 3 ed25519 2>/dev/null";
   FILE* p = ::popen(cmd.c_str(), "r");
   if (!p) return 0;
   char buf[512];
@@ -81,8 +82,10 @@ int Main(int argc, char** argv) {
   uint64_t statements = 200'000;
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--statements")) statements = *ParseUint64(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    if (!std::strcmp(argv[i], "--statements"))
+      statements = *ParseUint64(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir"))
+      dir = argv[i + 1];
   }
   cpu_set_t all;
   sched_getaffinity(0, sizeof all, &all);
@@ -128,16 +131,19 @@ int Main(int argc, char** argv) {
   const double multi_wall = n / multi->wall_s;
 
   std::printf("ledger audit throughput (v2: every statement signed, Ed25519)\n");
-  std::printf("  ledger: %llu statements (%llu usage, %zu epochs), %zu files, %.1f MiB; generated in %.1f s\n",
-              static_cast<unsigned long long>(single->result.statements), static_cast<unsigned long long>(statements),
-              single->result.epochs.size(), files.size(), static_cast<double>(bytes) / (1 << 20), gen_s);
-  std::printf("  one core (cpu %d, 1 thread): %.2f s wall, %.2f s CPU -> %.0f statements per CPU-second\n", cpu,
-              single->wall_s, single->cpu_s, per_core);
-  std::printf("  all %d cores (%d threads): %.2f s wall, %.2f s CPU -> %.0f statements/s wall clock (%.2fx one core)\n",
-              cores, cores, multi->wall_s, multi->cpu_s, multi_wall, multi_wall / per_core);
+  std::printf(
+      "  ledger: %llu statements (%llu usage, %zu epochs), %zu files, %.1f MiB; generated in %.1f s\n",
+      static_cast<unsigned long long>(single->result.statements), static_cast<unsigned long long>(statements),
+      single->result.epochs.size(), files.size(), static_cast<double>(bytes) / (1 << 20), gen_s);
+  std::printf("  one core (cpu %d, 1 thread): %.2f s wall, %.2f s CPU -> %.0f statements per CPU-second\n",
+              cpu, single->wall_s, single->cpu_s, per_core);
+  std::printf(
+      "  all %d cores (%d threads): %.2f s wall, %.2f s CPU -> %.0f statements/s wall clock (%.2fx one "
+      "core)\n",
+      cores, cores, multi->wall_s, multi->cpu_s, multi_wall, multi_wall / per_core);
   if (ossl > 0) {
-    std::printf("  openssl speed -seconds 3 ed25519 (cpu %d, per CPU-second): %.0f verify/s   [%s]\n", cpu, ossl,
-                openssl_line.c_str());
+    std::printf("  openssl speed -seconds 3 ed25519 (cpu %d, per CPU-second): %.0f verify/s   [%s]\n", cpu,
+                ossl, openssl_line.c_str());
     std::printf("  per core: %.2fx the raw verify rate (target >= 0.8x): %s\n", per_core / ossl,
                 per_core >= 0.8 * ossl ? "met" : "NOT met");
   } else {

@@ -146,7 +146,8 @@ bool LedgerChain::Walk(const std::vector<LedgerChainLine>& lines,
   for (size_t i = 0; i < lines.size(); ++i) {
     Judge(lines[i], steps[i]);
     const LedgerChainStep& st = steps[i];
-    if (st.parsed && !st.advanced && (!has_head_ || st.statement.seq > last_seq_) && rejected_.size() < 100000) {
+    if (st.parsed && !st.advanced && (!has_head_ || st.statement.seq > last_seq_) &&
+        rejected_.size() < 100000) {
       rejected_.insert(st.statement.seq);
     }
     if (!visit(lines[i], st)) return false;

@@ -42,7 +42,8 @@ enum class LedgerLineVerdict {
   kWrongKey,      // signed by a declared key that is not the current epoch's
   kBadEpoch,      // an epoch statement that does not declare its own key properly
   kMissing,       // authentic, but statements before it are missing (head advanced)
-  kBrokenLink,    // authentic, but prev is not the last line's hash, or it follows rejected lines (head advanced)
+  kBrokenLink,    // authentic, but prev is not the last line's hash, or it follows rejected lines (head
+                  // advanced)
   kDuplicate,     // the same statement again
   kOutOfOrder,    // a seq at or below the head that is not a copy of it
 };

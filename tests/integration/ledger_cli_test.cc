@@ -79,7 +79,7 @@ TEST_F(LedgerCliTest, clean_ledger_prints_the_bill_and_ends_accepted) {
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   EXPECT_EQ(LastLine(r.out), "ACCEPTED") << r.out;
   EXPECT_NE(r.out.find("delivered vCPU-hours"), std::string::npos);
-  EXPECT_NE(r.out.find("9.800"), std::string::npos) << r.out;  // 150 min x 4 vCPUs x 0.98
+  EXPECT_NE(r.out.find("9.800"), std::string::npos) << r.out;       // 150 min x 4 vCPUs x 0.98
   EXPECT_NE(r.out.find("seq 12..16"), std::string::npos) << r.out;  // the untrusted period
   EXPECT_NE(r.out.find("epochs: 2"), std::string::npos) << r.out;
   EXPECT_TRUE(r.err.empty()) << r.err;
@@ -117,7 +117,8 @@ TEST_F(LedgerCliTest, tampering_exits_1_naming_the_seq) {
   const std::string victim = lines[3];
   lines.erase(lines.begin() + 3);
   WriteLines(files[1], lines);
-  const std::string seq = victim.substr(victim.find("\"seq\":") + 6, victim.find(',', victim.find("\"seq\":")) - victim.find("\"seq\":") - 6);
+  const std::string seq = victim.substr(
+      victim.find("\"seq\":") + 6, victim.find(',', victim.find("\"seq\":")) - victim.find("\"seq\":") - 6);
   auto r = Run("ledger audit " + dir_ + " --allow-dev-evidence --identity " + identity_);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("seq " + seq + " missing"), std::string::npos) << r.out;
@@ -126,8 +127,9 @@ TEST_F(LedgerCliTest, tampering_exits_1_naming_the_seq) {
 
 TEST_F(LedgerCliTest, identity_with_garbage_evidence_rejects_the_ledger) {
   const std::string garbage = tmp_.path() + "/garbage.json";
-  std::ofstream(garbage) << nlohmann::json({{"jwk", key_->PublicJwk()},
-                                            {"evidence", {{"type", "sev-snp"}, {"report", "bm90IGEgcmVwb3J0"}}}})
+  std::ofstream(garbage) << nlohmann::json(
+                                {{"jwk", key_->PublicJwk()},
+                                 {"evidence", {{"type", "sev-snp"}, {"report", "bm90IGEgcmVwb3J0"}}}})
                                 .dump();
   auto r = Run("ledger audit " + dir_ + " --allow-dev-evidence --identity " + garbage);
   EXPECT_EQ(r.code, 1) << r.out << r.err;
@@ -135,11 +137,12 @@ TEST_F(LedgerCliTest, identity_with_garbage_evidence_rejects_the_ledger) {
   // A valid identity of a key that signed none of the epochs.
   auto other = *SigningKey::Generate(kAlgEdDSA);
   const std::string stranger = tmp_.path() + "/stranger.json";
-  std::ofstream(stranger) << nlohmann::json({{"jwk", other->PublicJwk()},
-                                             {"evidence",
-                                              {{"type", "none"},
-                                               {"user_data", HexEncode(ComputeUserData(other->Thumbprint(), ""))},
-                                               {"reason", "development mode: test"}}}})
+  std::ofstream(stranger) << nlohmann::json(
+                                 {{"jwk", other->PublicJwk()},
+                                  {"evidence",
+                                   {{"type", "none"},
+                                    {"user_data", HexEncode(ComputeUserData(other->Thumbprint(), ""))},
+                                    {"reason", "development mode: test"}}}})
                                  .dump();
   r = Run("ledger audit " + dir_ + " --allow-dev-evidence --identity " + stranger);
   EXPECT_EQ(r.code, 1) << r.out << r.err;
@@ -181,12 +184,14 @@ TEST_F(LedgerCliTest, policy_lists_violations_per_period_and_bills_the_hours) {
                            "  - cpu.vcpus: {min: 4}\n"
                            "  - memory.total_gib: {min: 16}\n"
                            "  - disk.rand_read_iops: {min: 1000, queue_depth: 32}\n";
-  auto r = Run("ledger audit " + dir_ + " --allow-dev-evidence --identity " + identity_ + " --policy " + policy);
+  auto r =
+      Run("ledger audit " + dir_ + " --allow-dev-evidence --identity " + identity_ + " --policy " + policy);
   EXPECT_EQ(r.code, 1) << r.out << r.err;
   EXPECT_NE(r.out.find("1 violation"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("seq 12..16"), std::string::npos) << r.out;  // the untrusted period
   EXPECT_NE(r.out.find("time.trusted: required trusted, measured untrusted"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("not assessable from the ledger: disk.rand_read_iops[qd=32]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not assessable from the ledger: disk.rand_read_iops[qd=32]"), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("policy not met hours"), std::string::npos);
   EXPECT_NE(r.out.find("0.083"), std::string::npos) << r.out;  // 5 one-minute periods
   EXPECT_EQ(LastLine(r.out).rfind("REJECTED: policy:", 0), 0u) << r.out;

@@ -44,7 +44,8 @@ RunOutput RunAndKill(const std::string& state, std::chrono::microseconds delay, 
     ::dup2(fds[1], 1);
     ::close(fds[0]);
     ::close(fds[1]);
-    ::execl(RESMETER_LEDGER_CRASH_WRITER, RESMETER_LEDGER_CRASH_WRITER, state.c_str(), static_cast<char*>(nullptr));
+    ::execl(RESMETER_LEDGER_CRASH_WRITER, RESMETER_LEDGER_CRASH_WRITER, state.c_str(),
+            static_cast<char*>(nullptr));
     ::_exit(127);
   }
   ::close(fds[1]);
@@ -58,11 +59,14 @@ RunOutput RunAndKill(const std::string& state, std::chrono::microseconds delay, 
   // Drain the pipe until the kill moment so the writer never blocks on it.
   while (!eof && std::chrono::steady_clock::now() < deadline) {
     struct pollfd p = {fds[0], POLLIN, 0};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count()))) > 0) {
       ssize_t n = ::read(fds[0], buf, sizeof buf);
-      if (n <= 0) eof = true;
-      else out.stdout_text.append(buf, static_cast<size_t>(n));
+      if (n <= 0)
+        eof = true;
+      else
+        out.stdout_text.append(buf, static_cast<size_t>(n));
       if (!armed && out.stdout_text.find("durable") != std::string::npos) {
         armed = true;
         deadline = std::chrono::steady_clock::now() + delay;
@@ -72,9 +76,11 @@ RunOutput RunAndKill(const std::string& state, std::chrono::microseconds delay, 
   out.killed = ::kill(pid, SIGKILL) == 0;
   int status = 0;
   ::waitpid(pid, &status, 0);
-  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) out.stdout_text.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+    out.stdout_text.append(buf, static_cast<size_t>(n));
   ::close(fds[0]);
-  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "writer exited on its own: " << out.stdout_text;
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "writer exited on its own: " << out.stdout_text;
   return out;
 }
 
@@ -136,9 +142,12 @@ TEST(ledger_crash_test, sigkill_during_appends_loses_nothing_durable) {
   EXPECT_GE(restarts, static_cast<uint64_t>(opened) + 1);
   EXPECT_EQ(audit->epochs.size(), restarts);
   EXPECT_GE(appending, 20) << "too few runs were killed while appending";
-  std::printf("crash test: %d runs, %d killed while appending, %d reached appending, %zu durable statements, %llu epochs, "
-              "%d recoveries cut a torn end, %zu files\n",
-              kRuns, appending, opened, durable.size(), static_cast<unsigned long long>(restarts), with_torn, files.size());
+  std::printf(
+      "crash test: %d runs, %d killed while appending, %d reached appending, %zu durable statements, %llu "
+      "epochs, "
+      "%d recoveries cut a torn end, %zu files\n",
+      kRuns, appending, opened, durable.size(), static_cast<unsigned long long>(restarts), with_torn,
+      files.size());
 }
 
 }  // namespace

@@ -5,7 +5,8 @@
 
 namespace resmeter {
 
-Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o, std::shared_ptr<const Signer> signer) {
+Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o,
+                                              std::shared_ptr<const Signer> signer) {
   LedgerWriterOptions wo;
   wo.dir = o.dir;
   wo.checkpoint_every = o.checkpoint_every;

@@ -4,11 +4,10 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
-#include <string>
-
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/result.h"
 #include "core/signer.h"
@@ -42,6 +41,7 @@ struct LedgerGeneratorSummary {
 };
 
 // Writes the ledger into options.dir (which must not hold one yet).
-Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& options, std::shared_ptr<const Signer> signer);
+Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& options,
+                                              std::shared_ptr<const Signer> signer);
 
 }  // namespace resmeter

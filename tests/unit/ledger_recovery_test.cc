@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ledger_test_support.h"
 #include "core/strings.h"
+#include "ledger_test_support.h"
 #include "reporter/evidence.h"
 #include "reporter/key_store.h"
 #include "reporter/ledger_audit.h"
@@ -52,7 +52,8 @@ class LedgerRecoveryTest : public ::testing::Test {
   }
   std::string Path() const { return options_.dir + "/" + LedgerFileName(1); }
   // A usage statement following `prev_line`, signed by `signer` under `kid`.
-  static std::string Invent(const std::string& prev_line, const Signer& signer, const std::string& kid, double t) {
+  static std::string Invent(const std::string& prev_line, const Signer& signer, const std::string& kid,
+                            double t) {
     auto prev = ParseLedgerLine(prev_line);
     LedgerStatement s;
     s.seq = prev->seq + 1;
@@ -103,7 +104,8 @@ TEST_F(LedgerRecoveryTest, edited_signed_tail_line_is_cut_recorded_and_not_bille
   EXPECT_EQ(w->recovery().epoch_seq, 8u);
   ASSERT_TRUE(w->Close().ok());
   auto r = Audit();
-  EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n" << DescribeFindings(r);
+  EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                << DescribeFindings(r);
   ASSERT_EQ(r.epochs.size(), 2u);
   EXPECT_EQ(r.epochs[1].cut_bytes, cut);
   EXPECT_EQ(FindFinding(r, "cut").seq, 8u);
@@ -123,7 +125,8 @@ TEST_F(LedgerRecoveryTest, downtime_filled_with_invented_lines_is_cut_after_a_cl
   const size_t genuine = lines.size();
   for (int i = 0; i < 60; ++i) {
     const bool claim = i % 2 == 1;
-    lines.push_back(Invent(lines.back(), *attacker_, claim ? genuine_kid : attacker_->Thumbprint(), t + 60 * i));
+    lines.push_back(
+        Invent(lines.back(), *attacker_, claim ? genuine_kid : attacker_->Thumbprint(), t + 60 * i));
   }
   const uint64_t invented = Bytes(lines, genuine);
   WriteLines(Path(), lines);
@@ -139,7 +142,8 @@ TEST_F(LedgerRecoveryTest, downtime_filled_with_invented_lines_is_cut_after_a_cl
   EXPECT_EQ(w->recovery().cut_bytes, invented);
   ASSERT_TRUE(w->Close().ok());
   auto r = Audit();
-  EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n" << DescribeFindings(r);
+  EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                << DescribeFindings(r);
   EXPECT_EQ(r.bill.totals.statements, 5u);
   EXPECT_NEAR(r.bill.totals.delivered_vcpu_hours, 5 * 117.6 / 3600, 1e-9);
   EXPECT_NEAR(r.bill.totals.restart_gap_hours, 1.0, 1e-9);
@@ -169,12 +173,16 @@ TEST_F(LedgerRecoveryTest, forged_epoch_with_a_foreign_key_is_rejected_by_its_ev
     e.jwk = attacker_->PublicJwk().dump();
     e.key_origin = "ephemeral";
     e.evidence = replay ? ParseLedgerLine(genuine_epoch)->evidence
-                        : nlohmann::json{{"type", "none"}, {"user_data", HexEncode(ComputeUserData(e.kid, ""))},
-                                         {"trusted", false}, {"reason", "development mode: no TEE"}}.dump();
+                        : nlohmann::json{{"type", "none"},
+                                         {"user_data", HexEncode(ComputeUserData(e.kid, ""))},
+                                         {"trusted", false},
+                                         {"reason", "development mode: no TEE"}}
+                              .dump();
     e.prev_epoch_kid = genuine_kid;
     e.reason = "restart after shutdown";
     forged_lines.push_back(*SealLedgerStatement(e, *attacker_));
-    for (int i = 0; i < 5; ++i) forged_lines.push_back(Invent(forged_lines.back(), *attacker_, e.kid, t + 60 * i));
+    for (int i = 0; i < 5; ++i)
+      forged_lines.push_back(Invent(forged_lines.back(), *attacker_, e.kid, t + 60 * i));
     WriteLines(Path(), forged_lines);
     auto r = Audit();
     const Verdict v = LedgerAuditVerdict(r);
@@ -197,7 +205,8 @@ TEST_F(LedgerRecoveryTest, a_new_key_per_start_gives_epochs_that_audit_across) {
   g.collect_evidence = evidence_->Collector();
   ASSERT_TRUE(GenerateLedger(g, *SigningKey::Generate(kAlgEdDSA)).ok());
   auto r = Audit();
-  EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n" << DescribeFindings(r);
+  EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                << DescribeFindings(r);
   EXPECT_TRUE(r.findings.empty()) << DescribeFindings(r);
   ASSERT_EQ(r.epochs.size(), 4u);
   for (size_t i = 1; i < r.epochs.size(); ++i) {
@@ -248,10 +257,11 @@ TEST_F(LedgerRecoveryTest, a_running_agents_ledger_is_accepted) {
 TEST_F(LedgerRecoveryTest, zero_length_overlapping_and_future_periods_are_findings_not_billed) {
   auto w = Open(kT0);
   double t = Append(*w, 2, kT0);
-  ASSERT_TRUE(w->AppendUsage(LedgerUsage{t, t, 50, 0, 0, 0, true, "", ""}).ok());              // zero length
-  ASSERT_TRUE(w->AppendUsage(LedgerUsage{t - 30, t + 30, 60, 0, 0, 0, true, "", ""}).ok());    // overlaps seq 3
+  ASSERT_TRUE(w->AppendUsage(LedgerUsage{t, t, 50, 0, 0, 0, true, "", ""}).ok());            // zero length
+  ASSERT_TRUE(w->AppendUsage(LedgerUsage{t - 30, t + 30, 60, 0, 0, 0, true, "", ""}).ok());  // overlaps seq 3
   const double future = kLedgerTestAuditTime + 3600;
-  ASSERT_TRUE(w->AppendUsage(LedgerUsage{t + 30, future, 70, 0, 0, 0, true, "", ""}).ok());    // ends in the future
+  ASSERT_TRUE(
+      w->AppendUsage(LedgerUsage{t + 30, future, 70, 0, 0, 0, true, "", ""}).ok());  // ends in the future
   ASSERT_TRUE(w->Close().ok());
   auto r = Audit();
   EXPECT_EQ(FindFinding(r, "zero_length").seq, 4u);

@@ -1,7 +1,8 @@
+#include "reporter/ledger_statement.h"
+
 #include <gtest/gtest.h>
 
 #include "reporter/ledger_files.h"
-#include "reporter/ledger_statement.h"
 #include "reporter/signing_key.h"
 
 namespace resmeter {
@@ -37,7 +38,8 @@ TEST(ledger_statement_test, usage_round_trips_signed) {
   EXPECT_DOUBLE_EQ(back->end_unix_seconds, 1800000060.25);
   EXPECT_DOUBLE_EQ(back->vcpu_delivered_seconds, 235.2);
   EXPECT_EQ(back->time_reason, "chronyd \"not\" synchronized");
-  EXPECT_EQ(*SealLedgerStatement(*back, *key), *line);  // canonical: parse + serialize is identity (Ed25519 is deterministic)
+  EXPECT_EQ(*SealLedgerStatement(*back, *key),
+            *line);  // canonical: parse + serialize is identity (Ed25519 is deterministic)
   EXPECT_TRUE(VerifyLedgerSignature(*line, key->public_key()).ok());
 }
 

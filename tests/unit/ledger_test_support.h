@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-
 #include <sys/stat.h>
 
 #include <fstream>
@@ -23,7 +22,8 @@ inline constexpr double kLedgerTestAuditTime = 2'000'000'000;
 class LedgerEvidence {
  public:
   // Mints a chain and writes its anchor into `anchors_dir` (created).
-  explicit LedgerEvidence(const std::string& anchors_dir) : chain_(std::make_shared<testing::SnpTestChain>("Ledger")), dir_(anchors_dir) {
+  explicit LedgerEvidence(const std::string& anchors_dir)
+      : chain_(std::make_shared<testing::SnpTestChain>("Ledger")), dir_(anchors_dir) {
     ::mkdir(dir_.c_str(), 0700);
     std::ofstream(dir_ + "/amd_ask_ark_test.pem") << chain_->AnchorPem();
   }

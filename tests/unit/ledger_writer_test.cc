@@ -1,3 +1,5 @@
+#include "reporter/ledger_writer.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -6,7 +8,6 @@
 #include "ledger_test_support.h"
 #include "reporter/ledger_audit.h"
 #include "reporter/ledger_files.h"
-#include "reporter/ledger_writer.h"
 #include "reporter/signing_key.h"
 #include "support/temp_dir.h"
 
@@ -206,11 +207,12 @@ TEST_F(LedgerWriterTest, rejects_a_period_that_ends_before_it_starts) {
 TEST_F(LedgerWriterTest, a_v1_ledger_is_refused_and_left_alone) {
   std::filesystem::create_directories(options_.dir);
   const std::string v1 = options_.dir + "/" + LedgerFileName(1);
-  const std::string line =
-      "{\"v\":1,\"seq\":1,\"prev\":\"" + std::string(kLedgerGenesisPrev) +
-      "\",\"kind\":\"usage\",\"kid\":\"k\",\"start_unix_seconds\":1,\"end_unix_seconds\":2,\"vcpu_delivered_seconds\":1,"
-      "\"vcpu_stolen_seconds\":0,\"memory_gib_seconds\":0,\"gpu_seconds\":0,\"report\":\"\",\"time_trusted\":true,"
-      "\"time_reason\":\"\"}\n";
+  const std::string line = "{\"v\":1,\"seq\":1,\"prev\":\"" + std::string(kLedgerGenesisPrev) +
+                           "\",\"kind\":\"usage\",\"kid\":\"k\",\"start_unix_seconds\":1,\"end_unix_"
+                           "seconds\":2,\"vcpu_delivered_seconds\":1,"
+                           "\"vcpu_stolen_seconds\":0,\"memory_gib_seconds\":0,\"gpu_seconds\":0,\"report\":"
+                           "\"\",\"time_trusted\":true,"
+                           "\"time_reason\":\"\"}\n";
   { std::ofstream(v1) << line; }
   key_ = *SigningKey::Generate(kAlgEdDSA);
   auto w = LedgerWriter::Open(options_, key_, LedgerClock{kT0, true, ""});
