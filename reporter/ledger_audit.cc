@@ -55,6 +55,7 @@ class Auditor {
   double now_ = 0;
   LedgerBillBuilder bill_;
   LedgerAuditResult result_;
+  uint64_t parsed_lines_ = 0;
   bool have_period_ = false;
   uint64_t last_period_seq_ = 0;
   double last_end_ = 0;
@@ -82,6 +83,7 @@ void Auditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const Ledger
 
 bool Auditor::Visit(const LedgerChainLine& l, const LedgerChainStep& st) {
   ++result_.lines;
+  if (st.parsed) ++parsed_lines_;
   const uint64_t seq = st.parsed ? st.statement.seq : 0;
   if (st.verdict != LedgerLineVerdict::kAccepted) {
     // A torn last line is an append in progress (or a crash the writer cuts at its next start).
@@ -232,7 +234,7 @@ Result<LedgerAuditResult> Auditor::Run() {
         return Visit(l, st);
       }));
   (void)done;
-  if (result_.lines == 0) {
+  if (result_.lines == 0 || (parsed_lines_ == 0 && result_.statements == 0)) {
     return Status::InvalidArgument("no ledger statement in " + files_.front() +
                                    (files_.size() > 1 ? " ..." : ""));
   }
@@ -279,6 +281,10 @@ Verdict LedgerAuditVerdict(const LedgerAuditResult& r) {
       } else if (warnings++ == 0) {
         first_warning = f.message;
       }
+    }
+    if (std::string(name) == "ledger.chain" && r.statements == 0 && errors == 0) {
+      errors = 1;
+      first_error = "no authentic statement in the ledger";
     }
     if (std::string(name) == "ledger.chain" && r.findings_not_listed > 0 && errors == 0 &&
         r.errors > 0) {  // unlisted errors count against the chain

@@ -114,7 +114,8 @@ struct LedgerAuditResult {
 };
 
 // Audits `files` (in chain order; see ExpandLedgerPaths). Error Result only
-// when a file cannot be read or holds no statement at all.
+// when a file cannot be read, no line is a ledger statement, or it is a v1
+// ledger.
 Result<LedgerAuditResult> AuditLedger(const std::vector<std::string>& files,
                                       const LedgerAuditOptions& options);
 

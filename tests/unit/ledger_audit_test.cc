@@ -206,6 +206,8 @@ TEST_F(LedgerAuditTest, unusable_input_is_an_error) {
   EXPECT_EQ(AuditLedger({tmp_.path() + "/nope"}, DevOptions()).status().code(), Status::Code::kNotFound);
   WriteLines(path_, {});
   EXPECT_EQ(AuditLedger({path_}, DevOptions()).status().code(), Status::Code::kInvalidArgument);
+  WriteLines(path_, {"garbage", "{\"kty\":\"OKP\"}"});  // not a ledger at all
+  EXPECT_EQ(AuditLedger({path_}, DevOptions()).status().code(), Status::Code::kInvalidArgument);
 }
 
 TEST(ledger_audit_time_test, gaps_without_epoch_and_untrusted_periods_are_listed) {
