@@ -234,16 +234,16 @@ Result<LedgerAuditResult> Auditor::Run() {
         return Visit(l, st);
       }));
   (void)done;
-  if (result_.lines == 0 || (parsed_lines_ == 0 && result_.statements == 0)) {
-    return Status::InvalidArgument("no ledger statement in " + files_.front() +
-                                   (files_.size() > 1 ? " ..." : ""));
-  }
   for (const auto& f : result_.findings) {
     if (f.kind == "old_version" && f.line == 1 && result_.statements == 0) {
       return Status::InvalidArgument(
           f.file + " is a v1 usage ledger (unsigned usage lines); this version audits only v" +
           std::to_string(kLedgerVersion) + " ledgers: audit it with the release that wrote it");
     }
+  }
+  if (result_.lines == 0 || (parsed_lines_ == 0 && result_.statements == 0)) {
+    return Status::InvalidArgument("no ledger statement in " + files_.front() +
+                                   (files_.size() > 1 ? " ..." : ""));
   }
   result_.audit_time_unix_seconds = now_;
   result_.bill = bill_.Finish();
