@@ -53,8 +53,10 @@ Status AgentRuntime::Start(const Config& config) {
   if (!key.ok()) return key.status().WithContext("signing key");
   key_ = *key;
   if (planted) {
-    log_->Warn("ignoring a key file in the state directory: agent keys are ephemeral, generated in memory at each start",
-               {{"path", *planted}});
+    log_->Warn(
+        "ignoring a key file in the state directory: agent keys are ephemeral, generated in memory at each "
+        "start",
+        {{"path", *planted}});
   }
 
   AgentIdentity id;

@@ -32,7 +32,8 @@ int RunProbe(const CliGlobals& globals, const ProbeArgs& args) {
   }
   // A fresh in-memory key for this run (never read from or written to disk).
   std::optional<std::string> planted;
-  auto key = GenerateEphemeralKey(config->global.String("state_dir"), config->global.String("report.algorithm"), &planted);
+  auto key = GenerateEphemeralKey(config->global.String("state_dir"),
+                                  config->global.String("report.algorithm"), &planted);
   if (!key.ok()) return Fail(kExitUsage, key.status().message());
   if (planted) std::cerr << "resmeter: ignoring " << *planted << ": probe keys are ephemeral\n";
   if (!args.identity_out.empty()) {
@@ -43,9 +44,8 @@ int RunProbe(const CliGlobals& globals, const ProbeArgs& args) {
     if (Status s = WriteFileAtomically(args.identity_out, doc.dump(2) + "\n", 0644); !s.ok())
       return Fail(kExitUsage, s.message());
   }
-  auto selected = SelectMeters(args.only, args.skip, [&](const MeterInfo& m) {
-    return config->Meter(m.name).Bool("enabled");
-  });
+  auto selected = SelectMeters(args.only, args.skip,
+                               [&](const MeterInfo& m) { return config->Meter(m.name).Bool("enabled"); });
   if (!selected.ok()) return Fail(kExitUsage, selected.status().message());
 
   const bool tty = ::isatty(STDERR_FILENO);

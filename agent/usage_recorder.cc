@@ -49,9 +49,12 @@ Status UsageRecorder::OpenWriter() {
   if (!writer.ok()) return writer.status().WithContext("ledger " + options_.dir);
   writer_ = std::move(*writer);
   const LedgerRecovery& rec = writer_->recovery();
-  LogFields fields = {{"dir", options_.dir},      {"epoch_seq", rec.epoch_seq},
-                      {"last_seq", rec.last_seq}, {"new_ledger", rec.new_ledger},
-                      {"clean", rec.clean},       {"gap_seconds", rec.gap_seconds},
+  LogFields fields = {{"dir", options_.dir},
+                      {"epoch_seq", rec.epoch_seq},
+                      {"last_seq", rec.last_seq},
+                      {"new_ledger", rec.new_ledger},
+                      {"clean", rec.clean},
+                      {"gap_seconds", rec.gap_seconds},
                       {"kid", deps_.signer->Thumbprint()}};
   if (rec.cut_bytes > 0) {
     fields.emplace_back("cut_bytes", rec.cut_bytes);

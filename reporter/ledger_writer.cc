@@ -1,11 +1,10 @@
 #include "reporter/ledger_writer.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -104,7 +103,8 @@ Status LedgerWriter::OpenCurrent(const std::string& path) {
   return SyncDir(options_.dir);
 }
 
-Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uint64_t offset, uint64_t next_seq) {
+Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uint64_t offset,
+                         uint64_t next_seq) {
   char name[64];
   std::snprintf(name, sizeof name, "/cut-%020llu.bin", static_cast<unsigned long long>(next_seq));
   const std::string saved = options_.dir + name;
@@ -123,7 +123,7 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
       st = Status::FromErrno("cannot open " + files[i], errno);
       break;
     }
-    struct stat sb;
+    struct stat sb {};
     if (::fstat(fd, &sb) != 0) st = Status::FromErrno("cannot stat " + files[i], errno);
     const uint64_t size = static_cast<uint64_t>(sb.st_size);
     for (uint64_t pos = i == file ? offset : 0; st.ok() && pos < size;) {
@@ -201,9 +201,11 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   });
   if (!walked.ok()) return walked.status();
   if (stop == LedgerLineVerdict::kOldVersion) {
-    return Status::InvalidArgument("ledger directory " + options_.dir + " holds a v1 ledger (" + files[stop_file] +
-                                   "); this version writes v2 ledgers (every statement signed): archive the v1 "
-                                   "files (move them out of " + options_.dir + ") and start again");
+    return Status::InvalidArgument(
+        "ledger directory " + options_.dir + " holds a v1 ledger (" + files[stop_file] +
+        "); this version writes v2 ledgers (every statement signed): archive the v1 "
+        "files (move them out of " +
+        options_.dir + ") and start again");
   }
   if (chain.has_head()) {
     last_seq_ = chain.last_seq();
@@ -246,9 +248,8 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   epoch.time_reason = clock.reason;
   epoch.jwk = signer_->PublicJwk().dump();
   epoch.key_origin = options_.key_origin;
-  const std::string nonce = chain.has_head()
-                                ? std::string(reinterpret_cast<const char*>(chain.head_hash()), 32)
-                                : std::string();
+  const std::string nonce =
+      chain.has_head() ? std::string(reinterpret_cast<const char*>(chain.head_hash()), 32) : std::string();
   nlohmann::json evidence;
   if (options_.collect_evidence) {
     auto collected = options_.collect_evidence(kid_, nonce);
@@ -268,8 +269,8 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
                  : recovery_.clean    ? "restart after shutdown"
                                       : "recovered after unclean stop";
   if (recovery_.cut_bytes > 0) {
-    epoch.reason += "; cut " + std::to_string(recovery_.cut_bytes) + " bytes after seq " + std::to_string(last_seq_) +
-                    ": " + recovery_.cut_reason;
+    epoch.reason += "; cut " + std::to_string(recovery_.cut_bytes) + " bytes after seq " +
+                    std::to_string(last_seq_) + ": " + recovery_.cut_reason;
   }
   if (have_end && clock.now_unix_seconds < last_end_) {
     epoch.reason +=
