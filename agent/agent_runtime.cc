@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include "agent/commands.h"
 #include "reporter/evidence_claim.h"
+#include "reporter/key_origin.h"
 #include "reporter/key_store.h"
 #include "reporter/report.h"
 #include "timesource/time_claim.h"
@@ -44,14 +46,18 @@ Status AgentRuntime::Start(const Config& config) {
   log_->SetLevel(config.global.String("log.level"));
   const std::string state_dir = config.global.String("state_dir");
 
-  auto key = LoadSigningKey(state_dir);
-  if (!key.ok() && key.status().code() == Status::Code::kNotFound) {
-    key = InitSigningKey(state_dir, config.global.String("report.algorithm"));
-    if (key.ok())
-      log_->Info("created signing key", {{"kid", (*key)->Thumbprint()}, {"path", SigningKeyPath(state_dir)}});
-  }
-  if (!key.ok()) return key.status();
+  // A fresh key in memory at every start (key_origin "ephemeral"): a key
+  // file in the state directory is never read.
+  std::optional<std::string> planted;
+  auto key = GenerateEphemeralKey(state_dir, config.global.String("report.algorithm"), &planted);
+  if (!key.ok()) return key.status().WithContext("signing key");
   key_ = *key;
+  if (planted) {
+    log_->Warn(
+        "ignoring a key file in the state directory: agent keys are ephemeral, generated in memory at each "
+        "start",
+        {{"path", *planted}});
+  }
 
   AgentIdentity id;
   id.kid = key_->Thumbprint();
@@ -62,7 +68,15 @@ Status AgentRuntime::Start(const Config& config) {
   auto evidence = CollectEvidenceClaim(config.global, id.kid, std::string());
   if (!evidence.ok()) return evidence.status().WithContext("evidence");
   id.evidence = std::move(*evidence);
-  state_ = std::make_unique<AgentState>(std::move(id), env_->WallSeconds());
+  const double started = env_->WallSeconds();
+  // Publish the identity document (public) for `resmeter identity` and buyers.
+  if (Status s = MakeDirectories(state_dir, 0700); !s.ok()) return s;
+  const nlohmann::json doc =
+      BuildIdentityDocument(*key_, std::string(kKeyOriginEphemeral), id.evidence, started, std::string());
+  if (Status s = WriteFileAtomically(IdentityDocumentPath(state_dir), doc.dump(2) + "\n", 0644); !s.ok()) {
+    return s.WithContext("identity document");
+  }
+  state_ = std::make_unique<AgentState>(std::move(id), started);
   exporter_ = std::make_unique<MetricsExporter>(state_.get());
 
   if (config.global.Bool("ledger.enabled")) {
@@ -74,6 +88,10 @@ Status AgentRuntime::Start(const Config& config) {
     rd.env = env_;
     rd.signer = key_;
     rd.accountant = accountant_.get();
+    // Each epoch statement carries evidence bound to the ledger head.
+    rd.collect_evidence = [start_config = config_](const std::string& kid, const std::string& nonce) {
+      return CollectEvidenceClaim(start_config->global, kid, nonce);
+    };
     AgentState* state = state_.get();
     std::shared_ptr<const Config> start_config = config_;
     Env* env = env_;

@@ -1,8 +1,9 @@
 // AgentRuntime: the modules of `resmeter agent` and the order in which they
 // start and stop, written down once:
 //
-//   start: signing key -> state -> exporter -> usage ledger (recovery and
-//          restart marker) -> scheduler thread -> HTTP server
+//   start: ephemeral signing key (in memory; identity.json published) ->
+//          state -> exporter -> usage ledger (recovery and epoch statement)
+//          -> scheduler thread -> HTTP server
 //   stop:  HTTP server (finishes requests in flight) -> scheduler (finishes
 //          the meter running now) -> usage ledger (appends the statement of
 //          the current partial period, then a shutdown checkpoint)
@@ -40,7 +41,7 @@ class AgentRuntime {
   AgentRuntime(const AgentRuntime&) = delete;
   AgentRuntime& operator=(const AgentRuntime&) = delete;
 
-  // Loads (or, when absent, creates) the key and starts every module.
+  // Generates this start's key and starts every module.
   // Errors name what failed (key, ledger, listen address).
   Status Start(const Config& config);
   // Applies a new config (SIGHUP).

@@ -6,6 +6,7 @@
 #include "agent/scheduler.h"
 #include "core/strings.h"
 #include "core/version.h"
+#include "reporter/key_origin.h"
 #include "reporter/report.h"
 
 namespace resmeter {
@@ -112,6 +113,7 @@ HttpResponse HttpApi::Identity() const {
   doc["alg"] = id.alg;
   doc["ueid"] = id.ueid;
   doc["jwk"] = id.jwk;
+  doc["key_origin"] = std::string(kKeyOriginEphemeral);  // agent keys are generated in memory at each start
   doc["swname"] = SoftwareName();
   doc["swversion"] = SoftwareVersion();
   doc["iat"] = static_cast<int64_t>(deps_.state->started_unix_seconds());

@@ -1,14 +1,13 @@
-// `resmeter identity [--nonce HEX] [-o FILE]`: print the identity document,
-// the agent's public JWK with hardware evidence whose user data is
-// SHA-512(kid || nonce), from the backend the config detects or requires.
+// `resmeter identity [-o FILE]`: print the running agent's identity document
+// (public JWK, kid, key_origin "ephemeral", evidence bound to SHA-512(kid)),
+// as the agent published it in <state_dir>/identity.json at its start. Agent
+// keys live only in the running agent's memory, so there is nothing to print
+// when no agent has started; a fresh nonce-bound identity comes from the
+// running agent's POST /v1/attest.
 #include <iostream>
 
 #include "agent/commands.h"
-#include "core/env.h"
-#include "core/strings.h"
-#include "reporter/evidence_claim.h"
 #include "reporter/key_store.h"
-#include "reporter/report.h"
 
 namespace resmeter {
 namespace {
@@ -18,33 +17,38 @@ struct IdentityArgs {
 };
 
 int RunIdentity(const CliGlobals& globals, const IdentityArgs& args) {
+  if (!args.nonce.empty()) {
+    return Fail(kExitUsage,
+                "identity: --nonce needs the running agent's key: ask it with POST /v1/attest "
+                "{\"nonce\": \"HEX\"} (agent keys are ephemeral and live only in the agent's memory)");
+  }
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
-  std::string nonce_hex;
-  if (!args.nonce.empty()) {
-    auto n = NormalizeNonceHex(args.nonce);
-    if (!n.ok()) return Fail(kExitUsage, n.status().message());
-    nonce_hex = *n;
+  const std::string state_dir = config->global.String("state_dir");
+  const std::string path = IdentityDocumentPath(state_dir);
+  auto text = ReadInputFile(path);
+  if (!text.ok()) {
+    return Fail(kExitUsage,
+                "no agent identity in " + path +
+                    ": agent keys live only in the running agent's memory; start `resmeter agent`");
   }
-  auto key = LoadSigningKey(config->global.String("state_dir"));
-  if (!key.ok()) return Fail(kExitUsage, key.status().message());
-  auto evidence =
-      CollectEvidenceClaim(config->global, (*key)->Thumbprint(), HexDecode(nonce_hex).value_or(std::string()));
-  if (!evidence.ok()) return Fail(kExitUsage, "evidence: " + evidence.status().message());
-  nlohmann::json doc = {{"jwk", (*key)->PublicJwk()},
-                        {"kid", (*key)->Thumbprint()},
-                        {"alg", (*key)->algorithm()},
-                        {"iat", static_cast<int64_t>(DefaultEnv()->WallSeconds())},
-                        {"evidence", *evidence}};
-  if (!nonce_hex.empty()) doc["nonce"] = nonce_hex;
-  std::string text = doc.dump(2) + "\n";
+  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("jwk") || !doc.contains("kid") ||
+      !doc.contains("evidence") || !doc["evidence"].is_object() || !doc["kid"].is_string()) {
+    return Fail(kExitUsage, path + ": not an identity document (needs jwk, kid and evidence)");
+  }
+  const std::string out = doc.dump(2) + "\n";
   if (args.output.empty()) {
-    std::cout << text;
-  } else if (Status s = WriteFileAtomically(args.output, text, 0644); !s.ok()) {
+    std::cout << out;
+  } else if (Status s = WriteFileAtomically(args.output, out, 0644); !s.ok()) {
     return Fail(kExitUsage, s.message());
   }
-  std::cerr << "identity  kid " << (*key)->Thumbprint() << ", evidence " << (*evidence)["type"].get<std::string>();
-  if ((*evidence)["type"] == "none") std::cerr << " (" << evidence->value("reason", std::string()) << ")";
+  const nlohmann::json& ev = doc["evidence"];
+  std::cerr << "identity  kid " << doc["kid"].get<std::string>() << ", key_origin "
+            << doc.value("key_origin", std::string("?")) << ", evidence "
+            << ev.value("type", std::string("?"));
+  if (ev.value("type", std::string()) == "none")
+    std::cerr << " (" << ev.value("reason", std::string()) << ")";
   std::cerr << "\n";
   return kExitOk;
 }
@@ -53,8 +57,11 @@ int RunIdentity(const CliGlobals& globals, const IdentityArgs& args) {
 
 void RegisterIdentityCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   auto args = std::make_shared<IdentityArgs>();
-  auto* cmd = app.add_subcommand("identity", "print the identity document: public JWK + hardware evidence");
-  cmd->add_option("--nonce", args->nonce, "challenge to bind into the evidence (16-128 hex digits)");
+  auto* cmd = app.add_subcommand("identity",
+                                 "print the running agent's identity document (public JWK + hardware "
+                                 "evidence) from the state directory");
+  cmd->add_option("--nonce", args->nonce,
+                  "not available: a nonce-bound identity comes from the agent's POST /v1/attest");
   cmd->add_option("-o,--output", args->output, "write the document here instead of standard output");
   cmd->callback([&globals, exit_code, args]() { *exit_code = RunIdentity(globals, *args); });
 }

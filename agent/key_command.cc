@@ -1,4 +1,7 @@
-// `resmeter key init|show`: create the signing key, print its public JWK.
+// `resmeter key init|show`: the persistent key of the buyer-run network peer
+// (`resmeter peer`), pinned by thumbprint by the buyers it serves. Agents
+// (`resmeter agent`, `probe`, `identity`) never use it: their keys are
+// ephemeral, generated in memory at each start.
 #include <iostream>
 
 #include "agent/commands.h"
@@ -7,10 +10,11 @@
 namespace resmeter {
 
 void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
-  auto* key = app.add_subcommand("key", "manage the agent's signing key");
+  auto* key = app.add_subcommand(
+      "key", "manage the network peer's persistent key (`resmeter peer` only; agent keys are ephemeral and in memory)");
   key->require_subcommand(1);
 
-  auto* init = key->add_subcommand("init", "create the signing key in the state directory (mode 0600)");
+  auto* init = key->add_subcommand("init", "create the peer's key in the state directory (mode 0600; key_origin \"file\", for `resmeter peer` only)");
   auto algorithm = std::make_shared<std::string>();
   init->add_option("--algorithm", *algorithm, "EdDSA (default, from report.algorithm) or ES384")
       ->check(CLI::IsMember({"EdDSA", "ES384"}));
@@ -27,7 +31,7 @@ void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
     *exit_code = kExitOk;
   });
 
-  auto* show = key->add_subcommand("show", "print the public key as a JWK (with kid and alg)");
+  auto* show = key->add_subcommand("show", "print the peer's public key as a JWK (with kid and alg), for buyers to pin");
   show->callback([&globals, exit_code]() {
     auto config = globals.LoadConfig();
     if (!config.ok()) { *exit_code = Fail(kExitUsage, config.status().message()); return; }

@@ -12,14 +12,15 @@
 
 namespace resmeter {
 
-// The audit as one JSON object (findings, restarts, untrusted periods, bill,
+// The audit as one JSON object (findings, epochs, untrusted periods, bill,
 // hours, and "policy" when `policy` is given).
 nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<std::string>& files,
                                  const LedgerPolicyAssessor* policy = nullptr);
-// The human report: summary, restarts, untrusted periods, findings, policy
-// violations (when `policy` is given), bill, verdict.
+// The human report: summary, epochs (key, evidence, gap, cut), untrusted
+// periods, findings, policy violations (when `policy` is given), bill and
+// coverage (the caller prints the verdict line).
 void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::vector<std::string>& files,
-                      const std::string& kid, const LedgerPolicyAssessor* policy = nullptr);
+                      const LedgerPolicyAssessor* policy = nullptr);
 // CSV with a header: one row per UTC hour of the bill, then a "total" row.
 void PrintLedgerBillCsv(std::ostream& out, const LedgerAuditResult& r);
 

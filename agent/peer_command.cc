@@ -1,6 +1,8 @@
 // `resmeter peer --listen ADDR:PORT`: the network measurement responder.
 // Serves net.throughput / net.latency sessions of other agents and co-signs
-// their summaries with this agent's key, until SIGINT/SIGTERM (or --duration).
+// their summaries with the peer's persistent key (`resmeter key init`,
+// key_origin "file", pinned by thumbprint by buyers), until SIGINT/SIGTERM
+// (or --duration). The peer is run by the buyer, not by the provider.
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -29,7 +31,7 @@ int RunPeer(const CliGlobals& globals, const PeerArgs& args) {
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   auto key = LoadSigningKey(config->global.String("state_dir"));
-  if (!key.ok()) return Fail(kExitUsage, key.status().message() + " (run `resmeter key init` first)");
+  if (!key.ok()) return Fail(kExitUsage, key.status().message() + " (the peer needs a persistent key: run `resmeter key init` first)");
   PeerServer::Log log;
   if (!args.quiet) log = [](const std::string& line) { std::fprintf(stderr, "resmeter peer: %s\n", line.c_str()); };
   PeerServer server(args.server, key->get(), log);

@@ -1,4 +1,5 @@
-// `resmeter probe`: run meters once, write the signed report, summarize.
+// `resmeter probe`: run meters once with a fresh in-memory key, write the
+// signed report (and, with --identity-out, that key's identity), summarize.
 #include <unistd.h>
 
 #include <iostream>
@@ -6,6 +7,8 @@
 #include "agent/commands.h"
 #include "agent/report_producer.h"
 #include "agent/summary_table.h"
+#include "reporter/evidence_claim.h"
+#include "reporter/key_origin.h"
 #include "reporter/key_store.h"
 #include "reporter/report.h"
 
@@ -14,7 +17,7 @@ namespace {
 
 struct ProbeArgs {
   std::vector<std::string> only, skip;
-  std::string nonce, output;
+  std::string nonce, output, identity_out;
   bool json = false;
 };
 
@@ -27,11 +30,22 @@ int RunProbe(const CliGlobals& globals, const ProbeArgs& args) {
     if (!n.ok()) return Fail(kExitUsage, n.status().message());
     nonce = *n;
   }
-  auto key = LoadSigningKey(config->global.String("state_dir"));
+  // A fresh in-memory key for this run (never read from or written to disk).
+  std::optional<std::string> planted;
+  auto key = GenerateEphemeralKey(config->global.String("state_dir"),
+                                  config->global.String("report.algorithm"), &planted);
   if (!key.ok()) return Fail(kExitUsage, key.status().message());
-  auto selected = SelectMeters(args.only, args.skip, [&](const MeterInfo& m) {
-    return config->Meter(m.name).Bool("enabled");
-  });
+  if (planted) std::cerr << "resmeter: ignoring " << *planted << ": probe keys are ephemeral\n";
+  if (!args.identity_out.empty()) {
+    auto evidence = CollectEvidenceClaim(config->global, (*key)->Thumbprint(), std::string());
+    if (!evidence.ok()) return Fail(kExitUsage, "evidence: " + evidence.status().message());
+    const nlohmann::json doc = BuildIdentityDocument(**key, std::string(kKeyOriginEphemeral), *evidence,
+                                                     DefaultEnv()->WallSeconds(), std::string());
+    if (Status s = WriteFileAtomically(args.identity_out, doc.dump(2) + "\n", 0644); !s.ok())
+      return Fail(kExitUsage, s.message());
+  }
+  auto selected = SelectMeters(args.only, args.skip,
+                               [&](const MeterInfo& m) { return config->Meter(m.name).Bool("enabled"); });
   if (!selected.ok()) return Fail(kExitUsage, selected.status().message());
 
   const bool tty = ::isatty(STDERR_FILENO);
@@ -63,6 +77,7 @@ int RunProbe(const CliGlobals& globals, const ProbeArgs& args) {
   PrintSubmodsTable(std::cerr, report->claims["submods"]);
   PrintTrustLines(std::cerr, report->claims);
   if (!args.output.empty()) std::cerr << "report    written to " << args.output << "\n";
+  if (!args.identity_out.empty()) std::cerr << "identity  written to " << args.identity_out << "\n";
   return kExitOk;
 }
 
@@ -75,6 +90,8 @@ void RegisterProbeCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   cmd->add_option("--skip", args->skip, "do not run these meters (comma-separated)")->delimiter(',');
   cmd->add_option("--nonce", args->nonce, "challenge to bind into the report (16-128 hex digits)");
   cmd->add_option("-o,--output", args->output, "write the JWS here instead of standard output");
+  cmd->add_option("--identity-out", args->identity_out,
+                  "write the identity document of this run's ephemeral key (evidence bound with no nonce)");
   cmd->add_flag("--json", args->json, "print the signed claims as JSON on standard output");
   cmd->callback([&globals, exit_code, args]() { *exit_code = RunProbe(globals, *args); });
 }

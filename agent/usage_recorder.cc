@@ -27,7 +27,9 @@ UsageRecorder::UsageRecorder(Deps deps, const Config& config)
     : deps_(std::move(deps)), period_seconds_(config.global.Double("ledger.period_seconds")) {
   options_.dir = LedgerDir(config);
   options_.max_file_bytes = static_cast<uint64_t>(config.global.Int("ledger.max_file_bytes"));
-  options_.checkpoint_every = static_cast<uint32_t>(config.global.Int("ledger.checkpoint_every"));
+  // Every v2 statement is signed: no interval checkpoints (ledger.checkpoint_every is ignored).
+  options_.checkpoint_every = 0;
+  options_.collect_evidence = deps_.collect_evidence;
 }
 
 UsageRecorder::~UsageRecorder() { Stop(); }
@@ -47,13 +49,20 @@ Status UsageRecorder::OpenWriter() {
   if (!writer.ok()) return writer.status().WithContext("ledger " + options_.dir);
   writer_ = std::move(*writer);
   const LedgerRecovery& rec = writer_->recovery();
-  LogFields fields = {{"dir", options_.dir},      {"restart_seq", rec.restart_seq},
-                      {"last_seq", rec.last_seq}, {"new_ledger", rec.new_ledger},
-                      {"clean", rec.clean},       {"gap_seconds", rec.gap_seconds}};
-  if (rec.torn_bytes > 0) {
-    fields.emplace_back("torn_bytes", rec.torn_bytes);
-    fields.emplace_back("torn_file", rec.torn_file);
-    deps_.log->Warn("ledger recovered: cut off a torn last line", fields);
+  LogFields fields = {{"dir", options_.dir},
+                      {"epoch_seq", rec.epoch_seq},
+                      {"last_seq", rec.last_seq},
+                      {"new_ledger", rec.new_ledger},
+                      {"clean", rec.clean},
+                      {"gap_seconds", rec.gap_seconds},
+                      {"kid", deps_.signer->Thumbprint()}};
+  if (rec.cut_bytes > 0) {
+    fields.emplace_back("cut_bytes", rec.cut_bytes);
+    fields.emplace_back("cut_sha256", rec.cut_sha256);
+    fields.emplace_back("cut_file", rec.cut_file);
+    fields.emplace_back("cut_saved_to", rec.cut_saved_to);
+    fields.emplace_back("cut_reason", rec.cut_reason);
+    deps_.log->Warn("ledger recovered: cut off what followed the last authentic statement", fields);
   } else {
     deps_.log->Info("ledger opened", fields);
   }

@@ -4,11 +4,12 @@
 // vCPU-seconds, memory GiB-seconds, GPU-seconds), with the time claim's trust
 // and the digest of the latest capability report.
 //
-// Open() recovers the ledger (a torn last line is cut off and logged) and
-// appends the signed restart marker. Stop() appends the statement of the
+// Open() recovers the ledger (whatever follows the last authentic, linked
+// statement is cut off and logged) and appends the epoch statement of this
+// start's key. Stop() appends the statement of the
 // current, partial period and closes the ledger with a shutdown checkpoint.
 // A failed append is logged and counted; the ledger is reopened (recovered,
-// with a new restart marker) at the next period. Each durable append is
+// with a new epoch statement) at the next period. Each durable append is
 // logged at info with its seq and the SHA-256 of its line.
 //
 // Thread-safe: Read may run on HTTP threads while the recorder appends.
@@ -40,6 +41,8 @@ class UsageRecorder {
     Env* env = nullptr;
     std::shared_ptr<const Signer> signer;
     UsageAccountant* accountant = nullptr;
+    // Evidence for each epoch statement (LedgerWriterOptions::collect_evidence).
+    std::function<Result<nlohmann::json>(const std::string& kid, const std::string& nonce)> collect_evidence;
     // The `time` claim now (CurrentTimeClaim in the agent).
     std::function<nlohmann::json()> time_claim;
   };

@@ -2,91 +2,67 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <numeric>
-#include <unordered_map>
+#include <nlohmann/json.hpp>
 
+#include "core/env.h"
 #include "core/strings.h"
-#include "reporter/ledger_reader.h"
+#include "reporter/ledger_chain.h"
 
 namespace resmeter {
 namespace {
 
-// What the audit keeps of one statement (the line itself is not kept).
-struct Record {
-  uint64_t seq = 0;
-  uint64_t line = 0;
-  unsigned char hash[32];
-  unsigned char prev[32];
-  double start = 0, end = 0;
-  double amounts[4] = {0, 0, 0, 0};  // delivered, stolen, GiB, GPU seconds
-  uint64_t torn_bytes = 0;
-  uint32_t file = 0;
-  uint32_t reason = 0;   // interned time_reason (usage) or reason (restart)
-  uint32_t report = 0;   // interned report digest
-  LedgerKind kind = LedgerKind::kUsage;
-  bool sig_ok = false;
-  bool time_trusted = false;
-  bool clean = false;
-  bool out_of_order = false;  // a higher seq came earlier in file order
-  bool link_ok = false;       // prev == hash of seq-1 (set in the ordered pass)
-  bool authenticated = false;
-};
-
-// Deduplicated strings, index 0 is "".
-class Interner {
- public:
-  Interner() { Get(""); }
-  uint32_t Get(const std::string& s) {
-    auto [it, added] = index_.try_emplace(s, static_cast<uint32_t>(strings_.size()));
-    if (added) strings_.push_back(s);
-    return it->second;
-  }
-  const std::string& operator[](uint32_t i) const { return strings_[i]; }
-
- private:
-  std::unordered_map<std::string, uint32_t> index_;
-  std::vector<std::string> strings_;
-};
-
 std::string Seq(uint64_t s) { return "seq " + std::to_string(s); }
-std::string SeqRange(uint64_t a, uint64_t b) { return a == b ? Seq(a) : "seq " + std::to_string(a) + ".." + std::to_string(b); }
+
+// "a, b, c".
+std::string Join(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : sep) + p;
+  return out;
+}
+
+// "1800000000.5" without trailing zeros.
+std::string Time(double t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", t);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
 
 class Auditor {
  public:
-  Auditor(const std::vector<std::string>& files, const PublicKey& key, const LedgerAuditOptions& options)
-      : files_(files), key_(key), options_(options), bill_(options.from_unix_seconds, options.to_unix_seconds) {}
+  Auditor(const std::vector<std::string>& files, const LedgerAuditOptions& options)
+      : files_(files), options_(options), bill_(options.from_unix_seconds, options.to_unix_seconds) {
+    now_ = options.now_unix_seconds > 0 ? options.now_unix_seconds : DefaultEnv()->WallSeconds();
+  }
 
-  // Runs every pass and returns the result.
+  // Walks the chain and returns the result.
   Result<LedgerAuditResult> Run();
 
  private:
-  // Reads every line of every file into records_.
-  Status ReadAll();
-  // Parses, hashes and (when signed) verifies one line; records it or a finding.
-  void AddLine(const LedgerLine& line);
-  void OrderedPass();
-  void Authenticate();
-  void CheckTimeAndBill();
+  // Handles one line the chain judged.
+  bool Visit(const LedgerChainLine& l, const LedgerChainStep& st);
+  void OnEpoch(const LedgerChainLine& l, const LedgerStatement& s);
+  void OnUsage(const LedgerChainLine& l, const LedgerStatement& s);
   // Records a finding (or only counts it past max_findings).
-  void Add(std::string kind, uint64_t seq, uint64_t seq_end, const Record* where, std::string message,
-           LedgerFindingSeverity severity = LedgerFindingSeverity::kError);
-  // "file:line" of a record.
-  std::string Where(const Record& r) const { return files_[r.file] + ":" + std::to_string(r.line); }
+  void Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where,
+           std::string message, LedgerFindingSeverity severity = LedgerFindingSeverity::kError);
+  std::string Where(const LedgerChainLine& l) const { return files_[l.file] + ":" + std::to_string(l.line); }
 
   const std::vector<std::string>& files_;
-  const PublicKey& key_;
   const LedgerAuditOptions& options_;
-  std::vector<Record> records_;
-  std::vector<uint32_t> kept_;  // indices of distinct statements, in seq order
-  Interner strings_;
-  uint64_t max_seq_ = 0;
+  double now_ = 0;
   LedgerBillBuilder bill_;
   LedgerAuditResult result_;
+  uint64_t parsed_lines_ = 0;
+  bool have_period_ = false;
+  uint64_t last_period_seq_ = 0;
+  double last_end_ = 0;
 };
 
-void Auditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const Record* where, std::string message,
-                  LedgerFindingSeverity severity) {
+void Auditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where,
+                  std::string message, LedgerFindingSeverity severity) {
   if (severity == LedgerFindingSeverity::kError) ++result_.errors;
   if (result_.findings.size() >= options_.max_findings) {
     ++result_.findings_not_listed;
@@ -105,239 +81,230 @@ void Auditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const Record
   result_.findings.push_back(std::move(f));
 }
 
-void Auditor::AddLine(const LedgerLine& line) {
-  const std::string at = files_[line.file_index] + ":" + std::to_string(line.line_number);
-  auto add_unparsed = [&](const std::string& kind, const std::string& why, LedgerFindingSeverity sev) {
-    Record where;
-    where.file = static_cast<uint32_t>(line.file_index);
-    where.line = line.line_number;
-    Add(kind, 0, 0, &where, at + ": " + why, sev);
-  };
-  if (line.too_long) return add_unparsed("malformed", "line longer than " + std::to_string(kMaxLedgerLineBytes) + " bytes", LedgerFindingSeverity::kError);
-  auto parsed = ParseLedgerLine(line.text);
-  if (!parsed.ok()) {
-    if (!line.complete) {
-      return add_unparsed("torn_line", "the last line (" + std::to_string(line.text.size()) +
-                                           " bytes) is incomplete: an append was interrupted; the writer cuts it at its next start",
-                          LedgerFindingSeverity::kWarning);
-    }
-    return add_unparsed("malformed", "not a ledger statement: " + parsed.status().message(), LedgerFindingSeverity::kError);
-  }
-  const LedgerStatement& s = *parsed;
-  Record r;
-  r.seq = s.seq;
-  r.file = static_cast<uint32_t>(line.file_index);
-  r.line = line.line_number;
-  LedgerLineHashRaw(line.text, r.hash);
-  auto prev = HexDecode(s.prev);
-  std::memcpy(r.prev, prev->data(), 32);
-  r.kind = s.kind;
-  r.start = s.start_unix_seconds;
-  r.end = s.end_unix_seconds;
-  r.amounts[0] = s.vcpu_delivered_seconds;
-  r.amounts[1] = s.vcpu_stolen_seconds;
-  r.amounts[2] = s.memory_gib_seconds;
-  r.amounts[3] = s.gpu_seconds;
-  r.time_trusted = s.time_trusted;
-  r.torn_bytes = s.torn_bytes;
-  r.clean = s.clean;
-  if (s.kind == LedgerKind::kRestart) r.reason = strings_.Get(s.reason);
-  else if (!s.time_reason.empty()) r.reason = strings_.Get(s.time_reason);
-  if (!s.report_digest.empty()) r.report = strings_.Get(s.report_digest);
-  if (s.kid != key_.thumbprint()) {
-    Add("wrong_key", s.seq, s.seq, &r, Seq(s.seq) + " (" + at + ") names kid " + s.kid + ", not the given key " + key_.thumbprint());
-  }
-  if (s.is_signed()) {
-    Status v = VerifyLedgerSignature(line.text, key_);
-    r.sig_ok = v.ok();
-    if (r.sig_ok) {
-      ++result_.signatures_verified;
+bool Auditor::Visit(const LedgerChainLine& l, const LedgerChainStep& st) {
+  ++result_.lines;
+  if (st.parsed) ++parsed_lines_;
+  const uint64_t seq = st.parsed ? st.statement.seq : 0;
+  if (st.verdict != LedgerLineVerdict::kAccepted) {
+    // A torn last line is an append in progress (or a crash the writer cuts at its next start).
+    const bool last_file_torn = st.verdict == LedgerLineVerdict::kTorn && l.file + 1 == files_.size();
+    std::string message = files_[l.file] + ": " + st.why;
+    if (st.verdict == LedgerLineVerdict::kMissing) {
+      const uint64_t from = result_.statements ? result_.last_seq + 1 : 1;
+      Add("missing", from, seq - 1, &l, message);
     } else {
-      Add("bad_signature", s.seq, s.seq, &r,
-          std::string(s.kind == LedgerKind::kRestart ? "restart marker " : "checkpoint ") + Seq(s.seq) + " (" + at +
-              "): signature does not verify (forged or altered): " + v.message());
+      if (!st.advanced && st.parsed && st.statement.kind == LedgerKind::kUsage) message += "; not billed";
+      Add(LedgerLineVerdictName(st.verdict), seq, seq, &l, message,
+          last_file_torn ? LedgerFindingSeverity::kWarning : LedgerFindingSeverity::kError);
+    }
+    if (!st.advanced) {
+      if (st.parsed && st.statement.kind == LedgerKind::kUsage)
+        bill_.AddUnauthenticated(st.statement.vcpu_delivered_seconds);
+      return true;
     }
   }
-  r.out_of_order = s.seq < max_seq_;
-  max_seq_ = std::max(max_seq_, s.seq);
-  if (!line.complete) {
-    Add("torn_line", s.seq, s.seq, &r, Seq(s.seq) + " (" + at + ") lacks its newline: an append was interrupted",
+  const LedgerStatement& s = st.statement;
+  if (result_.statements == 0) result_.first_seq = s.seq;
+  ++result_.statements;
+  ++result_.signatures_verified;
+  ++result_.authenticated_statements;
+  result_.last_seq = s.seq;
+  if (s.kind == LedgerKind::kEpoch)
+    OnEpoch(l, s);
+  else if (s.kind == LedgerKind::kUsage)
+    OnUsage(l, s);
+  return true;
+}
+
+void Auditor::OnEpoch(const LedgerChainLine& l, const LedgerStatement& s) {
+  LedgerEpoch e;
+  e.seq = s.seq;
+  e.kid = s.kid;
+  e.key_origin = s.key_origin;
+  e.prev_epoch_kid = s.prev_epoch_kid;
+  e.gap_start_unix_seconds = s.start_unix_seconds;
+  e.gap_end_unix_seconds = s.end_unix_seconds;
+  e.cut_bytes = s.cut_bytes;
+  e.cut_sha256 = s.cut_sha256;
+  e.cut_file = s.cut_file;
+  e.clean = s.clean;
+  e.reason = s.reason;
+  const std::string at = "epoch " + Seq(s.seq) + " (kid " + s.kid + ")";
+  const auto& origins = options_.accepted_key_origins;
+  if (std::find(origins.begin(), origins.end(), s.key_origin) == origins.end()) {
+    Add("key_origin", s.seq, s.seq, &l,
+        at + ": key_origin '" + s.key_origin + "' is not accepted (accepted: " + Join(origins, ", ") + ")");
+  }
+  // Evidence bound to SHA-512(kid || raw SHA-256 of the line before).
+  nlohmann::json evidence = nlohmann::json::parse(s.evidence, nullptr, false);
+  e.evidence_type = evidence.is_object() ? evidence.value("type", std::string("?")) : "?";
+  if (!options_.appraise_evidence) {
+    e.evidence_ok = true;
+    e.evidence_detail = "not appraised";
+  } else {
+    const std::string nonce =
+        s.prev == kLedgerGenesisPrev ? std::string() : HexDecode(s.prev).value_or(std::string());
+    auto v = evidence.is_object()
+                 ? VerifyKeyBoundEvidence(evidence, s.kid, nonce, options_.evidence)
+                 : Result<EvidenceVerdict>(Status::Corruption("'evidence' is not a JSON object"));
+    e.evidence_ok = v.ok();
+    if (v.ok()) {
+      e.evidence_detail = v->checks.empty() ? "no checks (development mode allowed)" : Join(v->checks, ", ");
+    } else {
+      e.evidence_detail = v.status().message();
+      std::string hint =
+          e.evidence_type == "none" ? " (a development ledger: audit it with --allow-dev-evidence)" : "";
+      Add("epoch_evidence", s.seq, s.seq, &l,
+          at + ": evidence " + e.evidence_type + " rejected: " + e.evidence_detail + hint);
+    }
+  }
+  if (have_period_ && std::fabs(s.start_unix_seconds - last_end_) > options_.time_tolerance_seconds) {
+    Add("bad_epoch_gap", s.seq, s.seq, &l,
+        at + " says the gap starts at " + Time(s.start_unix_seconds) + " but " + Seq(last_period_seq_) +
+            " ended at " + Time(last_end_));
+  }
+  if (s.cut_bytes > 0) {
+    Add("cut", s.seq, s.seq, &l,
+        at + ": recovery cut off " + std::to_string(s.cut_bytes) + " bytes (sha256 " + s.cut_sha256 +
+            ") from " + s.cut_file + " after " + Seq(s.seq - 1) + "; not billed",
         LedgerFindingSeverity::kWarning);
   }
-  records_.push_back(r);
+  bill_.AddRestartGap(s.start_unix_seconds, s.end_unix_seconds);
+  have_period_ = true;
+  last_period_seq_ = s.seq;
+  last_end_ = std::max(last_end_, s.end_unix_seconds);
+  result_.epochs.push_back(std::move(e));
 }
 
-Status Auditor::ReadAll() {
-  LedgerReader reader(files_);
-  LedgerLine line;
-  for (;;) {
-    RESMETER_ASSIGN_OR_RETURN(bool more, reader.Next(&line));
-    if (!more) break;
-    ++result_.lines;
-    AddLine(line);
-  }
-  return Status::Ok();
-}
-
-// Sorts by seq (stable: file order among equals), drops duplicates and forks,
-// finds gaps, reordering and broken links.
-void Auditor::OrderedPass() {
-  std::vector<uint32_t> order(records_.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return records_[a].seq < records_[b].seq; });
-  static const unsigned char kZero[32] = {0};
-  for (uint32_t idx : order) {
-    Record& r = records_[idx];
-    const Record* last = kept_.empty() ? nullptr : &records_[kept_.back()];
-    if (last && r.seq == last->seq) {
-      if (std::memcmp(r.hash, last->hash, 32) == 0) {
-        Add("duplicate", r.seq, r.seq, &r, Seq(r.seq) + " appears again at " + Where(r) + " (first at " + Where(*last) + ")");
-      } else if (std::memcmp(r.prev, last->prev, 32) == 0) {
-        Add("fork", r.seq, r.seq, &r, "fork at " + Seq(r.seq) + ": " + Where(*last) + " and " + Where(r) +
-                                          " are different statements that follow the same predecessor");
-      } else {
-        Add("conflict", r.seq, r.seq, &r, Seq(r.seq) + " at " + Where(r) + " differs from " + Seq(r.seq) + " at " + Where(*last));
-      }
-      continue;
-    }
-    if (r.out_of_order) {
-      Add("out_of_order", r.seq, r.seq, &r, Seq(r.seq) + " at " + Where(r) + " comes after a higher seq (reordered)");
-    }
-    if (!last) {
-      if (r.seq == 1) {
-        r.link_ok = std::memcmp(r.prev, kZero, 32) == 0;
-        if (!r.link_ok) Add("broken_link", 1, 1, &r, "seq 1 (" + Where(r) + ") does not start the chain: its prev is not zero");
-      } else {
-        Add("partial_ledger", 1, r.seq - 1, &r,
-            "the ledger given starts at " + Seq(r.seq) + "; seq 1.." + std::to_string(r.seq - 1) + " were not given",
-            LedgerFindingSeverity::kWarning);
-      }
-    } else if (r.seq > last->seq + 1) {
-      Add("missing", last->seq + 1, r.seq - 1, &r, SeqRange(last->seq + 1, r.seq - 1) + " missing (deleted) between " +
-                                                        Seq(last->seq) + " and " + Seq(r.seq) + " at " + Where(r));
-    } else {
-      r.link_ok = std::memcmp(r.prev, last->hash, 32) == 0;
-      if (!r.link_ok) {
-        Add("broken_link", last->seq, r.seq, last,
-            Seq(last->seq) + " (" + Where(*last) + ") does not hash to the prev of " + Seq(r.seq) + ": " + Seq(last->seq) +
-                " (or the prev of " + Seq(r.seq) + ") was altered");
-      }
-    }
-    kept_.push_back(idx);
-  }
-}
-
-// A statement is authenticated when it carries a valid signature or its
-// successor links to it and is itself authenticated.
-void Auditor::Authenticate() {
-  bool auth = false;
-  for (size_t k = kept_.size(); k-- > 0;) {
-    Record& r = records_[kept_[k]];
-    const Record* next = k + 1 < kept_.size() ? &records_[kept_[k + 1]] : nullptr;
-    const bool chained = next && next->seq == r.seq + 1 && next->link_ok && auth;
-    auth = (r.kind != LedgerKind::kUsage && r.sig_ok) || chained;
-    r.authenticated = auth;
-    if (auth) ++result_.authenticated_statements;
-  }
-  for (size_t k = 0; k < kept_.size();) {
-    if (records_[kept_[k]].authenticated) { ++k; continue; }
-    size_t e = k;
-    while (e + 1 < kept_.size() && !records_[kept_[e + 1]].authenticated) ++e;
-    const Record& a = records_[kept_[k]];
-    const Record& b = records_[kept_[e]];
-    if (e + 1 == kept_.size()) {
-      Add("unauthenticated_tail", a.seq, b.seq, &a,
-          "unauthenticated tail: " + SeqRange(a.seq, b.seq) + " (" + std::to_string(e - k + 1) +
-              " statements) after the last valid signature (truncated, or not yet checkpointed); not billed");
-    } else {
-      Add("unauthenticated", a.seq, b.seq, &a, SeqRange(a.seq, b.seq) + " (" + std::to_string(e - k + 1) +
-              " statements) not covered by any valid signature (the chain to the next one is broken); not billed");
-    }
-    k = e + 1;
-  }
-}
-
-// Time order, gaps, restart markers, untrusted periods and the bill.
-void Auditor::CheckTimeAndBill() {
+void Auditor::OnUsage(const LedgerChainLine& l, const LedgerStatement& s) {
   const double tol = options_.time_tolerance_seconds;
-  const Record* last = nullptr;  // last statement with a period
-  for (uint32_t idx : kept_) {
-    const Record& r = records_[idx];
-    if (r.kind == LedgerKind::kCheckpoint) continue;
-    if (last && r.start < last->end - tol) {
-      Add("time_backwards", r.seq, r.seq, &r, Seq(r.seq) + " starts at " + std::to_string(r.start) + ", before " +
-                                                  Seq(last->seq) + " ended (" + std::to_string(last->end) + ")");
-    }
-    if (r.kind == LedgerKind::kRestart) {
-      if (last && std::fabs(r.start - last->end) > tol) {
-        Add("bad_restart", r.seq, r.seq, &r, "restart marker " + Seq(r.seq) + " says the gap starts at " +
-                                                 std::to_string(r.start) + " but " + Seq(last->seq) + " ended at " + std::to_string(last->end));
-      }
-      result_.restarts.push_back({r.seq, r.start, r.end, r.torn_bytes, r.clean, strings_[r.reason]});
-      if (r.authenticated) bill_.AddRestartGap(r.start, r.end);
-    } else {
-      if (last && r.start > last->end + tol) {
-        Add("time_gap", last->seq, r.seq, &r, std::to_string(r.start - last->end) + " s between " + Seq(last->seq) + " and " +
-                                                  Seq(r.seq) + " with no restart marker");
-      }
-      if (!r.time_trusted) {
-        auto& u = result_.untrusted_periods;
-        if (!u.empty() && u.back().last_seq + 1 == r.seq) {
-          u.back().last_seq = r.seq;
-          u.back().end_unix_seconds = r.end;
-        } else {
-          u.push_back({r.seq, r.seq, r.start, r.end, strings_[r.reason]});
-        }
-      }
-      if (r.authenticated) {
-        std::optional<bool> violated;
-        if (options_.policy_violated) {
-          LedgerStatement s;
-          s.seq = r.seq;
-          s.kind = r.kind;
-          s.start_unix_seconds = r.start;
-          s.end_unix_seconds = r.end;
-          s.vcpu_delivered_seconds = r.amounts[0];
-          s.vcpu_stolen_seconds = r.amounts[1];
-          s.memory_gib_seconds = r.amounts[2];
-          s.gpu_seconds = r.amounts[3];
-          s.time_trusted = r.time_trusted;
-          s.time_reason = strings_[r.reason];
-          s.report_digest = strings_[r.report];
-          violated = options_.policy_violated(s);
-          result_.policy_evaluated = result_.policy_evaluated || violated.has_value();
-        }
-        bill_.AddUsage(r.start, r.end, r.amounts[0], r.amounts[1], r.amounts[2], r.amounts[3], r.time_trusted, violated);
-      } else {
-        bill_.AddUnauthenticated(r.amounts[0]);
-      }
-    }
-    last = &r;
+  bool billable = true;
+  const std::string period =
+      Seq(s.seq) + " [" + Time(s.start_unix_seconds) + ", " + Time(s.end_unix_seconds) + ")";
+  if (s.end_unix_seconds <= s.start_unix_seconds) {
+    Add("zero_length", s.seq, s.seq, &l, period + " has zero length; not billed",
+        LedgerFindingSeverity::kWarning);
+    billable = false;
   }
+  if (have_period_ && s.start_unix_seconds < last_end_ - tol) {
+    Add("overlap", s.seq, s.seq, &l,
+        period + " overlaps " + Seq(last_period_seq_) + ", which ended at " + Time(last_end_) +
+            "; not billed");
+    billable = false;
+  } else if (have_period_ && s.start_unix_seconds > last_end_ + tol) {
+    Add("time_gap", last_period_seq_, s.seq, &l,
+        Time(s.start_unix_seconds - last_end_) + " s between " + Seq(last_period_seq_) + " and " +
+            Seq(s.seq) + " with no epoch statement");
+  }
+  if (s.end_unix_seconds > now_ + tol) {
+    Add("future_period", s.seq, s.seq, &l,
+        period + " ends after the audit time " + Time(now_) + "; not billed");
+    billable = false;
+  }
+  if (!s.time_trusted) {
+    auto& u = result_.untrusted_periods;
+    if (!u.empty() && u.back().last_seq + 1 == s.seq) {
+      u.back().last_seq = s.seq;
+      u.back().end_unix_seconds = s.end_unix_seconds;
+    } else {
+      u.push_back({s.seq, s.seq, s.start_unix_seconds, s.end_unix_seconds, s.time_reason});
+    }
+  }
+  if (billable) {
+    std::optional<bool> violated;
+    if (options_.policy_violated) {
+      violated = options_.policy_violated(s);
+      result_.policy_evaluated = result_.policy_evaluated || violated.has_value();
+    }
+    bill_.AddUsage(s.start_unix_seconds, s.end_unix_seconds, s.vcpu_delivered_seconds, s.vcpu_stolen_seconds,
+                   s.memory_gib_seconds, s.gpu_seconds, s.time_trusted, violated);
+  } else {
+    ++result_.unbilled_statements;
+  }
+  have_period_ = true;
+  last_period_seq_ = s.seq;
+  last_end_ = std::max(last_end_, s.end_unix_seconds);
 }
 
 Result<LedgerAuditResult> Auditor::Run() {
   if (files_.empty()) return Status::InvalidArgument("no ledger files given");
-  RESMETER_RETURN_IF_ERROR(ReadAll());
-  if (records_.empty()) {
-    return Status::InvalidArgument("no ledger statement in " + files_.front() + (files_.size() > 1 ? " ..." : ""));
+  LedgerChain chain(options_.threads);
+  RESMETER_ASSIGN_OR_RETURN(
+      bool done, WalkLedgerFiles(files_, chain, [this](const LedgerChainLine& l, const LedgerChainStep& st) {
+        return Visit(l, st);
+      }));
+  (void)done;
+  for (const auto& f : result_.findings) {
+    if (f.kind == "old_version" && f.line == 1 && result_.statements == 0) {
+      return Status::InvalidArgument(
+          f.file + " is a v1 usage ledger (unsigned usage lines); this version audits only v" +
+          std::to_string(kLedgerVersion) + " ledgers: audit it with the release that wrote it");
+    }
   }
-  OrderedPass();
-  Authenticate();
-  CheckTimeAndBill();
-  result_.statements = kept_.size();
-  result_.first_seq = records_[kept_.front()].seq;
-  result_.last_seq = records_[kept_.back()].seq;
+  if (result_.lines == 0 || (parsed_lines_ == 0 && result_.statements == 0)) {
+    return Status::InvalidArgument("no ledger statement in " + files_.front() +
+                                   (files_.size() > 1 ? " ..." : ""));
+  }
+  result_.audit_time_unix_seconds = now_;
   result_.bill = bill_.Finish();
   return std::move(result_);
 }
 
+// Which verdict check a finding kind belongs to.
+const char* CheckOf(const std::string& kind) {
+  if (kind == "epoch_evidence") return "ledger.epochs.evidence";
+  if (kind == "key_origin") return "ledger.epochs.key_origin";
+  if (kind == "zero_length" || kind == "overlap" || kind == "future_period" || kind == "time_gap" ||
+      kind == "bad_epoch_gap")
+    return "ledger.periods";
+  return "ledger.chain";
+}
+
 }  // namespace
 
-Result<LedgerAuditResult> AuditLedger(const std::vector<std::string>& files, const PublicKey& key,
+Result<LedgerAuditResult> AuditLedger(const std::vector<std::string>& files,
                                       const LedgerAuditOptions& options) {
-  Auditor auditor(files, key, options);
+  Auditor auditor(files, options);
   return auditor.Run();
+}
+
+Verdict LedgerAuditVerdict(const LedgerAuditResult& r) {
+  Verdict v;
+  for (const char* name :
+       {"ledger.chain", "ledger.epochs.key_origin", "ledger.epochs.evidence", "ledger.periods"}) {
+    uint64_t errors = 0, warnings = 0;
+    std::string first_error, first_warning;
+    for (const auto& f : r.findings) {
+      if (std::string(CheckOf(f.kind)) != name) continue;
+      if (f.severity == LedgerFindingSeverity::kError) {
+        if (errors++ == 0) first_error = f.message;
+      } else if (warnings++ == 0) {
+        first_warning = f.message;
+      }
+    }
+    if (std::string(name) == "ledger.chain" && r.statements == 0 && errors == 0) {
+      errors = 1;
+      first_error = "no authentic statement in the ledger";
+    }
+    if (std::string(name) == "ledger.chain" && r.findings_not_listed > 0 && errors == 0 &&
+        r.errors > 0) {  // unlisted errors count against the chain
+      errors = r.errors;
+      first_error = std::to_string(r.errors) + " problems (not all listed)";
+    }
+    if (errors > 0) {
+      v.Add(name, CheckOutcome::kFailed,
+            std::to_string(errors) + " problem" + (errors == 1 ? "" : "s") + ", first: " + first_error);
+    } else if (warnings > 0) {
+      v.Add(name, CheckOutcome::kWarning, first_warning);
+    } else if (std::string(name) == "ledger.chain") {
+      v.Add(name, CheckOutcome::kPassed,
+            std::to_string(r.statements) + " statements signed and linked, " +
+                std::to_string(r.epochs.size()) + " epoch" + (r.epochs.size() == 1 ? "" : "s"));
+    } else {
+      v.Add(name, CheckOutcome::kPassed, "");
+    }
+  }
+  return v;
 }
 
 }  // namespace resmeter

@@ -47,21 +47,24 @@ bool IsJwsChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
 }
 
-// Members of a line, in serialization order; `v` .. `kid` are in every kind.
+// Members of a line, in serialization order; `v` .. `kid` and `sig` are in every kind.
 enum Field { kV, kSeq, kPrev, kKind, kKid, kStart, kEnd, kDelivered, kStolen, kMemory, kGpu, kReport, kTrusted,
-             kTimeReason, kTorn, kClean, kReason, kSig, kFieldCount };
+             kTimeReason, kJwk, kKeyOrigin, kEvidence, kPrevEpochKid, kCutBytes, kCutSha, kCutFile, kClean, kReason,
+             kSig, kFieldCount };
 constexpr std::string_view kFieldNames[kFieldCount] = {
     "v", "seq", "prev", "kind", "kid", "start_unix_seconds", "end_unix_seconds", "vcpu_delivered_seconds",
-    "vcpu_stolen_seconds", "memory_gib_seconds", "gpu_seconds", "report", "time_trusted", "time_reason",
-    "torn_bytes", "clean", "reason", "sig"};
+    "vcpu_stolen_seconds", "memory_gib_seconds", "gpu_seconds", "report", "time_trusted", "time_reason", "jwk",
+    "key_origin", "evidence", "prev_epoch_kid", "cut_bytes", "cut_sha256", "cut_file", "clean", "reason", "sig"};
 
 // Whether kind k has member f.
 bool Wants(Field f, LedgerKind k) {
   switch (f) {
     case kStart: case kEnd: case kTrusted: case kTimeReason: return k != LedgerKind::kCheckpoint;
     case kDelivered: case kStolen: case kMemory: case kGpu: case kReport: return k == LedgerKind::kUsage;
-    case kTorn: case kClean: return k == LedgerKind::kRestart;
-    case kReason: case kSig: return k != LedgerKind::kUsage;
+    case kJwk: case kKeyOrigin: case kEvidence: case kPrevEpochKid: case kCutBytes: case kCutSha: case kCutFile:
+    case kClean:
+      return k == LedgerKind::kEpoch;
+    case kReason: return k != LedgerKind::kUsage;
     default: return true;
   }
 }
@@ -77,7 +80,7 @@ bool IsUint(const Value* v) { return IsNumber(v) && v->is_uint; }
 const char* LedgerKindName(LedgerKind kind) {
   switch (kind) {
     case LedgerKind::kUsage: return "usage";
-    case LedgerKind::kRestart: return "restart";
+    case LedgerKind::kEpoch: return "epoch";
     case LedgerKind::kCheckpoint: return "checkpoint";
   }
   return "?";
@@ -85,7 +88,7 @@ const char* LedgerKindName(LedgerKind kind) {
 
 std::string SerializeLedgerBody(const LedgerStatement& s) {
   std::string out;
-  out.reserve(512);
+  out.reserve(s.kind == LedgerKind::kEpoch ? 1024 + s.evidence.size() : 512);
   out += "{\"v\":";
   out += std::to_string(kLedgerVersion);
   Key(out, "seq");
@@ -120,9 +123,21 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
     Key(out, "time_reason");
     String(out, s.time_reason);
   }
-  if (s.kind == LedgerKind::kRestart) {
-    Key(out, "torn_bytes");
-    out += std::to_string(s.torn_bytes);
+  if (s.kind == LedgerKind::kEpoch) {
+    Key(out, "jwk");
+    String(out, s.jwk);
+    Key(out, "key_origin");
+    String(out, s.key_origin);
+    Key(out, "evidence");
+    String(out, s.evidence);
+    Key(out, "prev_epoch_kid");
+    String(out, s.prev_epoch_kid);
+    Key(out, "cut_bytes");
+    out += std::to_string(s.cut_bytes);
+    Key(out, "cut_sha256");
+    String(out, s.cut_sha256);
+    Key(out, "cut_file");
+    String(out, s.cut_file);
     Key(out, "clean");
     out += s.clean ? "true" : "false";
   }
@@ -140,7 +155,10 @@ Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& 
     if (!std::isfinite(v)) return Status::InvalidArgument("ledger statement seq " + std::to_string(s.seq) + ": non-finite number");
   }
   std::string body = SerializeLedgerBody(s);
-  if (!s.is_signed()) return body;
+  if (body.size() + 512 > kMaxLedgerLineBytes) {
+    return Status::InvalidArgument("ledger statement seq " + std::to_string(s.seq) + " would be " +
+                                   std::to_string(body.size()) + " bytes, over the line limit");
+  }
   RESMETER_ASSIGN_OR_RETURN(std::string token, signer.SignCompact(body));
   const size_t first = token.find('.');
   const size_t last = token.rfind('.');
@@ -160,14 +178,26 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
   Status parsed = ParseFlatJsonObject(line, members, kFieldCount, &count);
   if (!parsed.ok()) return Status::Corruption("not a JSON object of strings, numbers and booleans: " + parsed.message());
   const Value* f[kFieldCount] = {};
+  bool v1_member = false;
   for (size_t m = 0; m < count; ++m) {
     size_t k = 0;
     while (k < kFieldCount && kFieldNames[k] != members[m].key) ++k;
-    if (k == kFieldCount) return Status::Corruption("unknown member '" + std::string(members[m].key) + "'");
+    if (k == kFieldCount) {
+      if (members[m].key == "torn_bytes") {
+        v1_member = true;
+        continue;
+      }
+      return Status::Corruption("unknown member '" + std::string(members[m].key) + "'");
+    }
     f[k] = &members[m].value;
   }
   LedgerStatement s;
-  if (!IsUint(f[kV]) || f[kV]->uint_value != kLedgerVersion) return Status::Corruption("'v' is not " + std::to_string(kLedgerVersion));
+  if (IsUint(f[kV]) && f[kV]->uint_value == 1) {
+    return Status::Corruption("'v' is 1: a v1 ledger line (unsigned usage lines); this version reads only v" +
+                              std::to_string(kLedgerVersion));
+  }
+  if (!IsUint(f[kV]) || f[kV]->uint_value != kLedgerVersion || v1_member)
+    return Status::Corruption("'v' is not " + std::to_string(kLedgerVersion));
   if (!IsUint(f[kSeq]) || f[kSeq]->uint_value == 0) return Status::Corruption("'seq' is not a positive integer");
   s.seq = f[kSeq]->uint_value;
   const std::string at = "seq " + std::to_string(s.seq) + ": ";
@@ -176,7 +206,7 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
   if (!IsString(f[kKind])) return Status::Corruption(at + "'kind' missing");
   const std::string_view kind = f[kKind]->text();
   if (kind == "usage") s.kind = LedgerKind::kUsage;
-  else if (kind == "restart") s.kind = LedgerKind::kRestart;
+  else if (kind == "epoch") s.kind = LedgerKind::kEpoch;
   else if (kind == "checkpoint") s.kind = LedgerKind::kCheckpoint;
   else return Status::Corruption(at + "unknown kind '" + std::string(kind) + "'");
   if (!IsString(f[kKid]) || f[kKid]->text().empty() || f[kKid]->text().size() > 128) return Status::Corruption(at + "'kid' missing");
@@ -202,7 +232,15 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
         break;
       case kTrusted: ok = IsBool(v) && (s.time_trusted = v->boolean, true); break;
       case kTimeReason: ok = IsString(v) && (s.time_reason = v->text(), true); break;
-      case kTorn: ok = IsUint(v) && (s.torn_bytes = v->uint_value, true); break;
+      case kJwk: ok = IsString(v) && !v->text().empty() && (s.jwk = v->text(), true); break;
+      case kKeyOrigin: ok = IsString(v) && (s.key_origin = v->text(), true); break;
+      case kEvidence: ok = IsString(v) && (s.evidence = v->text(), true); break;
+      case kPrevEpochKid: ok = IsString(v) && (s.prev_epoch_kid = v->text(), true); break;
+      case kCutBytes: ok = IsUint(v) && (s.cut_bytes = v->uint_value, true); break;
+      case kCutSha:
+        ok = IsString(v) && (s.cut_sha256 = v->text(), s.cut_sha256.empty() || IsHex64(s.cut_sha256));
+        break;
+      case kCutFile: ok = IsString(v) && (s.cut_file = v->text(), true); break;
       case kClean: ok = IsBool(v) && (s.clean = v->boolean, true); break;
       case kReason: ok = IsString(v) && (s.reason = v->text(), true); break;
       case kSig: ok = IsString(v) && !v->text().empty() && (s.sig = v->text(), true); break;
@@ -245,13 +283,26 @@ Status VerifyLedgerSignature(std::string_view line, const PublicKey& key) {
     return Status::Corruption("'sig' is not a detached JWS (HEADER..SIGNATURE)");
   }
   const std::string_view header_b64 = token.substr(0, dots);
-  auto header_bytes = Base64UrlDecode(header_b64);
   auto signature = Base64UrlDecode(token.substr(dots + 2));
-  if (!header_bytes || !signature) return Status::Corruption("'sig' is not base64url");
-  nlohmann::json header = nlohmann::json::parse(*header_bytes, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return Status::Corruption("'sig' header is not a JSON object");
-  if (header.value("alg", "") != key.algorithm()) return Status::VerifyFailed("signed with alg '" + header.value("alg", "") + "', not the key's");
-  if (header.value("kid", "") != key.thumbprint()) return Status::VerifyFailed("signed by kid '" + header.value("kid", "") + "', not the given key");
+  if (!signature) return Status::Corruption("'sig' is not base64url");
+  // Every line of an epoch carries the same header: remember the last one
+  // accepted for this key (per thread) instead of parsing it again.
+  thread_local std::string cached_header, cached_kid;
+  if (header_b64 != cached_header || cached_kid != key.thumbprint()) {
+    auto header_bytes = Base64UrlDecode(header_b64);
+    if (!header_bytes) return Status::Corruption("'sig' is not base64url");
+    nlohmann::json header = nlohmann::json::parse(*header_bytes, nullptr, false);
+    if (header.is_discarded() || !header.is_object()) return Status::Corruption("'sig' header is not a JSON object");
+    const auto alg = header.find("alg");
+    const auto kid = header.find("kid");
+    const std::string alg_text = alg != header.end() && alg->is_string() ? alg->get<std::string>() : "";
+    const std::string kid_text = kid != header.end() && kid->is_string() ? kid->get<std::string>() : "";
+    if (alg_text != key.algorithm()) return Status::VerifyFailed("signed with alg '" + alg_text + "', not the key's");
+    if (kid_text != key.thumbprint()) return Status::VerifyFailed("signed by kid '" + kid_text + "', not the given key");
+    if (header.contains("crit") || header.contains("b64")) return Status::VerifyFailed("'sig' header has unsupported members");
+    cached_header.assign(header_b64);
+    cached_kid = key.thumbprint();
+  }
   std::string payload(line.substr(0, pos));
   payload += '}';
   std::string signing_input(header_b64);

@@ -1,37 +1,25 @@
 #include "reporter/ledger_writer.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <vector>
 
+#include "core/strings.h"
+#include "reporter/evidence.h"
+#include "reporter/evidence_none.h"
+#include "reporter/ledger_chain.h"
 #include "reporter/ledger_files.h"
 
 namespace resmeter {
 namespace {
-
-// How far back from a file's end recovery looks for the last statement.
-constexpr uint64_t kTailWindowBytes = 4 * kMaxLedgerLineBytes;
-
-// A complete, parseable line found near the end of a file.
-struct TailLine {
-  LedgerStatement statement;
-  std::string hash;
-  uint64_t end_offset = 0;  // file offset just after its newline
-};
-
-// The end of one file: its valid statements in the tail window, in order,
-// and where the valid part ends.
-struct FileTail {
-  std::vector<TailLine> lines;
-  uint64_t size = 0;
-  uint64_t keep_size = 0;  // bytes up to and including the last valid line
-  bool window_covers_file = false;
-};
 
 // Reads exactly `n` bytes at `offset`.
 Status PreadAll(int fd, const std::string& path, uint64_t offset, size_t n, std::string* out) {
@@ -47,34 +35,20 @@ Status PreadAll(int fd, const std::string& path, uint64_t offset, size_t n, std:
   return Status::Ok();
 }
 
-// Reads the tail window of `path` and finds its valid statements.
-Result<FileTail> ReadTail(int fd, const std::string& path) {
-  struct stat st;
-  if (::fstat(fd, &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
-  FileTail tail;
-  tail.size = static_cast<uint64_t>(st.st_size);
-  const uint64_t start = tail.size > kTailWindowBytes ? tail.size - kTailWindowBytes : 0;
-  tail.window_covers_file = start == 0;
-  std::string buf;
-  RESMETER_RETURN_IF_ERROR(PreadAll(fd, path, start, tail.size - start, &buf));
-  size_t pos = 0;
-  if (start > 0) {  // the window may begin inside a line: skip to the first line start
-    pos = buf.find('\n');
-    pos = pos == std::string::npos ? buf.size() : pos + 1;
+// Writes all of `bytes` to fd.
+Status WriteAll(int fd, const std::string& path, std::string_view bytes) {
+  size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::FromErrno("cannot write " + path, errno);
+    off += static_cast<size_t>(n);
   }
-  while (pos < buf.size()) {
-    const size_t nl = buf.find('\n', pos);
-    if (nl == std::string::npos) break;  // no newline: torn
-    std::string_view text(buf.data() + pos, nl - pos);
-    auto parsed = ParseLedgerLine(text);
-    if (parsed.ok()) {
-      tail.lines.push_back({std::move(*parsed), LedgerLineHash(text), start + nl + 1});
-    }
-    pos = nl + 1;
-  }
-  tail.keep_size = tail.lines.empty() ? start : tail.lines.back().end_offset;
-  return tail;
+  return Status::Ok();
 }
+
+// File name without its directory.
+std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 // fsyncs a directory so a created or removed entry is durable.
 Status SyncDir(const std::string& dir) {
@@ -129,71 +103,129 @@ Status LedgerWriter::OpenCurrent(const std::string& path) {
   return SyncDir(options_.dir);
 }
 
-Status LedgerWriter::Recover(const LedgerClock& clock) {
-  RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> files, ListLedgerFiles(options_.dir));
-  head_ = std::string(kLedgerGenesisPrev);
-  bool have_end = false;
-  std::string append_path;
-  // Walk back from the newest file until the last statement (and the last
-  // period end) are known. Only the newest non-empty file may be cut.
-  bool found_last = false;
-  for (size_t i = files.size(); i-- > 0 && !(found_last && have_end);) {
-    const std::string& path = files[i];
-    int fd = ::open(path.c_str(), found_last ? O_RDONLY | O_CLOEXEC : O_RDWR | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno("cannot open ledger file " + path, errno);
-    auto tail = ReadTail(fd, path);
-    if (!tail.ok()) {
-      ::close(fd);
-      return tail.status();
+Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uint64_t offset,
+                         uint64_t next_seq) {
+  char name[64];
+  std::snprintf(name, sizeof name, "/cut-%020llu.bin", static_cast<unsigned long long>(next_seq));
+  const std::string saved = options_.dir + name;
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  if (!md || EVP_DigestInit_ex(md, EVP_sha256(), nullptr) != 1) {
+    EVP_MD_CTX_free(md);
+    return Status::IOError("cannot start SHA-256");
+  }
+  int out = -1;
+  uint64_t total = 0;
+  Status st = Status::Ok();
+  // Copy and hash the bytes after the head, file by file.
+  for (size_t i = file; i < files.size() && st.ok(); ++i) {
+    int fd = ::open(files[i].c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      st = Status::FromErrno("cannot open " + files[i], errno);
+      break;
     }
-    if (!found_last && tail->keep_size < tail->size) {
-      const uint64_t torn = tail->size - tail->keep_size;
-      if (i + 1 < files.size()) {
-        ::close(fd);
-        return Status::Corruption(path + ": ends with " + std::to_string(torn) +
-                                  " bytes that are not a statement, but a later ledger file exists");
+    struct stat sb {};
+    if (::fstat(fd, &sb) != 0) st = Status::FromErrno("cannot stat " + files[i], errno);
+    const uint64_t size = static_cast<uint64_t>(sb.st_size);
+    for (uint64_t pos = i == file ? offset : 0; st.ok() && pos < size;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(size - pos, 1 << 20));
+      std::string buf;
+      st = PreadAll(fd, files[i], pos, n, &buf);
+      if (!st.ok()) break;
+      if (out < 0) {
+        out = ::open(saved.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (out < 0) {
+          st = Status::FromErrno("cannot create " + saved, errno);
+          break;
+        }
       }
-      if (tail->lines.empty() && !tail->window_covers_file) {
-        ::close(fd);
-        return Status::Corruption(path + ": no valid statement in its last " +
-                                  std::to_string(kTailWindowBytes) +
-                                  " bytes; refusing to cut it (repair by hand)");
-      }
-      if (::ftruncate(fd, static_cast<off_t>(tail->keep_size)) != 0 || ::fsync(fd) != 0) {
-        int e = errno;
-        ::close(fd);
-        return Status::FromErrno("cannot cut the torn end of " + path, e);
-      }
-      recovery_.torn_bytes += torn;
-      recovery_.torn_file = path;
+      st = WriteAll(out, saved, buf);
+      EVP_DigestUpdate(md, buf.data(), buf.size());
+      total += n;
+      pos += n;
     }
     ::close(fd);
-    if (append_path.empty()) append_path = path;
-    for (size_t k = tail->lines.size(); k-- > 0;) {
-      const TailLine& line = tail->lines[k];
-      if (!found_last) {
-        found_last = true;
-        last_seq_ = line.statement.seq;
-        head_ = line.hash;
-        recovery_.clean =
-            line.statement.kind == LedgerKind::kCheckpoint && line.statement.reason == "shutdown";
-      }
-      if (line.statement.kind != LedgerKind::kCheckpoint) {
-        last_end_ = line.statement.end_unix_seconds;
-        have_end = true;
-        break;
-      }
-    }
-    if (!found_last && i + 1 < files.size()) {
-      return Status::Corruption(path + ": holds no statement but a later ledger file exists");
-    }
   }
-  recovery_.new_ledger = !found_last;
+  unsigned char digest[32];
+  unsigned int digest_len = 0;
+  EVP_DigestFinal_ex(md, digest, &digest_len);
+  EVP_MD_CTX_free(md);
+  if (out >= 0) {
+    if (st.ok() && ::fsync(out) != 0) st = Status::FromErrno("cannot sync " + saved, errno);
+    ::close(out);
+  }
+  RESMETER_RETURN_IF_ERROR(st);
+  if (total > 0) {
+    recovery_.cut_bytes = total;
+    recovery_.cut_sha256 = HexEncode(std::string_view(reinterpret_cast<const char*>(digest), 32));
+    recovery_.cut_file = BaseName(files[file]);
+    recovery_.cut_saved_to = saved;
+  }
+  // Remove them: the head's file is truncated, later files deleted.
+  if (::truncate(files[file].c_str(), static_cast<off_t>(offset)) != 0)
+    return Status::FromErrno("cannot cut " + files[file], errno);
+  int fd = ::open(files[file].c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+  for (size_t i = file + 1; i < files.size(); ++i) {
+    if (::unlink(files[i].c_str()) != 0) return Status::FromErrno("cannot remove " + files[i], errno);
+  }
+  return SyncDir(options_.dir);
+}
+
+Status LedgerWriter::Recover(const LedgerClock& clock) {
+  RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> files, ListLedgerFiles(options_.dir));
+  // Walk the whole chain; stop at the first line that is not accepted.
+  LedgerChain chain(1);
+  size_t head_file = files.size();
+  uint64_t head_end = 0;
+  bool have_end = false;
+  LedgerLineVerdict stop = LedgerLineVerdict::kAccepted;
+  size_t stop_file = 0;
+  auto walked = WalkLedgerFiles(files, chain, [&](const LedgerChainLine& l, const LedgerChainStep& st) {
+    if (st.verdict != LedgerLineVerdict::kAccepted) {
+      stop = st.verdict;
+      stop_file = l.file;
+      recovery_.cut_reason = BaseName(files[l.file]) + " " + st.why;
+      return false;
+    }
+    head_file = l.file;
+    head_end = l.end_offset;
+    recovery_.clean = st.statement.kind == LedgerKind::kCheckpoint && st.statement.reason == "shutdown";
+    if (st.statement.kind != LedgerKind::kCheckpoint) {
+      last_end_ = st.statement.end_unix_seconds;
+      have_end = true;
+    }
+    return true;
+  });
+  if (!walked.ok()) return walked.status();
+  if (stop == LedgerLineVerdict::kOldVersion) {
+    return Status::InvalidArgument(
+        "ledger directory " + options_.dir + " holds a v1 ledger (" + files[stop_file] +
+        "); this version writes v2 ledgers (every statement signed): archive the v1 "
+        "files (move them out of " +
+        options_.dir + ") and start again");
+  }
+  if (chain.has_head()) {
+    last_seq_ = chain.last_seq();
+    head_ = HexEncode(std::string_view(reinterpret_cast<const char*>(chain.head_hash()), 32));
+  } else {
+    last_seq_ = 0;
+    head_ = std::string(kLedgerGenesisPrev);
+  }
+  recovery_.new_ledger = !chain.has_head();
   recovery_.last_seq = last_seq_;
   const uint64_t next_seq = last_seq_ + 1;
-  // Append to the newest file unless it is empty and misnamed (a rotation cut short).
+  if (!files.empty()) {
+    const size_t cut_file = chain.has_head() ? head_file : 0;
+    RESMETER_RETURN_IF_ERROR(Cut(files, cut_file, chain.has_head() ? head_end : 0, next_seq));
+    files.resize(cut_file + 1);
+  }
+  // Append to the head's file unless it is empty and misnamed (a rotation cut short).
+  std::string append_path = files.empty() ? "" : files.back();
   if (!append_path.empty()) {
-    auto first = ParseLedgerFileName(append_path.substr(append_path.rfind('/') + 1));
+    auto first = ParseLedgerFileName(BaseName(append_path));
     struct stat st;
     if (::stat(append_path.c_str(), &st) == 0 && st.st_size == 0 && first && *first != next_seq) {
       if (::unlink(append_path.c_str()) != 0)
@@ -203,23 +235,50 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   }
   if (append_path.empty()) append_path = options_.dir + "/" + LedgerFileName(next_seq);
   RESMETER_RETURN_IF_ERROR(OpenCurrent(append_path));
+  // A full file: the epoch starts the next one (a rotation checkpoint would
+  // have to be signed by the new key before the epoch statement declares it).
+  if (current_size_ >= options_.max_file_bytes) {
+    RESMETER_RETURN_IF_ERROR(OpenCurrent(options_.dir + "/" + LedgerFileName(next_seq)));
+  }
 
-  LedgerStatement marker = Next(LedgerKind::kRestart);
-  marker.start_unix_seconds = have_end ? last_end_ : clock.now_unix_seconds;
-  marker.end_unix_seconds = std::max(clock.now_unix_seconds, marker.start_unix_seconds);
-  marker.time_trusted = clock.trusted;
-  marker.time_reason = clock.reason;
-  marker.torn_bytes = recovery_.torn_bytes;
-  marker.clean = recovery_.new_ledger || recovery_.clean;
-  marker.reason = recovery_.new_ledger ? "new ledger"
-                  : recovery_.clean    ? "restart after shutdown"
-                                       : "recovered after unclean stop";
+  LedgerStatement epoch = Next(LedgerKind::kEpoch);
+  epoch.start_unix_seconds = have_end ? last_end_ : clock.now_unix_seconds;
+  epoch.end_unix_seconds = std::max(clock.now_unix_seconds, epoch.start_unix_seconds);
+  epoch.time_trusted = clock.trusted;
+  epoch.time_reason = clock.reason;
+  epoch.jwk = signer_->PublicJwk().dump();
+  epoch.key_origin = options_.key_origin;
+  const std::string nonce =
+      chain.has_head() ? std::string(reinterpret_cast<const char*>(chain.head_hash()), 32) : std::string();
+  nlohmann::json evidence;
+  if (options_.collect_evidence) {
+    auto collected = options_.collect_evidence(kid_, nonce);
+    if (!collected.ok()) return collected.status().WithContext("epoch evidence");
+    evidence = std::move(*collected);
+  } else {
+    NoneBackend none("no evidence collector configured for the ledger");
+    RESMETER_ASSIGN_OR_RETURN(evidence, none.Collect(ComputeUserData(kid_, nonce)));
+  }
+  epoch.evidence = evidence.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  epoch.prev_epoch_kid = chain.epochs().empty() ? "" : chain.epochs().back().kid;
+  epoch.cut_bytes = recovery_.cut_bytes;
+  epoch.cut_sha256 = recovery_.cut_sha256;
+  epoch.cut_file = recovery_.cut_file;
+  epoch.clean = recovery_.new_ledger || recovery_.clean;
+  epoch.reason = recovery_.new_ledger ? "new ledger"
+                 : recovery_.clean    ? "restart after shutdown"
+                                      : "recovered after unclean stop";
+  if (recovery_.cut_bytes > 0) {
+    epoch.reason += "; cut " + std::to_string(recovery_.cut_bytes) + " bytes after seq " +
+                    std::to_string(last_seq_) + ": " + recovery_.cut_reason;
+  }
   if (have_end && clock.now_unix_seconds < last_end_) {
-    marker.reason +=
+    epoch.reason +=
         "; clock is " + std::to_string(last_end_ - clock.now_unix_seconds) + " s behind the last period end";
   }
-  recovery_.gap_seconds = marker.end_unix_seconds - marker.start_unix_seconds;
-  RESMETER_ASSIGN_OR_RETURN(recovery_.restart_seq, Append(std::move(marker)));
+  if (epoch.reason.size() > 2048) epoch.reason.resize(2048);
+  recovery_.gap_seconds = epoch.end_unix_seconds - epoch.start_unix_seconds;
+  RESMETER_ASSIGN_OR_RETURN(recovery_.epoch_seq, Append(std::move(epoch), /*may_rotate=*/false));
   return Status::Ok();
 }
 
@@ -265,10 +324,10 @@ Status LedgerWriter::WriteLine(const std::string& line) {
   return Status::Ok();
 }
 
-Result<uint64_t> LedgerWriter::Append(LedgerStatement s) {
+Result<uint64_t> LedgerWriter::Append(LedgerStatement s, bool may_rotate) {
   if (closed_) return Status::InvalidArgument("ledger writer is closed");
   if (failed_) return Status::IOError("ledger writer failed earlier; reopen it to recover");
-  RESMETER_RETURN_IF_ERROR(RotateIfNeeded());
+  if (may_rotate) RESMETER_RETURN_IF_ERROR(RotateIfNeeded());
   s.seq = last_seq_ + 1;
   s.prev = head_;
   RESMETER_ASSIGN_OR_RETURN(std::string line, SealLedgerStatement(s, *signer_));
@@ -276,7 +335,7 @@ Result<uint64_t> LedgerWriter::Append(LedgerStatement s) {
   last_seq_ = s.seq;
   head_ = LedgerLineHash(line);
   if (s.kind != LedgerKind::kCheckpoint) last_end_ = s.end_unix_seconds;
-  since_checkpoint_ = s.is_signed() ? 0 : since_checkpoint_ + 1;
+  since_checkpoint_ = s.kind == LedgerKind::kUsage ? since_checkpoint_ + 1 : 0;
   return s.seq;
 }
 

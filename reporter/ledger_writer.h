@@ -1,14 +1,20 @@
-// LedgerWriter: appends statements to the usage ledger in a directory
+// LedgerWriter: appends statements to the usage ledger v2 in a directory
 // (file naming in reporter/ledger_files.h), one write(2) per line on an
 // O_APPEND file followed by fsync, so a statement is durable when Append*
-// returns.
+// returns. Every statement is signed with the writer's key (one key per
+// writer: the agent's ephemeral key of this start).
 //
-// Open() recovers: bytes after the last complete, parseable statement (a
-// torn append) are cut off and counted; statements already written are never
-// rewritten; then a signed restart marker records the gap between the last
-// period and now. A signed checkpoint is written every `checkpoint_every`
-// usage statements, before each rotation and at Close(). The chain continues
-// across files: rotation starts a new file named after the next seq.
+// Open() recovers with the walk the audit uses (reporter/ledger_chain.h): it
+// reads the chain from the start and adopts as head only the last statement
+// that is authentic and linked. Everything after it (a torn append, edited,
+// foreign or unsigned lines, invented statements) is cut off: copied to
+// <dir>/cut-<seq>.bin, removed from the ledger, never billed; its size and
+// SHA-256 go into the new epoch statement. Accepted statements are never
+// rewritten. Then the epoch statement names the new key, its evidence (bound
+// to SHA-512(kid || raw SHA-256 of the head line)), the cut and the gap
+// between the last period and now. A signed checkpoint closes each file at
+// rotation and the ledger at Close(). A directory holding a v1 ledger is
+// refused (archive it first).
 //
 // One writer per directory (an exclusive flock on <dir>/LOCK). Not
 // thread-safe: callers serialize. After a failed write the writer refuses
@@ -20,7 +26,11 @@
 #include <string>
 
 #include "core/result.h"
+#include <functional>
+#include <nlohmann/json.hpp>
+
 #include "core/signer.h"
+#include "reporter/key_origin.h"
 #include "reporter/ledger_statement.h"
 
 namespace resmeter {
@@ -28,8 +38,13 @@ namespace resmeter {
 struct LedgerWriterOptions {
   std::string dir;                             // created (mode 0700) when missing
   uint64_t max_file_bytes = 64ull * 1024 * 1024;  // rotate once a file reaches this size
-  uint32_t checkpoint_every = 60;              // usage statements per signed checkpoint; 0: none on a count
+  uint32_t checkpoint_every = 0;               // usage statements per extra checkpoint; 0: none on a count
   bool sync = true;                            // fsync every append; false only for test data generators
+  std::string key_origin = std::string(kKeyOriginEphemeral);  // the signer's origin, stated in the epoch
+  // Evidence for the epoch statement, bound to SHA-512(kid || nonce); nonce
+  // is the raw SHA-256 of the head line ("" for a new ledger). Unset: "none"
+  // evidence (development mode), which an audit rejects unless allowed.
+  std::function<Result<nlohmann::json>(const std::string& kid, const std::string& nonce)> collect_evidence;
 };
 
 // The time at which the writer starts, as the time source assessed it.
@@ -42,20 +57,23 @@ struct LedgerClock {
 // What Open() found and did.
 struct LedgerRecovery {
   bool new_ledger = false;
-  uint64_t last_seq = 0;       // last statement before the restart marker (0: none)
-  bool clean = false;          // the previous run ended with a shutdown checkpoint
-  uint64_t torn_bytes = 0;     // bytes cut off after the last statement
-  std::string torn_file;       // the file they were cut from
-  uint64_t restart_seq = 0;    // seq of the restart marker written
+  uint64_t last_seq = 0;       // the adopted head (0: none)
+  bool clean = false;          // the previous epoch ended with a shutdown checkpoint
+  uint64_t cut_bytes = 0;      // bytes cut off after the head
+  std::string cut_sha256;      // their SHA-256, hex ("" when none)
+  std::string cut_file;        // the file the cut started in
+  std::string cut_saved_to;    // where the cut bytes were kept
+  std::string cut_reason;      // why the first line after the head was not accepted
+  uint64_t epoch_seq = 0;      // seq of the epoch statement written
   double gap_seconds = 0;      // time between the last period's end and now
 };
 
 class LedgerWriter {
  public:
-  // Opens (or creates) the ledger, recovers it and appends a restart marker.
-  // `signer` must stay valid for the writer's life. Errors: IOError,
-  // PermissionDenied (locked by another writer), Corruption (no valid
-  // statement found where one must be; nothing is cut then).
+  // Opens (or creates) the ledger, recovers it and appends the epoch
+  // statement. Errors: IOError, PermissionDenied (locked by another writer),
+  // InvalidArgument (a v1 ledger is in the directory; nothing is changed),
+  // the evidence collector's error.
   static Result<std::unique_ptr<LedgerWriter>> Open(const LedgerWriterOptions& options,
                                                     std::shared_ptr<const Signer> signer, const LedgerClock& clock);
   ~LedgerWriter();
@@ -65,7 +83,7 @@ class LedgerWriter {
   // Appends a usage statement (and a checkpoint when one is due); returns its
   // seq once durable. InvalidArgument for a period that ends before it starts.
   Result<uint64_t> AppendUsage(const LedgerUsage& usage);
-  // Appends a signed checkpoint of the current chain head; returns its seq.
+  // Appends a signed checkpoint; returns its seq.
   Result<uint64_t> Checkpoint(const std::string& reason);
   // Appends the shutdown checkpoint and closes; later appends fail. Idempotent.
   Status Close();
@@ -79,16 +97,20 @@ class LedgerWriter {
 
  private:
   LedgerWriter(const LedgerWriterOptions& options, std::shared_ptr<const Signer> signer);
-  // Finds the last statement, cuts a torn end, appends the restart marker.
+  // Walks the chain, cuts what follows the head, appends the epoch statement.
   Status Recover(const LedgerClock& clock);
+  // Moves bytes from (files[file], offset) to the end of the ledger into a
+  // cut file and removes them; fills recovery_.cut_*.
+  Status Cut(const std::vector<std::string>& files, size_t file, uint64_t offset, uint64_t next_seq);
   // Makes `path` the file appends go to (created if missing).
   Status OpenCurrent(const std::string& path);
   // Seals the current file with a rotation checkpoint and starts the next one when it is full.
   Status RotateIfNeeded();
   // Writes line + newline with one write(2) (retried on short writes) and syncs.
   Status WriteLine(const std::string& line);
-  // Chains, seals, writes and syncs one statement; returns its seq.
-  Result<uint64_t> Append(LedgerStatement s);
+  // Chains, seals, writes and syncs one statement (first rotating a full
+  // file when `may_rotate`); returns its seq.
+  Result<uint64_t> Append(LedgerStatement s, bool may_rotate = true);
   // A statement of `kind` with the next seq, the current head as prev, and our kid.
   LedgerStatement Next(LedgerKind kind) const;
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Quick start, step 1: install dependencies, build, and run the main job on
-# this machine: create a signing key (once), probe every default meter, write
-# the signed report to out/report.jws, and verify it with the public key,
-# bound to a fresh nonce. Run as root on Debian 12.
+# this machine: probe every default meter with a fresh in-memory key, write
+# the signed report to out/report.jws and that key's identity document to
+# out/identity.json, and verify the report with it, bound to a fresh nonce.
+# Run as root on Debian 12.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -10,11 +11,10 @@ bash scripts/build.sh release
 mkdir -p out
 STATE=${RESMETER_STATE_DIR:-$PWD/out/state}
 R=build/resmeter
-[ -f "$STATE/signing_key.pem" ] || $R --state-dir "$STATE" key init > /dev/null
-$R --state-dir "$STATE" key show > out/agent.jwk
 NONCE=$(openssl rand -hex 16)
 echo "== resmeter probe (nonce $NONCE)"
-$R --state-dir "$STATE" probe --nonce "$NONCE" -o out/report.jws
+$R --state-dir "$STATE" probe --nonce "$NONCE" -o out/report.jws --identity-out out/identity.json
 echo
-echo "== resmeter verify out/report.jws --key out/agent.jwk --nonce $NONCE"
-$R verify out/report.jws --key out/agent.jwk --nonce "$NONCE"
+# Without a TEE the evidence is "none" (development mode), hence --allow-dev-evidence.
+echo "== resmeter verify out/report.jws --identity out/identity.json --allow-dev-evidence --nonce $NONCE"
+$R verify out/report.jws --identity out/identity.json --allow-dev-evidence --nonce "$NONCE"

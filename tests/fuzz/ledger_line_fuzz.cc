@@ -1,7 +1,8 @@
-// libFuzzer target: the usage ledger's line parsers (ParseFlatJsonObject,
-// ParseLedgerLine, VerifyLedgerSignature) on the first line, then the whole
-// input as a ledger file through the reader and the audit, with the corpus
-// key. Must never crash or throw; bad lines are findings of the audit.
+// libFuzzer target: the usage ledger v2's line parsers (ParseFlatJsonObject,
+// ParseLedgerLine, VerifyLedgerSignature with the corpus key) on the first
+// line, then the whole input as a ledger file through the reader, the chain
+// walk (epoch keys from the input itself) and the audit. Must never crash or
+// throw; bad lines are findings of the audit.
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -45,20 +46,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto statement = resmeter::ParseLedgerLine(line);
   if (statement.ok()) {
     (void)resmeter::SerializeLedgerBody(*statement);
-    if (statement->is_signed())
-      (void)resmeter::VerifyLedgerSignature(line, resmeter::fuzz::CorpusPublicKey());
+    (void)resmeter::VerifyLedgerSignature(line, resmeter::fuzz::CorpusPublicKey());
   }
 
   int fd = MemoryFile(bytes);
   if (fd < 0) return 0;
   resmeter::LedgerAuditOptions options;
+  options.evidence.allow_none = true;  // "none" epochs pass; other evidence fails without anchors
+  options.evidence.trust_anchors_dir = "/nonexistent";
+  options.now_unix_seconds = 1'800'000'000 + 3600;
+  options.threads = 1;
   options.from_unix_seconds = 1'800'000'000 + 90;  // prorating at both ends
   options.to_unix_seconds = 1'800'000'000 + 1000;
   options.policy_violated = [](const resmeter::LedgerStatement& s) -> std::optional<bool> {
     return s.gpu_seconds > 0;
   };
-  auto audit = resmeter::AuditLedger({"/proc/self/fd/" + std::to_string(fd)},
-                                     resmeter::fuzz::CorpusPublicKey(), options);
+  auto audit = resmeter::AuditLedger({"/proc/self/fd/" + std::to_string(fd)}, options);
+  if (audit.ok()) (void)resmeter::LedgerAuditVerdict(*audit);
   ::close(fd);
   return 0;
 }

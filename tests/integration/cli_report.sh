@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# End-to-end: key init/show, probe, verify (and independent JOSE verifiers),
-# and the one-line exit-2 errors for bad config, keys and reports.
+# End-to-end: probe with an ephemeral key (--identity-out), verify (and
+# independent JOSE verifiers), the peer's persistent key (key init/show), a
+# planted key file that probe ignores, and the one-line exit-2 errors for bad
+# config, keys and reports.
 # argv: RESMETER_BINARY SOURCE_DIR
 set -uo pipefail
 R="$1"
@@ -25,19 +27,15 @@ check() {  # check NAME EXPECTED_RC ACTUAL_RC [stderr file] [expected stderr sub
 PY=/usr/bin/python3
 S="$T/state"
 
-"$R" --state-dir "$S" key init > /dev/null 2> "$T/err"; check "key init" 0 $? "$T/err"
-[ "$(stat -c %a "$S/signing_key.pem")" = 600 ] && echo "ok   key mode 0600" || { echo "FAIL key mode"; fails=$((fails+1)); }
-"$R" --state-dir "$S" key init > /dev/null 2> "$T/err"; check "key init refuses to overwrite" 2 $? "$T/err" "already exists"
-"$R" --state-dir "$S" key show > "$T/pub.jwk" 2> "$T/err"; check "key show" 0 $? "$T/err"
-"$R" --state-dir "$S" probe --only cpu.time,memory.capacity -o "$T/r.jws" --nonce 0123456789abcdef 2> "$T/err"; check "probe" 0 $? "$T/err"
-# A key from a file (key_origin "file") is never accepted for an agent's
-# reports; an ephemeral one is (with --allow-dev-evidence on a host without a TEE).
-ORIGIN=$($PY -c 'import base64,json,sys; p=open(sys.argv[1]).read().split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))["key_origin"])' "$T/r.jws")
-if [ "$ORIGIN" = ephemeral ]; then OK_RC=0; OK_LINE=ACCEPTED; else OK_RC=1; OK_LINE="REJECTED: key_origin: '$ORIGIN' is not accepted"; fi
-"$R" verify "$T/r.jws" --key "$T/pub.jwk" --nonce 0123456789abcdef --allow-dev-evidence > "$T/out" 2> "$T/err"; check "verify" $OK_RC $? "$T/err"
-tail -n 1 "$T/out" | grep -qF -- "$OK_LINE" || { echo "FAIL verify's last line is not '$OK_LINE'"; cat "$T/out"; fails=$((fails+1)); }
+"$R" --state-dir "$S" probe --only cpu.time,memory.capacity -o "$T/r.jws" --identity-out "$T/id.json" --nonce 0123456789abcdef 2> "$T/err"; check "probe" 0 $? "$T/err"
+[ ! -e "$S/signing_key.pem" ] && echo "ok   probe wrote no key file" || { echo "FAIL probe wrote a key file"; fails=$((fails+1)); }
+jq -e '.key_origin == "ephemeral" and (.kid | length) > 0 and .evidence.type == "none"' "$T/id.json" > /dev/null &&
+  echo "ok   identity-out: ephemeral key" || { echo "FAIL identity-out"; cat "$T/id.json"; fails=$((fails+1)); }
+jq .jwk "$T/id.json" > "$T/pub.jwk"
+"$R" verify "$T/r.jws" --identity "$T/id.json" --allow-dev-evidence --nonce 0123456789abcdef > "$T/out" 2> "$T/err"; check "verify" 0 $? "$T/err"
+[ "$(tail -n 1 "$T/out")" = ACCEPTED ] || { echo "FAIL verify's last line is not ACCEPTED"; cat "$T/out"; fails=$((fails+1)); }
 
-# Independent verifier: python3-jwcrypto with the JWK from `key show`.
+# Independent verifier: python3-jwcrypto with the JWK from the identity.
 $PY - "$T/pub.jwk" "$T/r.jws" <<'PYEOF' 2> "$T/err"
 import json, sys
 from jwcrypto import jwk, jws
@@ -53,9 +51,8 @@ check "jwcrypto verifies EdDSA report" 0 $? "$T/err"
 
 # ES384: jwcrypto and Debian's jose tool (which has no EdDSA).
 S384="$T/state384"
-"$R" --state-dir "$S384" --set report.algorithm=ES384 key init > /dev/null 2>&1
-"$R" --state-dir "$S384" key show > "$T/pub384.jwk"
-"$R" --state-dir "$S384" probe --only cpu.time -o "$T/r384.jws" 2> /dev/null
+"$R" --state-dir "$S384" --set report.algorithm=ES384 probe --only cpu.time -o "$T/r384.jws" --identity-out "$T/id384.json" 2> /dev/null
+jq .jwk "$T/id384.json" > "$T/pub384.jwk"
 jose jws ver -i "$T/r384.jws" -k "$T/pub384.jwk" 2> "$T/err"; check "jose verifies ES384 report" 0 $? "$T/err"
 $PY -c "
 import sys
@@ -81,10 +78,21 @@ printf 'report:\n  validity_seconds: [1\n' > "$T/bad.yaml"
 "$R" --config "$T/bad.yaml" --state-dir "$S" probe --only cpu.time > /dev/null 2> "$T/err"; check "malformed config" 2 $? "$T/err" "bad.yaml:"
 printf 'report:\n  validity: 100\n' > "$T/unknown.yaml"
 "$R" --config "$T/unknown.yaml" --state-dir "$S" probe > /dev/null 2> "$T/err"; check "unknown config key" 2 $? "$T/err" "unknown.yaml:2: unknown key 'report.validity'"
-"$R" --state-dir "$T/nokey" probe --only cpu.time > /dev/null 2> "$T/err"; check "missing key file" 2 $? "$T/err" "does not exist"
-chmod 644 "$S/signing_key.pem"
-"$R" --state-dir "$S" probe --only cpu.time > /dev/null 2> "$T/err"; check "key with mode 0644" 2 $? "$T/err" "has mode 0644"
-"$R" --state-dir "$S" key show > /dev/null 2> "$T/err"; check "key show with mode 0644" 2 $? "$T/err" "has mode 0644"
+"$R" --state-dir "$T/nostate" identity > /dev/null 2> "$T/err"; check "identity without a running agent" 2 $? "$T/err" "no agent identity in"
+"$R" --state-dir "$T/nostate" identity --nonce 0123456789abcdef > /dev/null 2> "$T/err"; check "identity --nonce" 2 $? "$T/err" "POST /v1/attest"
+
+# The network peer's persistent key (key_origin "file"): key init / show.
+P="$T/peer"
+"$R" --state-dir "$P" key init > /dev/null 2> "$T/err"; check "key init" 0 $? "$T/err"
+[ "$(stat -c %a "$P/signing_key.pem")" = 600 ] && echo "ok   key mode 0600" || { echo "FAIL key mode"; fails=$((fails+1)); }
+"$R" --state-dir "$P" key init > /dev/null 2> "$T/err"; check "key init refuses to overwrite" 2 $? "$T/err" "already exists"
+"$R" --state-dir "$P" key show > "$T/peer.jwk" 2> "$T/err"; check "key show" 0 $? "$T/err"
+# A key file planted in a state directory is never used by probe.
+"$R" --state-dir "$P" probe --only cpu.time -o "$T/rp.jws" --identity-out "$T/idp.json" > /dev/null 2> "$T/err"; check "probe ignores a planted key" 0 $? "$T/err"
+grep -q "ignoring $P/signing_key.pem" "$T/err" && [ "$(jq -r .kid "$T/idp.json")" != "$(jq -r .kid "$T/peer.jwk")" ] &&
+  echo "ok   the planted key signed nothing" || { echo "FAIL planted key used"; cat "$T/err"; fails=$((fails+1)); }
+chmod 644 "$P/signing_key.pem"
+"$R" --state-dir "$P" key show > /dev/null 2> "$T/err"; check "key show with mode 0644" 2 $? "$T/err" "has mode 0644"
 "$R" probe --only no.such.meter --state-dir "$S384" > /dev/null 2> "$T/err"; check "unknown meter" 2 $? "$T/err" "unknown meter 'no.such.meter'"
 "$R" verify /nonexistent.jws --key "$T/pub.jwk" > /dev/null 2> "$T/err"; check "missing report" 2 $? "$T/err" "cannot open"
 

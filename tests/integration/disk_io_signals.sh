@@ -10,7 +10,6 @@ BIN=$1
 work=$(mktemp -d /var/tmp/resmeter-disk-sig-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/d" "$work/state"
-"$BIN" --state-dir "$work/state" key init >/dev/null 2>&1 || { echo "key init failed"; exit 1; }
 fail=0
 
 # Writes a config with the given duration_seconds and timeout.

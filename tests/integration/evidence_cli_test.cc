@@ -81,32 +81,32 @@ class EvidenceCliTpm : public ::testing::Test {
     ASSERT_EQ(Sh("mkdir -p " + dir_), 0);
     base_ = kBin + " --state-dir " + dir_ + "/state --set evidence.backend=tpm2 --set evidence.tpm_tcti=" +
             tpm_.Tcti();
-    ASSERT_EQ(Sh(base_ + " key init >/dev/null"), 0) << Stderr();
   }
   testing::SwtpmProcess tpm_;
   std::string dir_, base_;
 };
 
-TEST_F(EvidenceCliTpm, identity_quote_verifies_and_other_nonce_is_rejected) {
-  const std::string n1 = "00112233445566778899aabbccddeeff", n2 = "ffeeddccbbaa99887766554433221100";
-  ASSERT_EQ(Sh(base_ + " identity --nonce " + n1 + " -o " + dir_ + "/id1.json"), 0) << Stderr();
-  ASSERT_EQ(Sh(base_ + " identity --nonce " + n2 + " -o " + dir_ + "/id2.json"), 0) << Stderr();
+TEST_F(EvidenceCliTpm, identity_quote_verifies_and_other_keys_quote_is_rejected) {
+  const std::string n1 = "00112233445566778899aabbccddeeff";
+  // Agent keys are ephemeral: a probe writes its report and its key's identity together.
+  ASSERT_EQ(Sh(base_ + " probe -o " + dir_ + "/r.jws --identity-out " + dir_ + "/id1.json >/dev/null"), 0) << Stderr();
+  ASSERT_EQ(Sh(base_ + " probe --only cpu.time -o " + dir_ + "/r2.jws --identity-out " + dir_ + "/id2.json >/dev/null"), 0)
+      << Stderr();
   auto id1 = nlohmann::json::parse(ReadAll(dir_ + "/id1.json"));
   EXPECT_EQ(id1["evidence"]["type"], "tpm2");
-  EXPECT_EQ(id1["nonce"], n1);
+  EXPECT_EQ(id1["key_origin"], "ephemeral");
+  EXPECT_FALSE(id1.contains("nonce"));
 
   // `resmeter verify` refuses a report with this identity: a bare swtpm's AK has
-  // no AK certificate (evidence_tpm2_test.cc covers an enrolled, certified AK,
-  // and a certified quote made for another nonce).
-  ASSERT_EQ(Sh(base_ + " probe -o " + dir_ + "/r.jws >/dev/null"), 0) << Stderr();
+  // no AK certificate (evidence_tpm2_test.cc covers an enrolled, certified AK).
   std::string out;
   EXPECT_EQ(Sh(base_ + " verify " + dir_ + "/r.jws --identity " + dir_ + "/id1.json", &out), 1) << Stderr();
   EXPECT_NE(out.find("tpm2: ak_certificate"), std::string::npos) << out;
-  EXPECT_EQ(Sh(base_ + " evidence verify --identity " + dir_ + "/id1.json --nonce " + n1, &out), 1) << Stderr();
+  EXPECT_EQ(Sh(base_ + " evidence verify --identity " + dir_ + "/id1.json", &out), 1) << Stderr();
   EXPECT_NE(out.find("tpm2: ak_certificate"), std::string::npos) << out;
-  EXPECT_EQ(Sh(base_ + " evidence verify --identity " + dir_ + "/id1.json --nonce " + n2), 1);
+  EXPECT_EQ(Sh(base_ + " evidence verify --identity " + dir_ + "/id1.json --nonce " + n1), 1);
 
-  // A quote made for another nonce, presented under n1, is rejected.
+  // A quote made for another key, presented with this key, is rejected.
   nlohmann::json forged = id1;
   forged["evidence"] = nlohmann::json::parse(ReadAll(dir_ + "/id2.json"))["evidence"];
   std::ofstream(dir_ + "/forged.json") << forged.dump();
@@ -114,6 +114,9 @@ TEST_F(EvidenceCliTpm, identity_quote_verifies_and_other_nonce_is_rejected) {
   EXPECT_EQ(Sh(base_ + " evidence verify --type tpm2 --evidence " + dir_ + "/forged.json --report-data " +
                 std::string(128, 'a')),
             1);
+  // A nonce-bound identity needs the running agent (POST /v1/attest).
+  EXPECT_EQ(Sh(base_ + " identity --nonce " + n1), 2);
+  EXPECT_NE(Stderr().find("POST /v1/attest"), std::string::npos) << Stderr();
 }
 
 TEST(EvidenceCli, none_evidence_in_this_vm_is_reported_and_refused_by_default) {
@@ -123,8 +126,11 @@ TEST(EvidenceCli, none_evidence_in_this_vm_is_reported_and_refused_by_default) {
   // No configfs-tsm root and no TPM device at these paths: auto detection falls back to none.
   std::string base = kBin + " --state-dir " + dir + "/state --set evidence.configfs_tsm_root=" + dir +
                      "/no-tsm --set evidence.tpm_tcti=device:" + dir + "/no-tpm";
-  ASSERT_EQ(Sh(base + " key init >/dev/null"), 0) << Stderr();
-  ASSERT_EQ(Sh(base + " identity -o " + dir + "/id.json"), 0) << Stderr();
+  // No agent ran: `identity` has nothing to print; a probe writes its key's identity.
+  EXPECT_EQ(Sh(base + " identity"), 2);
+  EXPECT_NE(Stderr().find("start `resmeter agent`"), std::string::npos) << Stderr();
+  ASSERT_EQ(Sh(base + " probe --only cpu.time -o " + dir + "/r.jws --identity-out " + dir + "/id.json >/dev/null"), 0)
+      << Stderr();
   auto id = nlohmann::json::parse(ReadAll(dir + "/id.json"));
   EXPECT_EQ(id["evidence"]["type"], "none");
   EXPECT_NE(id["evidence"]["reason"].get<std::string>().find("no-tpm"), std::string::npos);
@@ -133,7 +139,7 @@ TEST(EvidenceCli, none_evidence_in_this_vm_is_reported_and_refused_by_default) {
   EXPECT_NE(out.find("REJECTED: evidence: none: trusted"), std::string::npos) << out;
   EXPECT_EQ(Sh(base + " evidence verify --identity " + dir + "/id.json --allow-none"), 0) << Stderr();
   // A required backend that is absent is an error.
-  EXPECT_EQ(Sh(base + " --set evidence.backend=tpm2 identity"), 2);
+  EXPECT_EQ(Sh(base + " --set evidence.backend=tpm2 probe --only cpu.time --identity-out " + dir + "/x.json"), 2);
   Sh("rm -rf " + dir);
 }
 

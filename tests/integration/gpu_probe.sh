@@ -12,7 +12,6 @@ trap 'rm -rf "$T"' EXIT
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails+1)); }
 S="$T/state"
-"$R" --state-dir "$S" key init > /dev/null 2>&1 || { echo "FAIL key init"; exit 1; }
 
 # This machine: gpu.devices must be ok; with zero PCI GPUs it says "no GPU".
 "$R" --state-dir "$S" probe --only gpu.devices --json > "$T/live.json" 2> "$T/live.err" || fail "probe live: exit $?"

@@ -40,11 +40,10 @@ nlohmann::json ProbeAndVerify(const PrivateDir& state, const std::string& socket
   // One setting serves both the report's `time` claim and the time meter.
   testing::WriteText(state / "resmeter.yaml", "time:\n  chrony_socket: " + socket + "\n");
   const std::string common = bin + " --state-dir " + state.path() + " --config " + (state / "resmeter.yaml");
-  Ran init = Run(bin + " --state-dir " + state.path() + " key init");
-  EXPECT_EQ(init.exit_code, 0) << init.out;
-  Ran probe = Run(common + " probe --only time -o " + (state / "report.jws"));
+  // The probe's key is ephemeral: its public JWK comes with --identity-out.
+  Ran probe = Run(common + " probe --only time -o " + (state / "report.jws") + " --identity-out " + (state / "id.json"));
   EXPECT_EQ(probe.exit_code, 0) << probe.out;
-  Ran show = Run(bin + " --state-dir " + state.path() + " key show > " + (state / "key.jwk"));
+  Ran show = Run("jq .jwk " + (state / "id.json") + " > " + (state / "key.jwk"));
   EXPECT_EQ(show.exit_code, 0) << show.out;
   Ran text = Run(bin + " verify " + (state / "report.jws") + " --key " + (state / "key.jwk") + " --allow-dev-evidence");
   // ACCEPTED, or REJECTED only because the key came from a file (key_origin).

@@ -1,15 +1,18 @@
 #include "support/ledger_generator.h"
 
 #include "reporter/ledger_writer.h"
+#include "reporter/signing_key.h"
 
 namespace resmeter {
 
-Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o, std::shared_ptr<const Signer> signer) {
+Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o,
+                                              std::shared_ptr<const Signer> signer) {
   LedgerWriterOptions wo;
   wo.dir = o.dir;
   wo.checkpoint_every = o.checkpoint_every;
   wo.max_file_bytes = o.max_file_bytes;
   wo.sync = false;
+  wo.collect_evidence = o.collect_evidence;
   LedgerGeneratorSummary sum;
   double t = o.start_unix_seconds;
   RESMETER_ASSIGN_OR_RETURN(auto writer, LedgerWriter::Open(wo, signer, LedgerClock{t, true, ""}));
@@ -19,6 +22,10 @@ Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o, s
       RESMETER_RETURN_IF_ERROR(writer->Close());
       writer.reset();
       t += o.restart_gap_seconds;
+      if (o.new_key_per_restart) {
+        RESMETER_ASSIGN_OR_RETURN(auto fresh, SigningKey::Generate(kAlgEdDSA));
+        signer = fresh;
+      }
       RESMETER_ASSIGN_OR_RETURN(writer, LedgerWriter::Open(wo, signer, LedgerClock{t, true, ""}));
     }
     LedgerUsage u;

@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/result.h"
@@ -15,7 +17,7 @@ namespace resmeter {
 struct LedgerGeneratorOptions {
   std::string dir;
   uint64_t usage_statements = 100;
-  uint32_t checkpoint_every = 10;
+  uint32_t checkpoint_every = 0;
   uint64_t max_file_bytes = 64ull * 1024 * 1024;
   double start_unix_seconds = 1'800'000'000;  // 2027-01-15T08:00:00Z
   double period_seconds = 60;
@@ -24,6 +26,9 @@ struct LedgerGeneratorOptions {
   uint64_t untrusted_from = 0;       // usage statements [from, to) (0-based) have untrusted time
   uint64_t untrusted_to = 0;
   bool close = true;                 // end with the shutdown checkpoint
+  bool new_key_per_restart = false;  // like the agent: a fresh Ed25519 key at every reopen
+  // Epoch evidence (LedgerWriterOptions::collect_evidence); unset: "none".
+  std::function<Result<nlohmann::json>(const std::string& kid, const std::string& nonce)> collect_evidence;
   // Per period: 4 vCPUs delivered 98%, stolen 2%, 16 GiB, 1 GPU.
   double vcpus = 4, delivered_ratio = 0.98, memory_gib = 16, gpus = 1;
 };
@@ -36,6 +41,7 @@ struct LedgerGeneratorSummary {
 };
 
 // Writes the ledger into options.dir (which must not hold one yet).
-Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& options, std::shared_ptr<const Signer> signer);
+Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& options,
+                                              std::shared_ptr<const Signer> signer);
 
 }  // namespace resmeter

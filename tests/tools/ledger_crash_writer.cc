@@ -1,7 +1,7 @@
 // Test tool for the ledger crash test: appends usage statements to
 // <state>/ledger in a tight loop, printing "durable SEQ" after each append
-// returned (i.e. after fsync), until killed. The key lives in <state>/key.pem
-// (created on the first run). Not part of the product.
+// returned (i.e. after fsync), until killed. Like the agent, every start uses
+// a fresh in-memory key (a new epoch). Not part of the product.
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string state = argv[1];
-  auto key = SigningKey::LoadFromFile(state + "/key.pem");
+  auto key = SigningKey::Generate(kAlgEdDSA);
   if (!key.ok()) {
     std::fprintf(stderr, "ledger_crash_writer: %s\n", key.status().message().c_str());
     return 2;
@@ -27,7 +27,6 @@ int main(int argc, char** argv) {
   LedgerWriterOptions options;
   options.dir = state + "/ledger";
   options.max_file_bytes = 8192;  // rotate often, so crashes hit rotations too
-  options.checkpoint_every = 7;
   Env* env = DefaultEnv();
   auto writer = LedgerWriter::Open(options, *key, LedgerClock{env->WallSeconds(), true, ""});
   if (!writer.ok()) {
@@ -35,8 +34,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   const LedgerRecovery& rec = (*writer)->recovery();
-  std::printf("opened restart=%llu torn=%llu\n", static_cast<unsigned long long>(rec.restart_seq),
-              static_cast<unsigned long long>(rec.torn_bytes));
+  std::printf("opened epoch=%llu cut=%llu\n", static_cast<unsigned long long>(rec.epoch_seq),
+              static_cast<unsigned long long>(rec.cut_bytes));
   std::fflush(stdout);
   double t = env->WallSeconds();
   for (;;) {

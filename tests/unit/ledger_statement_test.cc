@@ -1,7 +1,8 @@
+#include "reporter/ledger_statement.h"
+
 #include <gtest/gtest.h>
 
 #include "reporter/ledger_files.h"
-#include "reporter/ledger_statement.h"
 #include "reporter/signing_key.h"
 
 namespace resmeter {
@@ -24,11 +25,12 @@ LedgerStatement Usage(const std::string& kid) {
   return s;
 }
 
-TEST(ledger_statement_test, usage_round_trips_unsigned) {
+TEST(ledger_statement_test, usage_round_trips_signed) {
   auto key = *SigningKey::Generate(kAlgEdDSA);
   auto line = SealLedgerStatement(Usage(key->Thumbprint()), *key);
   ASSERT_TRUE(line.ok()) << line.status().message();
-  EXPECT_EQ(line->find("\"sig\""), std::string::npos);
+  EXPECT_NE(line->find(",\"sig\":\""), std::string::npos) << "every v2 statement is signed";
+  EXPECT_NE(line->find("{\"v\":2,"), std::string::npos);
   auto back = ParseLedgerLine(*line);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->seq, 7u);
@@ -36,16 +38,45 @@ TEST(ledger_statement_test, usage_round_trips_unsigned) {
   EXPECT_DOUBLE_EQ(back->end_unix_seconds, 1800000060.25);
   EXPECT_DOUBLE_EQ(back->vcpu_delivered_seconds, 235.2);
   EXPECT_EQ(back->time_reason, "chronyd \"not\" synchronized");
-  EXPECT_EQ(SerializeLedgerBody(*back), *line);  // canonical: parse + serialize is identity
+  EXPECT_EQ(*SealLedgerStatement(*back, *key),
+            *line);  // canonical: parse + serialize is identity (Ed25519 is deterministic)
+  EXPECT_TRUE(VerifyLedgerSignature(*line, key->public_key()).ok());
 }
 
-TEST(ledger_statement_test, signed_kinds_verify_and_detect_edits_and_other_keys) {
+TEST(ledger_statement_test, epoch_round_trips_with_its_key_and_evidence) {
+  auto key = *SigningKey::Generate(kAlgEdDSA);
+  LedgerStatement s = Usage(key->Thumbprint());
+  s.kind = LedgerKind::kEpoch;
+  s.vcpu_delivered_seconds = s.vcpu_stolen_seconds = s.memory_gib_seconds = s.gpu_seconds = 0;
+  s.jwk = key->PublicJwk().dump();
+  s.key_origin = "ephemeral";
+  s.evidence = R"({"type":"none","reason":"development mode: \"x\""})";
+  s.prev_epoch_kid = "abc";
+  s.cut_bytes = 123;
+  s.cut_sha256 = std::string(64, 'f');
+  s.cut_file = "ledger-00000000000000000001.jsonl";
+  s.clean = false;
+  s.reason = "recovered after unclean stop";
+  auto line = SealLedgerStatement(s, *key);
+  ASSERT_TRUE(line.ok());
+  auto back = ParseLedgerLine(*line);
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->kind, LedgerKind::kEpoch);
+  EXPECT_EQ(back->jwk, s.jwk);
+  EXPECT_EQ(back->evidence, s.evidence);
+  EXPECT_EQ(back->cut_bytes, 123u);
+  EXPECT_EQ(back->cut_file, s.cut_file);
+  EXPECT_FALSE(back->clean);
+  EXPECT_EQ(*SealLedgerStatement(*back, *key), *line);
+}
+
+TEST(ledger_statement_test, every_kind_verifies_and_detects_edits_and_other_keys) {
   auto key = *SigningKey::Generate(kAlgEdDSA);
   auto other = *SigningKey::Generate(kAlgEdDSA);
-  for (LedgerKind kind : {LedgerKind::kRestart, LedgerKind::kCheckpoint}) {
+  for (LedgerKind kind : {LedgerKind::kUsage, LedgerKind::kCheckpoint}) {
     LedgerStatement s = Usage(key->Thumbprint());
     s.kind = kind;
-    s.reason = "interval";
+    if (kind == LedgerKind::kCheckpoint) s.reason = "shutdown";
     auto line = SealLedgerStatement(s, *key);
     ASSERT_TRUE(line.ok());
     auto parsed = ParseLedgerLine(*line);
@@ -81,7 +112,8 @@ TEST(ledger_statement_test, parser_rejects_malformed_lines_with_reason) {
   reject("", "not a JSON object");
   reject("[1]", "not a JSON object");
   reject(good.substr(0, good.size() - 1), "not a JSON object");
-  reject("{\"v\":2}", "'v'");
+  reject("{\"v\":3}", "'v'");
+  reject("{\"v\":1,\"seq\":1}", "v1 ledger line");
   std::string s = good;
   reject(s.replace(s.find("\"seq\":7"), 7, "\"seq\":0"), "'seq'");
   s = good;
@@ -93,7 +125,7 @@ TEST(ledger_statement_test, parser_rejects_malformed_lines_with_reason) {
   s = good;
   reject(s.replace(s.size() - 1, 1, ",\"extra\":1}"), "unknown member 'extra'");
   s = good;
-  reject(s.replace(s.size() - 1, 1, ",\"torn_bytes\":1}"), "has no 'torn_bytes'");
+  reject(s.replace(s.size() - 2, 2, "\",\"cut_bytes\":1}"), "has no 'cut_bytes'");
   reject(std::string(kMaxLedgerLineBytes + 1, ' '), "longer than");
   s = good;
   reject(s.replace(s.find("\"seq\":7"), 7, "\"seq\":7.5"), "'seq'");

@@ -1,0 +1,81 @@
+// Test helpers for the ledger v2 tests: SEV-SNP evidence from a chain the
+// tests mint (so genuine epochs pass appraisal without development mode),
+// audit options that trust that chain, and finding lookups. Not thread-safe.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "reporter/evidence.h"
+#include "reporter/ledger_audit.h"
+#include "snp_test_chain.h"
+
+namespace resmeter {
+
+// The audit time the tests use (after every generated period).
+inline constexpr double kLedgerTestAuditTime = 2'000'000'000;
+
+class LedgerEvidence {
+ public:
+  // Mints a chain and writes its anchor into `anchors_dir` (created).
+  explicit LedgerEvidence(const std::string& anchors_dir)
+      : chain_(std::make_shared<testing::SnpTestChain>("Ledger")), dir_(anchors_dir) {
+    ::mkdir(dir_.c_str(), 0700);
+    std::ofstream(dir_ + "/amd_ask_ark_test.pem") << chain_->AnchorPem();
+  }
+  // Evidence bound to SHA-512(kid || nonce), as an agent in a SEV-SNP guest collects it.
+  std::function<Result<nlohmann::json>(const std::string&, const std::string&)> Collector() const {
+    auto chain = chain_;
+    return [chain](const std::string& kid, const std::string& nonce) -> Result<nlohmann::json> {
+      testing::SyntheticSnpReport f;
+      f.report_data = ComputeUserData(kid, nonce);
+      return nlohmann::json{{"type", "sev-snp"},
+                            {"report", Base64Encode(chain->SignReport(f))},
+                            {"vcek", Base64Encode(chain->VcekDer())}};
+    };
+  }
+  // Audit options trusting the minted chain; `allow_dev`: accept "none" evidence.
+  LedgerAuditOptions Options(bool allow_dev = false) const {
+    LedgerAuditOptions o;
+    o.evidence.trust_anchors_dir = dir_;
+    o.evidence.allow_none = allow_dev;
+    o.now_unix_seconds = kLedgerTestAuditTime;
+    o.threads = 2;
+    return o;
+  }
+
+ private:
+  std::shared_ptr<testing::SnpTestChain> chain_;
+  std::string dir_;
+};
+
+// Every finding, one per line, for failure messages.
+inline std::string DescribeFindings(const LedgerAuditResult& r) {
+  std::string s;
+  for (const auto& f : r.findings)
+    s += f.kind + " [" + std::to_string(f.seq) + ".." + std::to_string(f.seq_end) + "]: " + f.message + "\n";
+  return s;
+}
+
+// The first finding of `kind`, or a failure.
+inline LedgerFinding FindFinding(const LedgerAuditResult& r, const std::string& kind) {
+  for (const auto& f : r.findings) {
+    if (f.kind == kind) return f;
+  }
+  ADD_FAILURE() << "no '" << kind << "' finding in:\n" << DescribeFindings(r);
+  return {};
+}
+
+// Whether some finding is of `kind`.
+inline bool HasFinding(const LedgerAuditResult& r, const std::string& kind) {
+  for (const auto& f : r.findings) {
+    if (f.kind == kind) return true;
+  }
+  return false;
+}
+
+}  // namespace resmeter
