@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The Debian package installs into a fresh Debian 12 (minbase) chroot with
-# apt, its binary runs from the installed paths (help, a light probe, verify),
-# and `apt-get purge` leaves nothing under /usr/bin/resmeter or /etc/resmeter.
+# The Debian packages install into a fresh Debian 12 (minbase) chroot with
+# apt: resmeter-verify alone (the buyer's verifier: no service, no chrony),
+# then resmeter (the agent service); the binary runs from the installed paths
+# (help, a light probe, verify), and `apt-get purge` leaves nothing under
+# /usr/bin/resmeter or /etc/resmeter.
 # argv: RESMETER_BINARY SOURCE_DIR  (the package is built with cpack in the
 # binary's build directory).
 #
@@ -39,7 +41,8 @@ trap cleanup EXIT
 cmake --build "$B" --target resmeter_docs > "$PKG/docs.log" 2>&1 || { cat "$PKG/docs.log"; fail "resmeter_docs"; }
 (cd "$B" && cpack -G DEB -B "$PKG" > "$PKG/cpack.log" 2>&1) || { cat "$PKG/cpack.log"; fail "cpack"; }
 deb=$(ls "$PKG"/resmeter_*.deb 2> /dev/null | head -n 1)
-[ -n "$deb" ] || fail "cpack wrote no .deb into $PKG"
+vdeb=$(ls "$PKG"/resmeter-verify_*.deb 2> /dev/null | head -n 1)
+[ -n "$deb" ] && [ -n "$vdeb" ] || fail "cpack wrote no resmeter and resmeter-verify .deb into $PKG: $(ls "$PKG")"
 
 # 2. A fresh Debian 12: unpack the cached base tree, or debootstrap it once.
 BASE="$CACHE/bookworm-minbase-root.tar"
@@ -72,25 +75,37 @@ mount --bind /dev "$D/dev" || fail "mount /dev"
 mkdir -p "$CACHE/apt-archives/partial"
 cp -a "$CACHE/apt-archives/." "$D/var/cache/apt/archives/" 2> /dev/null
 
-# 3. Install with apt (dependencies from the mirror).
-cp "$deb" "$D/tmp/"
+# 3. Install with apt (dependencies from the mirror): the verifier alone first.
+cp "$deb" "$vdeb" "$D/tmp/"
 inroot() { chroot "$D" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive LC_ALL=C "$@"; }
-install_deb() { inroot apt-get install -y -qq --no-install-recommends "/tmp/$(basename "$deb")" > "$PKG/install.log" 2>&1; }
-if ! install_deb; then
+install_debs() {
+  local args=() f
+  for f in "$@"; do args+=("/tmp/$(basename "$f")"); done
+  inroot apt-get install -y -qq --no-install-recommends "${args[@]}" > "$PKG/install.log" 2>&1
+}
+if ! install_debs "$vdeb"; then
   # The cached package lists may be older than the mirror: refresh once.
   inroot apt-get update -qq > /dev/null 2>&1
-  install_deb || { tail -n 30 "$PKG/install.log"; fail "apt-get install ./$(basename "$deb")"; }
+  install_debs "$vdeb" || { tail -n 30 "$PKG/install.log"; fail "apt-get install ./$(basename "$vdeb")"; }
 fi
+[ -x "$D/usr/bin/resmeter" ] || fail "resmeter-verify installed no /usr/bin/resmeter"
+[ ! -e "$D/lib/systemd/system/resmeter.service" ] || fail "resmeter-verify ships the agent's unit"
+inroot dpkg-query -W -f='${Status}' chrony 2> /dev/null | grep -q "install ok" && fail "resmeter-verify pulled in chrony"
+inroot resmeter --help > /dev/null 2>&1 || fail "resmeter --help from resmeter-verify"
+echo "ok   resmeter-verify alone installs the binary without the service or chrony"
+install_debs "$deb" || { tail -n 30 "$PKG/install.log"; fail "apt-get install ./$(basename "$deb")"; }
 cp -a "$D/var/cache/apt/archives/"*.deb "$CACHE/apt-archives/" 2> /dev/null
 for f in /usr/bin/resmeter /etc/resmeter/resmeter.yaml /etc/resmeter/trust-anchors/intel_sgx_root_ca.pem \
          /lib/systemd/system/resmeter.service /usr/share/man/man1/resmeter.1.gz \
          /usr/share/bash-completion/completions/resmeter /usr/share/doc/resmeter/copyright \
-         /usr/share/doc/resmeter/changelog.Debian.gz; do
+         /usr/share/doc/resmeter/changelog.Debian.gz /usr/share/doc/resmeter-verify/copyright; do
   [ -e "$D$f" ] || fail "not installed: $f"
 done
+# The unit's SupplementaryGroups=_chrony must exist once resmeter is installed.
+inroot getent group _chrony > /dev/null || fail "no _chrony group after installing resmeter (its unit needs it)"
 inroot dpkg-query -W -f='${Conffiles}\n' resmeter | grep -q "/etc/resmeter/resmeter.yaml" ||
   fail "/etc/resmeter/resmeter.yaml is not a conffile"
-echo "ok   installed $(basename "$deb") with apt into a fresh bookworm chroot"
+echo "ok   installed $(basename "$deb") with apt into a fresh bookworm chroot (chrony pulled in)"
 
 # 4. Run it from the installed paths, with the installed default config.
 inroot resmeter --help > "$PKG/help" 2>&1 || { cat "$PKG/help"; fail "resmeter --help"; }
@@ -117,10 +132,12 @@ grep -Eqi "ACCEPTED|REJECTED|valid" "$PKG/verify" || { cat "$PKG/verify"; fail "
 echo "ok   probe + verify ran from /usr/bin/resmeter (verify exit $rc: $(grep -Eio 'ACCEPTED|REJECTED|valid[^ ]*' "$PKG/verify" | head -n 1))"
 
 # 5. Purge leaves nothing behind.
-inroot apt-get purge -y -qq resmeter > "$PKG/purge.log" 2>&1 || { cat "$PKG/purge.log"; fail "apt-get purge resmeter"; }
+inroot apt-get purge -y -qq resmeter resmeter-verify > "$PKG/purge.log" 2>&1 ||
+  { cat "$PKG/purge.log"; fail "apt-get purge resmeter resmeter-verify"; }
 for f in /usr/bin/resmeter /etc/resmeter /lib/systemd/system/resmeter.service /usr/share/doc/resmeter \
+         /usr/share/doc/resmeter-verify \
          /usr/share/man/man1/resmeter.1.gz /usr/share/bash-completion/completions/resmeter /var/lib/resmeter; do
   [ ! -e "$D$f" ] || fail "left after purge: $f"
 done
-inroot dpkg-query -W -f='${Status}' resmeter 2> /dev/null | grep -q "install ok" && fail "dpkg still lists resmeter"
+inroot dpkg-query -W -f='${Status}\n' resmeter resmeter-verify 2> /dev/null | grep -q "install ok" && fail "dpkg still lists resmeter"
 echo "ok   apt-get purge removed every installed path ($(($(date +%s) - start)) s)"
