@@ -19,10 +19,10 @@
 set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 set(RESMETER_DEB_REVISION 1)
-set(RESMETER_DOC_DIR share/doc/resmeter)
 
 # Compressed docs (gzip -9n: reproducible, as lintian expects), built by the
-# resmeter_docs target, which scripts/package.sh builds next to the binary.
+# resmeter_docs target (part of every full build; scripts/package.sh builds it
+# next to the binary).
 find_program(GZIP_EXECUTABLE gzip REQUIRED)
 set(resmeter_pkg_dir ${CMAKE_BINARY_DIR}/packaging)
 set(resmeter_man_gz ${resmeter_pkg_dir}/resmeter.1.gz)
@@ -36,7 +36,7 @@ add_custom_command(
   DEPENDS ${CMAKE_SOURCE_DIR}/packaging/man/resmeter.1 ${CMAKE_SOURCE_DIR}/packaging/debian/changelog
   COMMENT "Compressing the man page and the Debian changelog"
   VERBATIM)
-add_custom_target(resmeter_docs DEPENDS ${resmeter_man_gz} ${resmeter_changelog_gz})
+add_custom_target(resmeter_docs ALL DEPENDS ${resmeter_man_gz} ${resmeter_changelog_gz})
 
 # resmeter-verify
 install(TARGETS resmeter RUNTIME DESTINATION bin COMPONENT verify)
