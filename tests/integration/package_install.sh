@@ -13,7 +13,7 @@
 # not root, without debootstrap or cpack, or with RESMETER_SKIP_PACKAGE_TEST=1.
 set -uo pipefail
 R=$(readlink -f "$1")
-SRC="$2"
+# argv[2], the source directory, is not needed: cpack reads the build tree.
 B=$(dirname "$R")
 CACHE=${RESMETER_PACKAGE_CACHE:-/var/cache/resmeter-test}
 MIRROR=${RESMETER_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -111,7 +111,7 @@ echo "ok   installed $(basename "$deb") with apt into a fresh bookworm chroot (c
 inroot resmeter --help > "$PKG/help" 2>&1 || { cat "$PKG/help"; fail "resmeter --help"; }
 grep -q "probe" "$PKG/help" || fail "resmeter --help lists no probe subcommand"
 STATE=/tmp/resmeter-state
-probe_args=(probe --only cpu.topology,memory.capacity -o /tmp/r.jws)
+probe_args=(probe --only "cpu.topology,memory.capacity" -o /tmp/r.jws)
 inroot resmeter probe --help | grep -q -- "--identity-out" && probe_args+=(--identity-out /tmp/id.json)
 if ! inroot resmeter --state-dir "$STATE" "${probe_args[@]}" > "$PKG/probe" 2>&1; then
   # Before ephemeral agent keys: the probe needs a key in the state directory.
