@@ -15,7 +15,7 @@ const std::vector<OptionSpec>& GlobalSchema() {
        "signature algorithm of a new key (key init)"},
       {"report.validity_seconds", T::kInt, 3600, 60, 30 * 86400, {},
        "exp = iat + this many seconds"},
-      {"agent.listen", T::kString, "127.0.0.1:9464", {}, {}, {},
+      {"agent.listen", T::kString, "127.0.0.1:10217", {}, {}, {},
        "host:port of the agent's HTTP server (/metrics and /v1/*); loopback by default"},
       {"agent.http_threads", T::kInt, 4, 1, 64, {}, "HTTP worker threads (bounds concurrent clients)"},
       {"agent.light_interval_seconds", T::kDouble, 15.0, 1.0, 3600.0, {}, "light meters run this often"},
