@@ -20,6 +20,7 @@ struct Record {
   unsigned char prev[32];
   double start = 0, end = 0;
   double amounts[4] = {0, 0, 0, 0};  // delivered, stolen, GiB, GPU seconds
+  MeasuredAvailability measured;     // measured availability (samples 0: none)
   uint64_t torn_bytes = 0;
   uint32_t file = 0;
   uint32_t reason = 0;   // interned time_reason (usage) or reason (restart)
@@ -138,6 +139,8 @@ void Auditor::AddLine(const LedgerLine& line) {
   r.amounts[1] = s.vcpu_stolen_seconds;
   r.amounts[2] = s.memory_gib_seconds;
   r.amounts[3] = s.gpu_seconds;
+  r.measured = {s.seq, s.vcpu_availability_samples, s.vcpu_availability_measured_ratio, s.vcpus_challenged,
+                s.availability_sampler_cpu_ratio};
   r.time_trusted = s.time_trusted;
   r.torn_bytes = s.torn_bytes;
   r.clean = s.clean;
@@ -307,7 +310,8 @@ void Auditor::CheckTimeAndBill() {
           violated = options_.policy_violated(s);
           result_.policy_evaluated = result_.policy_evaluated || violated.has_value();
         }
-        bill_.AddUsage(r.start, r.end, r.amounts[0], r.amounts[1], r.amounts[2], r.amounts[3], r.time_trusted, violated);
+        bill_.AddUsage(r.start, r.end, r.amounts[0], r.amounts[1], r.amounts[2], r.amounts[3], r.time_trusted, violated,
+                       r.measured);
       } else {
         bill_.AddUnauthenticated(r.amounts[0]);
       }

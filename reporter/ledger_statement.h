@@ -41,6 +41,13 @@ struct MeteredPeriod {
   double vcpu_stolen_seconds = 0;
   double memory_gib_seconds = 0;
   double gpu_seconds = 0;
+  // Measured availability (meters/cpu_availability_sampler.h); members written
+  // only when availability_sampled, the ratio only when samples > 0.
+  bool availability_sampled = false;             // a sampler ran during the period
+  uint64_t vcpu_availability_samples = 0;        // vCPU challenge windows in the period
+  double vcpu_availability_measured_ratio = 0;   // their mean availability, 0..1
+  uint64_t vcpus_challenged = 0;                 // vCPUs of the challenge rounds
+  double availability_sampler_cpu_ratio = 0;     // the sampler's cost in cores (CPU s / wall s)
 };
 
 // One usage statement's content, as the agent measured it.
