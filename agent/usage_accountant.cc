@@ -102,11 +102,11 @@ PeriodUsage UsageAccountant::ClosePeriod() {
 
   if (sampler_) {  // measured availability
     const AvailabilityPeriodSamples a = sampler_->TakePeriod();
-    u.availability_sampled = true;
-    u.vcpu_availability_samples = a.samples;
-    u.vcpu_availability_measured_ratio = a.mean_ratio();
-    u.vcpus_challenged = a.vcpus;
-    u.availability_sampler_cpu_ratio = a.sampler_cpu_ratio;
+    u.availability.sampled = true;
+    u.availability.samples = a.samples;
+    u.availability.measured_ratio = a.mean_ratio();
+    u.availability.vcpus = a.vcpus;
+    u.availability.sampler_cpu_ratio = a.sampler_cpu_ratio;
   }
 
   memory_.Advance(mono);

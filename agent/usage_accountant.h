@@ -37,6 +37,7 @@ struct PeriodUsage : MeteredPeriod {
   bool cpu_measured = false;          // false: /proc/stat unreadable or without steal
   double memory_covered_seconds = 0;  // part of the period with a memory measurement
   std::vector<std::string> notes;     // why something was not measured
+  PeriodAvailability availability = {};  // measured availability (from an attached sampler)
 };
 
 class UsageAccountant {

@@ -87,6 +87,7 @@ void UsageRecorder::AppendPeriod() {
   for (const auto& note : p.notes) deps_.log->Warn("ledger period not fully measured", {{"note", note}});
   LedgerUsage u;
   static_cast<MeteredPeriod&>(u) = p;  // the period's quantities; time and report below
+  u.availability = p.availability;     // measured availability
   TimeTrust(deps_.time_claim(), &u.time_trusted, &u.time_reason);
   if (auto report = deps_.state->LatestReport()) u.report_digest = report->digest_hex;
 
@@ -114,9 +115,9 @@ void UsageRecorder::AppendPeriod() {
                                                 {"head", writer_->head()},
                                                 {"last_seq", writer_->last_seq()},
                                                 {"vcpu_delivered_seconds", u.vcpu_delivered_seconds},
-                                                {"vcpu_availability_samples", u.vcpu_availability_samples},
-                                                {"vcpu_availability_measured_ratio", u.vcpu_availability_measured_ratio},
-                                                {"availability_sampler_cpu_ratio", u.availability_sampler_cpu_ratio},
+                                                {"vcpu_availability_samples", u.availability.samples},
+                                                {"vcpu_availability_measured_ratio", u.availability.measured_ratio},
+                                                {"availability_sampler_cpu_ratio", u.availability.sampler_cpu_ratio},
                                                 {"memory_gib_seconds", u.memory_gib_seconds}});
   PublishHead();
 }

@@ -139,8 +139,8 @@ void Auditor::AddLine(const LedgerLine& line) {
   r.amounts[1] = s.vcpu_stolen_seconds;
   r.amounts[2] = s.memory_gib_seconds;
   r.amounts[3] = s.gpu_seconds;
-  r.measured = {s.seq, s.vcpu_availability_samples, s.vcpu_availability_measured_ratio, s.vcpus_challenged,
-                s.availability_sampler_cpu_ratio};
+  r.measured = {s.seq, s.availability.samples, s.availability.measured_ratio, s.availability.vcpus,
+                s.availability.sampler_cpu_ratio};
   r.time_trusted = s.time_trusted;
   r.torn_bytes = s.torn_bytes;
   r.clean = s.clean;

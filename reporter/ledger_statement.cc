@@ -119,17 +119,17 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
     Key(out, "report");
     String(out, s.report_digest);
   }
-  if (s.kind == LedgerKind::kUsage && s.availability_sampled) {  // measured availability
+  if (s.kind == LedgerKind::kUsage && s.availability.sampled) {  // measured availability
     Key(out, "vcpu_availability_samples");
-    out += std::to_string(s.vcpu_availability_samples);
-    if (s.vcpu_availability_samples > 0) {
+    out += std::to_string(s.availability.samples);
+    if (s.availability.samples > 0) {
       Key(out, "vcpu_availability_measured_ratio");
-      Number(out, s.vcpu_availability_measured_ratio);
+      Number(out, s.availability.measured_ratio);
     }
     Key(out, "vcpus_challenged");
-    out += std::to_string(s.vcpus_challenged);
+    out += std::to_string(s.availability.vcpus);
     Key(out, "availability_sampler_cpu_ratio");
-    Number(out, s.availability_sampler_cpu_ratio);
+    Number(out, s.availability.sampler_cpu_ratio);
   }
   if (s.kind != LedgerKind::kCheckpoint) {
     Key(out, "time_trusted");
@@ -153,8 +153,8 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
 
 Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& signer) {
   for (double v : {s.start_unix_seconds, s.end_unix_seconds, s.vcpu_delivered_seconds, s.vcpu_stolen_seconds,
-                   s.memory_gib_seconds, s.gpu_seconds, s.vcpu_availability_measured_ratio,
-                   s.availability_sampler_cpu_ratio}) {
+                   s.memory_gib_seconds, s.gpu_seconds, s.availability.measured_ratio,
+                   s.availability.sampler_cpu_ratio}) {
     if (!std::isfinite(v)) return Status::InvalidArgument("ledger statement seq " + std::to_string(s.seq) + ": non-finite number");
   }
   std::string body = SerializeLedgerBody(s);
@@ -225,10 +225,10 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
       case kClean: ok = IsBool(v) && (s.clean = v->boolean, true); break;
       case kReason: ok = IsString(v) && (s.reason = v->text(), true); break;
       case kSig: ok = IsString(v) && !v->text().empty() && (s.sig = v->text(), true); break;
-      case kAvailSamples: ok = IsUint(v) && (s.vcpu_availability_samples = v->uint_value, true); break;
-      case kAvailRatio: ok = IsNumber(v) && (s.vcpu_availability_measured_ratio = v->number, true); break;
-      case kAvailVcpus: ok = IsUint(v) && (s.vcpus_challenged = v->uint_value, true); break;
-      case kAvailCost: ok = IsNumber(v) && (s.availability_sampler_cpu_ratio = v->number, true); break;
+      case kAvailSamples: ok = IsUint(v) && (s.availability.samples = v->uint_value, true); break;
+      case kAvailRatio: ok = IsNumber(v) && (s.availability.measured_ratio = v->number, true); break;
+      case kAvailVcpus: ok = IsUint(v) && (s.availability.vcpus = v->uint_value, true); break;
+      case kAvailCost: ok = IsNumber(v) && (s.availability.sampler_cpu_ratio = v->number, true); break;
       default: break;
     }
     if (!ok) return Status::Corruption(at + "'" + name + "' missing or of the wrong type");
@@ -239,12 +239,12 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
     }
   }
   if (f[kAvailSamples] || f[kAvailRatio] || f[kAvailVcpus] || f[kAvailCost]) {  // measured availability
-    s.availability_sampled = true;
+    s.availability.sampled = true;
     if (!f[kAvailSamples] || !f[kAvailVcpus] || !f[kAvailCost]) return Status::Corruption(at + "measured availability without its sample count, vCPUs or cost");
-    if ((s.vcpu_availability_samples > 0) != (f[kAvailRatio] != nullptr)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' must be present exactly when there are samples");
-    if (!(s.vcpu_availability_measured_ratio >= 0 && s.vcpu_availability_measured_ratio <= 1)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' outside 0..1");
-    if (s.vcpu_availability_samples > 0 && s.vcpus_challenged == 0) return Status::Corruption(at + "availability samples without 'vcpus_challenged'");
-    if (!(s.availability_sampler_cpu_ratio >= 0)) return Status::Corruption(at + "negative 'availability_sampler_cpu_ratio'");
+    if ((s.availability.samples > 0) != (f[kAvailRatio] != nullptr)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' must be present exactly when there are samples");
+    if (!(s.availability.measured_ratio >= 0 && s.availability.measured_ratio <= 1)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' outside 0..1");
+    if (s.availability.samples > 0 && s.availability.vcpus == 0) return Status::Corruption(at + "availability samples without 'vcpus_challenged'");
+    if (!(s.availability.sampler_cpu_ratio >= 0)) return Status::Corruption(at + "negative 'availability_sampler_cpu_ratio'");
   }
   if (s.kind != LedgerKind::kCheckpoint && s.end_unix_seconds < s.start_unix_seconds) {
     return Status::Corruption(at + "period ends before it starts");

@@ -41,13 +41,18 @@ struct MeteredPeriod {
   double vcpu_stolen_seconds = 0;
   double memory_gib_seconds = 0;
   double gpu_seconds = 0;
-  // Measured availability (meters/cpu_availability_sampler.h); members written
-  // only when availability_sampled, the ratio only when samples > 0.
-  bool availability_sampled = false;             // a sampler ran during the period
-  uint64_t vcpu_availability_samples = 0;        // vCPU challenge windows in the period
-  double vcpu_availability_measured_ratio = 0;   // their mean availability, 0..1
-  uint64_t vcpus_challenged = 0;                 // vCPUs of the challenge rounds
-  double availability_sampler_cpu_ratio = 0;     // the sampler's cost in cores (CPU s / wall s)
+};
+
+// A period's measured availability (meters/cpu_availability_sampler.h), beside
+// the steal in MeteredPeriod (kept out of it so MeteredPeriod stays a plain
+// six-number aggregate). Written only when `sampled`; the ratio only when
+// samples > 0.
+struct PeriodAvailability {
+  bool sampled = false;          // a sampler ran during the period
+  uint64_t samples = 0;          // vCPU challenge windows: vcpu_availability_samples
+  double measured_ratio = 0;     // their mean availability, 0..1: vcpu_availability_measured_ratio
+  uint64_t vcpus = 0;            // vCPUs of the rounds: vcpus_challenged
+  double sampler_cpu_ratio = 0;  // the sampler's cost in cores: availability_sampler_cpu_ratio
 };
 
 // One usage statement's content, as the agent measured it.
@@ -55,6 +60,7 @@ struct LedgerUsage : MeteredPeriod {
   bool time_trusted = false;
   std::string time_reason;    // why time is not trusted (empty when trusted)
   std::string report_digest;  // hex SHA-256 of the latest capability report ("" if none)
+  PeriodAvailability availability = {};  // measured availability (optional members)
 };
 
 // A ledger line. Usage: the metered period; restart: the gap (last period

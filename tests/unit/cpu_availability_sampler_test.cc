@@ -143,12 +143,12 @@ TEST(cpu_availability_sampler_test, accountant_marks_a_period_without_rounds_unm
   acc.AttachSampler(&sampler);
   env.now += 60;
   PeriodUsage u = acc.ClosePeriod();
-  EXPECT_TRUE(u.availability_sampled);
-  EXPECT_EQ(u.vcpu_availability_samples, 0u);
-  EXPECT_EQ(u.vcpu_availability_measured_ratio, 0);
+  EXPECT_TRUE(u.availability.sampled);
+  EXPECT_EQ(u.availability.samples, 0u);
+  EXPECT_EQ(u.availability.measured_ratio, 0);
   acc.AttachSampler(nullptr);
   env.now += 60;
-  EXPECT_FALSE(acc.ClosePeriod().availability_sampled);
+  EXPECT_FALSE(acc.ClosePeriod().availability.sampled);
 }
 
 }  // namespace

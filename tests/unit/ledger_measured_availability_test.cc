@@ -18,11 +18,11 @@ LedgerStatement MeasuredUsage() {
   s.end_unix_seconds = 1800000060;
   s.vcpu_delivered_seconds = 240;
   s.time_trusted = true;
-  s.availability_sampled = true;
-  s.vcpu_availability_samples = 8;
-  s.vcpu_availability_measured_ratio = 0.5;
-  s.vcpus_challenged = 4;
-  s.availability_sampler_cpu_ratio = 0.0042;
+  s.availability.sampled = true;
+  s.availability.samples = 8;
+  s.availability.measured_ratio = 0.5;
+  s.availability.vcpus = 4;
+  s.availability.sampler_cpu_ratio = 0.0042;
   return s;
 }
 
@@ -31,33 +31,33 @@ TEST(ledger_measured_availability_test, members_round_trip_canonically) {
   EXPECT_NE(line.find("\"vcpu_availability_measured_ratio\":0.5"), std::string::npos) << line;
   auto back = ParseLedgerLine(line);
   ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_TRUE(back->availability_sampled);
-  EXPECT_EQ(back->vcpu_availability_samples, 8u);
-  EXPECT_DOUBLE_EQ(back->vcpu_availability_measured_ratio, 0.5);
-  EXPECT_EQ(back->vcpus_challenged, 4u);
-  EXPECT_DOUBLE_EQ(back->availability_sampler_cpu_ratio, 0.0042);
+  EXPECT_TRUE(back->availability.sampled);
+  EXPECT_EQ(back->availability.samples, 8u);
+  EXPECT_DOUBLE_EQ(back->availability.measured_ratio, 0.5);
+  EXPECT_EQ(back->availability.vcpus, 4u);
+  EXPECT_DOUBLE_EQ(back->availability.sampler_cpu_ratio, 0.0042);
   EXPECT_EQ(SerializeLedgerBody(*back), line);
 }
 
 TEST(ledger_measured_availability_test, without_samples_no_ratio_is_written) {
   LedgerStatement s = MeasuredUsage();
-  s.vcpu_availability_samples = 0;
+  s.availability.samples = 0;
   const std::string line = SerializeLedgerBody(s);
   EXPECT_EQ(line.find("vcpu_availability_measured_ratio"), std::string::npos) << line;
   auto back = ParseLedgerLine(line);
   ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_TRUE(back->availability_sampled);
-  EXPECT_EQ(back->vcpu_availability_samples, 0u);
+  EXPECT_TRUE(back->availability.sampled);
+  EXPECT_EQ(back->availability.samples, 0u);
 }
 
 TEST(ledger_measured_availability_test, lines_without_the_members_still_parse) {
   LedgerStatement s = MeasuredUsage();
-  s.availability_sampled = false;
+  s.availability.sampled = false;
   const std::string line = SerializeLedgerBody(s);
   EXPECT_EQ(line.find("availability"), std::string::npos) << line;
   auto back = ParseLedgerLine(line);
   ASSERT_TRUE(back.ok()) << back.status().message();
-  EXPECT_FALSE(back->availability_sampled);
+  EXPECT_FALSE(back->availability.sampled);
 }
 
 TEST(ledger_measured_availability_test, malformed_members_are_corruption) {
@@ -75,7 +75,7 @@ TEST(ledger_measured_availability_test, malformed_members_are_corruption) {
   // Only usage statements carry them.
   LedgerStatement r = MeasuredUsage();
   r.kind = LedgerKind::kRestart;
-  r.availability_sampled = false;
+  r.availability.sampled = false;
   std::string restart = SerializeLedgerBody(r);
   restart.insert(restart.size() - 1, ",\"vcpu_availability_samples\":1");
   EXPECT_FALSE(ParseLedgerLine(restart).ok());
