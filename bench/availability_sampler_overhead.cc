@@ -44,10 +44,12 @@ int main(int argc, char** argv) {
   sampler.Stop();
   const double wall = env->MonotonicSeconds() - t0;
   const double process_ratio = (ProcessCpuSeconds() - cpu0) / wall;
-  std::printf("conditions: %.0f s, budget %.4f cores, warm-up %.3f s + window %.3f s per round, chunk %.4f s\n",
-              seconds, o.cpu_budget_ratio, o.warmup_seconds, o.window_seconds, o.chunk_seconds);
-  std::printf("rounds %llu, samples %llu, last availability %.3f%s%s\n", static_cast<unsigned long long>(st.rounds),
-              static_cast<unsigned long long>(st.samples), st.last_availability_ratio,
+  std::printf(
+      "conditions: %.0f s, budget %.4f cores, warm-up %.3f s + window %.3f s per round, chunk %.4f s\n",
+      seconds, o.cpu_budget_ratio, o.warmup_seconds, o.window_seconds, o.chunk_seconds);
+  std::printf("rounds %llu, samples %llu, last availability %.3f%s%s\n",
+              static_cast<unsigned long long>(st.rounds), static_cast<unsigned long long>(st.samples),
+              st.last_availability_ratio,
               st.last_error.empty() ? "" : ", last error: ", st.last_error.c_str());
   std::printf("sampler cpu %.4f s / wall %.2f s = %.5f cores (target <= 0.01: %s)\n", st.cpu_seconds,
               st.wall_seconds, st.cpu_ratio, st.cpu_ratio <= 0.01 ? "met" : "NOT met");

@@ -117,8 +117,9 @@ void CpuAvailabilitySampler::Loop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     // The first round comes anywhere within one mean interval.
-    wait = MeanRoundIntervalSeconds(RoundCpuEstimate(), options_.cpu_budget_ratio, options_.interval_seconds) *
-           SecureUniform();
+    wait =
+        MeanRoundIntervalSeconds(RoundCpuEstimate(), options_.cpu_budget_ratio, options_.interval_seconds) *
+        SecureUniform();
   }
   for (;;) {
     {
@@ -131,8 +132,9 @@ void CpuAvailabilitySampler::Loop() {
     std::lock_guard<std::mutex> lock(mu_);
     stats_.cpu_seconds += before_round - own_cpu;  // the coordinator's time outside rounds
     own_cpu = after_round;
-    wait = MeanRoundIntervalSeconds(RoundCpuEstimate(), options_.cpu_budget_ratio, options_.interval_seconds) *
-           (0.5 + SecureUniform());
+    wait =
+        MeanRoundIntervalSeconds(RoundCpuEstimate(), options_.cpu_budget_ratio, options_.interval_seconds) *
+        (0.5 + SecureUniform());
   }
 }
 
@@ -158,7 +160,8 @@ Status CpuAvailabilitySampler::RunRound() {
 
   const size_t n = cpus.size();
   RoundCounters before, after;
-  std::barrier window_start(static_cast<std::ptrdiff_t>(n), [&]() noexcept { before = ReadRoundCounters(ctx); });
+  std::barrier window_start(static_cast<std::ptrdiff_t>(n),
+                            [&]() noexcept { before = ReadRoundCounters(ctx); });
   std::barrier window_end(static_cast<std::ptrdiff_t>(n), [&]() noexcept { after = ReadRoundCounters(ctx); });
   std::vector<ChallengeRuns> runs(n);
   std::vector<std::string> errors(n);
@@ -196,7 +199,8 @@ Status CpuAvailabilitySampler::RunRound() {
       error = "cpu " + std::to_string(cpus[i]) + ": no chunk of the window completed";
       continue;
     }
-    const ChallengeWindow w = WindowOfChallenge(runs[i], StealSeconds(before, after, cpus[i], tick), throttled_each);
+    const ChallengeWindow w =
+        WindowOfChallenge(runs[i], StealSeconds(before, after, cpus[i], tick), throttled_each);
     ratio_sum += ComputeAvailability(w).availability_ratio;
     ++measured;
   }

@@ -54,12 +54,12 @@
 namespace resmeter {
 
 struct AvailabilitySamplerOptions {
-  double warmup_seconds = 0.1;     // spin before the window: spends a quota's leftover budget
-  double window_seconds = 0.2;     // measured part of a round (whole 100 ms quota periods)
-  double chunk_seconds = 0.001;    // one timed chunk of the chain
-  double cpu_budget_ratio = 0.005; // target mean cost, in cores (the bench checks it)
-  double interval_seconds = 0;     // mean time between rounds; 0: from the budget
-  int nice = -20;                  // of the challenge threads, when permitted
+  double warmup_seconds = 0.1;      // spin before the window: spends a quota's leftover budget
+  double window_seconds = 0.2;      // measured part of a round (whole 100 ms quota periods)
+  double chunk_seconds = 0.001;     // one timed chunk of the chain
+  double cpu_budget_ratio = 0.005;  // target mean cost, in cores (the bench checks it)
+  double interval_seconds = 0;      // mean time between rounds; 0: from the budget
+  int nice = -20;                   // of the challenge threads, when permitted
   std::string proc_root = "/proc";
   std::string sys_root = "/sys";
 };
@@ -103,11 +103,11 @@ struct AvailabilityPeriodSamples {
 struct AvailabilitySamplerStats {
   uint64_t rounds = 0;
   uint64_t samples = 0;
-  double cpu_seconds = 0;      // all sampler threads, coordinator included
-  double wall_seconds = 0;     // since Start
-  double cpu_ratio = 0;        // cpu_seconds / wall_seconds: the cost in cores
+  double cpu_seconds = 0;              // all sampler threads, coordinator included
+  double wall_seconds = 0;             // since Start
+  double cpu_ratio = 0;                // cpu_seconds / wall_seconds: the cost in cores
   double last_availability_ratio = 0;  // mean over the vCPUs of the latest round
-  std::string last_error;      // of the latest failed round ("" when it succeeded)
+  std::string last_error;              // of the latest failed round ("" when it succeeded)
 };
 
 class CpuAvailabilitySampler {

@@ -18,7 +18,9 @@ namespace {
 class FakeClockEnv final : public Env {
  public:
   Result<std::string> ReadFile(const std::string& path) const override { return Status::NotFound(path); }
-  Result<std::vector<std::string>> ListDir(const std::string& path) const override { return Status::NotFound(path); }
+  Result<std::vector<std::string>> ListDir(const std::string& path) const override {
+    return Status::NotFound(path);
+  }
   bool Exists(const std::string&) const override { return false; }
   double MonotonicSeconds() const override { return now; }
   double WallSeconds() const override { return 1.7e9 + now; }
@@ -47,8 +49,10 @@ class SimulatedVcpu {
       const double period_end = (index + 1) * period_;
       if (budget_ <= 1e-12) {  // held until the next period
         const double held = period_end - env_->now;
-        if (hidden_) cpu_seconds_ += held;
-        else throttled_seconds_ += held;
+        if (hidden_)
+          cpu_seconds_ += held;
+        else
+          throttled_seconds_ += held;
         env_->now = period_end;
         continue;
       }

@@ -67,11 +67,14 @@ TEST(ledger_measured_availability_test, malformed_members_are_corruption) {
     l.replace(l.find(from), from.size(), to);
     return ParseLedgerLine(l);
   };
-  EXPECT_FALSE(edit("\"vcpu_availability_measured_ratio\":0.5", "\"vcpu_availability_measured_ratio\":1.5").ok());
-  EXPECT_FALSE(edit("\"vcpu_availability_samples\":8", "\"vcpu_availability_samples\":0").ok());  // ratio without samples
+  EXPECT_FALSE(
+      edit("\"vcpu_availability_measured_ratio\":0.5", "\"vcpu_availability_measured_ratio\":1.5").ok());
+  EXPECT_FALSE(edit("\"vcpu_availability_samples\":8", "\"vcpu_availability_samples\":0")
+                   .ok());  // ratio without samples
   EXPECT_FALSE(edit(",\"vcpus_challenged\":4", "").ok());
   EXPECT_FALSE(edit("\"vcpus_challenged\":4", "\"vcpus_challenged\":0").ok());
-  EXPECT_FALSE(edit("\"availability_sampler_cpu_ratio\":0.0042", "\"availability_sampler_cpu_ratio\":\"x\"").ok());
+  EXPECT_FALSE(
+      edit("\"availability_sampler_cpu_ratio\":0.0042", "\"availability_sampler_cpu_ratio\":\"x\"").ok());
   // Only usage statements carry them.
   LedgerStatement r = MeasuredUsage();
   r.kind = LedgerKind::kRestart;
