@@ -193,8 +193,9 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   // Measured availability: what steal alone would bill, and the coverage.
   row("  from steal vCPU-hours", Fixed(t.steal_based_delivered_vcpu_hours, 3));
   row("  measured loss vCPU-hours", Fixed(t.measured_loss_vcpu_hours, 3));
-  row("  measured hours", Fixed(t.measured_hours, 3) + " (" + std::to_string(t.availability_samples) + " samples)");
-  row("  unmeasured statements", std::to_string(t.unmeasured_statements) + " (billed from steal)");
+  row("  measured hours", Fixed(t.measured_hours, 3));
+  row("  availability samples", std::to_string(t.availability_samples));
+  row("  unmeasured statements", std::to_string(t.unmeasured_statements));
   row("  sampler cost (cores)", t.availability_samples ? Fixed(t.sampler_cpu_ratio_max, 4) : "not run");
   row("memory GiB-hours", Fixed(t.memory_gib_hours, 3));
   row("GPU-hours", Fixed(t.gpu_hours, 3));
