@@ -40,6 +40,14 @@ nlohmann::json TotalsJson(const LedgerBillTotals& t) {
                       {"restart_gap_hours", t.restart_gap_hours},
                       {"policy_violation_hours", nullptr}};
   if (t.policy_violation_hours) j["policy_violation_hours"] = *t.policy_violation_hours;
+  // Measured availability (reporter/ledger_bill.h).
+  j["steal_based_delivered_vcpu_hours"] = t.steal_based_delivered_vcpu_hours;
+  j["measured_loss_vcpu_hours"] = t.measured_loss_vcpu_hours;
+  j["measured_hours"] = t.measured_hours;
+  j["unmeasured_statements"] = t.unmeasured_statements;
+  j["unmeasured_hours"] = t.unmeasured_hours;
+  j["availability_samples"] = t.availability_samples;
+  j["availability_sampler_cpu_ratio_max"] = t.sampler_cpu_ratio_max;
   return j;
 }
 
@@ -110,6 +118,15 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
     bill["asked_hours"] = asked;
     bill["coverage_gap_hours"] = std::max(0.0, asked - r.bill.totals.covered_hours);
   }
+  nlohmann::json disagreements = nlohmann::json::array();  // measured availability vs reported steal
+  for (const auto& d : r.bill.availability_disagreements) {
+    disagreements.push_back({{"first_seq", d.first_seq}, {"last_seq", d.last_seq},
+                             {"start_unix_seconds", d.start_unix_seconds}, {"end_unix_seconds", d.end_unix_seconds},
+                             {"capacity_vcpu_seconds", d.capacity_vcpu_seconds},
+                             {"measured_loss_vcpu_seconds", d.measured_loss_vcpu_seconds},
+                             {"stolen_vcpu_seconds", d.stolen_vcpu_seconds}});
+  }
+  bill["availability_disagreements"] = disagreements;
   nlohmann::json out = {{"valid", r.clean()},
                         {"files", files},
                         {"lines", r.lines},
@@ -205,6 +222,13 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   row("metered hours", Fixed(t.covered_hours, 3));
   row("delivered vCPU-hours", Fixed(t.delivered_vcpu_hours, 3));
   row("stolen vCPU-hours", Fixed(t.stolen_vcpu_hours, 3));
+  // Measured availability: what steal alone would bill, and the coverage.
+  row("  from steal vCPU-hours", Fixed(t.steal_based_delivered_vcpu_hours, 3));
+  row("  measured loss vCPU-hours", Fixed(t.measured_loss_vcpu_hours, 3));
+  row("  measured hours", Fixed(t.measured_hours, 3));
+  row("  availability samples", std::to_string(t.availability_samples));
+  row("  unmeasured statements", std::to_string(t.unmeasured_statements));
+  row("  sampler cost (cores)", t.availability_samples ? Fixed(t.sampler_cpu_ratio_max, 4) : "not run");
   row("memory GiB-hours", Fixed(t.memory_gib_hours, 3));
   row("GPU-hours", Fixed(t.gpu_hours, 3));
   row("untrusted-time hours", Fixed(t.untrusted_time_hours, 3));
@@ -216,6 +240,11 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   }
   row("policy not met hours",
       t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 3) : "not evaluated");
+  for (const auto& d : r.bill.availability_disagreements) {  // measured availability vs reported steal
+    out << "  FINDING availability_vs_steal " << SeqRange(d.first_seq, d.last_seq) << ": measured loss "
+        << Fixed(d.measured_loss_vcpu_seconds, 1) << " vCPU-s exceeds reported steal " << Fixed(d.stolen_vcpu_seconds, 1)
+        << " vCPU-s + 10% of " << Fixed(d.capacity_vcpu_seconds, 1) << " vCPU-s (the host took CPU without reporting it)\n";
+  }
   if (r.bill.unauthenticated_statements) {
     out << "  not billed: " << r.bill.unauthenticated_statements << " unauthenticated usage statements ("
         << Fixed(r.bill.unauthenticated_vcpu_hours, 3) << " delivered vCPU-hours)\n";

@@ -50,6 +50,12 @@ void UsageAccountant::Begin() {
   memory_.since = gpus_.since = period_start_mono_;
 }
 
+void UsageAccountant::AttachSampler(CpuAvailabilitySampler* sampler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sampler_ = sampler;
+  if (sampler_) (void)sampler_->TakePeriod();  // samples before the attachment belong to no period
+}
+
 void UsageAccountant::OnRuns(const std::vector<MeterRun>& runs) {
   std::lock_guard<std::mutex> lock(mu_);
   const double mono = env_->MonotonicSeconds();
@@ -92,6 +98,15 @@ PeriodUsage UsageAccountant::ClosePeriod() {
   } else {
     u.notes.push_back("cpu: " +
                       (why.empty() ? std::string("no /proc/stat reading at the period start") : why));
+  }
+
+  if (sampler_) {  // measured availability
+    const AvailabilityPeriodSamples a = sampler_->TakePeriod();
+    u.availability.sampled = true;
+    u.availability.samples = a.samples;
+    u.availability.measured_ratio = a.mean_ratio();
+    u.availability.vcpus = a.vcpus;
+    u.availability.sampler_cpu_ratio = a.sampler_cpu_ratio;
   }
 
   memory_.Advance(mono);

@@ -10,6 +10,9 @@
 //    unavailable run ends the hold), integrated over the period.
 //  - GPU-seconds: gpu.devices' gpu_count integrated the same way, when that
 //    meter exists and reports.
+//  - measured availability: the challenge rounds an attached
+//    CpuAvailabilitySampler completed during the period (their sample count,
+//    mean ratio and the sampler's cost); the bill prefers it to steal.
 // Durations come from the monotonic clock; period bounds are wall time.
 //
 // Thread-safe: OnRuns (scheduler thread) and ClosePeriod (ledger thread) may
@@ -22,6 +25,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "meters/cpu_availability_sampler.h"
 #include "meters/cpu_time.h"
 #include "meters/runner.h"
 #include "reporter/ledger_statement.h"
@@ -33,6 +37,7 @@ struct PeriodUsage : MeteredPeriod {
   bool cpu_measured = false;          // false: /proc/stat unreadable or without steal
   double memory_covered_seconds = 0;  // part of the period with a memory measurement
   std::vector<std::string> notes;     // why something was not measured
+  PeriodAvailability availability = {};  // measured availability (from an attached sampler)
 };
 
 class UsageAccountant {
@@ -43,6 +48,9 @@ class UsageAccountant {
 
   // Starts the first period now (reads /proc/stat).
   void Begin();
+  // Takes each period's measured availability from `sampler` from now on
+  // (nullptr detaches); the sampler must outlive the attachment.
+  void AttachSampler(CpuAvailabilitySampler* sampler);
   // Takes the memory and GPU readings out of a cycle's runs.
   void OnRuns(const std::vector<MeterRun>& runs);
   // Ends the current period now, returns it, and starts the next one.
@@ -68,6 +76,7 @@ class UsageAccountant {
   std::optional<ProcStat> stat_at_start_;
   Integral memory_;  // bytes
   Integral gpus_;    // devices
+  CpuAvailabilitySampler* sampler_ = nullptr;
 };
 
 }  // namespace resmeter

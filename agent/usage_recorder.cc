@@ -38,6 +38,16 @@ Result<std::unique_ptr<UsageRecorder>> UsageRecorder::Open(Deps deps, const Conf
   std::unique_ptr<UsageRecorder> r(new UsageRecorder(std::move(deps), config));
   RESMETER_RETURN_IF_ERROR(r->OpenWriter());
   r->deps_.accountant->Begin();
+  if (config.global.Bool("ledger.availability_enabled")) {  // measured availability
+    AvailabilitySamplerOptions o;
+    o.cpu_budget_ratio = config.global.Double("ledger.availability_cpu_budget_ratio");
+    o.interval_seconds = config.global.Double("ledger.availability_interval_seconds");
+    o.warmup_seconds = config.global.Double("ledger.availability_warmup_seconds");
+    o.window_seconds = config.global.Double("ledger.availability_window_seconds");
+    o.proc_root = config.global.String("paths.proc_root");
+    o.sys_root = config.global.String("paths.sys_root");
+    r->sampler_ = std::make_unique<CpuAvailabilitySampler>(r->deps_.env, o);
+  }
   return r;
 }
 
@@ -86,6 +96,7 @@ void UsageRecorder::AppendPeriod() {
   for (const auto& note : p.notes) deps_.log->Warn("ledger period not fully measured", {{"note", note}});
   LedgerUsage u;
   static_cast<MeteredPeriod&>(u) = p;  // the period's quantities; time and report below
+  u.availability = p.availability;     // measured availability
   TimeTrust(deps_.time_claim(), &u.time_trusted, &u.time_reason);
   if (auto report = deps_.state->LatestReport()) u.report_digest = report->digest_hex;
 
@@ -113,11 +124,19 @@ void UsageRecorder::AppendPeriod() {
                                                 {"head", writer_->head()},
                                                 {"last_seq", writer_->last_seq()},
                                                 {"vcpu_delivered_seconds", u.vcpu_delivered_seconds},
+                                                {"vcpu_availability_samples", u.availability.samples},
+                                                {"vcpu_availability_measured_ratio", u.availability.measured_ratio},
+                                                {"availability_sampler_cpu_ratio", u.availability.sampler_cpu_ratio},
                                                 {"memory_gib_seconds", u.memory_gib_seconds}});
   PublishHead();
 }
 
 void UsageRecorder::Start() {
+  if (sampler_) {  // measured availability
+    Status s = sampler_->Start();
+    if (s.ok()) deps_.accountant->AttachSampler(sampler_.get());
+    else deps_.log->Warn("cpu availability sampler not started; billing from steal", {{"error", s.message()}});
+  }
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -146,8 +165,10 @@ void UsageRecorder::Stop() {
     cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
+  if (sampler_) sampler_->Stop();  // measured availability: no round after this
   // The current, partial period, then the shutdown checkpoint.
   AppendPeriod();
+  if (sampler_) deps_.accountant->AttachSampler(nullptr);
   if (writer_) {
     Status s = writer_->Close();
     if (!s.ok())

@@ -4,6 +4,10 @@
 // vCPU-seconds, memory GiB-seconds, GPU-seconds), with the time claim's trust
 // and the digest of the latest capability report.
 //
+// With ledger.availability_enabled it also runs a CpuAvailabilitySampler
+// (started and stopped with the recorder) whose samples the accountant puts
+// in each period.
+//
 // Open() recovers the ledger (whatever follows the last authentic, linked
 // statement is cut off and logged) and appends the epoch statement of this
 // start's key. Stop() appends the statement of the
@@ -74,6 +78,7 @@ class UsageRecorder {
   Deps deps_;
   LedgerWriterOptions options_;
   double period_seconds_;
+  std::unique_ptr<CpuAvailabilitySampler> sampler_;  // measured availability (null when disabled)
   std::unique_ptr<LedgerWriter> writer_;  // only the recorder thread (or Stop after join) touches it
   std::mutex mu_;
   std::condition_variable cv_;

@@ -121,20 +121,23 @@ double MedianOf(std::vector<double> values) {
   return *mid;
 }
 
-ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks,
-                     const std::atomic<bool>* stop, CycleCounter* counter) {
+namespace {
+
+// The chunk loop behind both RunChainFor overloads.
+ChainRun RunChainOn(const Env& env, double seconds, uint64_t chunk_blocks, const std::atomic<bool>* stop,
+                    CycleCounter* counter, const ChainSource& source) {
   ChainRun run;
   std::vector<double> rates;
   rates.reserve(static_cast<size_t>(seconds * 4000) + 16);
   const uint64_t chunk_ops = chunk_blocks * kChainOpsPerBlock;
-  const double cpu0 = ThreadCpuSeconds();
+  const double cpu0 = source.thread_cpu_seconds();
   const uint64_t tsc0 = ReadTimestampCounter();
   const double start = env.MonotonicSeconds();
   double now = start;
   while (now - start < seconds && !(stop && stop->load(std::memory_order_relaxed))) {
     if (counter && !counter->Start().ok()) counter = nullptr;
     const double t0 = env.MonotonicSeconds();
-    RunDependentChain(chunk_blocks);
+    source.run_blocks(chunk_blocks);
     now = env.MonotonicSeconds();
     double work = static_cast<double>(chunk_ops);
     if (counter) {
@@ -149,12 +152,30 @@ ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks,
     if (dt > 0) rates.push_back(work / dt);
   }
   run.wall_seconds = now - start;
-  run.cpu_seconds = ThreadCpuSeconds() - cpu0;
+  run.cpu_seconds = source.thread_cpu_seconds() - cpu0;
   run.tsc_ticks = ReadTimestampCounter() - tsc0;
   run.chunks = rates.size();
   if (!rates.empty()) run.best_hz = *std::max_element(rates.begin(), rates.end());
   run.median_hz = MedianOf(std::move(rates));
   return run;
+}
+
+}  // namespace
+
+const ChainSource& RealChainSource() {
+  static const ChainSource kReal{[](uint64_t blocks) { RunDependentChain(blocks); },
+                                 [] { return ThreadCpuSeconds(); }};
+  return kReal;
+}
+
+ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks, const std::atomic<bool>* stop,
+                     CycleCounter* counter) {
+  return RunChainOn(env, seconds, chunk_blocks, stop, counter, RealChainSource());
+}
+
+ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks, const std::atomic<bool>* stop,
+                     const ChainSource& source) {
+  return RunChainOn(env, seconds, chunk_blocks, stop, nullptr, source);
 }
 
 void RunPinnedThreads(const std::vector<int>& cpus,

@@ -82,6 +82,19 @@ uint64_t CalibrateChunkBlocks(const Env& env, double chunk_seconds);
 ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks,
                      const std::atomic<bool>* stop, CycleCounter* counter = nullptr);
 
+// What RunChainFor runs and reads besides Env's clock: the chain itself and
+// the calling thread's CPU clock. Unit tests substitute a simulated vCPU (a
+// fake Env whose clock the fake work advances, with quota gaps).
+struct ChainSource {
+  std::function<void(uint64_t blocks)> run_blocks;  // RunDependentChain
+  std::function<double()> thread_cpu_seconds;       // ThreadCpuSeconds
+};
+// The real chain and CLOCK_THREAD_CPUTIME_ID.
+const ChainSource& RealChainSource();
+// RunChainFor on `source` instead of the real chain (no PMU counter).
+ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks, const std::atomic<bool>* stop,
+                     const ChainSource& source);
+
 // Starts one thread per entry of `cpus`, pins it (a pin failure is passed to
 // the body as a non-OK status), runs body(index, cpu, pin_status) and joins all.
 void RunPinnedThreads(const std::vector<int>& cpus,

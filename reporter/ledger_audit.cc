@@ -217,7 +217,9 @@ void Auditor::OnUsage(const LedgerChainLine& l, const LedgerStatement& s) {
       result_.policy_evaluated = result_.policy_evaluated || violated.has_value();
     }
     bill_.AddUsage(s.start_unix_seconds, s.end_unix_seconds, s.vcpu_delivered_seconds, s.vcpu_stolen_seconds,
-                   s.memory_gib_seconds, s.gpu_seconds, s.time_trusted, violated);
+                   s.memory_gib_seconds, s.gpu_seconds, s.time_trusted, violated,
+                   MeasuredAvailability{s.seq, s.availability.samples, s.availability.measured_ratio,
+                                        s.availability.vcpus, s.availability.sampler_cpu_ratio});
   } else {
     ++result_.unbilled_statements;
   }

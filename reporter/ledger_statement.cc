@@ -50,11 +50,15 @@ bool IsJwsChar(char c) {
 // Members of a line, in serialization order; `v` .. `kid` and `sig` are in every kind.
 enum Field { kV, kSeq, kPrev, kKind, kKid, kStart, kEnd, kDelivered, kStolen, kMemory, kGpu, kReport, kTrusted,
              kTimeReason, kJwk, kKeyOrigin, kEvidence, kPrevEpochKid, kCutBytes, kCutSha, kCutFile, kClean, kReason,
-             kSig, kFieldCount };
+             kSig,
+             kAvailSamples, kAvailRatio, kAvailVcpus, kAvailCost,  // measured availability (optional)
+             kFieldCount };
 constexpr std::string_view kFieldNames[kFieldCount] = {
     "v", "seq", "prev", "kind", "kid", "start_unix_seconds", "end_unix_seconds", "vcpu_delivered_seconds",
     "vcpu_stolen_seconds", "memory_gib_seconds", "gpu_seconds", "report", "time_trusted", "time_reason", "jwk",
-    "key_origin", "evidence", "prev_epoch_kid", "cut_bytes", "cut_sha256", "cut_file", "clean", "reason", "sig"};
+    "key_origin", "evidence", "prev_epoch_kid", "cut_bytes", "cut_sha256", "cut_file", "clean", "reason", "sig",
+    "vcpu_availability_samples", "vcpu_availability_measured_ratio", "vcpus_challenged",
+    "availability_sampler_cpu_ratio"};
 
 // Whether kind k has member f.
 bool Wants(Field f, LedgerKind k) {
@@ -65,6 +69,7 @@ bool Wants(Field f, LedgerKind k) {
     case kClean:
       return k == LedgerKind::kEpoch;
     case kReason: return k != LedgerKind::kUsage;
+    case kAvailSamples: case kAvailRatio: case kAvailVcpus: case kAvailCost: return k == LedgerKind::kUsage;
     default: return true;
   }
 }
@@ -117,6 +122,18 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
     Key(out, "report");
     String(out, s.report_digest);
   }
+  if (s.kind == LedgerKind::kUsage && s.availability.sampled) {  // measured availability
+    Key(out, "vcpu_availability_samples");
+    out += std::to_string(s.availability.samples);
+    if (s.availability.samples > 0) {
+      Key(out, "vcpu_availability_measured_ratio");
+      Number(out, s.availability.measured_ratio);
+    }
+    Key(out, "vcpus_challenged");
+    out += std::to_string(s.availability.vcpus);
+    Key(out, "availability_sampler_cpu_ratio");
+    Number(out, s.availability.sampler_cpu_ratio);
+  }
   if (s.kind != LedgerKind::kCheckpoint) {
     Key(out, "time_trusted");
     out += s.time_trusted ? "true" : "false";
@@ -151,7 +168,8 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
 
 Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& signer) {
   for (double v : {s.start_unix_seconds, s.end_unix_seconds, s.vcpu_delivered_seconds, s.vcpu_stolen_seconds,
-                   s.memory_gib_seconds, s.gpu_seconds}) {
+                   s.memory_gib_seconds, s.gpu_seconds, s.availability.measured_ratio,
+                   s.availability.sampler_cpu_ratio}) {
     if (!std::isfinite(v)) return Status::InvalidArgument("ledger statement seq " + std::to_string(s.seq) + ": non-finite number");
   }
   std::string body = SerializeLedgerBody(s);
@@ -219,6 +237,7 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
       if (v) return Status::Corruption(at + "a " + std::string(kind) + " statement has no '" + name + "'");
       continue;
     }
+    if (field >= kAvailSamples && !v) continue;  // measured availability is optional
     bool ok = true;
     switch (field) {
       case kStart: ok = IsNumber(v) && (s.start_unix_seconds = v->number, true); break;
@@ -244,6 +263,10 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
       case kClean: ok = IsBool(v) && (s.clean = v->boolean, true); break;
       case kReason: ok = IsString(v) && (s.reason = v->text(), true); break;
       case kSig: ok = IsString(v) && !v->text().empty() && (s.sig = v->text(), true); break;
+      case kAvailSamples: ok = IsUint(v) && (s.availability.samples = v->uint_value, true); break;
+      case kAvailRatio: ok = IsNumber(v) && (s.availability.measured_ratio = v->number, true); break;
+      case kAvailVcpus: ok = IsUint(v) && (s.availability.vcpus = v->uint_value, true); break;
+      case kAvailCost: ok = IsNumber(v) && (s.availability.sampler_cpu_ratio = v->number, true); break;
       default: break;
     }
     if (!ok) return Status::Corruption(at + "'" + name + "' missing or of the wrong type");
@@ -252,6 +275,14 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
     for (double v : {s.vcpu_delivered_seconds, s.vcpu_stolen_seconds, s.memory_gib_seconds, s.gpu_seconds}) {
       if (v < 0) return Status::Corruption(at + "negative usage amount");
     }
+  }
+  if (f[kAvailSamples] || f[kAvailRatio] || f[kAvailVcpus] || f[kAvailCost]) {  // measured availability
+    s.availability.sampled = true;
+    if (!f[kAvailSamples] || !f[kAvailVcpus] || !f[kAvailCost]) return Status::Corruption(at + "measured availability without its sample count, vCPUs or cost");
+    if ((s.availability.samples > 0) != (f[kAvailRatio] != nullptr)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' must be present exactly when there are samples");
+    if (!(s.availability.measured_ratio >= 0 && s.availability.measured_ratio <= 1)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' outside 0..1");
+    if (s.availability.samples > 0 && s.availability.vcpus == 0) return Status::Corruption(at + "availability samples without 'vcpus_challenged'");
+    if (!(s.availability.sampler_cpu_ratio >= 0)) return Status::Corruption(at + "negative 'availability_sampler_cpu_ratio'");
   }
   if (s.kind != LedgerKind::kCheckpoint && s.end_unix_seconds < s.start_unix_seconds) {
     return Status::Corruption(at + "period ends before it starts");

@@ -47,11 +47,24 @@ struct MeteredPeriod {
   double gpu_seconds = 0;
 };
 
+// A period's measured availability (meters/cpu_availability_sampler.h), beside
+// the steal in MeteredPeriod (kept out of it so MeteredPeriod stays a plain
+// six-number aggregate). Written only when `sampled`; the ratio only when
+// samples > 0.
+struct PeriodAvailability {
+  bool sampled = false;          // a sampler ran during the period
+  uint64_t samples = 0;          // vCPU challenge windows: vcpu_availability_samples
+  double measured_ratio = 0;     // their mean availability, 0..1: vcpu_availability_measured_ratio
+  uint64_t vcpus = 0;            // vCPUs of the rounds: vcpus_challenged
+  double sampler_cpu_ratio = 0;  // the sampler's cost in cores: availability_sampler_cpu_ratio
+};
+
 // One usage statement's content, as the agent measured it.
 struct LedgerUsage : MeteredPeriod {
   bool time_trusted = false;
   std::string time_reason;    // why time is not trusted (empty when trusted)
   std::string report_digest;  // hex SHA-256 of the latest capability report ("" if none)
+  PeriodAvailability availability = {};  // measured availability (optional members)
 };
 
 // What an epoch statement says besides its gap (start/end: last period end
