@@ -68,6 +68,7 @@ class HttpApi {
   mutable std::mutex mu_;
   std::shared_ptr<const Config> config_;
   RateLimiter limiter_;
+  PerClientRateLimiter client_limiter_;  // per user or remote address, taken before limiter_
 };
 
 }  // namespace resmeter
