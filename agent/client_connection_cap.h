@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -32,6 +33,10 @@ class ClientConnectionCap {
 
   // Shuts down the connections beyond the cap; returns how many.
   size_t Enforce();
+  // Shuts down the accepted connection from remote_addr:remote_port (to end
+  // it at once after a final response, when civetweb would otherwise wait to
+  // drain an unread body). False when no such socket is open.
+  bool ShutdownPeer(const std::string& remote_addr, int remote_port);
 
  private:
   const int listen_port_;

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "agent/civetweb_openssl3.h"
 #include "core/strings.h"
 
 namespace resmeter {
@@ -145,7 +146,16 @@ Status HttpServer::Start(const HttpServerOptions& options, Handler handler) {
     tls_ = current->tls.has_value();
     tls_files_at_start_ = TlsFilesFingerprint(current.get());
   }
-  mg_init_library(tls_ ? MG_FEATURES_TLS : 0);
+  if (tls_) {
+    mg_init_library(MG_FEATURES_TLS);  // 1.15 answers 0 even on success: the shim checks instead
+    Status shim = PatchCivetwebForOpenSsl3();
+    if (!shim.ok()) {
+      mg_exit_library();
+      return shim;
+    }
+  } else {
+    mg_init_library(0);
+  }
 
   const std::string threads = std::to_string(options.threads);
   // Headers must be complete within the deadline (civetweb counts it from the
@@ -298,6 +308,10 @@ int HttpServer::OnRequest(mg_connection* conn, void* self_ptr) {
   const bool has_body = info->content_length != 0 && req.method != "GET" && req.method != "HEAD";
   auto finish = [&](const HttpResponse& resp, bool close) {
     Send(conn, resp, close);
+    // civetweb would keep reading (draining) an unread body before closing:
+    // end the connection now so a trickling client holds no worker.
+    ClientConnectionCap* cap = self->conn_cap_.load();
+    if (close && cap) cap->ShutdownPeer(req.remote_addr, info->remote_port);
     if (state) state->request_start_seconds = MonotonicSeconds();  // the next request's clock starts now
     return resp.status;
   };
@@ -330,7 +344,10 @@ int HttpServer::OnRequest(mg_connection* conn, void* self_ptr) {
     req.body_too_large = true;
     close = true;  // the unread body must not be parsed as the next request
   } else if (has_body) {
-    char buf[4096];
+    // One byte per mg_read: civetweb's mg_read waits until the whole count
+    // arrives (the timeout is per packet), so a larger count would let a
+    // trickling client stretch one call far past the deadline. Bodies are small.
+    char buf[1];
     for (;;) {
       if (MonotonicSeconds() - start > self->options_.request_deadline_seconds) {
         return finish(
