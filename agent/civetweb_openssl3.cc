@@ -83,7 +83,8 @@ Status PatchCivetwebForOpenSsl3() {
         fn = slot(2);
         next_fn = slot(5);
       }
-      if (!fn) return Status::IOError("civetweb's TLS function table has an unknown layout; TLS is unavailable");
+      if (!fn)
+        return Status::IOError("civetweb's TLS function table has an unknown layout; TLS is unavailable");
       if (*next_fn == 0) {
         return Status::IOError(
             "civetweb has not loaded OpenSSL (it dlopens libssl.so: install libssl-dev); TLS is unavailable");
@@ -93,7 +94,8 @@ Status PatchCivetwebForOpenSsl3() {
     }
   }
   return Status::IOError(
-      "civetweb has not loaded its TLS functions (libssl.so missing? install libssl-dev); TLS is unavailable");
+      "civetweb has not loaded its TLS functions (libssl.so missing? install libssl-dev); TLS is "
+      "unavailable");
 }
 
 }  // namespace resmeter

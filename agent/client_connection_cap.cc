@@ -108,7 +108,8 @@ bool ClientConnectionCap::ShutdownPeer(const std::string& remote_addr, int remot
     if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
     sockaddr_storage local{}, peer{};
     socklen_t local_len = sizeof local, peer_len = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 || Port(local) != listen_port_) continue;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0 || Port(local) != listen_port_)
+      continue;
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
     if (Port(peer) == remote_port && Address(peer) == remote_addr) {
       shutdown(fd, SHUT_RDWR);
