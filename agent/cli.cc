@@ -109,14 +109,11 @@ int RunCli(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   CliGlobals globals;
-  app.add_option("--config", globals.config_path,
-                 "YAML config file (default /etc/resmeter/resmeter.yaml if present)");
-  app.add_option("--state-dir", globals.state_dir,
-                 "directory for the key and ledger (default /var/lib/resmeter)");
+  app.add_option("--config", globals.config_path, "YAML config file (default /etc/resmeter/resmeter.yaml if present)");
+  app.add_option("--state-dir", globals.state_dir, "directory for the key and ledger (default /var/lib/resmeter)");
   app.add_option("--proc-root", globals.proc_root, "root of procfs (default /proc)");
   app.add_option("--sys-root", globals.sys_root, "root of sysfs (default /sys)");
-  app.add_option("--set", globals.sets, "override one config key: KEY=VALUE (repeatable)")
-      ->allow_extra_args(false);
+  app.add_option("--set", globals.sets, "override one config key: KEY=VALUE (repeatable)")->allow_extra_args(false);
 
   int exit_code = kExitOk;
   RegisterProbeCommand(app, globals, &exit_code);

@@ -20,10 +20,10 @@ inline constexpr int kExitUsage = 2;
 
 // Global options, shared by every subcommand.
 struct CliGlobals {
-  std::string config_path;        // --config; empty: /etc/resmeter/resmeter.yaml if present, else defaults
-  std::string state_dir;          // --state-dir (overrides state_dir)
-  std::string proc_root;          // --proc-root (overrides paths.proc_root)
-  std::string sys_root;           // --sys-root (overrides paths.sys_root)
+  std::string config_path;  // --config; empty: /etc/resmeter/resmeter.yaml if present, else defaults
+  std::string state_dir;    // --state-dir (overrides state_dir)
+  std::string proc_root;    // --proc-root (overrides paths.proc_root)
+  std::string sys_root;     // --sys-root (overrides paths.sys_root)
   std::vector<std::string> sets;  // --set KEY=VALUE
 
   // The config with file, --set and flags applied in that order.

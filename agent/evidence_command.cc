@@ -25,8 +25,7 @@ void PrintFields(std::ostream& out, const nlohmann::json& j, const std::string& 
     if (value.is_object()) {
       PrintFields(out, value, prefix + key + ".");
     } else {
-      out << "  " << prefix << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump())
-          << "\n";
+      out << "  " << prefix << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
     }
   }
 }
@@ -65,8 +64,7 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     if (j.is_discarded()) return Status::InvalidArgument("--evidence: " + a.evidence + " is not JSON");
     if (j.contains("evidence")) j = j["evidence"];  // an identity document
     if (!a.type.empty() && j.value("type", std::string()) != a.type) {
-      return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) +
-                                     "' evidence, not " + a.type);
+      return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) + "' evidence, not " + a.type);
     }
     return VerifyEvidenceJson(j, user_data, options);
   }
@@ -79,8 +77,7 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     }
     in.expected_report_data = user_data;
     in.at = options.at;
-    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors,
-                              LoadAmdTrustAnchors(options.trust_anchors_dir));
+    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors, LoadAmdTrustAnchors(options.trust_anchors_dir));
     return SevSnpVerifier(std::move(anchors), options.snp).Verify(in);
   }
   if (a.type == "tdx") {
@@ -88,18 +85,15 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     nlohmann::json j = {{"type", "tdx"}, {"quote", Base64Encode(quote)}};
     return VerifyEvidenceJson(j, user_data, options);
   }
-  if (a.type == "tpm2")
-    return Status::InvalidArgument("--type tpm2 takes --evidence FILE or --identity FILE");
-  return Status::InvalidArgument(
-      "give --type sev-snp|tdx|tpm2 with its files, --evidence FILE or --identity FILE");
+  if (a.type == "tpm2") return Status::InvalidArgument("--type tpm2 takes --evidence FILE or --identity FILE");
+  return Status::InvalidArgument("give --type sev-snp|tdx|tpm2 with its files, --evidence FILE or --identity FILE");
 }
 
 int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   EvidenceVerifyOptions options;
-  options.trust_anchors_dir =
-      a.anchors.empty() ? config->global.String("evidence.trust_anchors_dir") : a.anchors;
+  options.trust_anchors_dir = a.anchors.empty() ? config->global.String("evidence.trust_anchors_dir") : a.anchors;
   if (!a.at.empty()) {
     auto at = ParseTimeArgument(a.at);
     if (!at.ok()) return Fail(kExitUsage, "--at: " + at.status().message());
@@ -152,15 +146,14 @@ int VerifyIdentityEvidence(const Config& config, const std::string& identity_pat
   auto verdict = Verify(options, a, std::nullopt);
   if (!verdict.ok()) {
     const Status& s = verdict.status();
-    if (s.code() == Status::Code::kVerifyFailed)
-      return Fail(kExitInvalid, "identity evidence invalid: " + s.message());
+    if (s.code() == Status::Code::kVerifyFailed) return Fail(kExitInvalid, "identity evidence invalid: " + s.message());
     return Fail(kExitUsage, "--identity: " + s.message());
   }
   if (verdict->type == "none") {
     out << "evidence  none: development mode, accepted by --allow-dev-evidence\n";
   } else {
-    out << "evidence  " << verdict->type << " bound to kid " << verdict->fields.value("kid", std::string())
-        << " (" << Join(verdict->checks) << ")\n";
+    out << "evidence  " << verdict->type << " bound to kid " << verdict->fields.value("kid", std::string()) << " ("
+        << Join(verdict->checks) << ")\n";
   }
   return kExitOk;
 }
@@ -173,12 +166,10 @@ void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code)
   cmd->add_option("--type", a->type, "evidence type")->check(CLI::IsMember({"sev-snp", "tdx", "tpm2"}));
   cmd->add_option("--report", a->report, "SEV-SNP: the 1184-byte attestation report");
   cmd->add_option("--vcek", a->vcek, "SEV-SNP: the VCEK certificate (DER or PEM)");
-  cmd->add_option("--chain", a->chain,
-                  "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
+  cmd->add_option("--chain", a->chain, "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
   cmd->add_option("--quote", a->quote, "TDX: the version-4 quote");
   cmd->add_option("--evidence", a->evidence, "evidence JSON (any type), or an identity document");
-  cmd->add_option("--identity", a->identity,
-                  "identity document: also checks user data = SHA-512(kid || nonce)");
+  cmd->add_option("--identity", a->identity, "identity document: also checks user data = SHA-512(kid || nonce)");
   cmd->add_option("--nonce", a->nonce, "with --identity: require this nonce (hex)");
   cmd->add_option("--report-data", a->report_data, "expected 64-byte user data (128 hex digits)");
   cmd->add_option("--at", a->at, "check certificates at this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");

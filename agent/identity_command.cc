@@ -28,8 +28,8 @@ int RunIdentity(const CliGlobals& globals, const IdentityArgs& args) {
   }
   auto key = LoadSigningKey(config->global.String("state_dir"));
   if (!key.ok()) return Fail(kExitUsage, key.status().message());
-  auto evidence = CollectEvidenceClaim(config->global, (*key)->Thumbprint(),
-                                       HexDecode(nonce_hex).value_or(std::string()));
+  auto evidence =
+      CollectEvidenceClaim(config->global, (*key)->Thumbprint(), HexDecode(nonce_hex).value_or(std::string()));
   if (!evidence.ok()) return Fail(kExitUsage, "evidence: " + evidence.status().message());
   nlohmann::json doc = {{"jwk", (*key)->PublicJwk()},
                         {"kid", (*key)->Thumbprint()},
@@ -43,8 +43,7 @@ int RunIdentity(const CliGlobals& globals, const IdentityArgs& args) {
   } else if (Status s = WriteFileAtomically(args.output, text, 0644); !s.ok()) {
     return Fail(kExitUsage, s.message());
   }
-  std::cerr << "identity  kid " << (*key)->Thumbprint() << ", evidence "
-            << (*evidence)["type"].get<std::string>();
+  std::cerr << "identity  kid " << (*key)->Thumbprint() << ", evidence " << (*evidence)["type"].get<std::string>();
   if ((*evidence)["type"] == "none") std::cerr << " (" << evidence->value("reason", std::string()) << ")";
   std::cerr << "\n";
   return kExitOk;

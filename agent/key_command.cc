@@ -16,17 +16,11 @@ void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
       ->check(CLI::IsMember({"EdDSA", "ES384"}));
   init->callback([&globals, exit_code, algorithm]() {
     auto config = globals.LoadConfig();
-    if (!config.ok()) {
-      *exit_code = Fail(kExitUsage, config.status().message());
-      return;
-    }
+    if (!config.ok()) { *exit_code = Fail(kExitUsage, config.status().message()); return; }
     const std::string state_dir = config->global.String("state_dir");
     const std::string alg = algorithm->empty() ? config->global.String("report.algorithm") : *algorithm;
     auto created = InitSigningKey(state_dir, alg);
-    if (!created.ok()) {
-      *exit_code = Fail(kExitUsage, created.status().message());
-      return;
-    }
+    if (!created.ok()) { *exit_code = Fail(kExitUsage, created.status().message()); return; }
     std::cerr << "resmeter: created " << alg << " key " << (*created)->Thumbprint() << " in "
               << SigningKeyPath(state_dir) << "\n";
     std::cout << (*created)->PublicJwk().dump() << "\n";
@@ -36,15 +30,9 @@ void RegisterKeyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   auto* show = key->add_subcommand("show", "print the public key as a JWK (with kid and alg)");
   show->callback([&globals, exit_code]() {
     auto config = globals.LoadConfig();
-    if (!config.ok()) {
-      *exit_code = Fail(kExitUsage, config.status().message());
-      return;
-    }
+    if (!config.ok()) { *exit_code = Fail(kExitUsage, config.status().message()); return; }
     auto loaded = LoadSigningKey(config->global.String("state_dir"));
-    if (!loaded.ok()) {
-      *exit_code = Fail(kExitUsage, loaded.status().message());
-      return;
-    }
+    if (!loaded.ok()) { *exit_code = Fail(kExitUsage, loaded.status().message()); return; }
     nlohmann::json jwk = (*loaded)->PublicJwk();
     jwk["kid"] = (*loaded)->Thumbprint();
     jwk["alg"] = (*loaded)->algorithm();

@@ -30,8 +30,7 @@ Result<std::shared_ptr<const PublicKey>> LoadAuditKey(const LedgerAuditArgs& arg
   if (doc.is_discarded() || !doc.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
   if (identity) {
     auto it = doc.find("jwk");
-    if (it == doc.end() || !it->is_object())
-      return Status::InvalidArgument(path + ": identity document has no 'jwk' object");
+    if (it == doc.end() || !it->is_object()) return Status::InvalidArgument(path + ": identity document has no 'jwk' object");
     doc = *it;
   }
   auto key = PublicKey::FromJwk(doc);
@@ -65,8 +64,7 @@ int RunLedgerAudit(const LedgerAuditArgs& args) {
     if (!t.ok()) return Fail(kExitUsage, std::string(name) + ": " + t.status().message());
     *out = *t;
   }
-  if (options.from_unix_seconds && options.to_unix_seconds &&
-      *options.to_unix_seconds <= *options.from_unix_seconds) {
+  if (options.from_unix_seconds && options.to_unix_seconds && *options.to_unix_seconds <= *options.from_unix_seconds) {
     return Fail(kExitUsage, "ledger audit: --to must be after --from");
   }
   if (assessor) {
@@ -86,8 +84,7 @@ int RunLedgerAudit(const LedgerAuditArgs& args) {
     PrintLedgerAudit(std::cout, *result, *files, (*key)->thumbprint(), assessor.get());
   }
   if (!result->clean()) {
-    std::cerr << "resmeter: ledger has " << result->errors << " integrity problem"
-              << (result->errors == 1 ? "" : "s");
+    std::cerr << "resmeter: ledger has " << result->errors << " integrity problem" << (result->errors == 1 ? "" : "s");
     if (!result->findings.empty()) std::cerr << ", first: " << result->findings.front().message;
     std::cerr << "\n";
     return kExitInvalid;
@@ -96,8 +93,8 @@ int RunLedgerAudit(const LedgerAuditArgs& args) {
     const auto& v = assessor->violations().front();
     std::cerr << "resmeter: policy " << assessor->policy().source << " not met in "
               << Fixed3(result->bill.totals.policy_violation_hours.value_or(0)) << " hours, first at seq "
-              << v.first_seq << ": " << v.failures.front().name << " (required "
-              << v.failures.front().required << ", measured " << v.failures.front().Measured() << ")\n";
+              << v.first_seq << ": " << v.failures.front().name << " (required " << v.failures.front().required
+              << ", measured " << v.failures.front().Measured() << ")\n";
     return kExitInvalid;
   }
   return kExitOk;
@@ -109,17 +106,11 @@ void RegisterLedgerCommand(CLI::App& app, CliGlobals& /*globals*/, int* exit_cod
   auto* ledger = app.add_subcommand("ledger", "work with usage ledgers");
   ledger->require_subcommand(1);
   auto args = std::make_shared<LedgerAuditArgs>();
-  auto* audit = ledger->add_subcommand(
-      "audit", "verify a usage ledger (signatures, chain, sequence, time) and print the bill");
-  audit
-      ->add_option("ledger", args->ledgers,
-                   "ledger files or directories (their ledger-*.jsonl files, in order)")
-      ->required();
-  audit->add_option("--identity", args->identity,
-                    "the agent's identity document (a JSON object with a 'jwk' member)");
+  auto* audit = ledger->add_subcommand("audit", "verify a usage ledger (signatures, chain, sequence, time) and print the bill");
+  audit->add_option("ledger", args->ledgers, "ledger files or directories (their ledger-*.jsonl files, in order)")->required();
+  audit->add_option("--identity", args->identity, "the agent's identity document (a JSON object with a 'jwk' member)");
   audit->add_option("--key", args->key, "the agent's public key as a JWK file (from `resmeter key show`)");
-  audit->add_option("--policy", args->policy,
-                    "policy file: list its violations per period and bill the hours it was not met");
+  audit->add_option("--policy", args->policy, "policy file: list its violations per period and bill the hours it was not met");
   audit->add_option("--from", args->from, "bill from this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
   audit->add_option("--to", args->to, "bill up to this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
   audit->add_flag("--json", args->json, "print the audit as JSON");

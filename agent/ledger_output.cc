@@ -43,10 +43,9 @@ nlohmann::json TotalsJson(const LedgerBillTotals& t) {
 }
 
 void CsvRow(std::ostream& out, const std::string& label, const LedgerBillTotals& t) {
-  out << label << ',' << t.statements << ',' << Fixed(t.covered_hours, 6) << ','
-      << Fixed(t.delivered_vcpu_hours, 6) << ',' << Fixed(t.stolen_vcpu_hours, 6) << ','
-      << Fixed(t.memory_gib_hours, 6) << ',' << Fixed(t.gpu_hours, 6) << ','
-      << Fixed(t.untrusted_time_hours, 6) << ',' << Fixed(t.restart_gap_hours, 6) << ','
+  out << label << ',' << t.statements << ',' << Fixed(t.covered_hours, 6) << ',' << Fixed(t.delivered_vcpu_hours, 6)
+      << ',' << Fixed(t.stolen_vcpu_hours, 6) << ',' << Fixed(t.memory_gib_hours, 6) << ',' << Fixed(t.gpu_hours, 6)
+      << ',' << Fixed(t.untrusted_time_hours, 6) << ',' << Fixed(t.restart_gap_hours, 6) << ','
       << (t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 6) : "") << '\n';
 }
 
@@ -66,21 +65,16 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
   }
   nlohmann::json restarts = nlohmann::json::array();
   for (const auto& m : r.restarts) {
-    restarts.push_back({{"seq", m.seq},
-                        {"gap_start", Utc(m.gap_start_unix_seconds)},
+    restarts.push_back({{"seq", m.seq}, {"gap_start", Utc(m.gap_start_unix_seconds)},
                         {"gap_start_unix_seconds", m.gap_start_unix_seconds},
                         {"gap_end_unix_seconds", m.gap_end_unix_seconds},
                         {"gap_seconds", m.gap_end_unix_seconds - m.gap_start_unix_seconds},
-                        {"torn_bytes", m.torn_bytes},
-                        {"clean", m.clean},
-                        {"reason", m.reason}});
+                        {"torn_bytes", m.torn_bytes}, {"clean", m.clean}, {"reason", m.reason}});
   }
   nlohmann::json untrusted = nlohmann::json::array();
   for (const auto& u : r.untrusted_periods) {
-    untrusted.push_back({{"first_seq", u.first_seq},
-                         {"last_seq", u.last_seq},
-                         {"start_unix_seconds", u.start_unix_seconds},
-                         {"end_unix_seconds", u.end_unix_seconds},
+    untrusted.push_back({{"first_seq", u.first_seq}, {"last_seq", u.last_seq},
+                         {"start_unix_seconds", u.start_unix_seconds}, {"end_unix_seconds", u.end_unix_seconds},
                          {"reason", u.reason}});
   }
   nlohmann::json hours = nlohmann::json::array();
@@ -90,27 +84,25 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
     hours.push_back(std::move(j));
   }
   nlohmann::json bill = TotalsJson(r.bill.totals);
-  bill["from_unix_seconds"] =
-      r.bill.from_unix_seconds ? nlohmann::json(*r.bill.from_unix_seconds) : nlohmann::json();
-  bill["to_unix_seconds"] =
-      r.bill.to_unix_seconds ? nlohmann::json(*r.bill.to_unix_seconds) : nlohmann::json();
+  bill["from_unix_seconds"] = r.bill.from_unix_seconds ? nlohmann::json(*r.bill.from_unix_seconds) : nlohmann::json();
+  bill["to_unix_seconds"] = r.bill.to_unix_seconds ? nlohmann::json(*r.bill.to_unix_seconds) : nlohmann::json();
   bill["unauthenticated_statements"] = r.bill.unauthenticated_statements;
   bill["unauthenticated_vcpu_hours"] = r.bill.unauthenticated_vcpu_hours;
   nlohmann::json out = {{"valid", r.clean()},
-                        {"files", files},
-                        {"lines", r.lines},
-                        {"statements", r.statements},
-                        {"first_seq", r.first_seq},
-                        {"last_seq", r.last_seq},
-                        {"signatures_verified", r.signatures_verified},
-                        {"authenticated_statements", r.authenticated_statements},
-                        {"errors", r.errors},
-                        {"findings", findings},
-                        {"findings_not_listed", r.findings_not_listed},
-                        {"restarts", restarts},
-                        {"untrusted_periods", untrusted},
-                        {"bill", bill},
-                        {"hours", hours}};
+          {"files", files},
+          {"lines", r.lines},
+          {"statements", r.statements},
+          {"first_seq", r.first_seq},
+          {"last_seq", r.last_seq},
+          {"signatures_verified", r.signatures_verified},
+          {"authenticated_statements", r.authenticated_statements},
+          {"errors", r.errors},
+          {"findings", findings},
+          {"findings_not_listed", r.findings_not_listed},
+          {"restarts", restarts},
+          {"untrusted_periods", untrusted},
+          {"bill", bill},
+          {"hours", hours}};
   if (policy != nullptr) {
     out["policy"] = policy->ToJson();
     out["policy"]["passed"] = policy->violations().empty();
@@ -125,9 +117,7 @@ void PrintLedgerPolicy(std::ostream& out, const LedgerPolicyAssessor& p) {
   const auto& v = p.violations();
   out << "policy " << p.policy().source;
   if (!p.policy().name.empty()) out << " (" << p.policy().name << ")";
-  out << ": "
-      << (v.empty() ? "met in every period"
-                    : std::to_string(v.size()) + (v.size() == 1 ? " violation" : " violations"))
+  out << ": " << (v.empty() ? "met in every period" : std::to_string(v.size()) + (v.size() == 1 ? " violation" : " violations"))
       << "\n";
   for (const auto& x : v) {
     out << "  " << SeqRange(x.first_seq, x.last_seq) << "  " << Utc(x.start_unix_seconds) << " .. "
@@ -152,8 +142,7 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
     if (m.torn_bytes) out << " (cut " << m.torn_bytes << " torn bytes)";
     out << "\n";
   }
-  out << "untrusted time: " << r.untrusted_periods.size()
-      << (r.untrusted_periods.size() == 1 ? " period\n" : " periods\n");
+  out << "untrusted time: " << r.untrusted_periods.size() << (r.untrusted_periods.size() == 1 ? " period\n" : " periods\n");
   for (const auto& u : r.untrusted_periods) {
     out << "  " << SeqRange(u.first_seq, u.last_seq) << "  " << Utc(u.start_unix_seconds) << " .. "
         << Utc(u.end_unix_seconds) << "  " << u.reason << "\n";
@@ -164,8 +153,7 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   for (const auto& f : r.findings) {
     char kind[32];
     std::snprintf(kind, sizeof kind, "%-21s", f.kind.c_str());
-    out << "  " << (f.severity == LedgerFindingSeverity::kError ? "ERROR   " : "WARNING ") << kind
-        << f.message << "\n";
+    out << "  " << (f.severity == LedgerFindingSeverity::kError ? "ERROR   " : "WARNING ") << kind << f.message << "\n";
   }
   if (r.findings_not_listed) out << "  ... and " << r.findings_not_listed << " more not listed\n";
   if (policy != nullptr) PrintLedgerPolicy(out, *policy);
@@ -189,8 +177,7 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   row("GPU-hours", Fixed(t.gpu_hours, 3));
   row("untrusted-time hours", Fixed(t.untrusted_time_hours, 3));
   row("restart gap hours", Fixed(t.restart_gap_hours, 3));
-  row("policy not met hours",
-      t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 3) : "not evaluated");
+  row("policy not met hours", t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 3) : "not evaluated");
   if (r.bill.unauthenticated_statements) {
     out << "  not billed: " << r.bill.unauthenticated_statements << " unauthenticated usage statements ("
         << Fixed(r.bill.unauthenticated_vcpu_hours, 3) << " delivered vCPU-hours)\n";
@@ -205,8 +192,7 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
 void PrintLedgerBillCsv(std::ostream& out, const LedgerAuditResult& r) {
   out << "hour,statements,metered_hours,delivered_vcpu_hours,stolen_vcpu_hours,memory_gib_hours,gpu_hours,"
          "untrusted_time_hours,restart_gap_hours,policy_violation_hours\n";
-  for (const auto& h : r.bill.hours)
-    CsvRow(out, Utc(static_cast<double>(h.hour_start_unix_seconds)), h.totals);
+  for (const auto& h : r.bill.hours) CsvRow(out, Utc(static_cast<double>(h.hour_start_unix_seconds)), h.totals);
   CsvRow(out, "total", r.bill.totals);
 }
 

@@ -29,8 +29,9 @@ int RunProbe(const CliGlobals& globals, const ProbeArgs& args) {
   }
   auto key = LoadSigningKey(config->global.String("state_dir"));
   if (!key.ok()) return Fail(kExitUsage, key.status().message());
-  auto selected = SelectMeters(args.only, args.skip,
-                               [&](const MeterInfo& m) { return config->Meter(m.name).Bool("enabled"); });
+  auto selected = SelectMeters(args.only, args.skip, [&](const MeterInfo& m) {
+    return config->Meter(m.name).Bool("enabled");
+  });
   if (!selected.ok()) return Fail(kExitUsage, selected.status().message());
 
   const bool tty = ::isatty(STDERR_FILENO);

@@ -20,8 +20,8 @@ std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const 
 }
 
 Result<ProducedReport> ProduceReport(const Config& config, const std::vector<MeterPlan>& plans,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
-                                     Env* env, const MeterRunner::Observer& observer) {
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env,
+                                     const MeterRunner::Observer& observer) {
   MeterRunner runner(env, RunnerRootsFromConfig(config, key));
   return SignMeterRuns(config, runner.RunAll(plans, observer), nonce_hex, key, env);
 }
@@ -37,8 +37,7 @@ RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key) {
 }
 
 Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun> runs,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
-                                     Env* env) {
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env) {
   ProducedReport out;
   out.runs = std::move(runs);
   ReportInputs in;

@@ -15,8 +15,8 @@
 namespace resmeter {
 
 struct ProducedReport {
-  std::string token;      // JWS compact
-  nlohmann::json claims;  // the signed claims
+  std::string token;        // JWS compact
+  nlohmann::json claims;    // the signed claims
   std::vector<MeterRun> runs;
 };
 
@@ -25,13 +25,12 @@ std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const 
 
 // Runs `plans` and signs the report. `nonce_hex` must be normalized already.
 Result<ProducedReport> ProduceReport(const Config& config, const std::vector<MeterPlan>& plans,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
-                                     Env* env, const MeterRunner::Observer& observer = {});
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env,
+                                     const MeterRunner::Observer& observer = {});
 // Signs a report over meter runs already made (the agent reuses runs of
 // earlier cycles). `nonce_hex` must be normalized already.
 Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun> runs,
-                                     const std::optional<std::string>& nonce_hex, const SigningKey& key,
-                                     Env* env);
+                                     const std::optional<std::string>& nonce_hex, const SigningKey& key, Env* env);
 // The roots a MeterRunner gets from the config, with `key` as the signer.
 RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key);
 

@@ -60,8 +60,7 @@ void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
 void PrintTimeLines(std::ostream& out, const nlohmann::json& claims) {
   if (claims.contains("time") && claims["time"].is_object()) {
     const auto lines = DescribeTimeClaim(claims["time"]);
-    for (size_t i = 0; i < lines.size(); ++i)
-      out << (i == 0 ? "time      " : "          ") << lines[i] << "\n";
+    for (size_t i = 0; i < lines.size(); ++i) out << (i == 0 ? "time      " : "          ") << lines[i] << "\n";
   } else {
     out << "time      no time claim: untrusted\n";
   }
@@ -74,19 +73,17 @@ void PrintEvidenceAppraisal(std::ostream& out, const EvidenceAppraisal& appraisa
 void PrintPolicyTable(std::ostream& out, const Policy& policy, const PolicyVerdict& verdict) {
   out << "policy    " << policy.source;
   if (!policy.name.empty()) out << " (" << policy.name << ")";
-  out << ": " << (verdict.passed ? "PASSED" : "FAILED") << ", " << verdict.clauses.size() - verdict.failed()
-      << " of " << verdict.clauses.size() << " clauses met\n";
+  out << ": " << (verdict.passed ? "PASSED" : "FAILED") << ", " << verdict.clauses.size() - verdict.failed() << " of "
+      << verdict.clauses.size() << " clauses met\n";
   // Columns as wide as their longest entry (peer-qualified names run long).
   size_t name_w = 6, req_w = 8;
   for (const auto& c : verdict.clauses) {
     name_w = std::max(name_w, c.name.size());
     req_w = std::max(req_w, c.required.size());
   }
-  auto row = [&](const std::string& mark, const std::string& name, const std::string& req,
-                 const std::string& got) {
+  auto row = [&](const std::string& mark, const std::string& name, const std::string& req, const std::string& got) {
     out << "  " << mark << std::string(5 - std::min<size_t>(mark.size(), 4), ' ') << name
-        << std::string(name_w - name.size() + 1, ' ') << req << std::string(req_w - req.size() + 1, ' ')
-        << got << "\n";
+        << std::string(name_w - name.size() + 1, ' ') << req << std::string(req_w - req.size() + 1, ' ') << got << "\n";
   };
   row("", "clause", "required", "measured");
   for (const auto& c : verdict.clauses) row(c.passed ? "ok" : "FAIL", c.name, c.required, c.measured);
