@@ -42,12 +42,7 @@ Result<ParsedJws> ParseJws(const std::string& token_in) {
   auto sig = Base64UrlDecode(parts[2]);
   if (!sig) return Status::Corruption("JWS signature is not base64url");
   // Bounded before any parse or copy: a deeply nested header would overflow the stack later.
-  JsonLimits limits;
-  limits.max_bytes = kMaxJwsHeaderBytes;
-  limits.what = "JWS header";
-  auto header = ParseUntrustedJson(*header_bytes, limits);
-  if (!header.ok()) return Status::Corruption(header.status().message());
-  out.header = std::move(*header);
+  RESMETER_ASSIGN_OR_RETURN(out.header, ParseJwsHeaderJson(*header_bytes));
   if (!out.header.is_object()) return Status::Corruption("JWS header is not a JSON object");
   if (!out.header.contains("alg") || !out.header["alg"].is_string()) {
     return Status::Corruption("JWS header has no string 'alg'");
@@ -58,6 +53,15 @@ Result<ParsedJws> ParseJws(const std::string& token_in) {
   out.signature = std::move(*sig);
   out.signing_input = std::string(parts[0]) + "." + std::string(parts[1]);
   return out;
+}
+
+Result<nlohmann::json> ParseJwsHeaderJson(const std::string& header) {
+  JsonLimits limits;
+  limits.max_bytes = kMaxJwsHeaderBytes;
+  limits.what = "JWS header";
+  auto j = ParseUntrustedJson(header, limits);
+  if (!j.ok()) return Status::Corruption(j.status().message());
+  return j;
 }
 
 Result<nlohmann::json> ParseJwsPayloadJson(const std::string& payload) {

@@ -29,10 +29,14 @@ struct ParsedJws {
 };
 
 // Signs `payload` with header {alg, kid, typ?} plus `extra_header` members.
-Result<std::string> JwsSign(const SigningKey& key, const std::string& payload, const nlohmann::json& extra_header);
+Result<std::string> JwsSign(const SigningKey& key, const std::string& payload,
+                            const nlohmann::json& extra_header);
 // Splits and decodes a compact token. Corruption with the precise reason
 // (also for a header over kMaxJwsHeaderBytes or nested deeper than 64).
 Result<ParsedJws> ParseJws(const std::string& token);
+// Parses a decoded JWS protected header with the untrusted-input bounds:
+// size kMaxJwsHeaderBytes, nesting 64. Corruption naming the bound exceeded.
+Result<nlohmann::json> ParseJwsHeaderJson(const std::string& header);
 // Parses a decoded JWS payload (claims) with the untrusted-input bounds:
 // size kMaxJwsBytes, nesting 64. Corruption naming the bound exceeded.
 Result<nlohmann::json> ParseJwsPayloadJson(const std::string& payload);

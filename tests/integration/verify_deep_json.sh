@@ -36,6 +36,10 @@ pl = '{"eat_profile":"x","x":%s}' % deep(100000)
 good_hdr = '{"alg":"EdDSA","kid":"%s"}' % kid
 open(t + "/deep_payload.jws", "w").write(b64(good_hdr.encode()) + "." + b64(pl.encode()) + "." + sig + "\n")
 open(t + "/deep_identity.json", "w").write('{"jwk": %s}' % deep(1000000))
+# Under every size limit, so only the nesting bound stops them.
+small = '{"alg":"EdDSA","kid":"%s","x":%s}' % (kid, deep(30000))
+open(t + "/deep_small_header.jws", "w").write(b64(small.encode()) + "." + b64(b'{}') + "." + sig + "\n")
+open(t + "/deep_small_identity.json", "w").write('{"jwk": %s}' % deep(200000))
 PYEOF
 
 "$R" verify "$T/deep_header.jws" --key "$T/pub.jwk" > /dev/null 2> "$T/err"
@@ -48,4 +52,9 @@ rc=$?
 if [ $rc -ge 128 ] || [ $rc = 0 ]; then echo "FAIL 100,000-deep payload --json: exit $rc"; fails=$((fails+1)); else echo "ok   100,000-deep payload --json: exit $rc"; fi
 "$R" verify "$T/deep_header.jws" --identity "$T/deep_identity.json" > /dev/null 2> "$T/err"
 check "1,000,000-deep jwk in --identity" 2 $? "$T/err"
+"$R" verify "$T/deep_small_header.jws" --key "$T/pub.jwk" --json > /dev/null 2> "$T/err"
+check "30,000-deep JWS header (60 KB) --json" 2 $? "$T/err"
+grep -q "nesting deeper than 64" "$T/err" || { echo "FAIL: the nesting bound did not name itself"; fails=$((fails+1)); }
+"$R" verify "$T/deep_small_header.jws" --identity "$T/deep_small_identity.json" > /dev/null 2> "$T/err"
+check "200,000-deep jwk in --identity (400 KB)" 2 $? "$T/err"
 [ $fails = 0 ] || exit 1
