@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "agent/commands.h"
+#include "core/untrusted_json.h"
 #include "agent/summary_table.h"
 #include "core/env.h"
 #include "reporter/net_cosign.h"
@@ -31,8 +32,11 @@ Result<std::shared_ptr<const PublicKey>> LoadVerificationKey(const VerifyArgs& a
   }
   const std::string& path = args.key.empty() ? args.identity : args.key;
   RESMETER_ASSIGN_OR_RETURN(std::string text, ReadInputFile(path));
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
+  JsonLimits limits;
+  limits.max_bytes = 1024 * 1024;
+  limits.what = path;
+  RESMETER_ASSIGN_OR_RETURN(nlohmann::json doc, ParseUntrustedJson(text, limits));
+  if (!doc.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
   if (!args.identity.empty()) {
     if (!doc.contains("jwk")) return Status::InvalidArgument(path + ": identity document has no 'jwk'");
     doc = doc["jwk"];
