@@ -189,13 +189,18 @@ Status ConfigureTlsContext(void* ssl_ctx, const WebTlsConfig& tls) {
       ERR_clear_error();
       return Status::InvalidArgument("client_ca_file " + tls.client_ca_file + ": not PEM CA certificates");
     }
-    STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca_file.c_str());
-    if (names) SSL_CTX_set_client_CA_list(ctx, names);
+    // No certificate_authorities list in the CertificateRequest: Prometheus's
+    // Go TLS 1.3 client (Debian 12) rejects OpenSSL's ("tls: unexpected
+    // message"), and it is only a hint for clients holding several certificates.
   }
   // Request*/RequireAny*: a certificate is asked for but not checked against a CA.
   SSL_verify_cb accept_any = [](int, X509_STORE_CTX*) { return 1; };
   SSL_CTX_set_verify(ctx, mode, verify ? nullptr : accept_any);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Resumed sessions must carry the verified client certificate: a session id
+  // context is required for that (else OpenSSL fails resumption).
+  static const unsigned char kSessionContext[] = "resmeter";
+  SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   return Status::Ok();
 }
 
