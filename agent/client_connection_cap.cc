@@ -55,18 +55,30 @@ size_t ClientConnectionCap::Enforce() {
   std::map<std::string, std::vector<Accepted>> by_client;
   std::unordered_map<ino_t, uint64_t> seen;
   std::unordered_set<ino_t> still_shut;
+  std::unordered_map<ino_t, std::string> peers;
   while (dirent* e = readdir(dir)) {
     if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
     const int fd = std::atoi(e->d_name);
     if (fd == dirfd(dir)) continue;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
-    sockaddr_storage local{}, peer{};
-    socklen_t local_len = sizeof local, peer_len = sizeof peer;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) != 0) continue;
-    if (Port(local) != listen_port_) continue;
-    // The listening socket itself has no peer (ENOTCONN).
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) != 0) continue;
+    // The peer address of an accepted socket on our port, "" for any other
+    // socket; cached by inode so a scan costs one fstat per known socket.
+    auto known = peer_of_.find(st.st_ino);
+    if (known == peer_of_.end()) {
+      std::string peer_addr;
+      sockaddr_storage local{}, peer{};
+      socklen_t local_len = sizeof local, peer_len = sizeof peer;
+      // The listening socket itself has no peer (ENOTCONN).
+      if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &local_len) == 0 &&
+          Port(local) == listen_port_ &&
+          getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_len) == 0) {
+        peer_addr = Address(peer);
+      }
+      known = peer_of_.emplace(st.st_ino, std::move(peer_addr)).first;
+    }
+    peers[st.st_ino] = known->second;
+    if (known->second.empty()) continue;
     auto it = first_seen_.find(st.st_ino);
     const uint64_t seq = it != first_seen_.end() ? it->second : next_seq_++;
     seen[st.st_ino] = seq;
@@ -74,7 +86,7 @@ size_t ClientConnectionCap::Enforce() {
       still_shut.insert(st.st_ino);
       continue;
     }
-    by_client[Address(peer)].push_back({fd, st.st_ino, seq});
+    by_client[known->second].push_back({fd, st.st_ino, seq});
   }
   size_t closed = 0;
   for (auto& [client, conns] : by_client) {
@@ -93,6 +105,7 @@ size_t ClientConnectionCap::Enforce() {
   closedir(dir);
   first_seen_ = std::move(seen);
   shut_ = std::move(still_shut);
+  peer_of_ = std::move(peers);
   return closed;
 }
 

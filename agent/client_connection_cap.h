@@ -45,6 +45,7 @@ class ClientConnectionCap {
   uint64_t next_seq_ = 0;
   std::unordered_map<ino_t, uint64_t> first_seen_;  // socket inode -> order first seen
   std::unordered_set<ino_t> shut_;                  // shut down, not yet closed by civetweb
+  std::unordered_map<ino_t, std::string> peer_of_;  // socket inode -> peer address ("" : not ours)
 };
 
 }  // namespace resmeter
