@@ -19,6 +19,10 @@ HttpServerOptions ServerOptions(const Config& c) {
   o.max_body_bytes = static_cast<size_t>(c.global.Int("api.max_body_bytes"));
   o.max_header_bytes = static_cast<size_t>(c.global.Int("api.max_header_bytes"));
   o.request_timeout_seconds = c.global.Double("api.request_timeout_seconds");
+  o.request_deadline_seconds = c.global.Double("agent.http_request_deadline_seconds");
+  o.max_connections_per_client = static_cast<size_t>(c.global.Int("agent.http_max_connections_per_client"));
+  o.listen_backlog = static_cast<int>(c.global.Int("agent.http_listen_backlog"));
+  o.web_config_file = c.global.String("agent.web_config_file");
   return o;
 }
 
@@ -28,6 +32,10 @@ constexpr const char* kRestartKeys[] = {"agent.listen",
                                         "api.max_body_bytes",
                                         "api.max_header_bytes",
                                         "api.request_timeout_seconds",
+                                        "agent.http_request_deadline_seconds",
+                                        "agent.http_max_connections_per_client",
+                                        "agent.http_listen_backlog",
+                                        "agent.web_config_file",
                                         "ledger.enabled",
                                         "ledger.period_seconds",
                                         "ledger.max_file_bytes",

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/strings.h"
+#include "core/yaml_checks.h"
 
 namespace resmeter {
 namespace {
@@ -204,6 +205,7 @@ Result<Config> ParseConfig(const std::string& yaml_text, const std::string& sour
   if (root.IsNull()) return config;  // an empty file means all defaults
   if (!root.IsMap()) return Status::InvalidArgument(Where(source, root) + "expected a mapping of keys at the top");
   try {
+    RESMETER_RETURN_IF_ERROR(CheckNoDuplicateKeys(root, source));  // yaml-cpp would keep the first silently
     RESMETER_RETURN_IF_ERROR(ParseSection(config, root, "", source));
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);

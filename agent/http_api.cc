@@ -51,12 +51,16 @@ HttpApi::HttpApi(Deps deps, std::shared_ptr<const Config> config)
       config_(std::move(config)),
       limiter_(config_->global.Double("api.attest_rate_per_minute"),
                static_cast<double>(config_->global.Int("api.attest_burst"))),
-      heavy_limiter_(config_->global.Double("agent.attest.heavy_per_hour") / 60.0, 1.0) {}
+      heavy_limiter_(config_->global.Double("agent.attest.heavy_per_hour") / 60.0, 1.0),
+      client_limiter_(config_->global.Double("api.attest_client_rate_per_minute"),
+                      static_cast<double>(config_->global.Int("api.attest_client_burst"))) {}
 
 void HttpApi::UpdateConfig(std::shared_ptr<const Config> config) {
   limiter_.Reconfigure(config->global.Double("api.attest_rate_per_minute"),
                        static_cast<double>(config->global.Int("api.attest_burst")));
   heavy_limiter_.Reconfigure(config->global.Double("agent.attest.heavy_per_hour") / 60.0, 1.0);
+  client_limiter_.Reconfigure(config->global.Double("api.attest_client_rate_per_minute"),
+                              static_cast<double>(config->global.Int("api.attest_client_burst")));
   std::lock_guard<std::mutex> lock(mu_);
   config_ = std::move(config);
 }
@@ -178,7 +182,10 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
     return reject(403, "heavy attestations are disabled on this agent (agent.attest.allow_heavy: false)");
   }
   double retry_after = 0;
-  if (!limiter_.TryAcquire(deps_.env->MonotonicSeconds(), &retry_after)) {
+  // The client's own bucket first, so a client over its share never drains the global one.
+  const std::string client = req.user.empty() ? "addr:" + req.remote_addr : "user:" + req.user;
+  if (!client_limiter_.TryAcquire(client, deps_.env->MonotonicSeconds(), &retry_after) ||
+      !limiter_.TryAcquire(deps_.env->MonotonicSeconds(), &retry_after)) {
     deps_.state->RecordAttest("rate_limited", now);
     return WithRetryAfter(JsonError(429, "too many attestation requests (api.attest_rate_per_minute)"),
                           retry_after);

@@ -74,6 +74,7 @@ class HttpApi {
   std::shared_ptr<const Config> config_;
   RateLimiter limiter_;
   RateLimiter heavy_limiter_;  // agent.attest.heavy_per_hour, one at a time
+  PerClientRateLimiter client_limiter_;  // per user or remote address, taken before limiter_
 };
 
 }  // namespace resmeter

@@ -26,7 +26,8 @@ source "$SRC/tests/integration/lib/agent_harness.sh"
 T=$(mktemp -d)
 trap 'kill_all 2>/dev/null; rm -rf "$T"' EXIT
 
-start_agent "$T/a" --set agent.heavy_interval_seconds=0 || exit 1
+# wrk is one client with CONNECTIONS connections: lift the per-client cap for it.
+start_agent "$T/a" --set agent.heavy_interval_seconds=0 --set agent.http_max_connections_per_client=$((CONNS + 4)) || exit 1
 URL="http://127.0.0.1:$AGENT_PORT"
 wait_for 60 curl -sf "$URL/v1/report/latest" -o /dev/null || { echo "no report within 60 s"; exit 1; }
 sleep 2  # let the first cycle's allocations settle

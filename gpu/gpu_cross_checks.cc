@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/strings.h"
+#include "core/untrusted_json.h"
 
 namespace resmeter {
 namespace {
@@ -193,8 +194,13 @@ std::string GpuUuidStatePath(const std::string& state_dir) { return state_dir + 
 
 Result<GpuUuidMap> LoadGpuUuidState(const Env& env, const std::string& path) {
   RESMETER_ASSIGN_OR_RETURN(std::string text, env.ReadFile(path));
-  auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("uuids") || !j["uuids"].is_object()) {
+  JsonLimits limits;  // the state dir is on the provider's disk: bounded before parsing
+  limits.max_bytes = 1024 * 1024;
+  limits.what = path;
+  auto parsed = ParseUntrustedJson(text, limits);
+  if (!parsed.ok()) return Status::Corruption(parsed.status().message());
+  const nlohmann::json j = std::move(*parsed);
+  if (!j.is_object() || !j.contains("uuids") || !j["uuids"].is_object()) {
     return Status::Corruption(path + ": not a GPU UUID state file (want {\"uuids\": {bus_id: uuid}})");
   }
   GpuUuidMap out;

@@ -9,6 +9,7 @@
 
 #include "core/base64url.h"
 #include "core/strings.h"
+#include "core/untrusted_json.h"
 #include "meters/net_socket.h"
 
 namespace resmeter {
@@ -61,8 +62,15 @@ Result<nlohmann::json> RecvFrame(int fd, double deadline, const std::atomic<bool
   }
   std::string body(n, '\0');
   RESMETER_RETURN_IF_ERROR(ReadFull(fd, body.data(), n, deadline, cancel, what));
-  nlohmann::json msg = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (msg.is_discarded() || !msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
+  JsonLimits limits;  // a peer's frame: bounded nesting before any parse or copy
+  limits.max_bytes = kMaxFrameBytes;
+  limits.what = "peer " + what;
+  auto parsed = ParseUntrustedJson(body, limits);
+  if (!parsed.ok() && parsed.status().code() == Status::Code::kInvalidArgument) {  // a bound, not a syntax error
+    return Status::Corruption("garbage instead of " + what + ": " + parsed.status().message());
+  }
+  nlohmann::json msg = parsed.ok() ? std::move(*parsed) : nlohmann::json();
+  if (!msg.is_object() || !msg.contains("type") || !msg["type"].is_string()) {
     return Status::Corruption("garbage instead of " + what + ": not a JSON object with a type ('" +
                               Excerpt(body) + "')");
   }

@@ -7,6 +7,7 @@
 #include <openssl/sha.h>
 
 #include "core/base64url.h"
+#include "reporter/ecdsa_low_s.h"
 #include "reporter/openssl_util.h"
 
 namespace resmeter {
@@ -147,6 +148,8 @@ Status PublicKey::Verify(const std::string& signing_input, const std::string& si
       return Status::VerifyFailed("bad signature: ES384 signature must be 96 bytes, got " +
                                   std::to_string(signature.size()));
     }
+    auto high = EcdsaP384IsHighS(signature);  // the malleable twin (r, n - s) of a low-S signature
+    if (!high.ok() || *high) return Status::VerifyFailed("bad signature: ES384 signature is not low-S (s > n/2)");
     RESMETER_ASSIGN_OR_RETURN(der_or_raw, EcdsaRawToDer(signature));
     md = EVP_sha384();
   } else if (signature.size() != 64) {

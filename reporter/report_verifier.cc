@@ -46,8 +46,10 @@ Result<ReportVerification> VerifyReport(const std::string& token_in, const Publi
   }
   auto header_bytes = Base64UrlDecode(parts[0]);
   if (!header_bytes) return Status::Corruption("report header is not base64url: truncated or not a report");
-  out.header = nlohmann::json::parse(*header_bytes, nullptr, false);
-  if (out.header.is_discarded() || !out.header.is_object() || !out.header.contains("alg") ||
+  auto header = ParseJwsHeaderJson(*header_bytes);
+  if (!header.ok()) return Status::Corruption("report " + header.status().message());
+  out.header = std::move(*header);
+  if (!out.header.is_object() || !out.header.contains("alg") ||
       !out.header["alg"].is_string()) {
     return Status::Corruption("report header is not a JSON object with a string 'alg'");
   }
@@ -84,8 +86,11 @@ Result<ReportVerification> VerifyReport(const std::string& token_in, const Publi
   pass("signature", alg + " by " + kid);
 
   auto payload = Base64UrlDecode(parts[1]);
-  nlohmann::json claims = payload ? nlohmann::json::parse(*payload, nullptr, false) : nlohmann::json();
-  if (!payload || claims.is_discarded() || !claims.is_object()) {
+  if (!payload) return fail("structure", "payload is not base64url (signed by the key, but malformed)");
+  auto parsed_claims = ParseJwsPayloadJson(*payload);
+  if (!parsed_claims.ok()) return Status::Corruption(parsed_claims.status().message());
+  nlohmann::json claims = std::move(*parsed_claims);
+  if (!claims.is_object()) {
     return fail("structure", "payload is not a JSON object (signed by the key, but malformed)");
   }
   out.claims = claims;

@@ -4,16 +4,30 @@
 
 #include "reporter/ledger_bill.h"
 #include "reporter/ledger_statement.h"
+#include "reporter/signing_key.h"
 
 namespace resmeter {
 namespace {
+
+// One key for the whole file: every v2 line is signed.
+const SigningKey& TestKey() {
+  static const std::shared_ptr<SigningKey> key = *SigningKey::Generate("EdDSA");
+  return *key;
+}
+
+// The statement sealed into a complete line (body + detached signature).
+std::string Seal(const LedgerStatement& s) {
+  auto line = SealLedgerStatement(s, TestKey());
+  EXPECT_TRUE(line.ok()) << line.status().message();
+  return line.ok() ? *line : std::string();
+}
 
 LedgerStatement MeasuredUsage() {
   LedgerStatement s;
   s.seq = 3;
   s.prev = std::string(kLedgerGenesisPrev);
   s.kind = LedgerKind::kUsage;
-  s.kid = "kid";
+  s.kid = TestKey().Thumbprint();
   s.start_unix_seconds = 1800000000;
   s.end_unix_seconds = 1800000060;
   s.vcpu_delivered_seconds = 240;
@@ -27,22 +41,22 @@ LedgerStatement MeasuredUsage() {
 }
 
 TEST(ledger_measured_availability_test, members_round_trip_canonically) {
-  const std::string line = SerializeLedgerBody(MeasuredUsage());
-  EXPECT_NE(line.find("\"vcpu_availability_measured_ratio\":0.5"), std::string::npos) << line;
-  auto back = ParseLedgerLine(line);
+  const std::string body = SerializeLedgerBody(MeasuredUsage());
+  EXPECT_NE(body.find("\"vcpu_availability_measured_ratio\":0.5"), std::string::npos) << body;
+  auto back = ParseLedgerLine(Seal(MeasuredUsage()));
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_TRUE(back->availability.sampled);
   EXPECT_EQ(back->availability.samples, 8u);
   EXPECT_DOUBLE_EQ(back->availability.measured_ratio, 0.5);
   EXPECT_EQ(back->availability.vcpus, 4u);
   EXPECT_DOUBLE_EQ(back->availability.sampler_cpu_ratio, 0.0042);
-  EXPECT_EQ(SerializeLedgerBody(*back), line);
+  EXPECT_EQ(SerializeLedgerBody(*back), body);
 }
 
 TEST(ledger_measured_availability_test, without_samples_no_ratio_is_written) {
   LedgerStatement s = MeasuredUsage();
   s.availability.samples = 0;
-  const std::string line = SerializeLedgerBody(s);
+  const std::string line = Seal(s);
   EXPECT_EQ(line.find("vcpu_availability_measured_ratio"), std::string::npos) << line;
   auto back = ParseLedgerLine(line);
   ASSERT_TRUE(back.ok()) << back.status().message();
@@ -53,7 +67,7 @@ TEST(ledger_measured_availability_test, without_samples_no_ratio_is_written) {
 TEST(ledger_measured_availability_test, lines_without_the_members_still_parse) {
   LedgerStatement s = MeasuredUsage();
   s.availability.sampled = false;
-  const std::string line = SerializeLedgerBody(s);
+  const std::string line = Seal(s);
   EXPECT_EQ(line.find("availability"), std::string::npos) << line;
   auto back = ParseLedgerLine(line);
   ASSERT_TRUE(back.ok()) << back.status().message();
@@ -61,7 +75,8 @@ TEST(ledger_measured_availability_test, lines_without_the_members_still_parse) {
 }
 
 TEST(ledger_measured_availability_test, malformed_members_are_corruption) {
-  const std::string good = SerializeLedgerBody(MeasuredUsage());
+  const std::string good = Seal(MeasuredUsage());
+  ASSERT_TRUE(ParseLedgerLine(good).ok());
   auto edit = [&](const std::string& from, const std::string& to) {
     std::string l = good;
     l.replace(l.find(from), from.size(), to);
@@ -76,12 +91,14 @@ TEST(ledger_measured_availability_test, malformed_members_are_corruption) {
   EXPECT_FALSE(
       edit("\"availability_sampler_cpu_ratio\":0.0042", "\"availability_sampler_cpu_ratio\":\"x\"").ok());
   // Only usage statements carry them.
-  LedgerStatement r = MeasuredUsage();
-  r.kind = LedgerKind::kRestart;
-  r.availability.sampled = false;
-  std::string restart = SerializeLedgerBody(r);
-  restart.insert(restart.size() - 1, ",\"vcpu_availability_samples\":1");
-  EXPECT_FALSE(ParseLedgerLine(restart).ok());
+  LedgerStatement c = MeasuredUsage();
+  c.kind = LedgerKind::kCheckpoint;
+  c.reason = "shutdown";
+  c.availability.sampled = false;
+  std::string checkpoint = Seal(c);
+  ASSERT_TRUE(ParseLedgerLine(checkpoint).ok()) << checkpoint;
+  checkpoint.insert(checkpoint.find(",\"sig\""), ",\"vcpu_availability_samples\":1");
+  EXPECT_FALSE(ParseLedgerLine(checkpoint).ok());
 }
 
 TEST(ledger_measured_availability_test, bill_uses_measured_ratio_and_flags_hidden_loss) {
