@@ -5,6 +5,7 @@
 // Exit 0 accepted, 1 a check failed, 2 unreadable or malformed input.
 #include <iostream>
 
+#include "core/untrusted_json.h"
 #include "agent/commands.h"
 #include "core/strings.h"
 #include "reporter/evidence_verifier.h"
@@ -71,7 +72,7 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
                                const std::optional<std::string>& user_data) {
   if (!a.identity.empty()) {
     RESMETER_ASSIGN_OR_RETURN(std::string text, ReadFlag("--identity", a.identity));
-    nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+    nlohmann::json doc = ParseUntrustedJsonOrDiscarded(text);
     if (doc.is_discarded()) return Status::InvalidArgument("--identity: " + a.identity + " is not JSON");
     if (doc.is_object() && doc.contains("evidence")) {
       RESMETER_RETURN_IF_ERROR(AttachAkCertFlags(a, &doc["evidence"]));
@@ -84,7 +85,7 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
   }
   if (!a.evidence.empty()) {
     RESMETER_ASSIGN_OR_RETURN(std::string text, ReadFlag("--evidence", a.evidence));
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    nlohmann::json j = ParseUntrustedJsonOrDiscarded(text);
     if (j.is_discarded()) return Status::InvalidArgument("--evidence: " + a.evidence + " is not JSON");
     if (j.contains("evidence")) j = j["evidence"];  // an identity document
     if (!a.type.empty() && j.value("type", std::string()) != a.type) {

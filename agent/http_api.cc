@@ -1,3 +1,4 @@
+#include "core/untrusted_json.h"
 #include "agent/http_api.h"
 
 #include <algorithm>
@@ -144,7 +145,7 @@ HttpResponse HttpApi::Attest(const HttpRequest& req) {
     return reject(413, "request body larger than api.max_body_bytes (" +
                            std::to_string(config()->global.Int("api.max_body_bytes")) + ")");
   }
-  nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+  nlohmann::json body = ParseUntrustedJsonOrDiscarded(req.body);
   if (body.is_discarded() || !body.is_object())
     return reject(400, "body must be a JSON object {\"nonce\": \"HEX\"}");
   if (!body.contains("nonce") || !body["nonce"].is_string())

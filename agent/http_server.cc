@@ -132,7 +132,7 @@ Status HttpServer::Start(const HttpServerOptions& options, Handler handler) {
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == listen.size() ||
       listen.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
-    return Status::InvalidArgument("agent.listen '" + listen + "': expected HOST:PORT, e.g. 127.0.0.1:9464");
+    return Status::InvalidArgument("agent.listen '" + listen + "': expected HOST:PORT, e.g. 127.0.0.1:10217");
   }
   options_ = options;
   handler_ = std::move(handler);

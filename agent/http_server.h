@@ -69,7 +69,7 @@ HttpResponse JsonError(int status, const std::string& message);
 const char* HttpReason(int status);
 
 struct HttpServerOptions {
-  std::string listen = "127.0.0.1:9464";  // host:port; port 0 picks a free one
+  std::string listen = "127.0.0.1:10217";  // host:port; port 0 picks a free one
   int threads = 4;
   size_t max_body_bytes = 4096;
   size_t max_header_bytes = 8192;

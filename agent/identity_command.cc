@@ -6,6 +6,7 @@
 // running agent's POST /v1/attest.
 #include <iostream>
 
+#include "core/untrusted_json.h"
 #include "agent/commands.h"
 #include "reporter/key_store.h"
 
@@ -32,7 +33,7 @@ int RunIdentity(const CliGlobals& globals, const IdentityArgs& args) {
                 "no agent identity in " + path +
                     ": agent keys live only in the running agent's memory; start `resmeter agent`");
   }
-  nlohmann::json doc = nlohmann::json::parse(*text, nullptr, false);
+  nlohmann::json doc = ParseUntrustedJsonOrDiscarded(*text);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("jwk") || !doc.contains("kid") ||
       !doc.contains("evidence") || !doc["evidence"].is_object() || !doc["kid"].is_string()) {
     return Fail(kExitUsage, path + ": not an identity document (needs jwk, kid and evidence)");

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <memory>
 
+#include "core/untrusted_json.h"
 #include "agent/commands.h"
 #include "agent/ledger_output.h"
 #include "reporter/ledger_audit.h"
@@ -33,7 +34,7 @@ struct IdentityPin {
 // it is not an identity document at all.
 Result<IdentityPin> LoadIdentityPin(const std::string& path, const EvidenceVerifyOptions& options) {
   RESMETER_ASSIGN_OR_RETURN(std::string text, ReadInputFile(path));
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  nlohmann::json doc = ParseUntrustedJsonOrDiscarded(text);
   if (doc.is_discarded() || !doc.is_object()) return Status::InvalidArgument(path + ": not a JSON object");
   auto jwk = doc.find("jwk");
   if (jwk == doc.end() || !jwk->is_object())

@@ -59,4 +59,9 @@ Result<nlohmann::json> ParseUntrustedJson(std::string_view text, const JsonLimit
   return j;
 }
 
+nlohmann::json ParseUntrustedJsonOrDiscarded(std::string_view text, const JsonLimits& limits) {
+  auto parsed = ParseUntrustedJson(text, limits);
+  return parsed.ok() ? std::move(*parsed) : nlohmann::json(nlohmann::json::value_t::discarded);
+}
+
 }  // namespace resmeter

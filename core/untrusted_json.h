@@ -35,4 +35,8 @@ size_t JsonNestingDepth(std::string_view text, size_t max_depth, size_t* exceede
 // deeper than 64 levels at byte 65"); Corruption when it is not valid JSON.
 Result<nlohmann::json> ParseUntrustedJson(std::string_view text, const JsonLimits& limits = {});
 
+// The same, for callers that only need "JSON or not": a discarded value
+// (is_discarded()) when a bound is exceeded or the text is not JSON.
+nlohmann::json ParseUntrustedJsonOrDiscarded(std::string_view text, const JsonLimits& limits = {});
+
 }  // namespace resmeter

@@ -17,10 +17,7 @@ Result<std::string> JwsSign(const SigningKey& key, const std::string& payload,
   for (auto it = extra_header.begin(); it != extra_header.end(); ++it) header[it.key()] = it.value();
   const std::string signing_input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload);
   RESMETER_ASSIGN_OR_RETURN(std::string sig, key.SignRaw(signing_input));
-  // ES384: only the canonical low-S form (n - s verifies too; see reporter/ecdsa_low_s.h).
-  if (key.algorithm() == kAlgES384) {
-    RESMETER_ASSIGN_OR_RETURN(sig, EcdsaP384ToLowS(sig));
-  }
+  // ES384 signatures come out of SignRaw in the canonical low-S form.
   return signing_input + "." + Base64UrlEncode(sig);
 }
 

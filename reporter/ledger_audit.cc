@@ -1,3 +1,4 @@
+#include "core/untrusted_json.h"
 #include "reporter/ledger_audit.h"
 
 #include <algorithm>
@@ -136,7 +137,7 @@ void Auditor::OnEpoch(const LedgerChainLine& l, const LedgerStatement& s) {
         at + ": key_origin '" + s.key_origin + "' is not accepted (accepted: " + Join(origins, ", ") + ")");
   }
   // Evidence bound to SHA-512(kid || raw SHA-256 of the line before).
-  nlohmann::json evidence = nlohmann::json::parse(s.evidence, nullptr, false);
+  nlohmann::json evidence = ParseUntrustedJsonOrDiscarded(s.evidence);
   e.evidence_type = evidence.is_object() ? evidence.value("type", std::string("?")) : "?";
   if (!options_.appraise_evidence) {
     e.evidence_ok = true;

@@ -1,3 +1,4 @@
+#include "core/untrusted_json.h"
 #include "reporter/ledger_chain.h"
 
 #include <algorithm>
@@ -111,7 +112,7 @@ bool LedgerChain::Walk(const std::vector<LedgerChainLine>& lines,
     if (st.verdict != LedgerLineVerdict::kAccepted || st.statement.kind != LedgerKind::kEpoch) continue;
     const LedgerStatement& s = st.statement;
     const std::string at = "seq " + std::to_string(s.seq) + " (" + Where("", lines[i]) + ")";
-    nlohmann::json jwk = nlohmann::json::parse(s.jwk, nullptr, false);
+    nlohmann::json jwk = ParseUntrustedJsonOrDiscarded(s.jwk);
     auto key = PublicKey::FromJwk(jwk);
     if (jwk.is_discarded() || !key.ok()) {
       st.verdict = LedgerLineVerdict::kBadEpoch;

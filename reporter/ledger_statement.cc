@@ -1,3 +1,4 @@
+#include "core/untrusted_json.h"
 #include "reporter/ledger_statement.h"
 
 #include <openssl/sha.h>
@@ -322,7 +323,7 @@ Status VerifyLedgerSignature(std::string_view line, const PublicKey& key) {
   if (header_b64 != cached_header || cached_kid != key.thumbprint()) {
     auto header_bytes = Base64UrlDecode(header_b64);
     if (!header_bytes) return Status::Corruption("'sig' is not base64url");
-    nlohmann::json header = nlohmann::json::parse(*header_bytes, nullptr, false);
+    nlohmann::json header = ParseUntrustedJsonOrDiscarded(*header_bytes);
     if (header.is_discarded() || !header.is_object()) return Status::Corruption("'sig' header is not a JSON object");
     const auto alg = header.find("alg");
     const auto kid = header.find("kid");

@@ -1,3 +1,4 @@
+#include "core/untrusted_json.h"
 #include "reporter/net_cosign.h"
 
 #include <algorithm>
@@ -44,7 +45,7 @@ Result<nlohmann::json> VerifyNetCosignature(const nlohmann::json& entry, const P
   RESMETER_ASSIGN_OR_RETURN(ParsedJws peer, CheckSigned(peer_jws, *peer_key, "peer"));
   RESMETER_ASSIGN_OR_RETURN(ParsedJws agent, CheckSigned(agent_jws, agent_key, "agent"));
   if (peer.payload != agent.payload) return Status::VerifyFailed("peer and agent signed different summaries");
-  nlohmann::json summary = nlohmann::json::parse(peer.payload, nullptr, false);
+  nlohmann::json summary = ParseUntrustedJsonOrDiscarded(peer.payload);
   if (summary.is_discarded() || !summary.is_object())
     return Status::Corruption("signed summary is not a JSON object");
   if (summary.dump() != peer.payload) return Status::VerifyFailed("signed summary is not in canonical form");

@@ -1,3 +1,4 @@
+#include "core/yaml_checks.h"
 #include "reporter/policy.h"
 
 #include <yaml-cpp/yaml.h>
@@ -392,6 +393,7 @@ Result<Policy> ParsePolicy(const std::string& yaml_text, const std::string& sour
   // becomes one "SOURCE:LINE: message" line.
   try {
     YAML::Node root = YAML::Load(yaml_text);
+    RESMETER_RETURN_IF_ERROR(CheckNoDuplicateKeys(root, source));
     return PolicyParser(source).Parse(root);
   } catch (const YAML::Exception& e) {
     std::string where = source;

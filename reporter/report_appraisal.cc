@@ -1,3 +1,4 @@
+#include "core/untrusted_json.h"
 #include "reporter/report_appraisal.h"
 
 #include <algorithm>
@@ -25,7 +26,7 @@ std::string Join(const std::vector<std::string>& items) {
 
 // Parses `text` as a JSON object; nullopt when it is not one.
 std::optional<nlohmann::json> ParseObject(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  nlohmann::json j = ParseUntrustedJsonOrDiscarded(text);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   return j;
 }

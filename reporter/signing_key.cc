@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "reporter/ecdsa_low_s.h"
 #include "reporter/jws.h"
 #include "reporter/openssl_util.h"
 
@@ -106,8 +107,10 @@ Result<std::string> SigningKey::SignRaw(const std::string& signing_input) const 
   }
   EVP_MD_CTX_free(ctx);
   if (!ok) return Status::IOError("signing failed: " + OpenSslError());
-  if (ecdsa) return EcdsaDerToRaw(sig, 48);
-  return sig;
+  if (!ecdsa) return sig;
+  // ES384: only the canonical low-S form (n - s verifies too; see reporter/ecdsa_low_s.h).
+  RESMETER_ASSIGN_OR_RETURN(std::string raw, EcdsaDerToRaw(sig, 48));
+  return EcdsaP384ToLowS(raw);
 }
 
 Result<std::string> SigningKey::SignCompact(const std::string& payload) const {
