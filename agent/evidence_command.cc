@@ -3,12 +3,15 @@
 // trust anchors and print its fields, then one line ACCEPTED or REJECTED:
 // <reason> (or --json: the verdict object with the evidence beside it).
 // Exit 0 accepted, 1 a check failed, 2 unreadable or malformed input.
+#include <algorithm>
 #include <iostream>
 
 #include "core/untrusted_json.h"
 #include "agent/commands.h"
 #include "core/strings.h"
 #include "reporter/evidence_verifier.h"
+#include "reporter/policy.h"
+#include "reporter/policy_evidence.h"
 #include "reporter/report.h"
 #include "reporter/verdict.h"
 
@@ -16,7 +19,7 @@ namespace resmeter {
 namespace {
 
 struct EvidenceArgs {
-  std::string type, report, vcek, chain, quote, evidence, identity, report_data, nonce, at, anchors;
+  std::string type, report, vcek, chain, quote, evidence, identity, report_data, nonce, at, anchors, policy;
   std::string ak_cert, ak_chain;  // tpm2: AK certificate (and intermediates) to attach to the evidence
   std::vector<std::string> measurements, mr_td;
   int max_vmpl = -1;
@@ -136,6 +139,27 @@ Verdict EvidenceVerdictOf(const Result<EvidenceVerdict>& r) {
   return v;
 }
 
+// With --policy: the evidence type must be one the policy accepts, and an
+// identity document's key origin one it accepts (the pins themselves are
+// checked by the verifier through EvidenceOptionsFromPolicy).
+void AddPolicyChecks(const Policy& policy, const EvidenceArgs& a, const Result<EvidenceVerdict>& r, Verdict* v) {
+  if (r.ok() && policy.evidence && !policy.evidence->accept.empty()) {
+    const auto& accept = policy.evidence->accept;
+    const bool ok = std::find(accept.begin(), accept.end(), r->type) != accept.end();
+    v->Add("policy.evidence.accept", ok ? CheckOutcome::kPassed : CheckOutcome::kFailed,
+           r->type + (ok ? " is accepted" : " is not accepted (accepted: " + Join(accept) + ")"));
+  }
+  if (a.identity.empty()) return;
+  auto text = ReadInputFile(a.identity);
+  const nlohmann::json doc = text.ok() ? ParseUntrustedJsonOrDiscarded(*text) : nlohmann::json();
+  const std::string origin =
+      doc.is_object() && doc.contains("key_origin") && doc["key_origin"].is_string() ? doc["key_origin"].get<std::string>() : "";
+  const std::vector<std::string> origins = AcceptedKeyOrigins(&policy);
+  const bool ok = std::find(origins.begin(), origins.end(), origin) != origins.end();
+  v->Add("key_origin", ok ? CheckOutcome::kPassed : CheckOutcome::kFailed,
+         (origin.empty() ? std::string("no key_origin") : "'" + origin + "'") + (ok ? " is accepted" : " is not accepted (accepted: " + Join(origins) + ")"));
+}
+
 int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
@@ -151,6 +175,13 @@ int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
   options.snp.allowed_measurements = a.measurements;
   options.tdx.allowed_mr_td = a.mr_td;
   if (a.max_vmpl >= 0) options.snp.max_vmpl = static_cast<uint32_t>(a.max_vmpl);
+  std::optional<Policy> policy;
+  if (!a.policy.empty()) {
+    auto p = LoadPolicyFile(a.policy);
+    if (!p.ok()) return Fail(kExitUsage, p.status().message());
+    policy = std::move(*p);
+    options = EvidenceOptionsFromPolicy(&*policy, options);
+  }
   std::optional<std::string> user_data;
   if (!a.report_data.empty()) {
     user_data = HexDecode(a.report_data);
@@ -159,7 +190,8 @@ int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
     }
   }
   const Result<EvidenceVerdict> result = Verify(options, a, user_data);
-  const Verdict verdict = EvidenceVerdictOf(result);
+  Verdict verdict = EvidenceVerdictOf(result);
+  if (policy) AddPolicyChecks(*policy, a, result, &verdict);
   if (a.json) {
     nlohmann::json out = verdict.ToJson();
     if (result.ok()) out["evidence"] = result->ToJson();
@@ -204,6 +236,9 @@ void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code)
   cmd->add_option("--max-vmpl", a->max_vmpl, "SEV-SNP: highest VMPL accepted");
   cmd->add_flag("--allow-debug", a->allow_debug, "accept debug-enabled guests (SNP policy bit 19, TD DEBUG)");
   cmd->add_flag("--allow-none", a->allow_none, "accept development-mode (none) evidence");
+  cmd->add_option("--policy", a->policy,
+                  "policy file: its evidence pins (measurements, TCB, debug, VMPL, RTMRs, PCRs), accepted types "
+                  "and, with --identity, accepted key origins");
   cmd->add_flag("--json", a->json, "print the verdict as JSON");
   cmd->callback([&globals, exit_code, a]() { *exit_code = RunEvidenceVerify(globals, *a); });
 }
