@@ -198,6 +198,8 @@ int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
     std::cout << out.dump(2) << "\n";
     return verdict.ExitCode();
   }
+  // Input that cannot be appraised at all is the project's one line on stderr, exit 2.
+  if (verdict.input_error()) return Fail(kExitUsage, verdict.Reasons().front());
   if (result.ok()) {
     std::cout << result->type << " evidence verified\n";
     std::cout << "checks passed: " << Join(result->checks) << "\n";
@@ -206,7 +208,6 @@ int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
     PrintFields(std::cout, result->fields, "");
   }
   std::cout << verdict.Line() << "\n";
-  if (verdict.input_error()) std::cerr << "resmeter: " << verdict.Reasons().front() << "\n";
   return verdict.ExitCode();
 }
 

@@ -404,17 +404,35 @@ TEST_F(Tpm2EnrolledTest, identity_document_with_certified_ak_verifies) {
   const std::string base = std::string(RESMETER_BINARY) + " --state-dir " + work_ +
                            "/state --set evidence.backend=tpm2 --set evidence.tpm_tcti=" + tpm_.Tcti() +
                            " --set evidence.tpm2.ak_cert_file=" + work_ + "/ak-cert.der";
-  const std::string n1 = "00112233445566778899aabbccddeeff", n2 = "ffeeddccbbaa99887766554433221100";
+  const std::string n1 = "00112233445566778899aabbccddeeff";
   std::string out;
-  ASSERT_EQ(RunShell(base + " key init", &out), 0) << out;
-  ASSERT_EQ(RunShell(base + " identity --nonce " + n1 + " -o " + work_ + "/id1.json", &out), 0) << out;
-  ASSERT_EQ(RunShell(base + " identity --nonce " + n2 + " -o " + work_ + "/id2.json", &out), 0) << out;
-  auto id1 = nlohmann::json::parse(Slurp(work_ + "/id1.json"));
-  EXPECT_TRUE(id1["evidence"].contains("ak_cert"));
-  EXPECT_EQ(RunShell(base + " evidence verify --type tpm2 --identity " + work_ + "/id1.json --nonce " + n1 +
-                         " --anchors " + anchors_,
+  // Agent keys are ephemeral: each probe makes a key and writes its report and identity together.
+  ASSERT_EQ(RunShell(base + " probe --only cpu.time -o " + work_ + "/r1.jws --identity-out " + work_ + "/id1.json",
                      &out),
             0)
+      << out;
+  ASSERT_EQ(RunShell(base + " probe --only cpu.time -o " + work_ + "/r2.jws --identity-out " + work_ + "/id2.json",
+                     &out),
+            0)
+      << out;
+  auto id1 = nlohmann::json::parse(Slurp(work_ + "/id1.json"));
+  EXPECT_TRUE(id1["evidence"].contains("ak_cert"));
+  EXPECT_EQ(RunShell(base + " evidence verify --type tpm2 --identity " + work_ + "/id1.json --anchors " + anchors_,
+                     &out),
+            0)
+      << out;
+  // The whole report: its TPM evidence certified by the buyer's AK CA, so ACCEPTED (dev evidence not needed).
+  EXPECT_EQ(RunShell(base + " --set evidence.trust_anchors_dir=" + anchors_ + " verify " + work_ +
+                         "/r1.jws --identity " + work_ + "/id1.json",
+                     &out),
+            0)
+      << out;
+  EXPECT_NE(out.find("\nACCEPTED\n"), std::string::npos) << out;
+  // A nonce the identity was not made for: REJECTED.
+  EXPECT_EQ(RunShell(base + " evidence verify --identity " + work_ + "/id1.json --nonce " + n1 + " --anchors " +
+                         anchors_,
+                     &out),
+            1)
       << out;
   // Anchor removed: REJECTED.
   EXPECT_EQ(RunShell(base + " evidence verify --identity " + work_ + "/id1.json --anchors " + work_ +
@@ -423,7 +441,7 @@ TEST_F(Tpm2EnrolledTest, identity_document_with_certified_ak_verifies) {
             1)
       << out;
   EXPECT_NE(out.find("tpm2: ak_certificate: no trusted TPM CA"), std::string::npos) << out;
-  // A certified quote made for another nonce is still rejected by the binding.
+  // A certified quote made for another key is still rejected by the binding.
   nlohmann::json forged = id1;
   forged["evidence"] = nlohmann::json::parse(Slurp(work_ + "/id2.json"))["evidence"];
   WriteFile(work_ + "/forged.json", forged.dump());
