@@ -170,9 +170,9 @@ int RunVerify(const CliGlobals& globals, VerifyArgs args) {
     }
   } else {
     PrintHuman(std::cout, a, policy);
-    // A user-caused error is also one line on stderr (the project's rule for exit 2).
-    if (v.input_error()) std::cerr << "resmeter: " << v.Reasons().front() << "\n";
   }
+  // Input that could not be appraised is also one line on stderr in every format (the rule for exit 2).
+  if (v.input_error()) std::cerr << "resmeter: " << v.Reasons().front() << "\n";
   return v.ExitCode();
 }
 

@@ -22,7 +22,9 @@ FX="$SRC/tests/fixtures/machines/numa_2socket"
 
 "$R" --state-dir "$S" key init > /dev/null 2>&1
 "$R" --state-dir "$S" key show > "$T/pub.jwk"
-"$R" --state-dir "$S" probe --only cpu.topology,memory.capacity -o "$T/live.jws" 2> "$T/err" || bad "probe live" "$T/err"
+"$R" --state-dir "$S" probe --only cpu.topology,memory.capacity -o "$T/live.jws" --identity-out "$T/live-id.json" 2> "$T/err" ||
+  bad "probe live" "$T/err"
+jq .jwk "$T/live-id.json" > "$T/live.jwk"  # the probe's ephemeral key ($T/pub.jwk is another, file key)
 "$R" --state-dir "$S" --proc-root "$FX/proc" --sys-root "$FX/sys" probe --only cpu.topology -o "$T/fx.jws" 2> "$T/err" ||
   bad "probe on the fixture tree" "$T/err"
 claims() { $PY -c 'import base64,json,sys; p=open(sys.argv[1]).read().split(".")[1]; print(json.dumps(json.loads(base64.urlsafe_b64decode(p+"="*(-len(p)%4)))))' "$1"; }
@@ -49,7 +51,12 @@ agree() {  # agree NAME WANT_RC WANT_LAST_LINE_SUBSTRING ARGS...
   local last; last=$(tail -n 1 "$T/out")
   [ "$rc" = "$want" ] || { bad "$name: exit $rc, expected $want" "$T/out"; return; }
   [ "$jrc" = "$rc" ] || { bad "$name: --json exit $jrc, human $rc"; return; }
-  [ -s "$T/err.json" ] && { bad "$name: --json wrote to stderr" "$T/err.json"; return; }
+  # --json: stdout only, except the one stderr line every input error (exit 2) gets.
+  if [ "$rc" = 2 ]; then
+    [ "$(wc -l < "$T/err.json")" = 1 ] || { bad "$name: --json exit 2 without exactly one stderr line" "$T/err.json"; return; }
+  else
+    [ -s "$T/err.json" ] && { bad "$name: --json wrote to stderr" "$T/err.json"; return; }
+  fi
   case "$last" in ACCEPTED|REJECTED:*) ;; *) bad "$name: last line '$last'"; return ;; esac
   [[ "$last" == *"$pat"* ]] || { bad "$name: last line lacks '$pat': $last"; return; }
   $PY - "$T/out.json" "$rc" "$last" <<'PY' > "$T/py" 2>&1 || { bad "$name: JSON disagrees" "$T/py"; return; }
@@ -69,7 +76,7 @@ if [ "$EVIDENCE" = none ]; then
   agree "evidence none rejected without --allow-dev-evidence" 1 "evidence: none (development mode)" "$T/live.jws"
 fi
 agree "no --key: the report's own cnf.jwk" $OK_RC "" "$T/live.jws" --allow-dev-evidence
-agree "--key pins the same key" $OK_RC "" "$T/live.jws" --key "$T/pub.jwk" --allow-dev-evidence
+agree "--key pins the same key" $OK_RC "" "$T/live.jws" --key "$T/live.jwk" --allow-dev-evidence
 "$R" --state-dir "$T/other" key init > /dev/null 2>&1
 "$R" --state-dir "$T/other" key show > "$T/other.jwk"
 agree "--key of another agent" 1 "key: wrong key" "$T/live.jws" --key "$T/other.jwk" --allow-dev-evidence
@@ -79,7 +86,8 @@ agree "policy clause failed" 1 "policy.cpu.vcpus: required >= 100000" "$T/live.j
 head -c 50 "$T/live.jws" > "$T/trunc.jws"
 agree "truncated report" 2 "structure: " "$T/trunc.jws" --allow-dev-evidence
 
-# cnf.jwk swapped: a report re-signed by another key is caught by its own cnf.
+# cnf.jwk swapped: the live claims re-signed by another key (the file key of $S, as an attacker
+# holding a key of its own would) are caught by their own cnf.
 $PY - "$T/live.jws" "$S/signing_key.pem" "$T/other.jwk" "$T/swapped.jws" <<'PY' > "$T/py" 2>&1 || bad "re-sign" "$T/py"
 import json, sys, base64, subprocess
 from jwcrypto import jwk, jws
