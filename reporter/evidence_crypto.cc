@@ -13,19 +13,6 @@
 #include <algorithm>
 
 namespace resmeter {
-namespace {
-
-struct StoreDeleter {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxDeleter {
-  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
-};
-struct StackDeleter {
-  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
-};
-
-}  // namespace
 
 Result<std::vector<X509Ptr>> ParseCertificates(std::string_view bytes, std::string_view what) {
   std::vector<X509Ptr> certs;
@@ -75,9 +62,9 @@ Status VerifyCertificateChain(X509* leaf, const std::vector<X509*>& intermediate
   if (X509_check_issued(root, root) != X509_V_OK) {
     return Status::VerifyFailed("root '" + CertificateCommonName(root) + "' is not self-issued");
   }
-  std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
-  std::unique_ptr<STACK_OF(X509), StackDeleter> untrusted(sk_X509_new_null());
-  std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
+  X509StorePtr store(X509_STORE_new());
+  X509StackPtr untrusted(sk_X509_new_null());
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!store || !untrusted || !ctx || X509_STORE_add_cert(store.get(), root) != 1) {
     return Status::VerifyFailed("chain setup: " + OpenSslError());
   }

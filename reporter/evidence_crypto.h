@@ -26,8 +26,20 @@ struct X509Deleter {
 struct EvpPkeyDeleter {
   void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
+struct X509StoreDeleter {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+struct X509StoreCtxDeleter {
+  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
+};
+struct X509StackDeleter {  // frees the stack only: the certificates stay with their owners
+  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
+};
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
+using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreDeleter>;
+using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, X509StoreCtxDeleter>;
+using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
 
 
 // Parses one or more certificates: a PEM bundle (any number of CERTIFICATE

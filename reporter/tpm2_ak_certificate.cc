@@ -18,15 +18,6 @@
 namespace resmeter {
 namespace {
 
-struct StoreDeleter {
-  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
-};
-struct StoreCtxDeleter {
-  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
-};
-struct StackDeleter {
-  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
-};
 
 // A name as one RFC 2253 line ("CN=..,O=..").
 std::string NameLine(const X509_NAME* name) {
@@ -129,9 +120,9 @@ Status VerifyAkCertificate(const Tpm2AkTrust& trust, const std::string& ak_cert_
                                 KeyFingerprint(ak) + ")");
   }
 
-  std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
-  std::unique_ptr<STACK_OF(X509), StackDeleter> untrusted(sk_X509_new_null());
-  std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
+  X509StorePtr store(X509_STORE_new());
+  X509StackPtr untrusted(sk_X509_new_null());
+  X509StoreCtxPtr ctx(X509_STORE_CTX_new());
   if (!store || !untrusted || !ctx) return Status::VerifyFailed("chain setup: " + OpenSslError());
   std::vector<X509Ptr> cas;
   for (const std::string& pem : trust.ca_pems) {
