@@ -100,6 +100,11 @@ Status AgentRuntime::Start(const Config& config) {
     rd.collect_evidence = [start_config = config_](const std::string& kid, const std::string& nonce) {
       return CollectEvidenceClaim(start_config->global, kid, nonce);
     };
+    // Recovery appraises earlier epochs with the agent's own verifier options;
+    // "none" evidence only when this agent runs without a TEE (development mode).
+    rd.epoch_evidence.trust_anchors_dir = config.global.String("evidence.trust_anchors_dir");
+    const nlohmann::json& own = state_->identity().evidence;
+    rd.epoch_evidence.allow_none = own.is_object() && own.contains("type") && own["type"] == "none";
     AgentState* state = state_.get();
     std::shared_ptr<const Config> start_config = config_;
     Env* env = env_;

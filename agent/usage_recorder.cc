@@ -30,6 +30,7 @@ UsageRecorder::UsageRecorder(Deps deps, const Config& config)
   // Every v2 statement is signed: no interval checkpoints (ledger.checkpoint_every is ignored).
   options_.checkpoint_every = 0;
   options_.collect_evidence = deps_.collect_evidence;
+  options_.epoch_evidence = deps_.epoch_evidence;
 }
 
 UsageRecorder::~UsageRecorder() { Stop(); }

@@ -9,8 +9,9 @@
 // in each period.
 //
 // Open() recovers the ledger (whatever follows the last authentic, linked
-// statement is cut off and logged) and appends the epoch statement of this
-// start's key. Stop() appends the statement of the
+// statement, or an epoch statement whose evidence does not verify under the
+// agent's own verifier options, is cut off and logged) and appends the epoch
+// statement of this start's key. Stop() appends the statement of the
 // current, partial period and closes the ledger with a shutdown checkpoint.
 // A failed append is logged and counted; the ledger is reopened (recovered,
 // with a new epoch statement) at the next period. Each durable append is
@@ -33,6 +34,7 @@
 #include "agent/usage_accountant.h"
 #include "core/env.h"
 #include "core/signer.h"
+#include "reporter/evidence_verifier.h"
 #include "reporter/ledger_writer.h"
 
 namespace resmeter {
@@ -47,6 +49,10 @@ class UsageRecorder {
     UsageAccountant* accountant = nullptr;
     // Evidence for each epoch statement (LedgerWriterOptions::collect_evidence).
     std::function<Result<nlohmann::json>(const std::string& kid, const std::string& nonce)> collect_evidence;
+    // How recovery appraises earlier epoch statements' evidence
+    // (LedgerWriterOptions::epoch_evidence): the agent's trust anchors;
+    // allow_none only when the agent itself runs with "none" evidence.
+    EvidenceVerifyOptions epoch_evidence;
     // The `time` claim now (CurrentTimeClaim in the agent).
     std::function<nlohmann::json()> time_claim;
   };

@@ -1,13 +1,12 @@
-#include "core/untrusted_json.h"
 #include "reporter/ledger_audit.h"
 
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
 
 #include "core/env.h"
 #include "core/strings.h"
 #include "reporter/ledger_chain.h"
+#include "reporter/ledger_epoch_evidence.h"
 
 namespace resmeter {
 namespace {
@@ -136,18 +135,13 @@ void Auditor::OnEpoch(const LedgerChainLine& l, const LedgerStatement& s) {
     Add("key_origin", s.seq, s.seq, &l,
         at + ": key_origin '" + s.key_origin + "' is not accepted (accepted: " + Join(origins, ", ") + ")");
   }
-  // Evidence bound to SHA-512(kid || raw SHA-256 of the line before).
-  nlohmann::json evidence = ParseUntrustedJsonOrDiscarded(s.evidence);
-  e.evidence_type = evidence.is_object() ? evidence.value("type", std::string("?")) : "?";
+  // Evidence bound to SHA-512(kid || raw SHA-256 of the line before), appraised as recovery does.
+  e.evidence_type = LedgerEpochEvidenceType(s);
   if (!options_.appraise_evidence) {
     e.evidence_ok = true;
     e.evidence_detail = "not appraised";
   } else {
-    const std::string nonce =
-        s.prev == kLedgerGenesisPrev ? std::string() : HexDecode(s.prev).value_or(std::string());
-    auto v = evidence.is_object()
-                 ? VerifyKeyBoundEvidence(evidence, s.kid, nonce, options_.evidence)
-                 : Result<EvidenceVerdict>(Status::Corruption("'evidence' is not a JSON object"));
+    auto v = AppraiseLedgerEpochEvidence(s, options_.evidence);
     e.evidence_ok = v.ok();
     if (v.ok()) {
       e.evidence_detail = v->checks.empty() ? "no checks (development mode allowed)" : Join(v->checks, ", ");

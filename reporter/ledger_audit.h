@@ -5,7 +5,8 @@
 // and link to the one before (seq, prev). Epochs: each epoch statement's key
 // origin must be accepted and its evidence must verify, bound to
 // SHA-512(kid || raw SHA-256 of the line before), under the evidence options
-// (a policy's pins; "none" evidence only with allow_none, development mode).
+// (a policy's pins; "none" evidence only with allow_none, development mode),
+// by reporter/ledger_epoch_evidence.h (the appraisal recovery also runs).
 // What recovery cut off is shown per epoch (warning). Periods: zero-length
 // (warning), overlapping and future (end after the audit time + tolerance)
 // periods are findings and not billed; gaps must be explained by an epoch.

@@ -8,10 +8,12 @@
 // A line is *authentic* when it parses and its signature verifies under the
 // current epoch's key (epoch statements: under the key they declare, which
 // must be the key named by their kid; the first epoch key is self-declared;
-// evidence is appraised by the audit, not here). An authentic line with a
+// evidence is appraised by the audit and the writer's recovery with
+// reporter/ledger_epoch_evidence.h, not here). An authentic line with a
 // higher seq advances the head even when its link is broken (the break is
 // reported), so one deleted line is one finding. The writer stops at the
-// first line that is not fully accepted and adopts the head before it.
+// first line that is not fully accepted (or at an epoch whose evidence it
+// rejects) and adopts the line before it as head.
 //
 // Signatures of a batch of lines are verified on `threads` threads; the
 // chain rules then run in line order. A LedgerChain is not thread-safe.

@@ -16,6 +16,7 @@
 #include "reporter/evidence.h"
 #include "reporter/evidence_none.h"
 #include "reporter/ledger_chain.h"
+#include "reporter/ledger_epoch_evidence.h"
 #include "reporter/ledger_files.h"
 
 namespace resmeter {
@@ -176,13 +177,25 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
 
 Status LedgerWriter::Recover(const LedgerClock& clock) {
   RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> files, ListLedgerFiles(options_.dir));
-  // Walk the whole chain; stop at the first line that is not accepted.
+  // Epoch evidence is appraised as the audit does; "none" passes only when
+  // this writer's own evidence is "none" (no collector: development mode).
+  EvidenceVerifyOptions appraisal = options_.epoch_evidence;
+  if (!options_.collect_evidence) appraisal.allow_none = true;
+  // Walk the whole chain; stop at the first line that is not accepted, or at
+  // an epoch statement whose evidence does not verify. The head adopted is
+  // the last line before it (tracked here: the chain has advanced past an
+  // authentic epoch before its evidence is appraised).
   LedgerChain chain(1);
+  bool have_head = false;
+  uint64_t head_seq = 0;
+  std::string head_hash;  // raw SHA-256 of the head line
+  std::string head_epoch_kid;
   size_t head_file = files.size();
   uint64_t head_end = 0;
   bool have_end = false;
   LedgerLineVerdict stop = LedgerLineVerdict::kAccepted;
   size_t stop_file = 0;
+  std::string rejected_epoch;  // "seq N (kid K)" of an epoch cut for its evidence
   auto walked = WalkLedgerFiles(files, chain, [&](const LedgerChainLine& l, const LedgerChainStep& st) {
     if (st.verdict != LedgerLineVerdict::kAccepted) {
       stop = st.verdict;
@@ -190,6 +203,23 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
       recovery_.cut_reason = BaseName(files[l.file]) + " " + st.why;
       return false;
     }
+    const LedgerStatement& s = st.statement;
+    if (s.kind == LedgerKind::kEpoch) {
+      auto appraised = AppraiseLedgerEpochEvidence(s, appraisal);
+      if (!appraised.ok()) {
+        stop_file = l.file;
+        rejected_epoch = "seq " + std::to_string(s.seq) + " (kid " + s.kid + ")";
+        recovery_.cut_reason = BaseName(files[l.file]) + " line " + std::to_string(l.line) +
+                               ": epoch statement " + rejected_epoch + " not adopted: its evidence " +
+                               LedgerEpochEvidenceType(s) +
+                               " does not verify: " + appraised.status().message();
+        return false;
+      }
+      head_epoch_kid = s.kid;
+    }
+    have_head = true;
+    head_seq = s.seq;
+    head_hash.assign(reinterpret_cast<const char*>(st.hash), 32);
     head_file = l.file;
     head_end = l.end_offset;
     recovery_.clean = st.statement.kind == LedgerKind::kCheckpoint && st.statement.reason == "shutdown";
@@ -207,19 +237,40 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
         "files (move them out of " +
         options_.dir + ") and start again");
   }
-  if (chain.has_head()) {
-    last_seq_ = chain.last_seq();
-    head_ = HexEncode(std::string_view(reinterpret_cast<const char*>(chain.head_hash()), 32));
-  } else {
-    last_seq_ = 0;
-    head_ = std::string(kLedgerGenesisPrev);
-  }
-  recovery_.new_ledger = !chain.has_head();
+  last_seq_ = have_head ? head_seq : 0;
+  head_ = have_head ? HexEncode(head_hash) : std::string(kLedgerGenesisPrev);
+  recovery_.new_ledger = !have_head;
   recovery_.last_seq = last_seq_;
   const uint64_t next_seq = last_seq_ + 1;
+
+  // This start's evidence, bound to the head (collected before anything is cut).
+  const std::string nonce = have_head ? head_hash : std::string();
+  nlohmann::json evidence;
+  if (options_.collect_evidence) {
+    auto collected = options_.collect_evidence(kid_, nonce);
+    if (!collected.ok()) return collected.status().WithContext("epoch evidence");
+    evidence = std::move(*collected);
+  } else {
+    NoneBackend none("no evidence collector configured for the ledger");
+    RESMETER_ASSIGN_OR_RETURN(evidence, none.Collect(ComputeUserData(kid_, nonce)));
+  }
+  if (!rejected_epoch.empty()) {
+    // Cut an epoch for its evidence only when our own evidence passes the same
+    // appraisal (else the options cannot tell forged from genuine: e.g. trust
+    // anchors missing); nothing is changed then.
+    auto own = VerifyKeyBoundEvidence(evidence, kid_, nonce, appraisal);
+    if (!own.ok()) {
+      return Status::VerifyFailed("ledger " + options_.dir + ": epoch statement " + rejected_epoch +
+                                  " has evidence that does not verify, but neither does this start's own " +
+                                  "evidence (" + own.status().message() +
+                                  "): recovery cannot tell a forged epoch from a genuine one and changed "
+                                  "nothing; check the trust anchors in " +
+                                  appraisal.trust_anchors_dir);
+    }
+  }
   if (!files.empty()) {
-    const size_t cut_file = chain.has_head() ? head_file : 0;
-    RESMETER_RETURN_IF_ERROR(Cut(files, cut_file, chain.has_head() ? head_end : 0, next_seq));
+    const size_t cut_file = have_head ? head_file : 0;
+    RESMETER_RETURN_IF_ERROR(Cut(files, cut_file, have_head ? head_end : 0, next_seq));
     files.resize(cut_file + 1);
   }
   // Append to the head's file unless it is empty and misnamed (a rotation cut short).
@@ -248,19 +299,8 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   epoch.time_reason = clock.reason;
   epoch.jwk = signer_->PublicJwk().dump();
   epoch.key_origin = options_.key_origin;
-  const std::string nonce =
-      chain.has_head() ? std::string(reinterpret_cast<const char*>(chain.head_hash()), 32) : std::string();
-  nlohmann::json evidence;
-  if (options_.collect_evidence) {
-    auto collected = options_.collect_evidence(kid_, nonce);
-    if (!collected.ok()) return collected.status().WithContext("epoch evidence");
-    evidence = std::move(*collected);
-  } else {
-    NoneBackend none("no evidence collector configured for the ledger");
-    RESMETER_ASSIGN_OR_RETURN(evidence, none.Collect(ComputeUserData(kid_, nonce)));
-  }
   epoch.evidence = evidence.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  epoch.prev_epoch_kid = chain.epochs().empty() ? "" : chain.epochs().back().kid;
+  epoch.prev_epoch_kid = head_epoch_kid;
   epoch.cut_bytes = recovery_.cut_bytes;
   epoch.cut_sha256 = recovery_.cut_sha256;
   epoch.cut_file = recovery_.cut_file;

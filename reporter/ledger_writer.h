@@ -6,8 +6,11 @@
 //
 // Open() recovers with the walk the audit uses (reporter/ledger_chain.h): it
 // reads the chain from the start and adopts as head only the last statement
-// that is authentic and linked. Everything after it (a torn append, edited,
-// foreign or unsigned lines, invented statements) is cut off: copied to
+// that is authentic and linked, and appraises every epoch statement's evidence
+// as the audit does (reporter/ledger_epoch_evidence.h). Everything after the
+// head (a torn append, edited, foreign or unsigned lines, invented statements,
+// an epoch whose evidence does not verify: forged, replayed or "none" outside
+// development mode) is cut off: copied to
 // <dir>/cut-<seq>.bin, removed from the ledger, never billed; its size and
 // SHA-256 go into the new epoch statement. Accepted statements are never
 // rewritten. Then the epoch statement names the new key, its evidence (bound
@@ -22,14 +25,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/result.h"
-#include <functional>
-#include <nlohmann/json.hpp>
-
 #include "core/signer.h"
+#include "reporter/evidence_verifier.h"
 #include "reporter/key_origin.h"
 #include "reporter/ledger_statement.h"
 
@@ -45,6 +48,13 @@ struct LedgerWriterOptions {
   // is the raw SHA-256 of the head line ("" for a new ledger). Unset: "none"
   // evidence (development mode), which an audit rejects unless allowed.
   std::function<Result<nlohmann::json>(const std::string& kid, const std::string& nonce)> collect_evidence;
+  // Recovery appraises each epoch statement's evidence under these options;
+  // one that fails is not adopted (it and all after it are cut). Set
+  // allow_none only when this writer's own evidence is "none" (development
+  // mode); without collect_evidence it is implied. When an epoch fails and
+  // this start's own evidence fails the same appraisal too (e.g. trust
+  // anchors missing), Open() changes nothing and returns VerifyFailed.
+  EvidenceVerifyOptions epoch_evidence;
 };
 
 // The time at which the writer starts, as the time source assessed it.
@@ -73,7 +83,8 @@ class LedgerWriter {
   // Opens (or creates) the ledger, recovers it and appends the epoch
   // statement. Errors: IOError, PermissionDenied (locked by another writer),
   // InvalidArgument (a v1 ledger is in the directory; nothing is changed),
-  // the evidence collector's error.
+  // the evidence collector's error, VerifyFailed (an epoch's evidence does
+  // not verify and neither does this start's own; nothing is changed).
   static Result<std::unique_ptr<LedgerWriter>> Open(const LedgerWriterOptions& options,
                                                     std::shared_ptr<const Signer> signer, const LedgerClock& clock);
   ~LedgerWriter();

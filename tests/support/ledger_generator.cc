@@ -13,6 +13,7 @@ Result<LedgerGeneratorSummary> GenerateLedger(const LedgerGeneratorOptions& o,
   wo.max_file_bytes = o.max_file_bytes;
   wo.sync = false;
   wo.collect_evidence = o.collect_evidence;
+  wo.epoch_evidence = o.epoch_evidence;
   LedgerGeneratorSummary sum;
   double t = o.start_unix_seconds;
   RESMETER_ASSIGN_OR_RETURN(auto writer, LedgerWriter::Open(wo, signer, LedgerClock{t, true, ""}));

@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "core/signer.h"
+#include "reporter/evidence_verifier.h"
 
 namespace resmeter {
 
@@ -29,6 +30,8 @@ struct LedgerGeneratorOptions {
   bool new_key_per_restart = false;  // like the agent: a fresh Ed25519 key at every reopen
   // Epoch evidence (LedgerWriterOptions::collect_evidence); unset: "none".
   std::function<Result<nlohmann::json>(const std::string& kid, const std::string& nonce)> collect_evidence;
+  // How each reopen appraises earlier epochs (LedgerWriterOptions::epoch_evidence).
+  EvidenceVerifyOptions epoch_evidence;
   // Per period: 4 vCPUs delivered 98%, stolen 2%, 16 GiB, 1 GPU.
   double vcpus = 4, delivered_ratio = 0.98, memory_gib = 16, gpus = 1;
 };

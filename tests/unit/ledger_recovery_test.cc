@@ -29,6 +29,7 @@ class LedgerRecoveryTest : public ::testing::Test {
     evidence_ = std::make_unique<LedgerEvidence>(tmp_.path() + "/anchors");
     options_.dir = tmp_.path() + "/ledger";
     options_.collect_evidence = evidence_->Collector();
+    options_.epoch_evidence = evidence_->VerifyOptions();
     attacker_ = *SigningKey::Generate(kAlgEdDSA);
   }
   // Opens the writer with a fresh key, as every agent start does.
@@ -70,6 +71,81 @@ class LedgerRecoveryTest : public ::testing::Test {
     uint64_t n = 0;
     for (size_t i = from; i < lines.size(); ++i) n += lines[i].size() + 1;
     return n;
+  }
+  // The lines from `from` on as the file holds them (each with its newline).
+  static std::string Joined(const std::vector<std::string>& lines, size_t from) {
+    std::string out;
+    for (size_t i = from; i < lines.size(); ++i) out += lines[i] + "\n";
+    return out;
+  }
+  // Appends to `lines` (which end with an epoch of key_) an epoch statement
+  // under the attacker's key with development-mode evidence, or with the
+  // first epoch's genuine SEV-SNP evidence replayed, and `usage` invented
+  // usage statements under it; returns the forged epoch's seq.
+  uint64_t ForgeEpoch(std::vector<std::string>& lines, bool replay, double t, int usage = 5) const {
+    LedgerStatement e;
+    e.seq = ParseLedgerLine(lines.back())->seq + 1;
+    e.prev = LedgerLineHash(lines.back());
+    e.kind = LedgerKind::kEpoch;
+    e.kid = attacker_->Thumbprint();
+    e.start_unix_seconds = e.end_unix_seconds = t;
+    e.time_trusted = true;
+    e.jwk = attacker_->PublicJwk().dump();
+    e.key_origin = "ephemeral";
+    e.evidence = replay ? ParseLedgerLine(lines.front())->evidence
+                        : nlohmann::json{{"type", "none"},
+                                         {"user_data", HexEncode(ComputeUserData(e.kid, ""))},
+                                         {"trusted", false},
+                                         {"reason", "development mode: no TEE"}}
+                              .dump();
+    e.prev_epoch_kid = key_->Thumbprint();
+    e.reason = "restart after shutdown";
+    lines.push_back(*SealLedgerStatement(e, *attacker_));
+    for (int i = 0; i < usage; ++i) lines.push_back(Invent(lines.back(), *attacker_, e.kid, t + 60 * i));
+    return e.seq;
+  }
+  // The provider appends a forged epoch (and an hour of usage under it) while
+  // the agent, running with SEV-SNP evidence, is stopped; the next start must
+  // not adopt it: cut, recorded, not billed, and the audit ACCEPTED.
+  void ExpectForgedEpochCut(bool replay) {
+    auto w = Open(kT0);
+    double t = Append(*w, 5, kT0);
+    const std::string genuine_kid = key_->Thumbprint();
+    ASSERT_TRUE(w->Close().ok());
+    w.reset();
+    auto lines = ReadLines(Path());
+    const size_t genuine = lines.size();  // epoch, 5 usage, shutdown checkpoint
+    const uint64_t forged_seq = ForgeEpoch(lines, replay, t, 60);
+    const std::string forged = Joined(lines, genuine);
+    WriteLines(Path(), lines);
+
+    w = Open(t + 3600);
+    const LedgerRecovery& rec = w->recovery();
+    EXPECT_EQ(rec.last_seq, genuine);
+    EXPECT_TRUE(rec.clean);
+    EXPECT_EQ(rec.cut_bytes, forged.size());
+    EXPECT_EQ(rec.cut_sha256, LedgerLineHash(forged));
+    EXPECT_NE(rec.cut_reason.find("epoch statement seq " + std::to_string(forged_seq)), std::string::npos)
+        << rec.cut_reason;
+    EXPECT_NE(
+        rec.cut_reason.find(std::string("evidence ") + (replay ? "sev-snp" : "none") + " does not verify"),
+        std::string::npos)
+        << rec.cut_reason;
+    EXPECT_EQ(rec.epoch_seq, genuine + 1);
+    EXPECT_EQ(SlurpFile(rec.cut_saved_to), forged);
+    Append(*w, 2, t + 3600);
+    ASSERT_TRUE(w->Close().ok());
+    auto r = Audit();
+    EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                  << DescribeFindings(r);
+    ASSERT_EQ(r.epochs.size(), 2u);
+    EXPECT_EQ(r.epochs[1].prev_epoch_kid, genuine_kid);  // the new epoch vouches for genuine lines only
+    EXPECT_NE(r.epochs[1].kid, attacker_->Thumbprint());
+    EXPECT_EQ(r.epochs[1].cut_bytes, forged.size());
+    EXPECT_EQ(r.epochs[1].cut_sha256, LedgerLineHash(forged));
+    EXPECT_EQ(FindFinding(r, "cut").seq, genuine + 1);
+    EXPECT_EQ(r.bill.totals.statements, 7u);  // the 5 + 2 genuine periods, none of the invented 60
+    EXPECT_NEAR(r.bill.totals.delivered_vcpu_hours, 7 * 117.6 / 3600, 1e-9);
   }
 
   TempDir tmp_;
@@ -154,46 +230,77 @@ TEST_F(LedgerRecoveryTest, downtime_filled_with_invented_lines_is_cut_after_a_cl
 TEST_F(LedgerRecoveryTest, forged_epoch_with_a_foreign_key_is_rejected_by_its_evidence) {
   auto w = Open(kT0);
   double t = Append(*w, 3, kT0);
-  const std::string genuine_kid = key_->Thumbprint();
   ASSERT_TRUE(w->Close().ok());
   w.reset();
-  auto lines = ReadLines(Path());
-  const std::string genuine_epoch = lines.front();
+  const auto lines = ReadLines(Path());
   for (const bool replay : {false, true}) {
     auto forged_lines = lines;
     // A new "epoch" under the provider's key: development-mode evidence, or
     // the genuine epoch's SEV-SNP evidence replayed.
-    LedgerStatement e;
-    e.seq = ParseLedgerLine(forged_lines.back())->seq + 1;
-    e.prev = LedgerLineHash(forged_lines.back());
-    e.kind = LedgerKind::kEpoch;
-    e.kid = attacker_->Thumbprint();
-    e.start_unix_seconds = e.end_unix_seconds = t;
-    e.time_trusted = true;
-    e.jwk = attacker_->PublicJwk().dump();
-    e.key_origin = "ephemeral";
-    e.evidence = replay ? ParseLedgerLine(genuine_epoch)->evidence
-                        : nlohmann::json{{"type", "none"},
-                                         {"user_data", HexEncode(ComputeUserData(e.kid, ""))},
-                                         {"trusted", false},
-                                         {"reason", "development mode: no TEE"}}
-                              .dump();
-    e.prev_epoch_kid = genuine_kid;
-    e.reason = "restart after shutdown";
-    forged_lines.push_back(*SealLedgerStatement(e, *attacker_));
-    for (int i = 0; i < 5; ++i)
-      forged_lines.push_back(Invent(forged_lines.back(), *attacker_, e.kid, t + 60 * i));
+    const uint64_t forged_seq = ForgeEpoch(forged_lines, replay, t);
     WriteLines(Path(), forged_lines);
     auto r = Audit();
     const Verdict v = LedgerAuditVerdict(r);
     EXPECT_FALSE(v.accepted()) << DescribeFindings(r);
     EXPECT_NE(v.Line().find("ledger.epochs.evidence"), std::string::npos) << v.Line();
-    EXPECT_EQ(FindFinding(r, "epoch_evidence").seq, e.seq);
+    EXPECT_EQ(FindFinding(r, "epoch_evidence").seq, forged_seq);
     EXPECT_EQ(v.ExitCode(), 1);
     ASSERT_EQ(r.epochs.size(), 2u);
     EXPECT_TRUE(r.epochs[0].evidence_ok);
     EXPECT_FALSE(r.epochs[1].evidence_ok);
   }
+}
+
+TEST_F(LedgerRecoveryTest, forged_epoch_with_development_evidence_is_cut_at_the_next_start) {
+  ExpectForgedEpochCut(/*replay=*/false);
+}
+
+TEST_F(LedgerRecoveryTest, forged_epoch_replaying_genuine_evidence_is_cut_at_the_next_start) {
+  ExpectForgedEpochCut(/*replay=*/true);
+}
+
+TEST_F(LedgerRecoveryTest, in_development_mode_an_earlier_development_epoch_is_adopted) {
+  options_.collect_evidence = nullptr;  // no TEE: this agent's own evidence is "none"
+  options_.epoch_evidence = evidence_->VerifyOptions(/*allow_dev=*/false);
+  auto w = Open(kT0);
+  double t = Append(*w, 3, kT0);
+  const std::string first_kid = key_->Thumbprint();
+  ASSERT_TRUE(w->Close().ok());
+  w.reset();
+  const size_t lines = ReadLines(Path()).size();
+  w = Open(t + 60);
+  EXPECT_EQ(w->recovery().last_seq, lines);
+  EXPECT_EQ(w->recovery().cut_bytes, 0u) << w->recovery().cut_reason;
+  Append(*w, 2, t + 60);
+  ASSERT_TRUE(w->Close().ok());
+  auto r = Audit(/*allow_dev=*/true);
+  EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                << DescribeFindings(r);
+  ASSERT_EQ(r.epochs.size(), 2u);
+  EXPECT_EQ(r.epochs[1].prev_epoch_kid, first_kid);
+  EXPECT_EQ(r.bill.totals.statements, 5u);
+  // The audit still rejects development evidence unless allowed.
+  EXPECT_FALSE(LedgerAuditVerdict(Audit(/*allow_dev=*/false)).accepted());
+}
+
+TEST_F(LedgerRecoveryTest, without_usable_trust_anchors_recovery_refuses_and_changes_nothing) {
+  auto w = Open(kT0);
+  double t = Append(*w, 3, kT0);
+  ASSERT_TRUE(w->Close().ok());
+  w.reset();
+  auto lines = ReadLines(Path());
+  ForgeEpoch(lines, /*replay=*/false, t);
+  WriteLines(Path(), lines);
+  const std::string before = SlurpFile(Path());
+  // Misconfigured: the agent's anchors do not hold the root of its own evidence.
+  options_.epoch_evidence.trust_anchors_dir = tmp_.path() + "/no-anchors";
+  auto key = *SigningKey::Generate(kAlgEdDSA);
+  auto reopened = LedgerWriter::Open(options_, key, LedgerClock{t + 60, true, ""});
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), Status::Code::kVerifyFailed);
+  EXPECT_NE(reopened.status().message().find("changed nothing"), std::string::npos)
+      << reopened.status().message();
+  EXPECT_EQ(SlurpFile(Path()), before);
 }
 
 TEST_F(LedgerRecoveryTest, a_new_key_per_start_gives_epochs_that_audit_across) {
@@ -203,6 +310,7 @@ TEST_F(LedgerRecoveryTest, a_new_key_per_start_gives_epochs_that_audit_across) {
   g.restarts = 3;
   g.new_key_per_restart = true;
   g.collect_evidence = evidence_->Collector();
+  g.epoch_evidence = evidence_->VerifyOptions();
   ASSERT_TRUE(GenerateLedger(g, *SigningKey::Generate(kAlgEdDSA)).ok());
   auto r = Audit();
   EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"

@@ -38,11 +38,18 @@ class LedgerEvidence {
                             {"vcek", Base64Encode(chain->VcekDer())}};
     };
   }
+  // Evidence options trusting the minted chain (the writer's recovery
+  // appraises epochs with them); `allow_dev`: accept "none" evidence.
+  EvidenceVerifyOptions VerifyOptions(bool allow_dev = false) const {
+    EvidenceVerifyOptions o;
+    o.trust_anchors_dir = dir_;
+    o.allow_none = allow_dev;
+    return o;
+  }
   // Audit options trusting the minted chain; `allow_dev`: accept "none" evidence.
   LedgerAuditOptions Options(bool allow_dev = false) const {
     LedgerAuditOptions o;
-    o.evidence.trust_anchors_dir = dir_;
-    o.evidence.allow_none = allow_dev;
+    o.evidence = VerifyOptions(allow_dev);
     o.now_unix_seconds = kLedgerTestAuditTime;
     o.threads = 2;
     return o;

@@ -22,6 +22,7 @@ class LedgerWriterTest : public ::testing::Test {
     evidence_ = std::make_unique<LedgerEvidence>(tmp_.path() + "/anchors");
     options_.dir = tmp_.path() + "/ledger";
     options_.collect_evidence = evidence_->Collector();
+    options_.epoch_evidence = evidence_->VerifyOptions();
   }
   // Opens the writer with a fresh key, as every agent start does.
   std::unique_ptr<LedgerWriter> Open(double now) {
