@@ -13,6 +13,17 @@
 namespace resmeter {
 namespace {
 
+// A usage statement delivering one vCPU-second over [start, end), with its time trust.
+LedgerUsage OneVcpuSecond(double start, double end, bool trusted, const std::string& time_reason) {
+  LedgerUsage u;
+  u.start_unix_seconds = start;
+  u.end_unix_seconds = end;
+  u.vcpu_delivered_seconds = 1;
+  u.time_trusted = trusted;
+  u.time_reason = time_reason;
+  return u;
+}
+
 constexpr double kT0 = 1'800'000'000;
 
 // Audit options for development ledgers ("none" evidence allowed).
@@ -216,11 +227,11 @@ TEST(ledger_audit_time_test, gaps_without_epoch_and_untrusted_periods_are_listed
   LedgerWriterOptions o;
   o.dir = tmp.path() + "/l";
   auto w = LedgerWriter::Open(o, key, LedgerClock{kT0, true, ""}).value();
-  ASSERT_TRUE(w->AppendUsage({kT0, kT0 + 60, 1, 0, 0, 0, true, "", ""}).ok());
-  ASSERT_TRUE(w->AppendUsage({kT0 + 60, kT0 + 120, 1, 0, 0, 0, false, "not synchronized", ""}).ok());
-  ASSERT_TRUE(w->AppendUsage({kT0 + 120, kT0 + 180, 1, 0, 0, 0, false, "not synchronized", ""}).ok());
-  ASSERT_TRUE(w->AppendUsage({kT0 + 600, kT0 + 660, 1, 0, 0, 0, true, "", ""}).ok());  // 420 s unexplained
-  ASSERT_TRUE(w->AppendUsage({kT0 + 630, kT0 + 690, 1, 0, 0, 0, true, "", ""}).ok());  // overlaps
+  ASSERT_TRUE(w->AppendUsage(OneVcpuSecond(kT0, kT0 + 60, true, "")).ok());
+  ASSERT_TRUE(w->AppendUsage(OneVcpuSecond(kT0 + 60, kT0 + 120, false, "not synchronized")).ok());
+  ASSERT_TRUE(w->AppendUsage(OneVcpuSecond(kT0 + 120, kT0 + 180, false, "not synchronized")).ok());
+  ASSERT_TRUE(w->AppendUsage(OneVcpuSecond(kT0 + 600, kT0 + 660, true, "")).ok());  // 420 s unexplained
+  ASSERT_TRUE(w->AppendUsage(OneVcpuSecond(kT0 + 630, kT0 + 690, true, "")).ok());  // overlaps
   ASSERT_TRUE(w->Close().ok());
   auto r = *AuditLedger(*ListLedgerFiles(o.dir), DevOptions());
   bool gap = false, back = false;

@@ -41,7 +41,7 @@ class LedgerRecoveryTest : public ::testing::Test {
   }
   double Append(LedgerWriter& w, int n, double t) {
     for (int i = 0; i < n; ++i, t += 60) {
-      LedgerUsage u{t, t + 60, 117.6, 2.4, 960, 0, true, "", ""};
+      LedgerUsage u{{t, t + 60, 117.6, 2.4, 960, 0}, true, "", ""};
       EXPECT_TRUE(w.AppendUsage(u).ok());
     }
     return t;
@@ -365,11 +365,11 @@ TEST_F(LedgerRecoveryTest, a_running_agents_ledger_is_accepted) {
 TEST_F(LedgerRecoveryTest, zero_length_overlapping_and_future_periods_are_findings_not_billed) {
   auto w = Open(kT0);
   double t = Append(*w, 2, kT0);
-  ASSERT_TRUE(w->AppendUsage(LedgerUsage{t, t, 50, 0, 0, 0, true, "", ""}).ok());            // zero length
-  ASSERT_TRUE(w->AppendUsage(LedgerUsage{t - 30, t + 30, 60, 0, 0, 0, true, "", ""}).ok());  // overlaps seq 3
+  ASSERT_TRUE(w->AppendUsage(LedgerUsage{{t, t, 50, 0, 0, 0}, true, "", ""}).ok());            // zero length
+  ASSERT_TRUE(w->AppendUsage(LedgerUsage{{t - 30, t + 30, 60, 0, 0, 0}, true, "", ""}).ok());  // overlaps seq 3
   const double future = kLedgerTestAuditTime + 3600;
   ASSERT_TRUE(
-      w->AppendUsage(LedgerUsage{t + 30, future, 70, 0, 0, 0, true, "", ""}).ok());  // ends in the future
+      w->AppendUsage(LedgerUsage{{t + 30, future, 70, 0, 0, 0}, true, "", ""}).ok());  // ends in the future
   ASSERT_TRUE(w->Close().ok());
   auto r = Audit();
   EXPECT_EQ(FindFinding(r, "zero_length").seq, 4u);

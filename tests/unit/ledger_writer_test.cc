@@ -34,7 +34,7 @@ class LedgerWriterTest : public ::testing::Test {
   // Appends n one-minute periods from `t`; returns the end time.
   double Append(LedgerWriter& w, int n, double t) {
     for (int i = 0; i < n; ++i, t += 60) {
-      LedgerUsage u{t, t + 60, 117.6, 2.4, 960, 0, true, "", ""};
+      LedgerUsage u{{t, t + 60, 117.6, 2.4, 960, 0}, true, "", ""};
       auto seq = w.AppendUsage(u);
       EXPECT_TRUE(seq.ok()) << seq.status().message();
     }
@@ -201,7 +201,7 @@ TEST_F(LedgerWriterTest, an_empty_misnamed_newest_file_is_removed) {
 
 TEST_F(LedgerWriterTest, rejects_a_period_that_ends_before_it_starts) {
   auto w = Open(kT0);
-  LedgerUsage u{kT0 + 60, kT0, 1, 0, 0, 0, true, "", ""};
+  LedgerUsage u{{kT0 + 60, kT0, 1, 0, 0, 0}, true, "", ""};
   EXPECT_EQ(w->AppendUsage(u).status().code(), Status::Code::kInvalidArgument);
 }
 
