@@ -14,6 +14,8 @@ int RunAgent(const CliGlobals& globals) {
   Logger log;
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  // An unsafe state directory is refused before anything starts (one line, exit 2).
+  if (Status s = AgentRuntime::CheckStateDirectory(*config); !s.ok()) return Fail(kExitUsage, s.message());
 
   // Every thread started from here on inherits the blocked mask, so only
   // sigwait below sees these signals.

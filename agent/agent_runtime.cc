@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
+#include "core/safe_dir.h"
 #include "reporter/evidence_claim.h"
 #include "reporter/key_origin.h"
 #include "reporter/key_store.h"
+#include "reporter/ledger_files.h"
 #include "reporter/report.h"
 #include "timesource/time_claim.h"
 
@@ -48,11 +50,25 @@ constexpr const char* kRestartKeys[] = {"agent.listen",
 
 AgentRuntime::~AgentRuntime() { Stop(); }
 
+Status AgentRuntime::CheckStateDirectory(const Config& config) {
+  const std::string state_dir = config.global.String("state_dir");
+  auto dir = SafeDir::Open(state_dir, 0700);
+  if (!dir.ok()) return dir.status().WithContext("state_dir");
+  if (!config.global.Bool("ledger.enabled")) return Status::Ok();
+  auto ledger = dir->OpenSubdir("ledger", 0700);
+  if (!ledger.ok()) return ledger.status().WithContext("ledger");
+  return CheckLedgerDirEntries(*ledger);
+}
+
 Status AgentRuntime::Start(const Config& config) {
   config_ = std::make_shared<const Config>(config);
   log_->SetFormat(config.global.String("log.format"));
   log_->SetLevel(config.global.String("log.level"));
   const std::string state_dir = config.global.String("state_dir");
+  // The state directory must be ours alone (0700-style, our uid, no symlink).
+  RESMETER_RETURN_IF_ERROR(CheckStateDirectory(config));
+  auto safe_state_dir = SafeDir::Open(state_dir, 0700);
+  if (!safe_state_dir.ok()) return safe_state_dir.status().WithContext("state_dir");
 
   // A fresh key in memory at every start (key_origin "ephemeral"): a key
   // file in the state directory is never read.
@@ -78,10 +94,10 @@ Status AgentRuntime::Start(const Config& config) {
   id.evidence = std::move(*evidence);
   const double started = env_->WallSeconds();
   // Publish the identity document (public) for `resmeter identity` and buyers.
-  if (Status s = MakeDirectories(state_dir, 0700); !s.ok()) return s;
   const nlohmann::json doc =
       BuildIdentityDocument(*key_, std::string(kKeyOriginEphemeral), id.evidence, started, std::string());
-  if (Status s = WriteFileAtomically(IdentityDocumentPath(state_dir), doc.dump(2) + "\n", 0644); !s.ok()) {
+  if (Status s = safe_state_dir->WriteFileAtomically(kIdentityDocumentFile, doc.dump(2) + "\n", 0644);
+      !s.ok()) {
     return s.WithContext("identity document");
   }
   state_ = std::make_unique<AgentState>(std::move(id), started);

@@ -41,6 +41,12 @@ class AgentRuntime {
   AgentRuntime(const AgentRuntime&) = delete;
   AgentRuntime& operator=(const AgentRuntime&) = delete;
 
+  // OK when the state directory (created 0700 when missing) and, with the
+  // ledger on, its ledger/ subdirectory are safe to use (core/safe_dir.h:
+  // not a symlink, our uid, not group/other-writable; no symlinked ledger
+  // file, LOCK or cut file). PermissionDenied naming the path and the mode,
+  // owner or link otherwise. Start() calls it first.
+  static Status CheckStateDirectory(const Config& config);
   // Generates this start's key and starts every module.
   // Errors name what failed (key, ledger, listen address).
   Status Start(const Config& config);

@@ -69,30 +69,6 @@ Result<std::string> ReadInputFile(const std::string& path) {
   return data;
 }
 
-Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode) {
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return Status::FromErrno("cannot write " + path, errno);
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status::FromErrno("cannot write " + path, e);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return Status::FromErrno("cannot write " + path, e);
-  }
-  return Status::Ok();
-}
-
 Result<double> ParseTimeArgument(const std::string& text) {
   if (auto v = ParseDouble(text)) return *v;
   struct tm tm = {};

@@ -34,8 +34,6 @@ struct CliGlobals {
 int Fail(int code, const std::string& message);
 // Reads a whole file, or standard input for "-". InvalidArgument / NotFound on failure.
 Result<std::string> ReadInputFile(const std::string& path);
-// Writes a file atomically (temporary file + rename) with the given mode.
-Status WriteFileAtomically(const std::string& path, const std::string& content, unsigned mode);
 // Parses "1700000000", "1700000000.5" or "2026-11-22T10:00:00Z" into Unix seconds.
 Result<double> ParseTimeArgument(const std::string& text);
 

@@ -54,7 +54,9 @@ HttpApi::HttpApi(Deps deps, std::shared_ptr<const Config> config)
                static_cast<double>(config_->global.Int("api.attest_burst"))),
       heavy_limiter_(config_->global.Double("agent.attest.heavy_per_hour") / 60.0, 1.0),
       client_limiter_(config_->global.Double("api.attest_client_rate_per_minute"),
-                      static_cast<double>(config_->global.Int("api.attest_client_burst"))) {}
+                      static_cast<double>(config_->global.Int("api.attest_client_burst"))),
+      ledger_limiter_(config_->global.Double("api.ledger_rate_per_minute"),
+                      static_cast<double>(config_->global.Int("api.ledger_burst"))) {}
 
 void HttpApi::UpdateConfig(std::shared_ptr<const Config> config) {
   limiter_.Reconfigure(config->global.Double("api.attest_rate_per_minute"),
@@ -62,6 +64,8 @@ void HttpApi::UpdateConfig(std::shared_ptr<const Config> config) {
   heavy_limiter_.Reconfigure(config->global.Double("agent.attest.heavy_per_hour") / 60.0, 1.0);
   client_limiter_.Reconfigure(config->global.Double("api.attest_client_rate_per_minute"),
                               static_cast<double>(config->global.Int("api.attest_client_burst")));
+  ledger_limiter_.Reconfigure(config->global.Double("api.ledger_rate_per_minute"),
+                              static_cast<double>(config->global.Int("api.ledger_burst")));
   std::lock_guard<std::mutex> lock(mu_);
   config_ = std::move(config);
 }
@@ -220,6 +224,10 @@ HttpResponse HttpApi::Ledger(const HttpRequest& req) {
     from = *v;
   }
   if (!deps_.ledger) return JsonError(404, "the usage ledger is disabled (ledger.enabled: false)");
+  double retry_after = 0;
+  if (!ledger_limiter_.TryAcquire(deps_.env->MonotonicSeconds(), &retry_after))
+    return WithRetryAfter(JsonError(429, "too many ledger requests (api.ledger_rate_per_minute)"),
+                          retry_after);
   const size_t max_lines = static_cast<size_t>(config()->global.Int("api.ledger_max_lines"));
   auto lines = deps_.ledger(from, max_lines);
   if (!lines.ok()) {

@@ -13,7 +13,8 @@
 // attestations disallowed (agent.attest.allow_heavy) or the meter disabled,
 // 404 unknown path, 405 wrong method (with Allow), 413 body too large, 429
 // rate-limited (api.attest_rate_per_minute, and agent.attest.heavy_per_hour
-// for heavy ones) and 503 busy (both with Retry-After). Nothing from a
+// for heavy ones; api.ledger_rate_per_minute for /v1/ledger) and 503 busy
+// (both with Retry-After). Nothing from a
 // request becomes a metric label: the handler label is one of a fixed set.
 //
 // Thread-safe: Handle runs on several HTTP worker threads at once.
@@ -75,6 +76,7 @@ class HttpApi {
   RateLimiter limiter_;
   RateLimiter heavy_limiter_;  // agent.attest.heavy_per_hour, one at a time
   PerClientRateLimiter client_limiter_;  // per user or remote address, taken before limiter_
+  RateLimiter ledger_limiter_;           // api.ledger_rate_per_minute, GET /v1/ledger
 };
 
 }  // namespace resmeter

@@ -6,8 +6,9 @@
 // running agent's POST /v1/attest.
 #include <iostream>
 
-#include "core/untrusted_json.h"
 #include "agent/commands.h"
+#include "core/safe_dir.h"
+#include "core/untrusted_json.h"
 #include "reporter/key_store.h"
 
 namespace resmeter {
@@ -27,7 +28,15 @@ int RunIdentity(const CliGlobals& globals, const IdentityArgs& args) {
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   const std::string state_dir = config->global.String("state_dir");
   const std::string path = IdentityDocumentPath(state_dir);
-  auto text = ReadInputFile(path);
+  // Read as the agent wrote it: from the checked state directory, no symlink followed.
+  Result<std::string> text = Status::NotFound(path);
+  if (auto dir = SafeDir::OpenForReading(state_dir); dir.ok()) {
+    text = dir->ReadFileAt(kIdentityDocumentFile, 1 << 20);
+  } else {
+    text = dir.status();
+  }
+  if (!text.ok() && text.status().code() != Status::Code::kNotFound)
+    return Fail(kExitUsage, text.status().message());
   if (!text.ok()) {
     return Fail(kExitUsage,
                 "no agent identity in " + path +

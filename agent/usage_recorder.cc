@@ -2,8 +2,6 @@
 
 #include <chrono>
 
-#include "reporter/ledger_files.h"
-#include "reporter/ledger_reader.h"
 #include "reporter/ledger_statement.h"
 
 namespace resmeter {
@@ -77,8 +75,16 @@ Status UsageRecorder::OpenWriter() {
   } else {
     deps_.log->Info("ledger opened", fields);
   }
+  // Index the recovered ledger once, so /v1/ledger pages seek instead of scanning.
+  if (Status s = index_.Build(options_.dir); !s.ok())
+    deps_.log->Warn("ledger index not built; /v1/ledger scans the files", {{"error", s.message()}});
   PublishHead();
   return Status::Ok();
+}
+
+void UsageRecorder::ExtendIndex() {
+  Status s = index_.stale() ? index_.Build(options_.dir) : index_.Extend();
+  if (!s.ok()) deps_.log->Warn("ledger index not extended", {{"error", s.message()}});
 }
 
 void UsageRecorder::PublishHead() {
@@ -121,6 +127,7 @@ void UsageRecorder::AppendPeriod() {
   }
   ++appended_;
   last_append_ = deps_.env->WallSeconds();
+  ExtendIndex();
   deps_.log->Info("ledger statement appended", {{"seq", *seq},
                                                 {"head", writer_->head()},
                                                 {"last_seq", writer_->last_seq()},
@@ -176,38 +183,13 @@ void UsageRecorder::Stop() {
       deps_.log->Error("ledger close failed", {{"error", s.message()}});
     else
       deps_.log->Info("ledger closed", {{"last_seq", writer_->last_seq()}});
+    ExtendIndex();
     PublishHead();
   }
 }
 
 Result<std::string> UsageRecorder::Read(uint64_t from, size_t max_lines) const {
-  auto files = ListLedgerFiles(options_.dir);
-  if (!files.ok()) return files.status();
-  // Skip files that end before `from`: a file's statements precede the next file's first seq.
-  std::vector<std::string> wanted;
-  for (size_t i = 0; i < files->size(); ++i) {
-    if (i + 1 < files->size()) {
-      const std::string& next = (*files)[i + 1];
-      auto first_next = ParseLedgerFileName(next.substr(next.rfind('/') + 1));
-      if (first_next && *first_next <= from) continue;
-    }
-    wanted.push_back((*files)[i]);
-  }
-  LedgerReader reader(wanted);
-  std::string out;
-  size_t lines = 0;
-  LedgerLine line;
-  while (lines < max_lines) {
-    RESMETER_ASSIGN_OR_RETURN(bool more, reader.Next(&line));
-    if (!more) break;
-    if (!line.complete || line.too_long) continue;  // an append in progress, or not ours to serve
-    auto st = ParseLedgerLine(line.text);
-    if (!st.ok() || st->seq < from) continue;
-    out.append(line.text);
-    out.push_back('\n');
-    ++lines;
-  }
-  return out;
+  return index_.Read(from, max_lines);
 }
 
 }  // namespace resmeter

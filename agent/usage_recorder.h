@@ -17,6 +17,10 @@
 // with a new epoch statement) at the next period. Each durable append is
 // logged at info with its seq and the SHA-256 of its line.
 //
+// Read serves pages from a LedgerIndex (reporter/ledger_index.h) built when
+// the ledger is opened (and reopened) and extended after each append, so a
+// page costs O(page) whatever the ledger's size.
+//
 // Thread-safe: Read may run on HTTP threads while the recorder appends.
 #pragma once
 
@@ -35,6 +39,7 @@
 #include "core/env.h"
 #include "core/signer.h"
 #include "reporter/evidence_verifier.h"
+#include "reporter/ledger_index.h"
 #include "reporter/ledger_writer.h"
 
 namespace resmeter {
@@ -70,7 +75,8 @@ class UsageRecorder {
   void Start();
   // Appends the partial period, closes the ledger, joins. Idempotent.
   void Stop();
-  // Complete lines with seq >= from, at most max_lines, each with its newline.
+  // Complete lines with seq >= from, at most max_lines, each with its newline
+  // (sought through the index; see LedgerIndex::Read).
   Result<std::string> Read(uint64_t from, size_t max_lines) const;
 
  private:
@@ -80,12 +86,15 @@ class UsageRecorder {
   void AppendPeriod();
   void Loop();
   void PublishHead();
+  // Adds the lines just appended to the index (rebuilds it when a Read found it stale).
+  void ExtendIndex();
 
   Deps deps_;
   LedgerWriterOptions options_;
   double period_seconds_;
   std::unique_ptr<CpuAvailabilitySampler> sampler_;  // measured availability (null when disabled)
   std::unique_ptr<LedgerWriter> writer_;  // only the recorder thread (or Stop after join) touches it
+  LedgerIndex index_;                     // built and extended by the recorder thread; read by HTTP threads
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <set>
 
+#include "core/safe_dir.h"
 #include "core/strings.h"
 #include "core/untrusted_json.h"
 
@@ -32,20 +33,6 @@ const PciGpu* FindPci(const PciScan& pci, const std::string& bus_id) {
     if (g.bus_id == bus_id) return &g;
   }
   return nullptr;
-}
-
-// Writes all of `data` to fd.
-bool WriteAll(int fd, const std::string& data) {
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    off += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -214,22 +201,12 @@ Result<GpuUuidMap> LoadGpuUuidState(const Env& env, const std::string& path) {
 Status SaveGpuUuidState(const std::string& path, const GpuUuidMap& uuids) {
   nlohmann::json j = {{"uuids", nlohmann::json::object()}};
   for (const auto& [bus, uuid] : uuids) j["uuids"][bus] = uuid;
-  const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::FromErrno(tmp, errno);
-  bool ok = WriteAll(fd, j.dump(2) + "\n") && ::fsync(fd) == 0;
-  int e = errno;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return Status::FromErrno(tmp, e);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    e = errno;
-    ::unlink(tmp.c_str());
-    return Status::FromErrno(path, e);
-  }
-  return Status::Ok();
+  // In the checked state directory, without following a planted symlink.
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0)
+    return Status::InvalidArgument(path + ": not inside a state directory");
+  RESMETER_ASSIGN_OR_RETURN(SafeDir dir, SafeDir::Open(path.substr(0, slash), 0));
+  return dir.WriteFileAtomically(path.substr(slash + 1), j.dump(2) + "\n", 0600);
 }
 
 std::optional<Finding> CompareGpuUuids(const GpuUuidMap& previous, const GpuUuidMap& current) {

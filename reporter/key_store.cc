@@ -1,40 +1,50 @@
 #include "reporter/key_store.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <cerrno>
 
+#include "core/safe_dir.h"
+
 namespace resmeter {
 
-std::string SigningKeyPath(const std::string& state_dir) { return state_dir + "/signing_key.pem"; }
+std::string SigningKeyPath(const std::string& state_dir) { return state_dir + "/" + kSigningKeyFile; }
 
-std::string IdentityDocumentPath(const std::string& state_dir) { return state_dir + "/identity.json"; }
-
-Status MakeDirectories(const std::string& path, unsigned mode) {
-  if (path.empty()) return Status::InvalidArgument("empty directory path");
-  for (size_t pos = path.find('/', 1); pos != std::string::npos; pos = path.find('/', pos + 1)) {
-    const std::string parent = path.substr(0, pos);
-    if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST)
-      return Status::FromErrno("mkdir " + parent, errno);
-  }
-  if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) return Status::FromErrno("mkdir " + path, errno);
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    return Status::InvalidArgument(path + " exists and is not a directory");
-  }
-  return Status::Ok();
+std::string IdentityDocumentPath(const std::string& state_dir) {
+  return state_dir + "/" + kIdentityDocumentFile;
 }
 
 Result<std::shared_ptr<SigningKey>> InitSigningKey(const std::string& state_dir,
                                                    const std::string& algorithm) {
-  RESMETER_RETURN_IF_ERROR(MakeDirectories(state_dir, 0700));
+  RESMETER_ASSIGN_OR_RETURN(SafeDir dir, SafeDir::Open(state_dir, 0700));
   RESMETER_ASSIGN_OR_RETURN(auto key, SigningKey::Generate(algorithm));
-  RESMETER_RETURN_IF_ERROR(key->SaveToFile(SigningKeyPath(state_dir)));
+  auto file = dir.OpenFileAt(kSigningKeyFile, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (!file.ok()) {
+    if (file.status().code() == Status::Code::kInvalidArgument)
+      return Status::InvalidArgument("key file " + dir.PathOf(kSigningKeyFile) +
+                                     " already exists; not overwriting it");
+    return file.status().WithContext("key file");
+  }
+  Status saved = key->SaveToFd(file->release(), dir.PathOf(kSigningKeyFile));
+  if (!saved.ok()) {
+    (void)dir.UnlinkAt(kSigningKeyFile);
+    return saved;
+  }
+  RESMETER_RETURN_IF_ERROR(dir.Sync());
   return key;
 }
 
 Result<std::shared_ptr<SigningKey>> LoadSigningKey(const std::string& state_dir) {
-  return SigningKey::LoadFromFile(SigningKeyPath(state_dir));
+  const std::string path = SigningKeyPath(state_dir);
+  auto missing = [&] {
+    return Status::NotFound("key file " + path + " does not exist (run `resmeter key init`)");
+  };
+  auto dir = SafeDir::Open(state_dir, 0);
+  if (!dir.ok()) return dir.status().code() == Status::Code::kNotFound ? missing() : dir.status();
+  auto file = dir->OpenFileAt(kSigningKeyFile, O_RDONLY);
+  if (!file.ok()) return file.status().code() == Status::Code::kNotFound ? missing() : file.status();
+  return SigningKey::LoadFromFd(file->release(), path);
 }
 
 Result<std::shared_ptr<SigningKey>> GenerateEphemeralKey(const std::string& state_dir,

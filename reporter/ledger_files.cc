@@ -49,6 +49,24 @@ Result<std::vector<std::string>> ListLedgerFiles(const std::string& dir) {
   return out;
 }
 
+Status CheckLedgerDirEntries(const SafeDir& dir) {
+  RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> names, dir.List());
+  for (const std::string& name : names) {
+    if (!ParseLedgerFileName(name) && name != "LOCK" && !(StartsWith(name, "cut-") && EndsWith(name, ".bin")))
+      continue;
+    RESMETER_ASSIGN_OR_RETURN(struct stat st, dir.StatAt(name));
+    if (S_ISLNK(st.st_mode)) {
+      return Status::PermissionDenied(
+          "ledger file " + dir.PathOf(name) +
+          " is a symbolic link; refusing the ledger (its target is left untouched)");
+    }
+    if (!S_ISREG(st.st_mode))
+      return Status::PermissionDenied("ledger file " + dir.PathOf(name) +
+                                      " is not a regular file; refusing the ledger");
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> ExpandLedgerPaths(const std::vector<std::string>& paths) {
   std::vector<std::string> out;
   for (const auto& p : paths) {

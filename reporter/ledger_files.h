@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/safe_dir.h"
 
 namespace resmeter {
 
@@ -21,6 +22,10 @@ std::optional<uint64_t> ParseLedgerFileName(const std::string& name);
 // Full paths of the ledger files in `dir`, in chain order. NotFound when the
 // directory does not exist; an empty list when it holds no ledger file.
 Result<std::vector<std::string>> ListLedgerFiles(const std::string& dir);
+// OK when every entry of the ledger directory a writer uses (ledger files,
+// LOCK, cut-*.bin) is a regular file; PermissionDenied naming the first that
+// is a symbolic link or anything else (nothing is opened or changed).
+Status CheckLedgerDirEntries(const SafeDir& dir);
 // Expands the command-line arguments of `ledger audit`: a directory becomes
 // its ledger files in order, a file stays itself. NotFound for missing paths.
 Result<std::vector<std::string>> ExpandLedgerPaths(const std::vector<std::string>& paths);

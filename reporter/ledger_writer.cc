@@ -51,17 +51,6 @@ Status WriteAll(int fd, const std::string& path, std::string_view bytes) {
 // File name without its directory.
 std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
-// fsyncs a directory so a created or removed entry is durable.
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno("cannot open " + dir, errno);
-  int rc = ::fsync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0) return Status::FromErrno("cannot sync " + dir, e);
-  return Status::Ok();
-}
-
 }  // namespace
 
 LedgerWriter::LedgerWriter(const LedgerWriterOptions& options, std::shared_ptr<const Signer> signer)
@@ -77,13 +66,15 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const LedgerWriterOptio
                                                          const LedgerClock& clock) {
   if (!signer) return Status::InvalidArgument("ledger writer needs a signer");
   if (options.dir.empty()) return Status::InvalidArgument("ledger directory is empty");
-  if (::mkdir(options.dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status::FromErrno("cannot create ledger directory " + options.dir, errno);
-  }
+  // Ours alone (0700, our uid, no symlink), and no planted link among its files.
+  auto dir = SafeDir::Open(options.dir, 0700);
+  if (!dir.ok()) return dir.status().WithContext("ledger directory");
+  RESMETER_RETURN_IF_ERROR(CheckLedgerDirEntries(*dir));
   std::unique_ptr<LedgerWriter> w(new LedgerWriter(options, std::move(signer)));
+  w->dir_ = std::move(*dir);
   const std::string lock_path = options.dir + "/LOCK";
-  w->lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (w->lock_fd_ < 0) return Status::FromErrno("cannot open " + lock_path, errno);
+  RESMETER_ASSIGN_OR_RETURN(UniqueFd lock, w->dir_.OpenFileAt("LOCK", O_RDWR | O_CREAT, 0600));
+  w->lock_fd_ = lock.release();
   if (::flock(w->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EWOULDBLOCK)
       return Status::PermissionDenied("ledger " + options.dir + " is in use by another writer");
@@ -95,13 +86,15 @@ Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const LedgerWriterOptio
 
 Status LedgerWriter::OpenCurrent(const std::string& path) {
   if (fd_ >= 0) ::close(fd_);
-  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-  if (fd_ < 0) return Status::FromErrno("cannot open ledger file " + path, errno);
+  fd_ = -1;
+  RESMETER_ASSIGN_OR_RETURN(UniqueFd file,
+                            dir_.OpenFileAt(BaseName(path), O_WRONLY | O_APPEND | O_CREAT, 0640));
+  fd_ = file.release();
   struct stat st;
   if (::fstat(fd_, &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
   current_path_ = path;
   current_size_ = static_cast<uint64_t>(st.st_size);
-  return SyncDir(options_.dir);
+  return dir_.Sync();
 }
 
 Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uint64_t offset,
@@ -119,11 +112,12 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
   Status st = Status::Ok();
   // Copy and hash the bytes after the head, file by file.
   for (size_t i = file; i < files.size() && st.ok(); ++i) {
-    int fd = ::open(files[i].c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      st = Status::FromErrno("cannot open " + files[i], errno);
+    auto opened = dir_.OpenFileAt(BaseName(files[i]), O_RDONLY);
+    if (!opened.ok()) {
+      st = opened.status();
       break;
     }
+    int fd = opened->release();
     struct stat sb {};
     if (::fstat(fd, &sb) != 0) st = Status::FromErrno("cannot stat " + files[i], errno);
     const uint64_t size = static_cast<uint64_t>(sb.st_size);
@@ -133,11 +127,12 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
       st = PreadAll(fd, files[i], pos, n, &buf);
       if (!st.ok()) break;
       if (out < 0) {
-        out = ::open(saved.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (out < 0) {
-          st = Status::FromErrno("cannot create " + saved, errno);
+        auto created = dir_.OpenFileAt(BaseName(saved), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (!created.ok()) {
+          st = created.status();
           break;
         }
+        out = created->release();
       }
       st = WriteAll(out, saved, buf);
       EVP_DigestUpdate(md, buf.data(), buf.size());
@@ -162,17 +157,15 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
     recovery_.cut_saved_to = saved;
   }
   // Remove them: the head's file is truncated, later files deleted.
-  if (::truncate(files[file].c_str(), static_cast<off_t>(offset)) != 0)
-    return Status::FromErrno("cannot cut " + files[file], errno);
-  int fd = ::open(files[file].c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
+  {
+    RESMETER_ASSIGN_OR_RETURN(UniqueFd head_file, dir_.OpenFileAt(BaseName(files[file]), O_WRONLY));
+    if (::ftruncate(head_file.get(), static_cast<off_t>(offset)) != 0)
+      return Status::FromErrno("cannot cut " + files[file], errno);
+    ::fsync(head_file.get());
   }
-  for (size_t i = file + 1; i < files.size(); ++i) {
-    if (::unlink(files[i].c_str()) != 0) return Status::FromErrno("cannot remove " + files[i], errno);
-  }
-  return SyncDir(options_.dir);
+  for (size_t i = file + 1; i < files.size(); ++i)
+    RESMETER_RETURN_IF_ERROR(dir_.UnlinkAt(BaseName(files[i])));
+  return dir_.Sync();
 }
 
 Status LedgerWriter::Recover(const LedgerClock& clock) {

@@ -19,6 +19,11 @@
 // rotation and the ledger at Close(). A directory holding a v1 ledger is
 // refused (archive it first).
 //
+// The directory is opened with core/safe_dir.h's checks (0700, our uid, not
+// a symlink) and a ledger file, LOCK or cut file that is a symlink (or not a
+// regular file) is refused before anything is read or written: its target
+// is never truncated. Files are opened with openat(O_NOFOLLOW).
+//
 // One writer per directory (an exclusive flock on <dir>/LOCK). Not
 // thread-safe: callers serialize. After a failed write the writer refuses
 // further appends; reopen it to recover.
@@ -31,6 +36,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "core/safe_dir.h"
 #include "core/signer.h"
 #include "reporter/evidence_verifier.h"
 #include "reporter/key_origin.h"
@@ -39,7 +45,7 @@
 namespace resmeter {
 
 struct LedgerWriterOptions {
-  std::string dir;                             // created (mode 0700) when missing
+  std::string dir;                                // created (mode 0700) when missing; see SafeDir::Open
   uint64_t max_file_bytes = 64ull * 1024 * 1024;  // rotate once a file reaches this size
   uint32_t checkpoint_every = 0;               // usage statements per extra checkpoint; 0: none on a count
   bool sync = true;                            // fsync every append; false only for test data generators
@@ -128,6 +134,7 @@ class LedgerWriter {
   LedgerWriterOptions options_;
   std::shared_ptr<const Signer> signer_;
   std::string kid_;
+  SafeDir dir_;  // options_.dir, checked; every file is opened relative to it without following links
   int lock_fd_ = -1;
   int fd_ = -1;
   std::string current_path_;

@@ -38,11 +38,15 @@ Result<std::shared_ptr<SigningKey>> SigningKey::Generate(const std::string& algo
 }
 
 Result<std::shared_ptr<SigningKey>> SigningKey::LoadFromFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ENOENT) return Status::NotFound("key file " + path + " does not exist (run `resmeter key init`)");
     return Status::FromErrno("key file " + path, errno);
   }
+  return LoadFromFd(fd, path);
+}
+
+Result<std::shared_ptr<SigningKey>> SigningKey::LoadFromFd(int fd, const std::string& path) {
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
@@ -68,12 +72,7 @@ Result<std::shared_ptr<SigningKey>> SigningKey::LoadFromFile(const std::string& 
   return key;
 }
 
-Status SigningKey::SaveToFile(const std::string& path) const {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return Status::InvalidArgument("key file " + path + " already exists; not overwriting it");
-    return Status::FromErrno("key file " + path, errno);
-  }
+Status SigningKey::SaveToFd(int fd, const std::string& path) const {
   FILE* f = ::fdopen(fd, "w");
   if (!f) {
     ::close(fd);
@@ -82,10 +81,7 @@ Status SigningKey::SaveToFile(const std::string& path) const {
   bool ok = PEM_write_PrivateKey(f, pkey_, nullptr, nullptr, 0, nullptr, nullptr) == 1;
   ok = (std::fflush(f) == 0) && ok && ::fsync(fileno(f)) == 0;
   ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    ::unlink(path.c_str());
-    return Status::IOError("key file " + path + ": write failed");
-  }
+  if (!ok) return Status::IOError("key file " + path + ": write failed");
   return Status::Ok();
 }
 

@@ -21,8 +21,11 @@ class SigningKey final : public Signer {
   // Reads a PEM private key. PermissionDenied when the file is readable or
   // writable by group or others; NotFound when absent; Corruption when unparsable.
   static Result<std::shared_ptr<SigningKey>> LoadFromFile(const std::string& path);
-  // Writes the PEM private key to a new file with mode 0600 (never overwrites).
-  Status SaveToFile(const std::string& path) const;
+  // As LoadFromFile, from an open descriptor (taken over and closed); `path` names it in errors.
+  static Result<std::shared_ptr<SigningKey>> LoadFromFd(int fd, const std::string& path);
+  // Writes the PEM private key to `fd` (a new file the caller created with
+  // mode 0600; taken over and closed) and syncs it; `path` names it in errors.
+  Status SaveToFd(int fd, const std::string& path) const;
   ~SigningKey() override;
   SigningKey(const SigningKey&) = delete;
   SigningKey& operator=(const SigningKey&) = delete;

@@ -189,6 +189,25 @@ TEST(http_api_test, latest_report_identity_and_ledger) {
   EXPECT_EQ(f.Do("GET", "/v1/ledger", "", "from=abc").status, 400);
 }
 
+// Issue #17: /v1/ledger has its own token bucket; a client hammering it
+// gets 429 with Retry-After.
+TEST(http_api_test, ledger_requests_are_rate_limited_with_retry_after) {
+  Config c = DefaultConfig();
+  c.global.Set("api.ledger_rate_per_minute", 2.0);
+  c.global.Set("api.ledger_burst", 3);
+  Fixture f(c);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(f.Do("GET", "/v1/ledger", "", "from=1").status, 200) << i;
+  auto r = f.Do("GET", "/v1/ledger", "", "from=1");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_NE(ErrorOf(r).find("api.ledger_rate_per_minute"), std::string::npos);
+  ASSERT_FALSE(r.headers.empty());
+  EXPECT_EQ(r.headers[0].first, "Retry-After");
+  EXPECT_EQ(r.headers[0].second, "30");  // 2 per minute: the next token in 30 s
+  // A malformed query is answered 400 without taking a token; attest has its own bucket.
+  EXPECT_EQ(f.Do("GET", "/v1/ledger", "", "from=abc").status, 400);
+  EXPECT_EQ(f.Do("POST", "/v1/attest", R"({"nonce": "0123456789abcdef"})").status, 200);
+}
+
 TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
   Fixture f;
   EXPECT_EQ(MetricsExporter::ClaimMetricName("cpu.time", "busy_seconds"), "resmeter_cpu_time_busy_seconds");
