@@ -85,7 +85,7 @@ TEST(ledger_index_test, pages_equal_the_full_scan_across_rotations_and_appends) 
   ASSERT_TRUE(w.ok()) << w.status().message();
   double t = sum->end_unix_seconds + 60;
   for (int i = 0; i < 300; ++i, t += 60) {
-    LedgerUsage u{t, t + 60, 117.6, 2.4, 960, 0, true, "", ""};
+    LedgerUsage u{{t, t + 60, 117.6, 2.4, 960, 0}, true, "", ""};
     ASSERT_TRUE((*w)->AppendUsage(u).ok());
     if (i % 50 == 0) {
       ASSERT_TRUE(index.Extend().ok());
