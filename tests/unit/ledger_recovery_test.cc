@@ -23,28 +23,11 @@ namespace {
 
 constexpr double kT0 = 1'800'000'000;
 
-class LedgerRecoveryTest : public ::testing::Test {
+class LedgerRecoveryTest : public LedgerWriterFixture {
  protected:
   void SetUp() override {
-    evidence_ = std::make_unique<LedgerEvidence>(tmp_.path() + "/anchors");
-    options_.dir = tmp_.path() + "/ledger";
-    options_.collect_evidence = evidence_->Collector();
-    options_.epoch_evidence = evidence_->VerifyOptions();
+    LedgerWriterFixture::SetUp();
     attacker_ = *SigningKey::Generate(kAlgEdDSA);
-  }
-  // Opens the writer with a fresh key, as every agent start does.
-  std::unique_ptr<LedgerWriter> Open(double now) {
-    key_ = *SigningKey::Generate(kAlgEdDSA);
-    auto w = LedgerWriter::Open(options_, key_, LedgerClock{now, true, ""});
-    EXPECT_TRUE(w.ok()) << w.status().message();
-    return w.ok() ? std::move(*w) : nullptr;
-  }
-  double Append(LedgerWriter& w, int n, double t) {
-    for (int i = 0; i < n; ++i, t += 60) {
-      LedgerUsage u{{t, t + 60, 117.6, 2.4, 960, 0}, true, "", ""};
-      EXPECT_TRUE(w.AppendUsage(u).ok());
-    }
-    return t;
   }
   LedgerAuditResult Audit(bool allow_dev = false) {
     auto r = AuditLedger(*ListLedgerFiles(options_.dir), evidence_->Options(allow_dev));
@@ -148,10 +131,7 @@ class LedgerRecoveryTest : public ::testing::Test {
     EXPECT_NEAR(r.bill.totals.delivered_vcpu_hours, 7 * 117.6 / 3600, 1e-9);
   }
 
-  TempDir tmp_;
-  std::unique_ptr<LedgerEvidence> evidence_;
-  std::shared_ptr<SigningKey> key_, attacker_;
-  LedgerWriterOptions options_;
+  std::shared_ptr<SigningKey> attacker_;
 };
 
 TEST_F(LedgerRecoveryTest, edited_signed_tail_line_is_cut_recorded_and_not_billed) {

@@ -12,6 +12,9 @@
 
 #include "reporter/evidence.h"
 #include "reporter/ledger_audit.h"
+#include "reporter/ledger_writer.h"
+#include "reporter/signing_key.h"
+#include "support/temp_dir.h"
 #include "snp_test_chain.h"
 
 namespace resmeter {
@@ -84,5 +87,39 @@ inline bool HasFinding(const LedgerAuditResult& r, const std::string& kind) {
   }
   return false;
 }
+
+// A ledger directory in a temp dir whose epochs carry SEV-SNP test evidence,
+// and a writer opened with a fresh key per start, as the agent does. The
+// writer and recovery tests derive their fixtures from it.
+class LedgerWriterFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    evidence_ = std::make_unique<LedgerEvidence>(tmp_.path() + "/anchors");
+    options_.dir = tmp_.path() + "/ledger";
+    options_.collect_evidence = evidence_->Collector();
+    options_.epoch_evidence = evidence_->VerifyOptions();
+  }
+  // Opens the writer with a fresh key, as every agent start does.
+  std::unique_ptr<LedgerWriter> Open(double now) {
+    key_ = *SigningKey::Generate(kAlgEdDSA);
+    auto w = LedgerWriter::Open(options_, key_, LedgerClock{now, true, ""});
+    EXPECT_TRUE(w.ok()) << w.status().message();
+    return w.ok() ? std::move(*w) : nullptr;
+  }
+  // Appends n one-minute periods from `t`; returns the end time.
+  double Append(LedgerWriter& w, int n, double t) {
+    for (int i = 0; i < n; ++i, t += 60) {
+      LedgerUsage u{{t, t + 60, 117.6, 2.4, 960, 0}, true, "", ""};
+      auto seq = w.AppendUsage(u);
+      EXPECT_TRUE(seq.ok()) << seq.status().message();
+    }
+    return t;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<LedgerEvidence> evidence_;
+  std::shared_ptr<SigningKey> key_;
+  LedgerWriterOptions options_;
+};
 
 }  // namespace resmeter

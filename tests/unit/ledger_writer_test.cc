@@ -16,30 +16,8 @@ namespace {
 
 constexpr double kT0 = 1'800'000'000;
 
-class LedgerWriterTest : public ::testing::Test {
+class LedgerWriterTest : public LedgerWriterFixture {
  protected:
-  void SetUp() override {
-    evidence_ = std::make_unique<LedgerEvidence>(tmp_.path() + "/anchors");
-    options_.dir = tmp_.path() + "/ledger";
-    options_.collect_evidence = evidence_->Collector();
-    options_.epoch_evidence = evidence_->VerifyOptions();
-  }
-  // Opens the writer with a fresh key, as every agent start does.
-  std::unique_ptr<LedgerWriter> Open(double now) {
-    key_ = *SigningKey::Generate(kAlgEdDSA);
-    auto w = LedgerWriter::Open(options_, key_, LedgerClock{now, true, ""});
-    EXPECT_TRUE(w.ok()) << w.status().message();
-    return w.ok() ? std::move(*w) : nullptr;
-  }
-  // Appends n one-minute periods from `t`; returns the end time.
-  double Append(LedgerWriter& w, int n, double t) {
-    for (int i = 0; i < n; ++i, t += 60) {
-      LedgerUsage u{{t, t + 60, 117.6, 2.4, 960, 0}, true, "", ""};
-      auto seq = w.AppendUsage(u);
-      EXPECT_TRUE(seq.ok()) << seq.status().message();
-    }
-    return t;
-  }
   LedgerAuditResult Audit() {
     auto files = ListLedgerFiles(options_.dir);
     EXPECT_TRUE(files.ok());
@@ -47,11 +25,6 @@ class LedgerWriterTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? *r : LedgerAuditResult{};
   }
-
-  TempDir tmp_;
-  std::unique_ptr<LedgerEvidence> evidence_;
-  std::shared_ptr<SigningKey> key_;
-  LedgerWriterOptions options_;
 };
 
 TEST_F(LedgerWriterTest, round_trip_signs_every_statement_and_bills_exactly) {
