@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "swtpm_process.h"
+#include "support/shell_command.h"
 
 namespace resmeter {
 namespace {
@@ -30,15 +31,7 @@ struct ErrCleanup {
 
 // Runs a shell command; returns its exit status and (optionally) stdout.
 int Sh(const std::string& cmd, std::string* out = nullptr) {
-  std::string full = cmd + " 2>" + ErrPath();
-  FILE* p = ::popen(full.c_str(), "r");
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) text.append(buf, n);
-  int rc = ::pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  return RunShellCommand(cmd + " 2>" + ErrPath(), out);
 }
 
 std::string ReadAll(const std::string& path) {

@@ -31,6 +31,7 @@
 #include "support/temp_dir.h"
 #include "support/tpm2_software_quote.h"
 #include "swtpm_process.h"
+#include "support/shell_command.h"
 
 namespace resmeter {
 namespace {
@@ -169,16 +170,7 @@ TEST_F(Tpm2EvidenceTest, tpm2_checkquote_cross_check) {
 }
 
 // Runs a shell command; returns its exit status, stdout+stderr in `out`.
-int RunShell(const std::string& cmd, std::string* out = nullptr) {
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  std::string text;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) text.append(buf, n);
-  int rc = ::pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+int RunShell(const std::string& cmd, std::string* out = nullptr) { return RunShellCommand(cmd + " 2>&1", out); }
 
 std::string Slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

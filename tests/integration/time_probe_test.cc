@@ -8,6 +8,7 @@
 #include <string>
 
 #include "support/chrony_pair.h"
+#include "support/shell_command.h"
 
 namespace resmeter {
 namespace {
@@ -23,13 +24,7 @@ struct Ran {
 // Runs a shell command line, capturing its output.
 Ran Run(const std::string& cmd) {
   Ran r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int st = ::pclose(p);
-  r.exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.exit_code = RunShellCommand(cmd + " 2>&1", &r.out);
   return r;
 }
 
