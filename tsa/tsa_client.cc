@@ -42,6 +42,23 @@ Result<ParsedUrl> ParseTsaUrl(const std::string& url) {
 
 Status CheckTsaUrl(const std::string& url) { return ParseTsaUrl(url).status(); }
 
+Result<TsaEndpoint> ParseTsaEntry(const std::string& entry) {
+  TsaEndpoint out;
+  const size_t eq = entry.find('=');
+  const size_t scheme = entry.find("://");
+  if (eq != std::string::npos && (scheme == std::string::npos || eq < scheme)) {
+    out.name = entry.substr(0, eq);
+    out.url = entry.substr(eq + 1);
+  } else {
+    out.name = entry;
+    out.url = entry;
+  }
+  if (out.name.empty()) return Status::InvalidArgument("time.tsa entry '" + entry + "' has an empty name");
+  Status s = CheckTsaUrl(out.url);
+  if (!s.ok()) return s.WithContext("time.tsa entry '" + out.name + "'");
+  return out;
+}
+
 Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha256, const TsaRequestOptions& options) {
   RESMETER_ASSIGN_OR_RETURN(ParsedUrl url, ParseTsaUrl(tsa.url));
   RESMETER_ASSIGN_OR_RETURN(TimestampRequest request, MakeTimestampRequest(sha256));

@@ -45,4 +45,8 @@ Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha25
 // Checks a URL the way RequestTimestamp will use it (config validation).
 Status CheckTsaUrl(const std::string& url);
 
+// Parses a configured TSA, "NAME=URL" (or a bare URL, named by it);
+// InvalidArgument naming the entry when the URL is unusable.
+Result<TsaEndpoint> ParseTsaEntry(const std::string& entry);
+
 }  // namespace resmeter
