@@ -226,6 +226,7 @@ void Auditor::OnUsage(const LedgerChainLine& l, const LedgerStatement& s) {
                                         s.availability.vcpus, s.availability.sampler_cpu_ratio});
     time_axis_.OnPeriod(s.seq, s.start_unix_seconds, s.end_unix_seconds);
   } else {
+    time_axis_.OnPeriod(s.seq, s.start_unix_seconds, s.end_unix_seconds, /*billed=*/false);
     ++result_.unbilled_statements;
   }
   have_period_ = true;

@@ -53,6 +53,7 @@ void TimeAxisChecker::OnLine(uint64_t seq, const unsigned char sha256[32]) {
 }
 
 void TimeAxisChecker::Resolve(const Pending& p, bool checked) {
+  if (!p.billed) return;
   const double seconds = Clipped(p.start, p.end);
   if (checked) {
     summary_.checked_seconds += seconds;
@@ -69,8 +70,8 @@ void TimeAxisChecker::Resolve(const Pending& p, bool checked) {
   }
 }
 
-void TimeAxisChecker::OnPeriod(uint64_t seq, double start, double end) {
-  Pending p{seq, start, end, lower_.has_value(), false};
+void TimeAxisChecker::OnPeriod(uint64_t seq, double start, double end, bool billed) {
+  Pending p{seq, start, end, lower_.has_value(), false, billed};
   if (lower_ && end < *lower_ - lower_tolerance_) {
     // Written after the token of lower_seq_ existed, yet it says it ended before: a slow clock.
     p.outside = true;

@@ -76,8 +76,9 @@ class TimeAxisChecker {
   // A timestamp statement (before OnLine for its own line is fine).
   void OnTimestamp(uint64_t seq, uint64_t stamped_seq, const std::string& stamped_sha256_hex, const std::string& tsa,
                    const std::string& nonce_hex, const std::string& token_base64url);
-  // A billed period, in chain order.
-  void OnPeriod(uint64_t seq, double start_unix_seconds, double end_unix_seconds);
+  // An authentic usage period, in chain order; `billed`: it counts in the
+  // hours (a period that is not billed is still checked against its bracket).
+  void OnPeriod(uint64_t seq, double start_unix_seconds, double end_unix_seconds, bool billed = true);
   // Periods still waiting for an upper bound become unchecked.
   void Finish();
 
@@ -90,6 +91,7 @@ class TimeAxisChecker {
     double start, end;
     bool has_lower;
     bool outside;  // already found below its lower bound
+    bool billed;
   };
   // Applies a verified upper bound (line `stamped_seq` existed at `t`).
   void ApplyUpper(uint64_t stamped_seq, double t, double tolerance, const std::string& tsa, uint64_t token_seq);
