@@ -17,15 +17,15 @@ namespace {
 constexpr double kT0 = 1'900'000'000;  // before kLedgerTestAuditTime
 constexpr char kNonce[] = "1122334455667788";
 
+// How a stamp is spoiled.
+struct Spoil {
+  bool other_imprint = false;  // the TSA stamped another hash
+  bool other_nonce = false;    // the statement names another nonce than the token's
+  bool wrong_stamped = false;  // stamped_sha256 is not the line's hash
+};
+
 class LedgerTimeAxisTest : public LedgerWriterFixture {
  protected:
-  // How a stamp is spoiled.
-  struct Spoil {
-    bool other_imprint = false;   // the TSA stamped another hash
-    bool other_nonce = false;     // the statement names another nonce than the token's
-    bool wrong_stamped = false;   // stamped_sha256 is not the line's hash
-  };
-
   // Stamps the writer's head at TSA time `t` and appends the timestamp statement.
   void StampHead(LedgerWriter& w, const TestTsa& tsa, double t, Spoil spoil = {}) {
     const std::string raw = *HexDecode(w.head());
