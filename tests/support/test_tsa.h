@@ -29,21 +29,23 @@ class TestTsa {
  public:
   struct Options {
     std::string name = "test-tsa";
-    // TSA certificate validity, seconds relative to now.
+    // TSA certificate validity, seconds relative to `reference`.
     long tsa_not_before_seconds = -3600;
     long tsa_not_after_seconds = 86400;
-    bool tsa_eku = true;  // false: a certificate without the timeStamping purpose
+    // The time the certificates are made around (the CA: a day before to
+    // ten days after); 0: now. Tests that stamp at fixed times set it.
+    time_t reference = 0;
   };
 
   TestTsa() : TestTsa(Options{}) {}
   explicit TestTsa(const Options& options) : options_(options) {
     ca_key_ = NewKey();
     tsa_key_ = NewKey();
-    const time_t now = time(nullptr);
+    const time_t now = options.reference ? options.reference : time(nullptr);
     ca_cert_ = MakeCert("CN=" + options.name + " root", ca_key_.get(), nullptr, ca_key_.get(), true, now - 86400,
-                        now + 10 * 86400, false);
+                        now + 10 * 86400);
     tsa_cert_ = MakeCert("CN=" + options.name, tsa_key_.get(), ca_cert_.get(), ca_key_.get(), false,
-                         now + options.tsa_not_before_seconds, now + options.tsa_not_after_seconds, options.tsa_eku);
+                         now + options.tsa_not_before_seconds, now + options.tsa_not_after_seconds);
   }
 
   // A token stamping `sha256` with `nonce_hex` (as TimestampRequest prints
@@ -145,7 +147,7 @@ class TestTsa {
   }
 
   static CertPtr MakeCert(const std::string& subject, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, bool ca,
-                          time_t not_before, time_t not_after, bool tsa_eku) {
+                          time_t not_before, time_t not_after) {
     static long serial = 1000;
     CertPtr cert(X509_new(), X509_free);
     X509_set_version(cert.get(), 2);
@@ -167,7 +169,7 @@ class TestTsa {
       AddExt(cert.get(), issuer, NID_basic_constraints, "critical,CA:FALSE");
       AddExt(cert.get(), issuer, NID_authority_key_identifier, "keyid:always");
       AddExt(cert.get(), issuer, NID_key_usage, "critical,digitalSignature");
-      AddExt(cert.get(), issuer, NID_ext_key_usage, tsa_eku ? "critical,timeStamping" : "critical,serverAuth");
+      AddExt(cert.get(), issuer, NID_ext_key_usage, "critical,timeStamping");
     }
     if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0) throw std::runtime_error("test TSA: cannot sign");
     return cert;

@@ -15,6 +15,13 @@ namespace resmeter {
 namespace {
 
 constexpr double kT0 = 1'900'000'000;  // before kLedgerTestAuditTime
+// A test TSA whose certificates are valid around kT0.
+TestTsa::Options AroundT0(std::string name = "test-tsa") {
+  TestTsa::Options o;
+  o.name = std::move(name);
+  o.reference = static_cast<time_t>(kT0);
+  return o;
+}
 constexpr char kNonce[] = "1122334455667788";
 
 // How a stamp is spoiled.
@@ -96,7 +103,7 @@ TEST_F(LedgerTimeAxisTest, StatementRoundTrips) {
 }
 
 TEST_F(LedgerTimeAxisTest, AcceptsAStampedLedgerAndSplitsCheckedFromUncheckedTime) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, 0);
   LedgerAuditResult r = Audit(Anchors(tsa));
   EXPECT_TRUE(r.clean()) << DescribeFindings(r);
@@ -111,7 +118,7 @@ TEST_F(LedgerTimeAxisTest, AcceptsAStampedLedgerAndSplitsCheckedFromUncheckedTim
 }
 
 TEST_F(LedgerTimeAxisTest, AClockTenMinutesFastIsRejectedNamingTheFirstStatement) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, +600);
   LedgerAuditResult r = Audit(Anchors(tsa));
   EXPECT_FALSE(r.clean());
@@ -123,7 +130,7 @@ TEST_F(LedgerTimeAxisTest, AClockTenMinutesFastIsRejectedNamingTheFirstStatement
 }
 
 TEST_F(LedgerTimeAxisTest, AClockTenMinutesSlowIsRejected) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, -600);
   LedgerAuditResult r = Audit(Anchors(tsa));
   const LedgerFinding f = FindFinding(r, "time_bracket");
@@ -133,7 +140,7 @@ TEST_F(LedgerTimeAxisTest, AClockTenMinutesSlowIsRejected) {
 
 // The second stamp (statement seq 8, for seq 7) is spoiled.
 TEST_F(LedgerTimeAxisTest, ATokenForAnotherHashIsRejected) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, 0, {.other_imprint = true});
   LedgerAuditResult r = Audit(Anchors(tsa));
   const LedgerFinding f = FindFinding(r, "timestamp_token");
@@ -143,7 +150,7 @@ TEST_F(LedgerTimeAxisTest, ATokenForAnotherHashIsRejected) {
 }
 
 TEST_F(LedgerTimeAxisTest, ATokenWithAnotherNonceIsRejected) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, 0, {.other_nonce = true});
   LedgerAuditResult r = Audit(Anchors(tsa));
   const LedgerFinding f = FindFinding(r, "timestamp_token");
@@ -152,7 +159,7 @@ TEST_F(LedgerTimeAxisTest, ATokenWithAnotherNonceIsRejected) {
 }
 
 TEST_F(LedgerTimeAxisTest, AStampedHashThatIsNotTheLinesIsRejected) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, 0, {.wrong_stamped = true});
   LedgerAuditResult r = Audit(Anchors(tsa));
   const LedgerFinding f = FindFinding(r, "timestamp_mismatch");
@@ -161,8 +168,8 @@ TEST_F(LedgerTimeAxisTest, AStampedHashThatIsNotTheLinesIsRejected) {
 }
 
 TEST_F(LedgerTimeAxisTest, AnUntrustedTsaIsRejected) {
-  TestTsa tsa;
-  TestTsa other(TestTsa::Options{.name = "other"});
+  TestTsa tsa(AroundT0());
+  TestTsa other(AroundT0("other"));
   WriteLedger(tsa, 0);
   LedgerAuditResult r = Audit(Anchors(other));
   const LedgerFinding f = FindFinding(r, "timestamp_token");
@@ -174,9 +181,9 @@ TEST_F(LedgerTimeAxisTest, AnUntrustedTsaIsRejected) {
 
 TEST_F(LedgerTimeAxisTest, AnExpiredTsaCertificateIsRejected) {
   // Valid until kT0 + 400: the third stamp (kT0 + 600.5) is after it.
-  const long now = static_cast<long>(time(nullptr));
-  TestTsa tsa(TestTsa::Options{.tsa_not_before_seconds = static_cast<long>(kT0) - now - 3600,
-                               .tsa_not_after_seconds = static_cast<long>(kT0) + 400 - now});
+  TestTsa::Options o = AroundT0();
+  o.tsa_not_after_seconds = 400;
+  TestTsa tsa(o);
   WriteLedger(tsa, 0);
   LedgerAuditResult r = Audit(Anchors(tsa));
   const LedgerFinding f = FindFinding(r, "timestamp_token");
@@ -186,7 +193,7 @@ TEST_F(LedgerTimeAxisTest, AnExpiredTsaCertificateIsRejected) {
 }
 
 TEST_F(LedgerTimeAxisTest, WithoutAnchorsTheTimeIsUncheckedNotRejected) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, +600);
   LedgerAuditResult r = Audit(TsaAnchors());
   EXPECT_TRUE(r.clean()) << DescribeFindings(r);
@@ -196,7 +203,7 @@ TEST_F(LedgerTimeAxisTest, WithoutAnchorsTheTimeIsUncheckedNotRejected) {
 }
 
 TEST_F(LedgerTimeAxisTest, TokensOfATsaThePolicyDoesNotRequireDoNotCount) {
-  TestTsa tsa;
+  TestTsa tsa(AroundT0());
   WriteLedger(tsa, 0);
   LedgerAuditResult r = Audit(Anchors(tsa), {"another-tsa"});
   EXPECT_TRUE(r.clean()) << DescribeFindings(r);
