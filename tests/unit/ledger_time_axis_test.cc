@@ -8,6 +8,7 @@
 #include "core/base64url.h"
 #include "core/strings.h"
 #include "ledger_test_support.h"
+#include "reporter/ledger_files.h"
 #include "support/test_tsa.h"
 #include "tsa/timestamp_token.h"
 
@@ -65,7 +66,7 @@ class LedgerTimeAxisTest : public LedgerWriterFixture {
     LedgerAuditOptions o = evidence_->Options();
     o.tsa_anchors = anchors;
     o.accepted_tsas = std::move(accepted);
-    auto r = AuditLedger({options_.dir}, o);
+    auto r = AuditLedger(*ExpandLedgerPaths({options_.dir}), o);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : LedgerAuditResult{};
   }
@@ -90,16 +91,26 @@ TEST_F(LedgerTimeAxisTest, StatementRoundTrips) {
   s.tsa = "t";
   s.tsa_nonce = "01";
   s.tsa_token = "AAAA";
-  const std::string body = SerializeLedgerBody(s);
-  EXPECT_EQ(body.find("start_unix_seconds"), std::string::npos) << body;
-  auto parsed = ParseLedgerLine(body.substr(0, body.size() - 1) + ",\"sig\":\"a..b\"}");
+  auto line = [](const LedgerStatement& st) {
+    const std::string body = SerializeLedgerBody(st);
+    return body.substr(0, body.size() - 1) + ",\"sig\":\"a..b\"}";
+  };
+  EXPECT_EQ(line(s).find("start_unix_seconds"), std::string::npos) << line(s);
+  auto parsed = ParseLedgerLine(line(s));
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->kind, LedgerKind::kTimestamp);
   EXPECT_EQ(parsed->stamped_seq, 8u);
   EXPECT_EQ(parsed->tsa_token, "AAAA");
-  // A stamp of a later line, or a timestamp with a period, does not parse.
-  s.stamped_seq = 9;
-  EXPECT_FALSE(ParseLedgerLine(SerializeLedgerBody(s)).ok());
+  // A stamp of itself (or a later line), a bad hash, or a missing token does not parse.
+  LedgerStatement bad = s;
+  bad.stamped_seq = 9;
+  EXPECT_FALSE(ParseLedgerLine(line(bad)).ok());
+  bad = s;
+  bad.stamped_sha256 = "xyz";
+  EXPECT_FALSE(ParseLedgerLine(line(bad)).ok());
+  bad = s;
+  bad.tsa_token = "";
+  EXPECT_FALSE(ParseLedgerLine(line(bad)).ok());
 }
 
 TEST_F(LedgerTimeAxisTest, AcceptsAStampedLedgerAndSplitsCheckedFromUncheckedTime) {
