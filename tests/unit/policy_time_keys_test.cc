@@ -15,11 +15,12 @@ const Policy& NtsPolicy() {
   return p;
 }
 
-const ClauseResult* Find(const PolicyVerdict& v, const std::string& name) {
+// The clause `name` of a verdict (a copy: verdicts here are temporaries); name "" when absent.
+ClauseResult Find(const PolicyVerdict& v, const std::string& name) {
   for (const auto& c : v.clauses) {
-    if (c.name == name) return &c;
+    if (c.name == name) return c;
   }
-  return nullptr;
+  return ClauseResult{};
 }
 
 PolicyVerdict Evaluate(const nlohmann::json& time) {
@@ -44,30 +45,30 @@ TEST(PolicyTimeKeys, ParsesTheTimeAxisKeys) {
 
 TEST(PolicyTimeKeys, AListedNtsServerPasses) {
   const PolicyVerdict v = Evaluate({{"trusted", true}, {"server", "192.0.2.10"}, {"nts_authenticated", true}});
-  const ClauseResult* c = Find(v, "time.nts_server");
-  ASSERT_NE(c, nullptr);
-  EXPECT_TRUE(c->passed) << c->measured;
+  const ClauseResult c = Find(v, "time.nts_server");
+  ASSERT_EQ(c.name, "time.nts_server");
+  EXPECT_TRUE(c.passed) << c.measured;
   // By name, when the claim gives one.
   EXPECT_TRUE(Find(Evaluate({{"server", "198.51.100.1"}, {"server_name", "time.example.net"},
                              {"nts_authenticated", true}}),
                    "time.nts_server")
-                  ->passed);
+                  .passed);
 }
 
 TEST(PolicyTimeKeys, AnNtsServerNotInThePolicyFailsTheClause) {
-  const ClauseResult* c =
+  ClauseResult c =
       Find(Evaluate({{"trusted", true}, {"server", "203.0.113.7"}, {"nts_authenticated", true}}), "time.nts_server");
-  ASSERT_NE(c, nullptr);
-  EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->measured.find("203.0.113.7"), std::string::npos);
+  ASSERT_EQ(c.name, "time.nts_server");
+  EXPECT_FALSE(c.passed);
+  EXPECT_NE(c.measured.find("203.0.113.7"), std::string::npos);
   // Listed, but not NTS-authenticated.
   c = Find(Evaluate({{"server", "192.0.2.10"}, {"nts_authenticated", false}}), "time.nts_server");
-  EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->measured.find("not NTS"), std::string::npos);
+  EXPECT_FALSE(c.passed);
+  EXPECT_NE(c.measured.find("not NTS"), std::string::npos);
   // No selected server (chronyd unreachable).
   c = Find(Evaluate({{"trusted", false}, {"reason", "chronyd not reachable"}}), "time.nts_server");
-  EXPECT_FALSE(c->passed);
-  EXPECT_NE(c->measured.find("unavailable"), std::string::npos);
+  EXPECT_FALSE(c.passed);
+  EXPECT_NE(c.measured.find("unavailable"), std::string::npos);
 }
 
 }  // namespace
