@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "core/base64url.h"
+#include "core/strings.h"
 #include "ledger/ledger_statement.h"
 
 namespace resmeter {
@@ -29,12 +31,27 @@ UsageRecorder::UsageRecorder(Deps deps, const Config& config)
   options_.checkpoint_every = 0;
   options_.collect_evidence = deps_.collect_evidence;
   options_.epoch_evidence = deps_.epoch_evidence;
+  tsa_options_.timeout_seconds = static_cast<int>(config.global.Int("time.tsa_timeout_seconds"));
+  tsa_interval_seconds_ = config.global.Double("time.tsa_interval_seconds");
+  tsa_every_statements_ = static_cast<uint64_t>(config.global.Int("time.tsa_every_statements"));
 }
 
 UsageRecorder::~UsageRecorder() { Stop(); }
 
 Result<std::unique_ptr<UsageRecorder>> UsageRecorder::Open(Deps deps, const Config& config) {
   std::unique_ptr<UsageRecorder> r(new UsageRecorder(std::move(deps), config));
+  for (const auto& entry : config.global.Strings("time.tsa")) {
+    RESMETER_ASSIGN_OR_RETURN(TsaEndpoint tsa, ParseTsaEntry(entry));
+    r->tsas_.push_back(std::move(tsa));
+  }
+  if (!r->tsas_.empty()) {
+    Logger* log = r->deps_.log;
+    r->stamper_ = std::make_unique<TimestampStamper>(
+        r->tsas_, r->tsa_options_, [log](const TsaEndpoint& tsa, const Status& s) {
+          log->Warn("TSA did not stamp the ledger; this stretch of time stays unchecked",
+                    {{"tsa", tsa.name}, {"url", tsa.url}, {"error", s.message()}});
+        });
+  }
   RESMETER_RETURN_IF_ERROR(r->OpenWriter());
   r->deps_.accountant->Begin();
   if (config.global.Bool("ledger.availability_enabled")) {  // measured availability
@@ -79,7 +96,39 @@ Status UsageRecorder::OpenWriter() {
   if (Status s = index_.Build(options_.dir); !s.ok())
     deps_.log->Warn("ledger index not built; /v1/ledger scans the files", {{"error", s.message()}});
   PublishHead();
+  if (stamper_) Stamp(/*force=*/true);  // the epoch: an early lower bound for this start
   return Status::Ok();
+}
+
+void UsageRecorder::Stamp(bool force) {
+  if (!stamper_ || !writer_) return;
+  for (const CompletedStamp& c : stamper_->Take()) {
+    LedgerTimestampFields t;
+    t.stamped_seq = c.stamped_seq;
+    t.stamped_sha256 = c.stamped_sha256_hex;
+    t.tsa = c.stamp.tsa;
+    t.tsa_nonce = c.stamp.nonce_hex;
+    t.tsa_token = Base64UrlEncode(c.stamp.token_der);
+    auto seq = writer_->AppendTimestamp(t);
+    if (!seq.ok()) {
+      deps_.log->Warn("TSA token not appended", {{"tsa", t.tsa}, {"error", seq.status().message()}});
+      continue;
+    }
+    ++appended_;
+    deps_.log->Info("ledger timestamp appended", {{"seq", *seq},
+                                                  {"stamped_seq", t.stamped_seq},
+                                                  {"tsa", t.tsa},
+                                                  {"tsa_time", c.stamp.info.gen_time_text}});
+  }
+  const double now = deps_.env->WallSeconds();
+  const bool due = force || now - last_stamp_submit_ >= tsa_interval_seconds_ ||
+                   (tsa_every_statements_ > 0 && usage_since_stamp_ >= tsa_every_statements_);
+  if (!due) return;
+  auto raw = HexDecode(writer_->head());
+  if (!raw || raw->size() != 32) return;
+  stamper_->Submit(writer_->last_seq(), *raw);
+  last_stamp_submit_ = now;
+  usage_since_stamp_ = 0;
 }
 
 void UsageRecorder::ExtendIndex() {
@@ -126,7 +175,9 @@ void UsageRecorder::AppendPeriod() {
     return;
   }
   ++appended_;
+  ++usage_since_stamp_;
   last_append_ = deps_.env->WallSeconds();
+  Stamp(/*force=*/false);
   ExtendIndex();
   deps_.log->Info("ledger statement appended", {{"seq", *seq},
                                                 {"head", writer_->head()},
@@ -177,6 +228,14 @@ void UsageRecorder::Stop() {
   // The current, partial period, then the shutdown checkpoint.
   AppendPeriod();
   if (sampler_) deps_.accountant->AttachSampler(nullptr);
+  if (stamper_ && writer_) {
+    // A last stamp bounds the final stretch; waits at most one timeout per TSA.
+    Stamp(/*force=*/true);
+    stamper_->WaitIdle(static_cast<double>(tsa_options_.timeout_seconds) * static_cast<double>(tsas_.size()) + 1.0);
+    Stamp(/*force=*/false);
+    // (A stamp submitted by that call is dropped: the ledger closes now.)
+  }
+  if (stamper_) stamper_->Stop();
   if (writer_) {
     Status s = writer_->Close();
     if (!s.ok())

@@ -17,6 +17,13 @@
 // with a new epoch statement) at the next period. Each durable append is
 // logged at info with its seq and the SHA-256 of its line.
 //
+// With time.tsa set, a TimestampStamper (tsa/timestamp_stamper.h) asks the
+// TSAs, off the period thread, to stamp the ledger head: at every epoch, then
+// every time.tsa_interval_seconds or time.tsa_every_statements usage
+// statements, and once more at Stop (waiting at most the TSA timeout). The
+// tokens that came back are appended as timestamp statements at the next
+// append. A TSA that fails is logged; that stretch of time stays unchecked.
+//
 // Read serves pages from a LedgerIndex (ledger/ledger_index.h) built when
 // the ledger is opened (and reopened) and extended after each append, so a
 // page costs O(page) whatever the ledger's size.
@@ -41,6 +48,7 @@
 #include "evidence/evidence_verifier.h"
 #include "ledger/ledger_index.h"
 #include "ledger/ledger_writer.h"
+#include "tsa/timestamp_stamper.h"
 
 namespace resmeter {
 
@@ -88,12 +96,21 @@ class UsageRecorder {
   void PublishHead();
   // Adds the lines just appended to the index (rebuilds it when a Read found it stale).
   void ExtendIndex();
+  // Appends the TSA tokens that came back; then submits the head when a stamp is due (or `force`).
+  void Stamp(bool force);
 
   Deps deps_;
   LedgerWriterOptions options_;
   double period_seconds_;
   std::unique_ptr<CpuAvailabilitySampler> sampler_;  // measured availability (null when disabled)
   std::unique_ptr<LedgerWriter> writer_;  // only the recorder thread (or Stop after join) touches it
+  std::vector<TsaEndpoint> tsas_;         // time.tsa
+  TsaRequestOptions tsa_options_;
+  double tsa_interval_seconds_ = 3600;
+  uint64_t tsa_every_statements_ = 0;
+  std::unique_ptr<TimestampStamper> stamper_;  // null without time.tsa
+  double last_stamp_submit_ = 0;               // wall seconds
+  uint64_t usage_since_stamp_ = 0;
   LedgerIndex index_;                     // built and extended by the recorder thread; read by HTTP threads
   std::mutex mu_;
   std::condition_variable cv_;

@@ -10,6 +10,7 @@
 #include "ledger/ledger_audit.h"
 #include "ledger/ledger_files.h"
 #include "ledger/ledger_policy.h"
+#include "tsa/tsa_anchors.h"
 #include "policy/policy_evidence.h"
 #include "core/verdict.h"
 
@@ -83,6 +84,16 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
   }
   base.allow_none = args.allow_dev_evidence;
   LedgerAuditOptions options;
+  // TSA anchors for the time axis: <trust_anchors_dir>/tsa/*.pem.
+  if (!base.trust_anchors_dir.empty()) {
+    auto tsa_anchors = TsaAnchors::LoadDir(base.trust_anchors_dir + "/tsa");
+    if (!tsa_anchors.ok()) return Fail(kExitUsage, "TSA anchors: " + tsa_anchors.status().message());
+    options.tsa_anchors = std::move(*tsa_anchors);
+  }
+  if (policy) {
+    options.accepted_tsas = policy->require_tsa;
+    if (policy->bracket_tolerance_seconds) options.time_bracket_tolerance_seconds = *policy->bracket_tolerance_seconds;
+  }
   options.evidence = EvidenceOptionsFromPolicy(policy, base);
   options.accepted_key_origins = AcceptedKeyOrigins(policy);
   options.threads = args.threads;
@@ -136,6 +147,23 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
                       " (required " + v.failures.front().required + ", measured " +
                       v.failures.front().Measured() + ")");
     }
+  }
+  if (policy && !policy->require_tsa.empty()) {
+    const TimeAxisSummary& t = result->time_axis;
+    std::string names;
+    for (const auto& n : policy->require_tsa) names += (names.empty() ? "" : ", ") + n;
+    verdict.Add("policy.time.require_tsa", t.tokens_verified > 0 ? CheckOutcome::kPassed : CheckOutcome::kFailed,
+                t.tokens_verified > 0 ? std::to_string(t.tokens_verified) + " tokens of " + names + " verified"
+                                      : "no verified token from " + names + " (" + std::to_string(t.tokens) +
+                                            " tokens in the ledger)");
+  }
+  if (policy && policy->max_unstamped_seconds) {
+    const TimeAxisSummary& t = result->time_axis;
+    const bool ok = t.longest_unchecked_seconds <= *policy->max_unstamped_seconds;
+    verdict.Add("policy.time.max_unstamped_seconds", ok ? CheckOutcome::kPassed : CheckOutcome::kFailed,
+                "longest billed stretch without a verified TSA bracket: " + Fixed3(t.longest_unchecked_seconds) +
+                    " s" + (t.first_unchecked_seq ? " from seq " + std::to_string(t.first_unchecked_seq) : "") +
+                    " (limit " + Fixed3(*policy->max_unstamped_seconds) + " s)");
   }
   if (args.json) {
     nlohmann::json out = LedgerAuditToJson(*result, *files, assessor.get());

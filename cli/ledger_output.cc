@@ -144,6 +144,20 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
                         {"untrusted_periods", untrusted},
                         {"bill", bill},
                         {"hours", hours}};
+  {  // time axis (RFC 3161 tokens)
+    const TimeAxisSummary& t = r.time_axis;
+    nlohmann::json signers = nlohmann::json::array();
+    for (const auto& s : t.signers) signers.push_back(s);
+    out["time_axis"] = {{"tokens", t.tokens},
+                        {"tokens_verified", t.tokens_verified},
+                        {"tokens_rejected", t.tokens_rejected},
+                        {"tokens_ignored", t.tokens_ignored},
+                        {"time_checked_hours", t.checked_seconds / 3600},
+                        {"time_unchecked_hours", t.unchecked_seconds / 3600},
+                        {"longest_unchecked_seconds", t.longest_unchecked_seconds},
+                        {"periods_outside_bracket", t.periods_outside},
+                        {"tsa_signers", signers}};
+  }
   if (policy != nullptr) {
     out["policy"] = policy->ToJson();
     out["policy"]["passed"] = policy->violations().empty();
@@ -233,6 +247,11 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
   row("GPU-hours", Fixed(t.gpu_hours, 3));
   row("untrusted-time hours", Fixed(t.untrusted_time_hours, 3));
   row("restart gap hours", Fixed(t.restart_gap_hours, 3));
+  // Time axis (RFC 3161 tokens, tsa/time_axis.h).
+  row("time-checked hours", Fixed(r.time_axis.checked_seconds / 3600, 3));
+  row("time-unchecked hours", Fixed(r.time_axis.unchecked_seconds / 3600, 3));
+  row("  TSA tokens verified",
+      std::to_string(r.time_axis.tokens_verified) + " of " + std::to_string(r.time_axis.tokens));
   if (r.bill.from_unix_seconds && r.bill.to_unix_seconds) {
     const double asked = (*r.bill.to_unix_seconds - *r.bill.from_unix_seconds) / 3600;
     row("hours asked for", Fixed(asked, 3));

@@ -98,6 +98,13 @@ Result<nlohmann::json> ConvertValue(const OptionSpec& spec, const YAML::Node& no
       if (!node.IsSequence()) return bad("a list of strings");
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& item : node) {
+        // time.tsa entries may be written {name: N, url: U}: kept as "N=U".
+        if (spec.key == "time.tsa" && item.IsMap() && item.size() == 2 && item["name"] && item["url"] &&
+            item["name"].IsScalar() && item["url"].IsScalar() && IsValidUtf8(item["name"].Scalar()) &&
+            IsValidUtf8(item["url"].Scalar())) {
+          arr.push_back(item["name"].Scalar() + "=" + item["url"].Scalar());
+          continue;
+        }
         if (!item.IsScalar() || !IsValidUtf8(item.Scalar())) return bad("a list of UTF-8 strings");
         arr.push_back(item.Scalar());
       }

@@ -2,7 +2,7 @@
 //
 // Loaded from YAML (configs/resmeter.yaml documents every key) with yaml-cpp
 // and checked against typed OptionSpec tables: the global table in
-// agent/config_schema.cc and each meter's options from the registry
+// config/config_schema.cc and each meter's options from the registry
 // (meters.<name>.<key>, plus `enabled` and `timeout_seconds`). Unknown keys,
 // wrong types and out-of-range values are errors naming the file, the line
 // and the key. `--set KEY=VALUE` and command-line flags override the file.

@@ -33,7 +33,11 @@ std::string Time(double t) {
 class Auditor {
  public:
   Auditor(const std::vector<std::string>& files, const LedgerAuditOptions& options)
-      : files_(files), options_(options), bill_(options.from_unix_seconds, options.to_unix_seconds) {
+      : files_(files),
+        options_(options),
+        bill_(options.from_unix_seconds, options.to_unix_seconds),
+        time_axis_(TimeAxisOptions{options.tsa_anchors, options.accepted_tsas, options.time_bracket_tolerance_seconds,
+                                   options.from_unix_seconds, options.to_unix_seconds}) {
     now_ = options.now_unix_seconds > 0 ? options.now_unix_seconds : DefaultEnv()->WallSeconds();
   }
 
@@ -54,6 +58,7 @@ class Auditor {
   const LedgerAuditOptions& options_;
   double now_ = 0;
   LedgerBillBuilder bill_;
+  TimeAxisChecker time_axis_;
   LedgerAuditResult result_;
   uint64_t parsed_lines_ = 0;
   bool have_period_ = false;
@@ -109,6 +114,10 @@ bool Auditor::Visit(const LedgerChainLine& l, const LedgerChainStep& st) {
   ++result_.signatures_verified;
   ++result_.authenticated_statements;
   result_.last_seq = s.seq;
+  if (s.kind == LedgerKind::kTimestamp) {
+    time_axis_.OnTimestamp(s.seq, s.stamped_seq, s.stamped_sha256, s.tsa, s.tsa_nonce, s.tsa_token);
+  }
+  time_axis_.OnLine(s.seq, st.hash);
   if (s.kind == LedgerKind::kEpoch)
     OnEpoch(l, s);
   else if (s.kind == LedgerKind::kUsage)
@@ -215,7 +224,9 @@ void Auditor::OnUsage(const LedgerChainLine& l, const LedgerStatement& s) {
                    s.memory_gib_seconds, s.gpu_seconds, s.time_trusted, violated,
                    MeasuredAvailability{s.seq, s.availability.samples, s.availability.measured_ratio,
                                         s.availability.vcpus, s.availability.sampler_cpu_ratio});
+    time_axis_.OnPeriod(s.seq, s.start_unix_seconds, s.end_unix_seconds);
   } else {
+    time_axis_.OnPeriod(s.seq, s.start_unix_seconds, s.end_unix_seconds, /*billed=*/false);
     ++result_.unbilled_statements;
   }
   have_period_ = true;
@@ -242,6 +253,12 @@ Result<LedgerAuditResult> Auditor::Run() {
     return Status::InvalidArgument("no ledger statement in " + files_.front() +
                                    (files_.size() > 1 ? " ..." : ""));
   }
+  time_axis_.Finish();
+  for (const TimeAxisFinding& f : time_axis_.findings()) {
+    Add(f.kind, f.seq, f.seq_end, nullptr, f.message,
+        f.error ? LedgerFindingSeverity::kError : LedgerFindingSeverity::kWarning);
+  }
+  result_.time_axis = time_axis_.summary();
   result_.audit_time_unix_seconds = now_;
   result_.bill = bill_.Finish();
   return std::move(result_);
@@ -254,6 +271,7 @@ const char* CheckOf(const std::string& kind) {
   if (kind == "zero_length" || kind == "overlap" || kind == "future_period" || kind == "time_gap" ||
       kind == "bad_epoch_gap")
     return "ledger.periods";
+  if (kind == "time_bracket" || kind.rfind("timestamp_", 0) == 0) return "ledger.time";
   return "ledger.chain";
 }
 
@@ -268,7 +286,7 @@ Result<LedgerAuditResult> AuditLedger(const std::vector<std::string>& files,
 Verdict LedgerAuditVerdict(const LedgerAuditResult& r) {
   Verdict v;
   for (const char* name :
-       {"ledger.chain", "ledger.epochs.key_origin", "ledger.epochs.evidence", "ledger.periods"}) {
+       {"ledger.chain", "ledger.epochs.key_origin", "ledger.epochs.evidence", "ledger.periods", "ledger.time"}) {
     uint64_t errors = 0, warnings = 0;
     std::string first_error, first_warning;
     for (const auto& f : r.findings) {
@@ -293,6 +311,17 @@ Verdict LedgerAuditVerdict(const LedgerAuditResult& r) {
             std::to_string(errors) + " problem" + (errors == 1 ? "" : "s") + ", first: " + first_error);
     } else if (warnings > 0) {
       v.Add(name, CheckOutcome::kWarning, first_warning);
+    } else if (std::string(name) == "ledger.time") {
+      const TimeAxisSummary& t = r.time_axis;
+      if (t.tokens == 0) {
+        v.Add(name, CheckOutcome::kNotApplicable, "no timestamp tokens: the time axis is unchecked");
+      } else {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%llu of %llu tokens verified; %.3f h time-checked, %.3f h unchecked",
+                      static_cast<unsigned long long>(t.tokens_verified), static_cast<unsigned long long>(t.tokens),
+                      t.checked_seconds / 3600, t.unchecked_seconds / 3600);
+        v.Add(name, CheckOutcome::kPassed, buf);
+      }
     } else if (std::string(name) == "ledger.chain") {
       v.Add(name, CheckOutcome::kPassed,
             std::to_string(r.statements) + " statements signed and linked, " +

@@ -11,7 +11,11 @@
 // (warning), overlapping and future (end after the audit time + tolerance)
 // periods are findings and not billed; gaps must be explained by an epoch.
 // Each finding names its sequence numbers. Only authentic usage statements
-// are billed.
+// are billed. Time axis: timestamp statements carry RFC 3161 tokens for
+// earlier lines; tsa/time_axis.h verifies them against the TSA anchors and
+// checks that every billed period lies between the stamped times around it
+// (findings time_bracket, timestamp_token, timestamp_mismatch), and splits
+// the billed time into time-checked and unchecked.
 //
 // Memory is flat in the ledger size (findings and epochs aside); signature
 // verification runs on `threads` threads. Pure function of its inputs.
@@ -28,6 +32,7 @@
 #include "ledger/ledger_bill.h"
 #include "ledger/ledger_statement.h"
 #include "core/verdict.h"
+#include "tsa/time_axis.h"
 
 namespace resmeter {
 
@@ -47,6 +52,12 @@ struct LedgerAuditOptions {
   EvidenceVerifyOptions evidence;
   bool appraise_evidence = true;
   std::vector<std::string> accepted_key_origins = {"ephemeral"};
+  // Time axis: TSA anchors (<trust_anchors_dir>/tsa/*.pem; none: tokens are
+  // not checked, a warning), the TSAs whose tokens count (signer CN or
+  // subject; empty: any anchored TSA), the bracket tolerance.
+  TsaAnchors tsa_anchors;
+  std::vector<std::string> accepted_tsas;
+  double time_bracket_tolerance_seconds = 5.0;
   // Threads verifying signatures; 0: every core.
   unsigned threads = 0;
   // At most this many findings are listed; the rest are only counted.
@@ -60,6 +71,8 @@ struct LedgerFinding {
   // unknown_key, bad_signature, wrong_key, bad_epoch, missing, broken_link,
   // duplicate, out_of_order. Epochs: epoch_evidence, key_origin, cut.
   // Periods: zero_length, overlap, future_period, time_gap, bad_epoch_gap.
+  // Time axis: time_bracket, timestamp_token, timestamp_mismatch (errors),
+  // timestamp_tsa, timestamp_unchecked (warnings).
   std::string kind;
   LedgerFindingSeverity severity = LedgerFindingSeverity::kError;
   uint64_t seq = 0;      // first sequence number concerned (0: unknown)
@@ -107,6 +120,7 @@ struct LedgerAuditResult {
   std::vector<LedgerEpoch> epochs;
   std::vector<LedgerUntrustedPeriod> untrusted_periods;
   LedgerBill bill;
+  TimeAxisSummary time_axis;  // tokens, time-checked and unchecked seconds of the billed periods
   bool policy_evaluated = false;
   double audit_time_unix_seconds = 0;
 
@@ -121,8 +135,8 @@ Result<LedgerAuditResult> AuditLedger(const std::vector<std::string>& files,
                                       const LedgerAuditOptions& options);
 
 // The audit as named checks: ledger.chain, ledger.epochs.key_origin,
-// ledger.epochs.evidence, ledger.periods (failed when they have error
-// findings, warning when only warnings).
+// ledger.epochs.evidence, ledger.periods, ledger.time (failed when they have
+// error findings, warning when only warnings).
 Verdict LedgerAuditVerdict(const LedgerAuditResult& r);
 
 }  // namespace resmeter

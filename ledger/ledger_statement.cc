@@ -53,23 +53,25 @@ enum Field { kV, kSeq, kPrev, kKind, kKid, kStart, kEnd, kDelivered, kStolen, kM
              kTimeReason, kJwk, kKeyOrigin, kEvidence, kPrevEpochKid, kCutBytes, kCutSha, kCutFile, kClean, kReason,
              kSig,
              kAvailSamples, kAvailRatio, kAvailVcpus, kAvailCost,  // measured availability (optional)
+             kStampedSeq, kStampedSha, kTsa, kTsaNonce, kTsaToken,  // timestamp statements
              kFieldCount };
 constexpr std::string_view kFieldNames[kFieldCount] = {
     "v", "seq", "prev", "kind", "kid", "start_unix_seconds", "end_unix_seconds", "vcpu_delivered_seconds",
     "vcpu_stolen_seconds", "memory_gib_seconds", "gpu_seconds", "report", "time_trusted", "time_reason", "jwk",
     "key_origin", "evidence", "prev_epoch_kid", "cut_bytes", "cut_sha256", "cut_file", "clean", "reason", "sig",
     "vcpu_availability_samples", "vcpu_availability_measured_ratio", "vcpus_challenged",
-    "availability_sampler_cpu_ratio"};
+    "availability_sampler_cpu_ratio", "stamped_seq", "stamped_sha256", "tsa", "tsa_nonce", "tsa_token"};
 
 // Whether kind k has member f.
 bool Wants(Field f, LedgerKind k) {
   switch (f) {
-    case kStart: case kEnd: case kTrusted: case kTimeReason: return k != LedgerKind::kCheckpoint;
+    case kStart: case kEnd: case kTrusted: case kTimeReason: return LedgerKindHasPeriod(k);
     case kDelivered: case kStolen: case kMemory: case kGpu: case kReport: return k == LedgerKind::kUsage;
     case kJwk: case kKeyOrigin: case kEvidence: case kPrevEpochKid: case kCutBytes: case kCutSha: case kCutFile:
     case kClean:
       return k == LedgerKind::kEpoch;
-    case kReason: return k != LedgerKind::kUsage;
+    case kReason: return k == LedgerKind::kEpoch || k == LedgerKind::kCheckpoint;
+    case kStampedSeq: case kStampedSha: case kTsa: case kTsaNonce: case kTsaToken: return k == LedgerKind::kTimestamp;
     case kAvailSamples: case kAvailRatio: case kAvailVcpus: case kAvailCost: return k == LedgerKind::kUsage;
     default: return true;
   }
@@ -88,9 +90,12 @@ const char* LedgerKindName(LedgerKind kind) {
     case LedgerKind::kUsage: return "usage";
     case LedgerKind::kEpoch: return "epoch";
     case LedgerKind::kCheckpoint: return "checkpoint";
+    case LedgerKind::kTimestamp: return "timestamp";
   }
   return "?";
 }
+
+bool LedgerKindHasPeriod(LedgerKind kind) { return kind == LedgerKind::kUsage || kind == LedgerKind::kEpoch; }
 
 std::string SerializeLedgerBody(const LedgerStatement& s) {
   std::string out;
@@ -105,7 +110,7 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
   String(out, LedgerKindName(s.kind));
   Key(out, "kid");
   String(out, s.kid);
-  if (s.kind != LedgerKind::kCheckpoint) {
+  if (LedgerKindHasPeriod(s.kind)) {
     Key(out, "start_unix_seconds");
     Number(out, s.start_unix_seconds);
     Key(out, "end_unix_seconds");
@@ -135,7 +140,7 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
     Key(out, "availability_sampler_cpu_ratio");
     Number(out, s.availability.sampler_cpu_ratio);
   }
-  if (s.kind != LedgerKind::kCheckpoint) {
+  if (LedgerKindHasPeriod(s.kind)) {
     Key(out, "time_trusted");
     out += s.time_trusted ? "true" : "false";
     Key(out, "time_reason");
@@ -159,9 +164,21 @@ std::string SerializeLedgerBody(const LedgerStatement& s) {
     Key(out, "clean");
     out += s.clean ? "true" : "false";
   }
-  if (s.kind != LedgerKind::kUsage) {
+  if (s.kind == LedgerKind::kEpoch || s.kind == LedgerKind::kCheckpoint) {
     Key(out, "reason");
     String(out, s.reason);
+  }
+  if (s.kind == LedgerKind::kTimestamp) {
+    Key(out, "stamped_seq");
+    out += std::to_string(s.stamped_seq);
+    Key(out, "stamped_sha256");
+    String(out, s.stamped_sha256);
+    Key(out, "tsa");
+    String(out, s.tsa);
+    Key(out, "tsa_nonce");
+    String(out, s.tsa_nonce);
+    Key(out, "tsa_token");
+    String(out, s.tsa_token);
   }
   out += "}";
   return out;
@@ -227,6 +244,7 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
   if (kind == "usage") s.kind = LedgerKind::kUsage;
   else if (kind == "epoch") s.kind = LedgerKind::kEpoch;
   else if (kind == "checkpoint") s.kind = LedgerKind::kCheckpoint;
+  else if (kind == "timestamp") s.kind = LedgerKind::kTimestamp;
   else return Status::Corruption(at + "unknown kind '" + std::string(kind) + "'");
   if (!IsString(f[kKid]) || f[kKid]->text().empty() || f[kKid]->text().size() > 128) return Status::Corruption(at + "'kid' missing");
   s.kid = f[kKid]->text();
@@ -238,7 +256,7 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
       if (v) return Status::Corruption(at + "a " + std::string(kind) + " statement has no '" + name + "'");
       continue;
     }
-    if (field >= kAvailSamples && !v) continue;  // measured availability is optional
+    if (field >= kAvailSamples && field <= kAvailCost && !v) continue;  // measured availability is optional
     bool ok = true;
     switch (field) {
       case kStart: ok = IsNumber(v) && (s.start_unix_seconds = v->number, true); break;
@@ -268,6 +286,11 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
       case kAvailRatio: ok = IsNumber(v) && (s.availability.measured_ratio = v->number, true); break;
       case kAvailVcpus: ok = IsUint(v) && (s.availability.vcpus = v->uint_value, true); break;
       case kAvailCost: ok = IsNumber(v) && (s.availability.sampler_cpu_ratio = v->number, true); break;
+      case kStampedSeq: ok = IsUint(v) && v->uint_value > 0 && (s.stamped_seq = v->uint_value, true); break;
+      case kStampedSha: ok = IsString(v) && (s.stamped_sha256 = v->text(), IsHex64(s.stamped_sha256)); break;
+      case kTsa: ok = IsString(v) && !v->text().empty() && (s.tsa = v->text(), true); break;
+      case kTsaNonce: ok = IsString(v) && (s.tsa_nonce = v->text(), true); break;
+      case kTsaToken: ok = IsString(v) && !v->text().empty() && (s.tsa_token = v->text(), true); break;
       default: break;
     }
     if (!ok) return Status::Corruption(at + "'" + name + "' missing or of the wrong type");
@@ -285,7 +308,10 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
     if (s.availability.samples > 0 && s.availability.vcpus == 0) return Status::Corruption(at + "availability samples without 'vcpus_challenged'");
     if (!(s.availability.sampler_cpu_ratio >= 0)) return Status::Corruption(at + "negative 'availability_sampler_cpu_ratio'");
   }
-  if (s.kind != LedgerKind::kCheckpoint && s.end_unix_seconds < s.start_unix_seconds) {
+  if (s.kind == LedgerKind::kTimestamp && s.stamped_seq >= s.seq) {
+    return Status::Corruption(at + "'stamped_seq' must name an earlier line");
+  }
+  if (LedgerKindHasPeriod(s.kind) && s.end_unix_seconds < s.start_unix_seconds) {
     return Status::Corruption(at + "period ends before it starts");
   }
   return s;

@@ -6,7 +6,9 @@
 // over the line without its trailing `sig` member, by the key of its epoch.
 // Kinds: `epoch` (first statement of every agent start; names the new key,
 // its hardware evidence and what recovery cut off; signed by the new key),
-// `usage` (one metered period) and `checkpoint` (shutdown, rotation). The
+// `usage` (one metered period), `checkpoint` (shutdown, rotation) and
+// `timestamp` (an RFC 3161 token a time-stamping authority issued for the
+// hash of an earlier line, tsa/). The
 // members `jwk` and `evidence` of an epoch statement are JSON texts inside a
 // string, so every line stays one flat object. See README, "Usage ledger".
 // All functions are pure and thread-safe.
@@ -31,10 +33,12 @@ inline constexpr size_t kMaxLedgerLineBytes = 256 * 1024;
 inline constexpr std::string_view kLedgerGenesisPrev =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
-enum class LedgerKind { kUsage, kEpoch, kCheckpoint };
+enum class LedgerKind { kUsage, kEpoch, kCheckpoint, kTimestamp };
 
-// "usage", "epoch", "checkpoint".
+// "usage", "epoch", "checkpoint", "timestamp".
 const char* LedgerKindName(LedgerKind kind);
+// Whether statements of this kind carry a period (start/end, time trust): usage and epoch.
+bool LedgerKindHasPeriod(LedgerKind kind);
 
 // What one metered period delivered: the quantities a usage statement bills.
 // Unix seconds in assessed time.
@@ -80,9 +84,21 @@ struct LedgerEpochFields {
   bool clean = true;           // the previous epoch ended with a shutdown checkpoint
 };
 
+// What a timestamp statement says: TSA `tsa` stamped the SHA-256 of line
+// `stamped_seq` (an earlier line of the chain); the token is the TSA's DER
+// TimeStampToken, base64url; the nonce is the one the agent sent.
+struct LedgerTimestampFields {
+  uint64_t stamped_seq = 0;    // stamped_seq
+  std::string stamped_sha256;  // 64 hex digits: LedgerLineHash of that line
+  std::string tsa;             // the configured TSA's name
+  std::string tsa_nonce;       // hex nonce of the request
+  std::string tsa_token;       // base64url DER TimeStampToken
+};
+
 // A ledger line. Usage: the metered period; epoch: the gap in start/end and
-// the epoch fields, other quantities zero; checkpoint: only `reason`.
-struct LedgerStatement : LedgerUsage, LedgerEpochFields {
+// the epoch fields, other quantities zero; checkpoint: only `reason`;
+// timestamp: only the timestamp fields.
+struct LedgerStatement : LedgerUsage, LedgerEpochFields, LedgerTimestampFields {
   uint64_t seq = 0;
   std::string prev;  // 64 hex digits: SHA-256 of the previous line
   LedgerKind kind = LedgerKind::kUsage;

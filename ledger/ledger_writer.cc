@@ -216,7 +216,7 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
     head_file = l.file;
     head_end = l.end_offset;
     recovery_.clean = st.statement.kind == LedgerKind::kCheckpoint && st.statement.reason == "shutdown";
-    if (st.statement.kind != LedgerKind::kCheckpoint) {
+    if (LedgerKindHasPeriod(st.statement.kind)) {
       last_end_ = st.statement.end_unix_seconds;
       have_end = true;
     }
@@ -367,8 +367,9 @@ Result<uint64_t> LedgerWriter::Append(LedgerStatement s, bool may_rotate) {
   RESMETER_RETURN_IF_ERROR(WriteLine(line));
   last_seq_ = s.seq;
   head_ = LedgerLineHash(line);
-  if (s.kind != LedgerKind::kCheckpoint) last_end_ = s.end_unix_seconds;
-  since_checkpoint_ = s.kind == LedgerKind::kUsage ? since_checkpoint_ + 1 : 0;
+  if (LedgerKindHasPeriod(s.kind)) last_end_ = s.end_unix_seconds;
+  if (s.kind == LedgerKind::kUsage) ++since_checkpoint_;
+  if (s.kind == LedgerKind::kCheckpoint) since_checkpoint_ = 0;
   return s.seq;
 }
 
@@ -384,6 +385,15 @@ Result<uint64_t> LedgerWriter::AppendUsage(const LedgerUsage& u) {
     RESMETER_RETURN_IF_ERROR(Checkpoint("interval").status());
   }
   return seq;
+}
+
+Result<uint64_t> LedgerWriter::AppendTimestamp(const LedgerTimestampFields& t) {
+  if (t.stamped_seq == 0 || t.stamped_seq > last_seq_) {
+    return Status::InvalidArgument("timestamp for seq " + std::to_string(t.stamped_seq) + ", which is not in the ledger");
+  }
+  LedgerStatement s = Next(LedgerKind::kTimestamp);
+  static_cast<LedgerTimestampFields&>(s) = t;
+  return Append(std::move(s));
 }
 
 Result<uint64_t> LedgerWriter::Checkpoint(const std::string& reason) {

@@ -100,6 +100,10 @@ class LedgerWriter {
   // Appends a usage statement (and a checkpoint when one is due); returns its
   // seq once durable. InvalidArgument for a period that ends before it starts.
   Result<uint64_t> AppendUsage(const LedgerUsage& usage);
+  // Appends a timestamp statement carrying a TSA token for an earlier line
+  // (the caller checked that the token stamps that line's hash); returns its
+  // seq. InvalidArgument when stamped_seq is not in the ledger.
+  Result<uint64_t> AppendTimestamp(const LedgerTimestampFields& timestamp);
   // Appends a signed checkpoint; returns its seq.
   Result<uint64_t> Checkpoint(const std::string& reason);
   // Appends the shutdown checkpoint and closes; later appends fail. Idempotent.

@@ -3,7 +3,10 @@
 //
 //   name: small-vm
 //   max_report_age_seconds: 3600
-//   time: {require_trusted: true, max_error_bound_seconds: 0.1}
+//   time: {require_trusted: true, max_error_bound_seconds: 0.1,
+//          nts_servers: [time.cloudflare.com, 192.0.2.1],       # reports: the selected NTS source
+//          require_tsa: [freetsa], max_unstamped_seconds: 7200,  # ledgers: RFC 3161 time axis
+//          bracket_tolerance_seconds: 5}
 //   evidence:
 //     accept: [sev-snp, tdx]
 //     key_origins: [ephemeral]
@@ -99,6 +102,14 @@ struct Policy {
   std::vector<PolicyClause> clauses;
   bool require_trusted_time = false;
   std::optional<double> max_time_error_bound_seconds;
+  // The NTS servers (names or addresses) the report's time claim may be synchronised to; empty: any.
+  std::vector<std::string> nts_servers;
+  // Ledger time axis (tsa/time_axis.h): the TSAs whose tokens count (signer
+  // certificate CN or subject; empty: any anchored TSA), the longest billed
+  // stretch without a verified bracket, and the bracket tolerance.
+  std::vector<std::string> require_tsa;
+  std::optional<double> max_unstamped_seconds;
+  std::optional<double> bracket_tolerance_seconds;
   int time_line = 0;
   std::optional<PolicyEvidence> evidence;
   std::optional<double> max_report_age_seconds;

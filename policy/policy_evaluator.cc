@@ -62,6 +62,32 @@ ClauseResult TimeTrusted(const Policy& p, const nlohmann::json& time) {
   return r;
 }
 
+// The selected time source must be NTS-authenticated and one of the pinned
+// servers (by the name or address the time claim gives; chronyd's command
+// protocol does not expose the NTS-KE certificate, so no subject is pinned).
+ClauseResult TimeNtsServer(const Policy& p, const nlohmann::json& time) {
+  std::string list;
+  for (const auto& s : p.nts_servers) list += (list.empty() ? "" : ", ") + s;
+  ClauseResult r{"time.nts_server", "one of " + list, "", false, p.time_line};
+  const std::string server = time.is_object() && time.contains("server") && time["server"].is_string()
+                                 ? time["server"].get<std::string>()
+                                 : "";
+  const std::string name = time.is_object() && time.contains("server_name") && time["server_name"].is_string()
+                               ? time["server_name"].get<std::string>()
+                               : "";
+  const bool nts = time.is_object() && time.contains("nts_authenticated") && time["nts_authenticated"].is_boolean() &&
+                   time["nts_authenticated"].get<bool>();
+  if (server.empty()) {
+    r.measured = "unavailable: the time claim names no selected server";
+    return r;
+  }
+  r.measured = (name.empty() ? server : name + " (" + server + ")") + (nts ? ", NTS" : ", not NTS-authenticated");
+  const bool listed = std::find(p.nts_servers.begin(), p.nts_servers.end(), server) != p.nts_servers.end() ||
+                      (!name.empty() && std::find(p.nts_servers.begin(), p.nts_servers.end(), name) != p.nts_servers.end());
+  r.passed = nts && listed;
+  return r;
+}
+
 ClauseResult TimeErrorBound(const Policy& p, const nlohmann::json& time) {
   ClauseResult r{"time.error_bound_seconds", "<= " + FormatPolicyNumber(*p.max_time_error_bound_seconds, "s"),
                  "", false, p.time_line};
@@ -356,6 +382,7 @@ PolicyVerdict Evaluate(const Policy& policy, const nlohmann::json& claims, const
   const nlohmann::json& time = claims.is_object() && claims.contains("time") ? claims["time"] : kEmpty;
   if (policy.require_trusted_time) v.clauses.push_back(TimeTrusted(policy, time));
   if (policy.max_time_error_bound_seconds) v.clauses.push_back(TimeErrorBound(policy, time));
+  if (!policy.nts_servers.empty()) v.clauses.push_back(TimeNtsServer(policy, time));
   if (policy.evidence) {
     v.clauses.push_back(EvidenceTypeClause(*policy.evidence, evidence));
     if (auto m = EvidenceMeasurement(*policy.evidence, evidence)) v.clauses.push_back(std::move(*m));
