@@ -77,7 +77,7 @@ Result<double> ParseTimeArgument(const std::string& text) {
   return Status::InvalidArgument("time '" + text + "': expected Unix seconds or YYYY-MM-DDTHH:MM:SSZ");
 }
 
-int RunCli(int argc, char** argv) {
+int RunCli(int argc, char** argv, const std::vector<CommandRegistrar>& more_commands) {
   // Meters register scratch files (disk.io); SIGINT/SIGTERM/SIGHUP remove them, then re-raise.
   if (Status s = InstallTempPathCleanupOnSignals(); !s.ok()) return Fail(kExitUsage, s.message());
   CLI::App app{"resmeter: measure the resources a VM really gets, and sign what was measured"};
@@ -100,6 +100,7 @@ int RunCli(int argc, char** argv) {
   RegisterPeerCommand(app, globals, &exit_code);
   RegisterIdentityCommand(app, globals, &exit_code);
   RegisterEvidenceCommand(app, globals, &exit_code);
+  for (CommandRegistrar r : more_commands) r(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);

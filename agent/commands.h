@@ -45,5 +45,8 @@ void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterPeerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterIdentityCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+// In collector/ (library resmeter_collector, which depends on this one): the
+// executable passes it to RunCli (agent/main.cc).
+void RegisterCollectorCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 
 }  // namespace resmeter
