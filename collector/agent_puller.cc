@@ -153,8 +153,8 @@ Status AgentPuller::StoreNewFindings() {
 
 Status AgentPuller::Pull() {
   if (!auditor_) RESMETER_RETURN_IF_ERROR(Load());
-  const bool resync = resync_from_ > 0;
-  uint64_t from = resync ? resync_from_ : (next_seq_ > 1 ? next_seq_ - 1 : 1);
+  // After a fork or rollback the next pull re-reads further back; otherwise from the anchor.
+  uint64_t from = resync_from_ > 0 ? resync_from_ : (next_seq_ > 1 ? next_seq_ - 1 : 1);
   resync_from_ = 0;
   bool slow = false;
   for (size_t page = 0; page < settings_->max_pages_per_pull; ++page) {
@@ -177,19 +177,11 @@ Status AgentPuller::Pull() {
       slow = true;
       RESMETER_RETURN_IF_ERROR(Raise("slow", "GET /v1/ledger took " + std::to_string(resp->elapsed_seconds) + " s"));
     }
-    bool got_new = false;
-    bool bad = false;
-    RESMETER_RETURN_IF_ERROR(Ingest(resp->body, from, &got_new));
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      bad = snap_.condition == "bad_response";
-    }
-    if (bad || !got_new) break;
+    bool got_new = false, bad = false;
+    RESMETER_RETURN_IF_ERROR(Ingest(resp->body, from, &got_new, &bad));
+    if (bad) return Status::Ok();  // raised by Ingest; only a good answer clears it
+    if (!got_new) break;
     from = next_seq_;
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (snap_.condition == "bad_response") return Status::Ok();
   }
   if (!slow) return Recovered();
   std::lock_guard<std::mutex> lock(mu_);
@@ -198,8 +190,9 @@ Status AgentPuller::Pull() {
   return Status::Ok();
 }
 
-Status AgentPuller::Ingest(const std::string& body, uint64_t from, bool* got_new) {
+Status AgentPuller::Ingest(const std::string& body, uint64_t from, bool* got_new, bool* bad) {
   *got_new = false;
+  *bad = false;
   // Complete lines only; each must be a ledger statement (its seq decides where it goes).
   struct Pulled {
     uint64_t seq;
@@ -338,7 +331,10 @@ Status AgentPuller::Ingest(const std::string& body, uint64_t from, bool* got_new
     snap_.audit_errors = auditor_->partial().errors;
     snap_.delivered_vcpu_seconds = auditor_->running_totals().delivered_vcpu_hours * 3600;
   }
-  if (!garbage.empty()) return Raise("bad_response", "GET /v1/ledger: " + garbage);
+  if (!garbage.empty()) {
+    *bad = true;
+    return Raise("bad_response", "GET /v1/ledger: " + garbage);
+  }
   return Status::Ok();
 }
 

@@ -65,8 +65,9 @@ class AgentPuller {
   const CollectorAgent& agent() const { return agent_; }
 
  private:
-  // Handles the lines of one /v1/ledger answer; sets *more when a full page came.
-  Status Ingest(const std::string& body, uint64_t from, bool* got_new);
+  // Handles the lines of one /v1/ledger answer: *got_new when new statements
+  // were stored, *bad when the answer was not a ledger page (raised).
+  Status Ingest(const std::string& body, uint64_t from, bool* got_new, bool* bad);
   Status StoreNewFindings();
   Status Event(const std::string& kind, const std::string& severity, uint64_t seq, const std::string& detail);
   // A condition (unreachable, slow, bad_response): one event when it starts or changes.

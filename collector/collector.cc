@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <functional>
 #include <random>
 
 #include "core/env.h"

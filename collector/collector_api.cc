@@ -164,6 +164,9 @@ HttpResponse CollectorApi::Metrics() {
       if (n == "resmeter_collector_agent_rollbacks_total") Sample(out, f.name, u, static_cast<double>(s.rollbacks));
     }
   }
+  out << "# HELP resmeter_collector_pull_round_seconds seconds the last round of pulls over every followed agent took\n"
+      << "# TYPE resmeter_collector_pull_round_seconds gauge\nresmeter_collector_pull_round_seconds "
+      << collector_->last_round_seconds() << "\n";
   out << "# HELP resmeter_collector_agents_followed agents whose lease this collector holds\n"
       << "# TYPE resmeter_collector_agents_followed gauge\nresmeter_collector_agents_followed " << snaps.size() << "\n";
   HttpResponse r;

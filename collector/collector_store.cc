@@ -1,5 +1,7 @@
 #include "collector/collector_store.h"
 
+#include <ctime>
+
 #include "core/strings.h"
 
 namespace resmeter {

@@ -9,9 +9,11 @@
 #include <netinet/tcp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 
 #include "core/strings.h"
 #include "core/unique_fd.h"
@@ -119,9 +121,10 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
   std::string raw;
   char buf[65536];
   size_t header_end = std::string::npos;
-  std::optional<size_t> content_length;
+  HttpResponseHead head;
   for (;;) {
-    if (header_end != std::string::npos && content_length && raw.size() >= header_end + 4 + *content_length) break;
+    if (header_end != std::string::npos && head.content_length && raw.size() >= header_end + 4 + *head.content_length)
+      break;
     RESMETER_RETURN_IF_ERROR(WaitFd(fd.get(), POLLIN, deadline, "waiting for the response"));
     const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n == 0) break;
@@ -137,44 +140,50 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
       if (header_end == std::string::npos && raw.size() > 65536)
         return Status::Corruption("response headers larger than 64 KiB");
       if (header_end != std::string::npos) {
-        for (auto line : Split(std::string_view(raw).substr(0, header_end), '\n')) {
-          std::string l = Lower(std::string(line));
-          if (StartsWith(l, "content-length:")) {
-            auto v = ParseUint64(std::string(Trim(l.substr(15))));
-            if (!v) return Status::Corruption("malformed Content-Length");
-            if (*v > options.max_response_bytes)
-              return Status::Corruption("response announces " + std::to_string(*v) + " bytes, over the limit of " +
-                                        std::to_string(options.max_response_bytes));
-            content_length = static_cast<size_t>(*v);
-          }
-        }
+        RESMETER_ASSIGN_OR_RETURN(head, ParseHttpResponseHead(std::string_view(raw).substr(0, header_end),
+                                                              options.max_response_bytes));
       }
     }
   }
   if (header_end == std::string::npos) return Status::IOError("connection closed before the response headers ended");
   HttpFetchResponse out;
   out.elapsed_seconds = Now() - start;
-  const std::string_view head(raw.data(), header_end);
+  out.status = head.status;
+  out.content_type = head.content_type;
+  out.body = raw.substr(header_end + 4);
+  if (head.content_length) {
+    if (out.body.size() < *head.content_length) return Status::IOError("connection closed before the body ended");
+    out.body.resize(*head.content_length);
+  }
+  return out;
+}
+
+Result<HttpResponseHead> ParseHttpResponseHead(std::string_view head, size_t max_body_bytes) {
+  HttpResponseHead out;
   const size_t eol = head.find("\r\n");
   const std::string status_line(head.substr(0, eol));
-  if (!StartsWith(status_line, "HTTP/1.") || status_line.size() < 12)
+  if (!StartsWith(status_line, "HTTP/1.") || status_line.size() < 12 || status_line[8] != ' ')
     return Status::IOError("not an HTTP response: '" + status_line.substr(0, 40) + "'");
   auto code = ParseInt64(status_line.substr(9, 3));
-  if (!code) return Status::IOError("malformed status line '" + status_line.substr(0, 40) + "'");
+  if (!code || *code < 100 || *code > 599)
+    return Status::IOError("malformed status line '" + status_line.substr(0, 40) + "'");
   out.status = static_cast<int>(*code);
   for (auto line : Split(head, '\n')) {
-    std::string l = Lower(std::string(line));
+    const std::string l = Lower(std::string(line));
     if (StartsWith(l, "transfer-encoding:") && l.find("chunked") != std::string::npos)
       return Status::IOError("chunked responses are not accepted from agents");
     if (StartsWith(l, "content-type:")) {
-      std::string v = std::string(Trim(l.substr(13)));
+      const std::string v(Trim(l.substr(13)));
       out.content_type = std::string(Trim(v.substr(0, v.find(';'))));
     }
-  }
-  out.body = raw.substr(header_end + 4);
-  if (content_length) {
-    if (out.body.size() < *content_length) return Status::IOError("connection closed before the body ended");
-    out.body.resize(*content_length);
+    if (StartsWith(l, "content-length:")) {
+      auto v = ParseUint64(std::string(Trim(l.substr(15))));
+      if (!v) return Status::Corruption("malformed Content-Length");
+      if (*v > max_body_bytes)
+        return Status::Corruption("response announces " + std::to_string(*v) + " bytes, over the limit of " +
+                                  std::to_string(max_body_bytes));
+      out.content_length = static_cast<size_t>(*v);
+    }
   }
   return out;
 }

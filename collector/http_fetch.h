@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -33,6 +35,17 @@ struct HttpUrl {
   std::string prefix;
 };
 Result<HttpUrl> ParseHttpUrl(const std::string& url);
+
+// The status line and headers of a response (without the blank line).
+struct HttpResponseHead {
+  int status = 0;
+  std::string content_type;  // lower case, parameters removed
+  std::optional<size_t> content_length;
+};
+// Parses them; Corruption / IOError naming what is wrong (not HTTP, a
+// malformed status or Content-Length, chunked encoding, a length over
+// max_body_bytes). Pure; the fuzz target tests/fuzz/http_response_head_fuzz.cc.
+Result<HttpResponseHead> ParseHttpResponseHead(std::string_view head, size_t max_body_bytes);
 
 // Sends `method` `path` (appended to the URL's prefix) with `body` (when not
 // empty, as `content_type`). Errors: InvalidArgument (bad URL), IOError
