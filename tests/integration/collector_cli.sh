@@ -47,13 +47,15 @@ YML
 CPID=$!
 EXTRA_PIDS+=("$CPID")
 ueid() { curl -sf "$C/v1/agents" | jq -r '.agents[0].ueid // empty'; }
-if wait_for 20 test -n "$(ueid)"; then ok "agent admitted from --agent"; else bad "agent not admitted"; cat "$T/collector.log"; fi
+admitted() { [ -n "$(ueid)" ]; }
+if wait_for 20 admitted; then ok "agent admitted from --agent"; else bad "agent not admitted"; cat "$T/collector.log"; fi
 U=$(ueid)
 seq_of() { curl -sf "$C/v1/agents/$U" | jq -r '.last_seq // 0'; }
-if wait_for 20 test "$(seq_of)" -ge 5; then ok "ledger pulled (last_seq $(seq_of))"; else bad "ledger not pulled"; fi
-accepted() { curl -sf "$C/v1/agents/$U" | jq -r '.report_accepted'; }
+pulled() { [ "$(seq_of)" -ge 5 ]; }
+if wait_for 20 pulled; then ok "ledger pulled (last_seq $(seq_of))"; else bad "ledger not pulled"; fi
+accepted() { [ "$(curl -sf "$C/v1/agents/$U" | jq -r '.report_accepted')" = true ]; }
 # The agent's reports read the live /proc and /sys, but evidence "none": accepted with allow_dev_evidence.
-if wait_for 20 test "$(accepted)" = true; then ok "challenged report ACCEPTED"; else bad "report not accepted: $(curl -s "$C/v1/agents/$U/events")"; fi
+if wait_for 20 accepted; then ok "challenged report ACCEPTED"; else bad "report not accepted: $(curl -s "$C/v1/agents/$U/events")"; fi
 curl -sf "$C/metrics" | grep -q "^resmeter_collector_agent_up{ueid=\"$U\"} 1" && ok "metrics: up" || bad "metrics: up"
 
 # The bill equals ledger audit over the same statements (the agent's ledger up to the stored head).

@@ -132,7 +132,10 @@ struct SimAgent {
   Result<std::string> Read(uint64_t from, size_t max_lines) {
     std::lock_guard<std::mutex> lock(mu);
     SimLedger* l = &main;
-    if (forked && (served++ % 2 == 1)) l = &clone;
+    // Each request answers from one of the two histories, picked by a
+    // well-mixed bit of the request count (not its parity, which a
+    // collector's page pattern could lock onto).
+    if (forked && ((served++ * 0x9E3779B97F4A7C15ull) >> 63) == 1) l = &clone;
     if (rolled_back) l = &snapshot;
     RESMETER_ASSIGN_OR_RETURN(std::string text, l->index.Read(from, max_lines));
     if (behavior == SimBehavior::kTamper) {

@@ -6,7 +6,7 @@
 // evidence from CollectEvidenceClaim), served by one HttpServer under
 // /a/<index>. Misbehaving agents (from `misbehave_at_seconds` on, unless
 // said otherwise):
-//   kFork        a clone (new epoch key) writes a second history; pulls alternate
+//   kFork        a clone (new epoch key) writes a second history; each request gets one of the two
 //   kRollback    restored to a snapshot taken at half time, silent for a while, then continues
 //   kTamper      serves seq 3 with its delivered vCPU-seconds edited (from the start)
 //   kDead        its own server stops
