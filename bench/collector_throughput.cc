@@ -140,7 +140,8 @@ int Main(int argc, char** argv) {
       if (StartsWith(part, "from=")) from = ParseUint64(part.substr(5)).value_or(1);
     HttpResponse r;
     r.content_type = "application/jsonl";
-    r.body = index.Read(from, 2000).value_or("");
+    auto page = index.Read(from, 2000);
+    if (page.ok()) r.body = std::move(*page);
     return r;
   });
   if (!started.ok()) return 1;

@@ -1,6 +1,6 @@
 // The collector against a simulated fleet (tests/support/agent_fleet_sim.h)
 // on loopback, with SQLite and with a real PostgreSQL 15 started by the test:
-// 50 agents with accelerated periods (0.2 s) for ~20 s, eight of them
+// 50 agents with accelerated periods (0.2 s) for ~20 s, nine of them
 // misbehaving. Every planted fork, rollback, tamper, dead agent, slowloris
 // and bad answer must appear as its event; honest agents are stored exactly
 // as their ledgers (nothing lost, nothing twice) and billed as `resmeter
@@ -84,7 +84,7 @@ void RunFleet(const std::string& database, const TempDir& dir) {
   so.agents = 50;
   so.behaviors = {SimBehavior::kFork,      SimBehavior::kRollback, SimBehavior::kTamper,
                   SimBehavior::kDead,      SimBehavior::kSlowloris, SimBehavior::kGarbage,
-                  SimBehavior::kHuge,      SimBehavior::kWrongContentType};
+                  SimBehavior::kHuge,      SimBehavior::kWrongContentType, SimBehavior::kWrongKey};
   so.period_seconds = 0.2;
   so.misbehave_at_seconds = 6;
   AgentFleetSim sim(so);
@@ -123,7 +123,8 @@ void RunFleet(const std::string& database, const TempDir& dir) {
       {SimBehavior::kFork, "fork"},           {SimBehavior::kRollback, "rollback"},
       {SimBehavior::kTamper, "finding.bad_signature"}, {SimBehavior::kDead, "unreachable"},
       {SimBehavior::kSlowloris, "slow"},      {SimBehavior::kGarbage, "bad_response"},
-      {SimBehavior::kHuge, "bad_response"},   {SimBehavior::kWrongContentType, "bad_response"}};
+      {SimBehavior::kHuge, "bad_response"},   {SimBehavior::kWrongContentType, "bad_response"},
+      {SimBehavior::kWrongKey, "finding.unknown_key"}};
   for (size_t i = 0; i < sim.size(); ++i) {
     const auto kinds = EventKinds(st, agents[i].id);
     const SimBehavior b = sim.behavior(i);

@@ -38,6 +38,7 @@ const char* SimBehaviorName(SimBehavior b) {
     case SimBehavior::kGarbage: return "garbage";
     case SimBehavior::kHuge: return "huge";
     case SimBehavior::kWrongContentType: return "wrong_content_type";
+    case SimBehavior::kWrongKey: return "wrong_key";
   }
   return "?";
 }
@@ -128,6 +129,7 @@ struct SimAgent {
   std::unique_ptr<HttpServer> own_server;  // dead agent
   int own_port = 0;
   nlohmann::json identity;
+  std::shared_ptr<SigningKey> forger;  // wrong-key agent: the provider's key
 
   Result<std::string> Read(uint64_t from, size_t max_lines) {
     std::lock_guard<std::mutex> lock(mu);
@@ -147,6 +149,23 @@ struct SimAgent {
         const size_t eol = text.find('\n', at);
         if (v != std::string::npos && v < eol) text.insert(v + 25, "9");
       }
+    }
+    if (behavior == SimBehavior::kWrongKey && misbehaving && !text.empty() && l->writer) {
+      // One more statement after the head: linked, but signed by a key no epoch declared.
+      const size_t last_start = text.rfind('\n', text.size() - 2);
+      const std::string last = text.substr(last_start == std::string::npos ? 0 : last_start + 1);
+      LedgerStatement s;
+      s.seq = l->writer->last_seq() + 1;
+      s.prev = LedgerLineHash(std::string_view(last).substr(0, last.size() - 1));
+      s.kind = LedgerKind::kUsage;
+      s.kid = forger->Thumbprint();
+      s.start_unix_seconds = l->last_end;
+      s.end_unix_seconds = l->last_end + 0.1;
+      s.vcpu_delivered_seconds = 1000;
+      s.time_trusted = true;
+      auto forged = SealLedgerStatement(s, *forger);
+      if (forged.ok() && text.find("\"seq\":" + std::to_string(s.seq - 1) + ",") != std::string::npos)
+        text += *forged + "\n";
     }
     return text;
   }
@@ -213,6 +232,9 @@ struct AgentFleetSim::Impl {
     a->clone.dir = base + "/clone";
     a->snapshot.dir = base + "/snapshot";
     RESMETER_RETURN_IF_ERROR(OpenLedger(a->main, config));
+    if (a->behavior == SimBehavior::kWrongKey) {
+      RESMETER_ASSIGN_OR_RETURN(a->forger, SigningKey::Generate(kAlgEdDSA));
+    }
     // The agent's identity: its ledger's first epoch key, with "none" evidence bound to it.
     AgentIdentity id;
     id.kid = a->main.key->Thumbprint();

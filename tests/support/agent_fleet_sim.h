@@ -14,6 +14,8 @@
 //   kGarbage     answers /v1/ledger with random bytes
 //   kHuge        answers /v1/ledger with 24 MiB
 //   kWrongContentType  answers /v1/ledger as text/html
+//   kWrongKey    its page ends with one extra statement, linked to its head but signed by
+//                a key no epoch declared (the provider's own key)
 // Not part of the product.
 #pragma once
 
@@ -26,7 +28,9 @@
 
 namespace resmeter {
 
-enum class SimBehavior { kHonest, kFork, kRollback, kTamper, kDead, kSlowloris, kGarbage, kHuge, kWrongContentType };
+enum class SimBehavior {
+  kHonest, kFork, kRollback, kTamper, kDead, kSlowloris, kGarbage, kHuge, kWrongContentType, kWrongKey
+};
 const char* SimBehaviorName(SimBehavior b);
 
 struct AgentFleetSimOptions {
