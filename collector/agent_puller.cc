@@ -107,13 +107,13 @@ Status AgentPuller::Event(const std::string& kind, const std::string& severity, 
   return store_->AddEvent(agent_.id, e);
 }
 
-Status AgentPuller::Raise(const std::string& kind, const std::string& detail) {
+Status AgentPuller::Raise(const std::string& kind, const std::string& detail, bool down) {
   std::string previous;
   {
     std::lock_guard<std::mutex> lock(mu_);
     previous = snap_.condition;
     snap_.condition = kind;
-    if (kind != "slow") snap_.up = false;
+    if (down) snap_.up = false;
   }
   if (previous == kind) return Status::Ok();
   return Event(kind, kind == "slow" ? "warning" : "error", 0, detail);
@@ -175,7 +175,8 @@ Status AgentPuller::Pull() {
                                        "', not application/jsonl");
     if (resp->elapsed_seconds > settings_->slow_seconds) {
       slow = true;
-      RESMETER_RETURN_IF_ERROR(Raise("slow", "GET /v1/ledger took " + std::to_string(resp->elapsed_seconds) + " s"));
+      RESMETER_RETURN_IF_ERROR(
+          Raise("slow", "GET /v1/ledger took " + std::to_string(resp->elapsed_seconds) + " s", /*down=*/false));
     }
     bool got_new = false, bad = false;
     RESMETER_RETURN_IF_ERROR(Ingest(resp->body, from, &got_new, &bad));

@@ -70,8 +70,9 @@ class AgentPuller {
   Status Ingest(const std::string& body, uint64_t from, bool* got_new, bool* bad);
   Status StoreNewFindings();
   Status Event(const std::string& kind, const std::string& severity, uint64_t seq, const std::string& detail);
-  // A condition (unreachable, slow, bad_response): one event when it starts or changes.
-  Status Raise(const std::string& kind, const std::string& detail);
+  // A condition (unreachable, slow, bad_response): one event when it starts
+  // or changes; `down`: the exchange failed (an answer that was only slow is not).
+  Status Raise(const std::string& kind, const std::string& detail, bool down = true);
   Status Recovered();
   LedgerAuditOptions AuditOptions();
 

@@ -30,6 +30,14 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// At most 40 bytes of what the agent sent, control characters as '?': one line in a message.
+std::string Printable(std::string_view bytes) {
+  std::string out(bytes.substr(0, 40));
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  return out;
+}
+
 // Waits until `fd` is ready for `events` or `until` passes.
 Status WaitFd(int fd, short events, double until, const char* what) {
   for (;;) {
@@ -163,10 +171,10 @@ Result<HttpResponseHead> ParseHttpResponseHead(std::string_view head, size_t max
   const size_t eol = head.find("\r\n");
   const std::string status_line(head.substr(0, eol));
   if (!StartsWith(status_line, "HTTP/1.") || status_line.size() < 12 || status_line[8] != ' ')
-    return Status::IOError("not an HTTP response: '" + status_line.substr(0, 40) + "'");
+    return Status::IOError("not an HTTP response: '" + Printable(status_line) + "'");
   auto code = ParseInt64(status_line.substr(9, 3));
   if (!code || *code < 100 || *code > 599)
-    return Status::IOError("malformed status line '" + status_line.substr(0, 40) + "'");
+    return Status::IOError("malformed status line '" + Printable(status_line) + "'");
   out.status = static_cast<int>(*code);
   for (auto line : Split(head, '\n')) {
     const std::string l = Lower(std::string(line));
