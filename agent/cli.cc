@@ -6,7 +6,7 @@
 
 namespace resmeter {
 
-int RunCli(int argc, char** argv) {
+int RunCli(int argc, char** argv, const std::vector<CommandRegistrar>& more_commands) {
   // Meters register scratch files (disk.io); SIGINT/SIGTERM/SIGHUP remove them, then re-raise.
   if (Status s = InstallTempPathCleanupOnSignals(); !s.ok()) return Fail(kExitUsage, s.message());
   CLI::App app{"resmeter: measure the resources a VM really gets, and sign what was measured", "resmeter"};
@@ -25,6 +25,7 @@ int RunCli(int argc, char** argv) {
   RegisterPeerCommand(app, globals, &exit_code);
   RegisterIdentityCommand(app, globals, &exit_code);
   RegisterEvidenceCommand(app, globals, &exit_code);
+  for (CommandRegistrar r : more_commands) r(app, globals, &exit_code);
 
   return ParseAndRun(app, argc, argv, exit_code);
 }

@@ -3,8 +3,15 @@
 // 2 usage, config or input error (one line on stderr).
 #pragma once
 
+#include <CLI/CLI.hpp>
+#include <vector>
+
 namespace resmeter {
 
-int RunCli(int argc, char** argv);
+struct CliGlobals;
+// Registers a subcommand that lives in a library above this one (the collector).
+using CommandRegistrar = void (*)(CLI::App& app, CliGlobals& globals, int* exit_code);
+
+int RunCli(int argc, char** argv, const std::vector<CommandRegistrar>& more_commands = {});
 
 }  // namespace resmeter

@@ -12,5 +12,8 @@ namespace resmeter {
 void RegisterProbeCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterAgentCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterIdentityCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+// In collector/ (library resmeter_collector, which depends on this one): the
+// executable passes it to RunCli (agent/main.cc).
+void RegisterCollectorCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 
 }  // namespace resmeter

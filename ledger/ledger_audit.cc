@@ -30,43 +30,49 @@ std::string Time(double t) {
   return s;
 }
 
-class Auditor {
- public:
-  Auditor(const std::vector<std::string>& files, const LedgerAuditOptions& options)
-      : files_(files),
-        options_(options),
-        bill_(options.from_unix_seconds, options.to_unix_seconds),
-        time_axis_(TimeAxisOptions{options.tsa_anchors, options.accepted_tsas, options.time_bracket_tolerance_seconds,
-                                   options.from_unix_seconds, options.to_unix_seconds}) {
-    now_ = options.now_unix_seconds > 0 ? options.now_unix_seconds : DefaultEnv()->WallSeconds();
-  }
+}  // namespace
 
-  // Walks the chain and returns the result.
-  Result<LedgerAuditResult> Run();
+LedgerAuditor::LedgerAuditor(LedgerAuditOptions options)
+    : options_(std::move(options)),
+      chain_(options_.threads),
+      bill_(options_.from_unix_seconds, options_.to_unix_seconds),
+      time_axis_(TimeAxisOptions{options_.tsa_anchors, options_.accepted_tsas,
+                                 options_.time_bracket_tolerance_seconds, options_.from_unix_seconds,
+                                 options_.to_unix_seconds}) {
+  now_ = options_.now_unix_seconds > 0 ? options_.now_unix_seconds : DefaultEnv()->WallSeconds();
+}
 
- private:
-  // Handles one line the chain judged.
-  bool Visit(const LedgerChainLine& l, const LedgerChainStep& st);
-  void OnEpoch(const LedgerChainLine& l, const LedgerStatement& s);
-  void OnUsage(const LedgerChainLine& l, const LedgerStatement& s);
-  // Records a finding (or only counts it past max_findings).
-  void Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where,
-           std::string message, LedgerFindingSeverity severity = LedgerFindingSeverity::kError);
-  std::string Where(const LedgerChainLine& l) const { return files_[l.file] + ":" + std::to_string(l.line); }
+uint32_t LedgerAuditor::AddSource(std::string name) {
+  sources_.push_back(std::move(name));
+  return static_cast<uint32_t>(sources_.size() - 1);
+}
 
-  const std::vector<std::string>& files_;
-  const LedgerAuditOptions& options_;
-  double now_ = 0;
-  LedgerBillBuilder bill_;
-  TimeAxisChecker time_axis_;
-  LedgerAuditResult result_;
-  uint64_t parsed_lines_ = 0;
-  bool have_period_ = false;
-  uint64_t last_period_seq_ = 0;
-  double last_end_ = 0;
-};
+std::string LedgerAuditor::Where(const LedgerChainLine& l) const {
+  return sources_.at(l.file) + ":" + std::to_string(l.line);
+}
 
-void Auditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where,
+void LedgerAuditor::Feed(const std::vector<LedgerChainLine>& lines,
+                         const std::function<void(const LedgerChainLine&, const LedgerChainStep&)>& visit) {
+  // A long-lived auditor judges "future" periods against the time of each chunk.
+  if (options_.now_unix_seconds <= 0) now_ = DefaultEnv()->WallSeconds();
+  chain_.Walk(lines, [&](const LedgerChainLine& l, const LedgerChainStep& st) {
+    Visit(l, st);
+    if (visit) visit(l, st);
+    return true;
+  });
+}
+
+Status LedgerAuditor::FeedFiles(const std::vector<std::string>& files) {
+  // The files' lines are numbered by WalkLedgerFiles from 0 for the first file given here.
+  if (!sources_.empty()) return Status::InvalidArgument("FeedFiles must be the auditor's only input");
+  for (const auto& f : files) AddSource(f);
+  auto walked = WalkLedgerFiles(files, chain_, [this](const LedgerChainLine& l, const LedgerChainStep& st) {
+    return Visit(l, st);
+  });
+  return walked.ok() ? Status::Ok() : walked.status();
+}
+
+void LedgerAuditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where,
                   std::string message, LedgerFindingSeverity severity) {
   if (severity == LedgerFindingSeverity::kError) ++result_.errors;
   if (result_.findings.size() >= options_.max_findings) {
@@ -79,21 +85,21 @@ void Auditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const Ledger
   f.seq = seq;
   f.seq_end = seq_end;
   if (where) {
-    f.file = files_[where->file];
+    f.file = sources_.at(where->file);
     f.line = where->line;
   }
   f.message = std::move(message);
   result_.findings.push_back(std::move(f));
 }
 
-bool Auditor::Visit(const LedgerChainLine& l, const LedgerChainStep& st) {
+bool LedgerAuditor::Visit(const LedgerChainLine& l, const LedgerChainStep& st) {
   ++result_.lines;
   if (st.parsed) ++parsed_lines_;
   const uint64_t seq = st.parsed ? st.statement.seq : 0;
   if (st.verdict != LedgerLineVerdict::kAccepted) {
     // A torn last line is an append in progress (or a crash the writer cuts at its next start).
-    const bool last_file_torn = st.verdict == LedgerLineVerdict::kTorn && l.file + 1 == files_.size();
-    std::string message = files_[l.file] + ": " + st.why;
+    const bool last_file_torn = st.verdict == LedgerLineVerdict::kTorn && l.file + 1 == sources_.size();
+    std::string message = sources_.at(l.file) + ": " + st.why;
     if (st.verdict == LedgerLineVerdict::kMissing) {
       const uint64_t from = result_.statements ? result_.last_seq + 1 : 1;
       Add("missing", from, seq - 1, &l, message);
@@ -125,7 +131,7 @@ bool Auditor::Visit(const LedgerChainLine& l, const LedgerChainStep& st) {
   return true;
 }
 
-void Auditor::OnEpoch(const LedgerChainLine& l, const LedgerStatement& s) {
+void LedgerAuditor::OnEpoch(const LedgerChainLine& l, const LedgerStatement& s) {
   LedgerEpoch e;
   e.seq = s.seq;
   e.kid = s.kid;
@@ -180,7 +186,7 @@ void Auditor::OnEpoch(const LedgerChainLine& l, const LedgerStatement& s) {
   result_.epochs.push_back(std::move(e));
 }
 
-void Auditor::OnUsage(const LedgerChainLine& l, const LedgerStatement& s) {
+void LedgerAuditor::OnUsage(const LedgerChainLine& l, const LedgerStatement& s) {
   const double tol = options_.time_tolerance_seconds;
   bool billable = true;
   const std::string period =
@@ -234,14 +240,7 @@ void Auditor::OnUsage(const LedgerChainLine& l, const LedgerStatement& s) {
   last_end_ = std::max(last_end_, s.end_unix_seconds);
 }
 
-Result<LedgerAuditResult> Auditor::Run() {
-  if (files_.empty()) return Status::InvalidArgument("no ledger files given");
-  LedgerChain chain(options_.threads);
-  RESMETER_ASSIGN_OR_RETURN(
-      bool done, WalkLedgerFiles(files_, chain, [this](const LedgerChainLine& l, const LedgerChainStep& st) {
-        return Visit(l, st);
-      }));
-  (void)done;
+Result<LedgerAuditResult> LedgerAuditor::Finish() {
   for (const auto& f : result_.findings) {
     if (f.kind == "old_version" && f.line == 1 && result_.statements == 0) {
       return Status::InvalidArgument(
@@ -250,8 +249,8 @@ Result<LedgerAuditResult> Auditor::Run() {
     }
   }
   if (result_.lines == 0 || (parsed_lines_ == 0 && result_.statements == 0)) {
-    return Status::InvalidArgument("no ledger statement in " + files_.front() +
-                                   (files_.size() > 1 ? " ..." : ""));
+    return Status::InvalidArgument("no ledger statement in " + (sources_.empty() ? std::string("the input") : sources_.front()) +
+                                   (sources_.size() > 1 ? " ..." : ""));
   }
   time_axis_.Finish();
   for (const TimeAxisFinding& f : time_axis_.findings()) {
@@ -263,6 +262,8 @@ Result<LedgerAuditResult> Auditor::Run() {
   result_.bill = bill_.Finish();
   return std::move(result_);
 }
+
+namespace {
 
 // Which verdict check a finding kind belongs to.
 const char* CheckOf(const std::string& kind) {
@@ -279,8 +280,42 @@ const char* CheckOf(const std::string& kind) {
 
 Result<LedgerAuditResult> AuditLedger(const std::vector<std::string>& files,
                                       const LedgerAuditOptions& options) {
-  Auditor auditor(files, options);
-  return auditor.Run();
+  if (files.empty()) return Status::InvalidArgument("no ledger files given");
+  LedgerAuditOptions fixed = options;
+  // One audit time for the whole walk.
+  if (fixed.now_unix_seconds <= 0) fixed.now_unix_seconds = DefaultEnv()->WallSeconds();
+  LedgerAuditor auditor(std::move(fixed));
+  RESMETER_RETURN_IF_ERROR(auditor.FeedFiles(files));
+  return auditor.Finish();
+}
+
+Result<LedgerAuditResult> AuditLedgerLines(const std::vector<std::string>& lines, const std::string& name,
+                                           const LedgerAuditOptions& options) {
+  LedgerAuditOptions fixed = options;
+  if (fixed.now_unix_seconds <= 0) fixed.now_unix_seconds = DefaultEnv()->WallSeconds();
+  LedgerAuditor auditor(std::move(fixed));
+  auditor.AddSource(name);
+  constexpr size_t kBatch = 4096;
+  std::vector<LedgerChainLine> batch;
+  uint64_t offset = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    LedgerChainLine l;
+    l.line = i + 1;
+    if (lines[i].size() > kMaxLedgerLineBytes) {
+      l.too_long = true;  // as the file reader: text dropped
+    } else {
+      l.text = lines[i];
+    }
+    offset += lines[i].size() + 1;
+    l.end_offset = offset;
+    batch.push_back(std::move(l));
+    if (batch.size() >= kBatch) {
+      auditor.Feed(batch);
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) auditor.Feed(batch);
+  return auditor.Finish();
 }
 
 Verdict LedgerAuditVerdict(const LedgerAuditResult& r) {

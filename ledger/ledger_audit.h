@@ -33,6 +33,7 @@
 #include "ledger/ledger_statement.h"
 #include "core/verdict.h"
 #include "tsa/time_axis.h"
+#include "ledger/ledger_chain.h"
 
 namespace resmeter {
 
@@ -127,6 +128,64 @@ struct LedgerAuditResult {
   // True when no problem was found (warnings allowed).
   bool clean() const { return errors == 0; }
 };
+
+// The audit as an object that takes the ledger in chunks and keeps the chain
+// state between them (a collector audits each agent's statements as it
+// pulls them). AuditLedger is this object fed the files' lines in one walk,
+// so both give the same findings and the same bill for the same lines.
+// Not thread-safe.
+class LedgerAuditor {
+ public:
+  explicit LedgerAuditor(LedgerAuditOptions options);
+
+  // Names a source of lines (a file, an agent's feed); LedgerChainLine::file
+  // of lines fed later indexes the sources in the order added.
+  uint32_t AddSource(std::string name);
+  // Audits the next `lines` in chain order. `visit`, when set, sees each line
+  // with the chain's decision after the audit handled it.
+  void Feed(const std::vector<LedgerChainLine>& lines,
+            const std::function<void(const LedgerChainLine&, const LedgerChainStep&)>& visit = nullptr);
+
+  // Audits whole files (the auditor's only input): adds them as sources and
+  // walks them. IOError / NotFound naming the file.
+  Status FeedFiles(const std::vector<std::string>& files);
+
+  // The result so far (bill not included until Finish).
+  const LedgerAuditResult& partial() const { return result_; }
+  // The running bill totals.
+  const LedgerBillTotals& running_totals() const { return bill_.totals(); }
+  const LedgerChain& chain() const { return chain_; }
+  // Ends the audit: the result with its bill; the auditor is spent. Error
+  // Result when no line was a ledger statement, or it is a v1 ledger.
+  Result<LedgerAuditResult> Finish();
+
+ private:
+  bool Visit(const LedgerChainLine& l, const LedgerChainStep& st);
+  void OnEpoch(const LedgerChainLine& l, const LedgerStatement& s);
+  void OnUsage(const LedgerChainLine& l, const LedgerStatement& s);
+  // Records a finding (or only counts it past max_findings).
+  void Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where, std::string message,
+           LedgerFindingSeverity severity = LedgerFindingSeverity::kError);
+  std::string Where(const LedgerChainLine& l) const;
+
+  std::vector<std::string> sources_;
+  LedgerAuditOptions options_;
+  double now_ = 0;
+  LedgerChain chain_;
+  LedgerBillBuilder bill_;
+  TimeAxisChecker time_axis_;
+  LedgerAuditResult result_;
+  uint64_t parsed_lines_ = 0;
+  bool have_period_ = false;
+  uint64_t last_period_seq_ = 0;
+  double last_end_ = 0;
+};
+
+// Audits `lines` (one ledger's lines in chain order, without newlines) as if
+// they were one file named `name`: the same result as AuditLedger over a
+// file holding exactly these lines, each ending in a newline.
+Result<LedgerAuditResult> AuditLedgerLines(const std::vector<std::string>& lines, const std::string& name,
+                                           const LedgerAuditOptions& options);
 
 // Audits `files` (in chain order; see ExpandLedgerPaths). Error Result only
 // when a file cannot be read, no line is a ledger statement, or it is a v1

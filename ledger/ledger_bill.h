@@ -91,6 +91,8 @@ class LedgerBillBuilder {
   void AddUnauthenticated(double delivered_s);
   // The bill; the builder is spent afterwards.
   LedgerBill Finish();
+  // The running totals so far (what Finish would return as totals).
+  const LedgerBillTotals& totals() const { return bill_.totals; }
 
  private:
   // Adds `fraction` of the amounts of one period part [a,b) to a totals record.

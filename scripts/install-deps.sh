@@ -18,14 +18,15 @@ set -euo pipefail
 BUILD=(build-essential cmake ninja-build pkg-config ccache git
        libhwloc-dev libpfm4-dev prometheus-cpp-dev libssl-dev libyaml-cpp-dev
        libgtest-dev libgmock-dev libbenchmark-dev liburing-dev libtss2-dev
-       libcli11-dev nlohmann-json3-dev)
+       libcli11-dev nlohmann-json3-dev libsqlite3-dev libpq-dev)
 RUN=(chrony pci.ids openssl)
 FUZZ=(clang libclang-rt-14-dev)
 TEST=(python3 clang-format python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
-      prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion)
+      prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion
+      postgresql-15)
 BENCH=(fio iperf3 likwid mbw wrk bc linux-perf)
 # Services whose packages start them on install; only chrony is wanted running.
-QUIET_SERVICES=(prometheus)
+QUIET_SERVICES=(prometheus postgresql)
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(all)
@@ -70,7 +71,7 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [ -d /run/systemd/system ]; then
   for s in "${QUIET_SERVICES[@]}"; do
-    if printf '%s\n' "${missing[@]}" | grep -qx "$s"; then
+    if printf '%s\n' "${missing[@]}" | grep -q "^$s"; then  # postgresql-15 brings postgresql.service
       $SUDO systemctl disable --now "$s.service" > /dev/null 2>&1 || true
     fi
   done
