@@ -7,7 +7,7 @@
 #include "agent/commands.h"
 #include "agent/report_producer.h"
 #include "agent/summary_table.h"
-#include "core/safe_dir.h"
+#include "core/atomic_write.h"
 #include "reporter/evidence_claim.h"
 #include "reporter/key_origin.h"
 #include "reporter/key_store.h"

@@ -29,6 +29,7 @@ UsageRecorder::UsageRecorder(Deps deps, const Config& config)
   options_.checkpoint_every = 0;
   options_.collect_evidence = deps_.collect_evidence;
   options_.epoch_evidence = deps_.epoch_evidence;
+  options_.env = deps_.env;
 }
 
 UsageRecorder::~UsageRecorder() { Stop(); }

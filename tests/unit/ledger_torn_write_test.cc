@@ -1,0 +1,263 @@
+// Crash recovery of the usage ledger, replayed deterministically through a
+// fault-injecting Env (tests/support/fault_env.h) instead of killing
+// processes: the writer crashes at every byte of a usage statement, at every
+// byte of the epoch statement a restart writes, and before every file
+// operation of a recovery that cuts a torn tail; both after a killed process
+// (written bytes survive) and after a power loss (unsynced bytes and entries
+// are lost). Every time the next start must recover, keep every statement
+// whose append returned (it was synced), mark the restart with an epoch
+// statement, and leave a ledger the audit accepts.
+// (The SIGKILL test, tests/integration/ledger_crash_test.cc, stays.)
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ledger_test_support.h"
+#include "reporter/ledger_audit.h"
+#include "reporter/ledger_files.h"
+#include "reporter/ledger_writer.h"
+#include "reporter/signing_key.h"
+#include "support/fault_env.h"
+#include "support/temp_dir.h"
+
+namespace resmeter {
+namespace {
+
+using testing::CrashLoss;
+using testing::FaultEnv;
+
+constexpr double kT0 = 1'800'000'000;
+constexpr CrashLoss kBothLosses[] = {CrashLoss::kNothing, CrashLoss::kUnsynced};
+
+const char* LossName(CrashLoss loss) { return loss == CrashLoss::kNothing ? "process killed" : "power loss"; }
+
+class LedgerTornWriteTest : public LedgerWriterFixture {
+ protected:
+  void SetUp() override {
+    LedgerWriterFixture::SetUp();
+    // Development evidence ("none") keeps a sweep of hundreds of restarts
+    // fast; the SEV-SNP appraisal of epochs is covered by the recovery tests.
+    options_.collect_evidence = nullptr;
+    options_.epoch_evidence = evidence_->VerifyOptions(/*allow_dev=*/true);
+    template_dir_ = options_.dir;
+    run_dir_ = tmp_.path() + "/run";
+  }
+
+  // A fresh copy of the template ledger to crash in.
+  void ResetRunDir() {
+    std::filesystem::remove_all(run_dir_);
+    std::filesystem::copy(template_dir_, run_dir_, std::filesystem::copy_options::recursive);
+  }
+
+  // Opens a writer on the run directory through `env` (nullptr: the real one), with a fresh key.
+  Result<std::unique_ptr<LedgerWriter>> OpenRun(Env* env, double now) {
+    LedgerWriterOptions o = options_;
+    o.dir = run_dir_;
+    o.env = env;
+    return LedgerWriter::Open(o, *SigningKey::Generate(kAlgEdDSA), LedgerClock{now, true, ""});
+  }
+
+  LedgerAuditResult AuditRun() {
+    auto o = evidence_->Options(/*allow_dev=*/true);
+    o.threads = 1;
+    auto r = AuditLedger(*ListLedgerFiles(run_dir_), o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : LedgerAuditResult{};
+  }
+
+  static LedgerUsage Period(double t) { return LedgerUsage{{t, t + 60, 117.6, 2.4, 960, 0}, true, "", ""}; }
+
+  // Size of the run directory's ledger file.
+  uint64_t FileBytes() const { return std::filesystem::file_size(run_dir_ + "/" + LedgerFileName(1)); }
+
+  std::string template_dir_, run_dir_;
+  int offsets_ = 0;  // crash points exercised, for the record
+};
+
+// The template: a started ledger with 3 usage statements, stopped cleanly.
+TEST_F(LedgerTornWriteTest, usage_statement_torn_at_every_byte_loses_no_synced_statement) {
+  auto w = Open(kT0);
+  const double t = Append(*w, 3, kT0);
+  ASSERT_TRUE(w->Close().ok());
+  w.reset();
+  // The line the sweep tears, measured once without a crash.
+  ResetRunDir();
+  uint64_t line_bytes = 0;
+  {
+    auto dry = OpenRun(nullptr, t + 60);
+    ASSERT_TRUE(dry.ok()) << dry.status().message();
+    const uint64_t before = FileBytes();
+    ASSERT_TRUE((*dry)->AppendUsage(Period(t + 60)).ok());
+    line_bytes = FileBytes() - before;
+  }
+  ASSERT_GT(line_bytes, 100u);
+
+  for (const CrashLoss loss : kBothLosses) {
+    for (uint64_t k = 0; k <= line_bytes + 1; ++k) {
+      SCOPED_TRACE(std::string(LossName(loss)) + " after byte " + std::to_string(k) + " of " +
+                   std::to_string(line_bytes));
+      ResetRunDir();
+      FaultEnv env;
+      auto crashing = OpenRun(&env, t + 60);
+      ASSERT_TRUE(crashing.ok()) << crashing.status().message();
+      const uint64_t synced_seq = (*crashing)->last_seq();  // the restart's epoch statement, synced
+      env.CrashAfterBytes(k);
+      auto appended = (*crashing)->AppendUsage(Period(t + 60));
+      if (k == line_bytes + 1) {  // past the line: no crash, the arithmetic holds
+        EXPECT_TRUE(appended.ok()) << appended.status().message();
+        EXPECT_FALSE(env.crashed());
+        break;
+      }
+      ASSERT_FALSE(appended.ok());
+      ASSERT_TRUE(env.crashed());
+      crashing->reset();  // the process is gone: descriptors and the lock with it
+      ASSERT_TRUE(env.ApplyCrash(loss).ok());
+      ++offsets_;
+
+      auto restarted = OpenRun(nullptr, t + 180);
+      ASSERT_TRUE(restarted.ok()) << restarted.status().message();
+      const LedgerRecovery& rec = (*restarted)->recovery();
+      const uint64_t kept = loss == CrashLoss::kNothing ? k : 0;  // torn bytes left in the file
+      const bool whole_line = kept == line_bytes;                  // written, not yet synced, but complete
+      EXPECT_EQ(rec.last_seq, synced_seq + (whole_line ? 1 : 0));
+      EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
+      EXPECT_FALSE(rec.clean);  // the restart marker: an epoch saying the stop was unclean
+      EXPECT_EQ(rec.epoch_seq, rec.last_seq + 1);
+      ASSERT_TRUE((*restarted)->AppendUsage(Period(t + 180)).ok());
+      ASSERT_TRUE((*restarted)->Close().ok());
+      restarted->reset();
+
+      auto r = AuditRun();
+      EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                    << DescribeFindings(r);
+      ASSERT_EQ(r.epochs.size(), 3u);
+      EXPECT_FALSE(r.epochs[2].clean);
+      EXPECT_EQ(r.epochs[2].reason.rfind("recovered after unclean stop", 0), 0u) << r.epochs[2].reason;
+      EXPECT_EQ(r.epochs[2].cut_bytes, rec.cut_bytes);
+      if (rec.cut_bytes > 0) {
+        EXPECT_EQ(FindFinding(r, "cut").seq, rec.epoch_seq);
+      }
+      // The 3 template periods, the torn one only when it was whole, the one after.
+      EXPECT_EQ(r.bill.totals.statements, 3u + (whole_line ? 1 : 0) + 1);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_EQ(offsets_, 2 * static_cast<int>(line_bytes + 1));
+  RecordProperty("crash_offsets", offsets_);
+}
+
+// A restart that crashes while writing its own epoch statement (recovery
+// itself interrupted): the start after it must still recover.
+TEST_F(LedgerTornWriteTest, epoch_statement_torn_at_every_byte_during_a_restart_is_recovered) {
+  auto w = Open(kT0);
+  const double t = Append(*w, 3, kT0);
+  ASSERT_TRUE(w->Close().ok());
+  w.reset();
+  const uint64_t template_seq = 5;  // epoch, 3 usage, shutdown checkpoint
+  ResetRunDir();
+  uint64_t line_bytes = 0;
+  {
+    const uint64_t before = FileBytes();
+    auto dry = OpenRun(nullptr, t + 60);
+    ASSERT_TRUE(dry.ok()) << dry.status().message();
+    ASSERT_EQ((*dry)->recovery().last_seq, template_seq);
+    line_bytes = FileBytes() - before;
+  }
+
+  for (const CrashLoss loss : kBothLosses) {
+    for (uint64_t k = 0; k <= line_bytes + 1; ++k) {
+      SCOPED_TRACE(std::string(LossName(loss)) + " after byte " + std::to_string(k) + " of " +
+                   std::to_string(line_bytes));
+      ResetRunDir();
+      FaultEnv env;
+      env.CrashAfterBytes(k);
+      auto crashing = OpenRun(&env, t + 60);
+      if (k == line_bytes + 1) {
+        EXPECT_TRUE(crashing.ok()) << crashing.status().message();
+        EXPECT_FALSE(env.crashed());
+        break;
+      }
+      ASSERT_FALSE(crashing.ok());
+      ASSERT_TRUE(env.crashed());
+      ASSERT_TRUE(env.ApplyCrash(loss).ok());
+      ++offsets_;
+
+      auto restarted = OpenRun(nullptr, t + 120);
+      ASSERT_TRUE(restarted.ok()) << restarted.status().message();
+      const LedgerRecovery& rec = (*restarted)->recovery();
+      const uint64_t kept = loss == CrashLoss::kNothing ? k : 0;
+      const bool whole_line = kept == line_bytes;  // the crashed start's epoch survived whole
+      EXPECT_EQ(rec.last_seq, template_seq + (whole_line ? 1 : 0));
+      EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
+      EXPECT_EQ(rec.clean, !whole_line);  // after the clean stop, nothing the crashed start wrote stays
+      ASSERT_TRUE((*restarted)->Close().ok());
+      restarted->reset();
+
+      auto r = AuditRun();
+      EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                    << DescribeFindings(r);
+      ASSERT_EQ(r.epochs.size(), whole_line ? 3u : 2u);
+      EXPECT_EQ(r.epochs.back().cut_bytes, rec.cut_bytes);
+      EXPECT_EQ(r.bill.totals.statements, 3u);
+      if (::testing::Test::HasFailure()) return;
+    }
+  }
+  EXPECT_EQ(offsets_, 2 * static_cast<int>(line_bytes + 1));
+  RecordProperty("crash_offsets", offsets_);
+}
+
+// A recovery that cuts (a torn tail, and a later file holding only garbage)
+// crashes before each of its file operations in turn: the next start
+// recovers, no synced statement is lost, and the cut bytes are either
+// recorded in an epoch statement or still kept aside in the cut file.
+TEST_F(LedgerTornWriteTest, a_cutting_recovery_crashed_before_each_operation_is_recovered) {
+  auto w = Open(kT0);
+  const double t = Append(*w, 3, kT0);
+  w.reset();  // a crash: no shutdown checkpoint; seq 1..4 synced
+  const std::string torn = "{\"v\":2,\"seq\":5,\"prev\":\"ab";
+  const std::string garbage = "not a statement\n";
+  { std::ofstream(template_dir_ + "/" + LedgerFileName(1), std::ios::app) << torn; }
+  { std::ofstream(template_dir_ + "/" + LedgerFileName(5)) << garbage; }
+  const std::string cut_file = run_dir_ + "/cut-00000000000000000005.bin";
+
+  for (const CrashLoss loss : kBothLosses) {
+    bool finished = false;
+    for (uint64_t n = 0; n < 100 && !finished; ++n) {
+      SCOPED_TRACE(std::string(LossName(loss)) + " before operation " + std::to_string(n));
+      ResetRunDir();
+      FaultEnv env;
+      env.CrashBeforeOperation(n);
+      auto crashing = OpenRun(&env, t + 60);
+      if (crashing.ok()) {  // every operation done: the sweep is complete
+        EXPECT_FALSE(env.crashed());
+        finished = true;
+        break;
+      }
+      ASSERT_TRUE(env.crashed()) << crashing.status().message();
+      ASSERT_TRUE(env.ApplyCrash(loss).ok());
+      ++offsets_;
+
+      auto restarted = OpenRun(nullptr, t + 120);
+      ASSERT_TRUE(restarted.ok()) << restarted.status().message();
+      ASSERT_TRUE((*restarted)->Close().ok());
+      restarted->reset();
+      auto r = AuditRun();
+      EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                    << DescribeFindings(r);
+      EXPECT_EQ(r.bill.totals.statements, 3u);  // none of the synced periods lost
+      EXPECT_FALSE(r.epochs.back().clean);      // the restart after the crash is marked unclean
+      uint64_t recorded = 0;
+      for (const auto& e : r.epochs) recorded += e.cut_bytes;
+      const bool kept_aside = SlurpFile(cut_file) == torn + garbage;
+      EXPECT_TRUE(recorded == torn.size() + garbage.size() || kept_aside)
+          << "cut bytes neither recorded (" << recorded << ") nor kept in " << cut_file;
+      if (::testing::Test::HasFailure()) return;
+    }
+    EXPECT_TRUE(finished);
+  }
+  RecordProperty("crash_points", offsets_);
+}
+
+}  // namespace
+}  // namespace resmeter
