@@ -20,6 +20,23 @@ namespace {
 // File name without its directory.
 std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
+// A new cut file for the bytes after the head, "cut-<seq>.bin", or
+// "cut-<seq>-<n>.bin" when a recovery that crashed left one: an earlier cut
+// file is never overwritten (it may hold bytes no epoch statement records).
+Result<std::pair<std::unique_ptr<WritableFile>, std::string>> CreateCutFile(Directory& dir, uint64_t next_seq) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    char name[64];
+    if (attempt == 0)
+      std::snprintf(name, sizeof name, "cut-%020llu.bin", static_cast<unsigned long long>(next_seq));
+    else
+      std::snprintf(name, sizeof name, "cut-%020llu-%d.bin", static_cast<unsigned long long>(next_seq), attempt);
+    auto file = dir.OpenWritable(name, WriteMode::kCreateExclusive, 0600);
+    if (file.ok()) return std::make_pair(std::move(*file), std::string(name));
+    if (file.status().code() != Status::Code::kInvalidArgument) return file.status();
+  }
+  return Status::IOError("too many cut files for seq " + std::to_string(next_seq) + " in " + dir.path());
+}
+
 }  // namespace
 
 LedgerWriter::LedgerWriter(const LedgerWriterOptions& options, std::shared_ptr<const Signer> signer)
@@ -54,9 +71,7 @@ Status LedgerWriter::OpenCurrent(const std::string& path) {
 
 Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uint64_t offset,
                          uint64_t next_seq) {
-  char name[64];
-  std::snprintf(name, sizeof name, "cut-%020llu.bin", static_cast<unsigned long long>(next_seq));
-  const std::string saved = dir_->PathOf(name);
+  std::string saved;
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   if (!md || EVP_DigestInit_ex(md, EVP_sha256(), nullptr) != 1) {
     EVP_MD_CTX_free(md);
@@ -75,12 +90,13 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
       }
       if (chunk->empty()) break;
       if (!out) {
-        auto created = dir_->OpenWritable(name, WriteMode::kTruncate, 0600);
+        auto created = CreateCutFile(*dir_, next_seq);
         if (!created.ok()) {
           st = created.status();
           break;
         }
-        out = std::move(*created);
+        out = std::move(created->first);
+        saved = dir_->PathOf(created->second);
       }
       st = out->Append(*chunk);
       EVP_DigestUpdate(md, chunk->data(), chunk->size());
@@ -94,6 +110,8 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
   EVP_MD_CTX_free(md);
   if (out && st.ok()) st = out->Sync();
   if (out && st.ok()) st = out->Close();
+  // The cut file's entry is durable before any byte leaves the ledger.
+  if (out && st.ok()) st = dir_->Sync();
   RESMETER_RETURN_IF_ERROR(st);
   if (total > 0) {
     recovery_.cut_bytes = total;

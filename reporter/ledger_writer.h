@@ -13,8 +13,10 @@
 // head (a torn append, edited, foreign or unsigned lines, invented statements,
 // an epoch whose evidence does not verify: forged, replayed or "none" outside
 // development mode) is cut off: copied to
-// <dir>/cut-<seq>.bin, removed from the ledger, never billed; its size and
-// SHA-256 go into the new epoch statement. Accepted statements are never
+// <dir>/cut-<seq>.bin (cut-<seq>-<n>.bin when a recovery that crashed left
+// that one: a cut file is never overwritten) and made durable, then removed
+// from the ledger, never billed; its size and SHA-256 go into the new epoch
+// statement. Accepted statements are never
 // rewritten. Then the epoch statement names the new key, its evidence (bound
 // to SHA-512(kid || raw SHA-256 of the head line)), the cut and the gap
 // between the last period and now. A signed checkpoint closes each file at
