@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "ledger_test_support.h"
 #include "reporter/ledger_audit.h"
@@ -71,6 +72,37 @@ class LedgerTornWriteTest : public LedgerWriterFixture {
   // Size of the run directory's ledger file.
   uint64_t FileBytes() const { return std::filesystem::file_size(run_dir_ + "/" + LedgerFileName(1)); }
 
+  // For both losses and every k in [0, line_bytes]: on a fresh copy of the
+  // template, `write(env, k)` (which arms `env` to crash after k bytes of the
+  // line) must fail with the crash; the crash is applied and `check(kept)`
+  // judges the restart, `kept` being the line's bytes left in the file. At
+  // k = line_bytes + 1 the write must succeed: the sweep covered the line.
+  void SweepTornLine(uint64_t line_bytes, const std::function<Status(FaultEnv&, uint64_t)>& write,
+                     const std::function<void(uint64_t)>& check) {
+    for (const CrashLoss loss : kBothLosses) {
+      for (uint64_t k = 0; k <= line_bytes + 1; ++k) {
+        SCOPED_TRACE(std::string(LossName(loss)) + " after byte " + std::to_string(k) + " of " +
+                     std::to_string(line_bytes));
+        ResetRunDir();
+        FaultEnv env;
+        Status written = write(env, k);
+        if (k == line_bytes + 1) {
+          EXPECT_TRUE(written.ok()) << written.message();
+          EXPECT_FALSE(env.crashed());
+          break;
+        }
+        ASSERT_FALSE(written.ok());
+        ASSERT_TRUE(env.crashed()) << written.message();
+        ASSERT_TRUE(env.ApplyCrash(loss).ok());
+        ++offsets_;
+        check(loss == CrashLoss::kNothing ? k : 0);
+        if (::testing::Test::HasFailure()) return;
+      }
+    }
+    EXPECT_EQ(offsets_, 2 * static_cast<int>(line_bytes + 1));
+    RecordProperty("crash_offsets", offsets_);
+  }
+
   std::string template_dir_, run_dir_;
   int offsets_ = 0;  // crash points exercised, for the record
 };
@@ -93,58 +125,40 @@ TEST_F(LedgerTornWriteTest, usage_statement_torn_at_every_byte_loses_no_synced_s
   }
   ASSERT_GT(line_bytes, 100u);
 
-  for (const CrashLoss loss : kBothLosses) {
-    for (uint64_t k = 0; k <= line_bytes + 1; ++k) {
-      SCOPED_TRACE(std::string(LossName(loss)) + " after byte " + std::to_string(k) + " of " +
-                   std::to_string(line_bytes));
-      ResetRunDir();
-      FaultEnv env;
-      auto crashing = OpenRun(&env, t + 60);
-      ASSERT_TRUE(crashing.ok()) << crashing.status().message();
-      const uint64_t synced_seq = (*crashing)->last_seq();  // the restart's epoch statement, synced
-      env.CrashAfterBytes(k);
-      auto appended = (*crashing)->AppendUsage(Period(t + 60));
-      if (k == line_bytes + 1) {  // past the line: no crash, the arithmetic holds
-        EXPECT_TRUE(appended.ok()) << appended.status().message();
-        EXPECT_FALSE(env.crashed());
-        break;
-      }
-      ASSERT_FALSE(appended.ok());
-      ASSERT_TRUE(env.crashed());
-      crashing->reset();  // the process is gone: descriptors and the lock with it
-      ASSERT_TRUE(env.ApplyCrash(loss).ok());
-      ++offsets_;
+  uint64_t synced_seq = 0;  // the crashed start's epoch statement, synced
+  auto write = [&](FaultEnv& env, uint64_t k) -> Status {
+    auto crashing = OpenRun(&env, t + 60);
+    if (!crashing.ok()) return crashing.status();
+    synced_seq = (*crashing)->last_seq();
+    env.CrashAfterBytes(k);
+    return (*crashing)->AppendUsage(Period(t + 60)).status();  // the process dies with the writer
+  };
+  auto check = [&](uint64_t kept) {
+    auto restarted = OpenRun(nullptr, t + 180);
+    ASSERT_TRUE(restarted.ok()) << restarted.status().message();
+    const LedgerRecovery& rec = (*restarted)->recovery();
+    const bool whole_line = kept == line_bytes;  // written, not yet synced, but complete
+    EXPECT_EQ(rec.last_seq, synced_seq + (whole_line ? 1 : 0));
+    EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
+    EXPECT_FALSE(rec.clean);  // the restart marker: an epoch saying the stop was unclean
+    EXPECT_EQ(rec.epoch_seq, rec.last_seq + 1);
+    ASSERT_TRUE((*restarted)->AppendUsage(Period(t + 180)).ok());
+    ASSERT_TRUE((*restarted)->Close().ok());
+    restarted->reset();
 
-      auto restarted = OpenRun(nullptr, t + 180);
-      ASSERT_TRUE(restarted.ok()) << restarted.status().message();
-      const LedgerRecovery& rec = (*restarted)->recovery();
-      const uint64_t kept = loss == CrashLoss::kNothing ? k : 0;  // torn bytes left in the file
-      const bool whole_line = kept == line_bytes;                  // written, not yet synced, but complete
-      EXPECT_EQ(rec.last_seq, synced_seq + (whole_line ? 1 : 0));
-      EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
-      EXPECT_FALSE(rec.clean);  // the restart marker: an epoch saying the stop was unclean
-      EXPECT_EQ(rec.epoch_seq, rec.last_seq + 1);
-      ASSERT_TRUE((*restarted)->AppendUsage(Period(t + 180)).ok());
-      ASSERT_TRUE((*restarted)->Close().ok());
-      restarted->reset();
-
-      auto r = AuditRun();
-      EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
-                                                    << DescribeFindings(r);
-      ASSERT_EQ(r.epochs.size(), 3u);
-      EXPECT_FALSE(r.epochs[2].clean);
-      EXPECT_EQ(r.epochs[2].reason.rfind("recovered after unclean stop", 0), 0u) << r.epochs[2].reason;
-      EXPECT_EQ(r.epochs[2].cut_bytes, rec.cut_bytes);
-      if (rec.cut_bytes > 0) {
-        EXPECT_EQ(FindFinding(r, "cut").seq, rec.epoch_seq);
-      }
-      // The 3 template periods, the torn one only when it was whole, the one after.
-      EXPECT_EQ(r.bill.totals.statements, 3u + (whole_line ? 1 : 0) + 1);
-      if (::testing::Test::HasFailure()) return;
+    auto r = AuditRun();
+    EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n" << DescribeFindings(r);
+    ASSERT_EQ(r.epochs.size(), 3u);
+    EXPECT_FALSE(r.epochs[2].clean);
+    EXPECT_EQ(r.epochs[2].reason.rfind("recovered after unclean stop", 0), 0u) << r.epochs[2].reason;
+    EXPECT_EQ(r.epochs[2].cut_bytes, rec.cut_bytes);
+    if (rec.cut_bytes > 0) {
+      EXPECT_EQ(FindFinding(r, "cut").seq, rec.epoch_seq);
     }
-  }
-  EXPECT_EQ(offsets_, 2 * static_cast<int>(line_bytes + 1));
-  RecordProperty("crash_offsets", offsets_);
+    // The 3 template periods, the torn one only when it was whole, the one after.
+    EXPECT_EQ(r.bill.totals.statements, 3u + (whole_line ? 1 : 0) + 1);
+  };
+  SweepTornLine(line_bytes, write, check);
 }
 
 // A restart that crashes while writing its own epoch statement (recovery
@@ -165,46 +179,28 @@ TEST_F(LedgerTornWriteTest, epoch_statement_torn_at_every_byte_during_a_restart_
     line_bytes = FileBytes() - before;
   }
 
-  for (const CrashLoss loss : kBothLosses) {
-    for (uint64_t k = 0; k <= line_bytes + 1; ++k) {
-      SCOPED_TRACE(std::string(LossName(loss)) + " after byte " + std::to_string(k) + " of " +
-                   std::to_string(line_bytes));
-      ResetRunDir();
-      FaultEnv env;
-      env.CrashAfterBytes(k);
-      auto crashing = OpenRun(&env, t + 60);
-      if (k == line_bytes + 1) {
-        EXPECT_TRUE(crashing.ok()) << crashing.status().message();
-        EXPECT_FALSE(env.crashed());
-        break;
-      }
-      ASSERT_FALSE(crashing.ok());
-      ASSERT_TRUE(env.crashed());
-      ASSERT_TRUE(env.ApplyCrash(loss).ok());
-      ++offsets_;
+  auto write = [&](FaultEnv& env, uint64_t k) -> Status {
+    env.CrashAfterBytes(k);
+    return OpenRun(&env, t + 60).status();
+  };
+  auto check = [&](uint64_t kept) {
+    auto restarted = OpenRun(nullptr, t + 120);
+    ASSERT_TRUE(restarted.ok()) << restarted.status().message();
+    const LedgerRecovery& rec = (*restarted)->recovery();
+    const bool whole_line = kept == line_bytes;  // the crashed start's epoch survived whole
+    EXPECT_EQ(rec.last_seq, template_seq + (whole_line ? 1 : 0));
+    EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
+    EXPECT_EQ(rec.clean, !whole_line);  // after the clean stop, nothing the crashed start wrote stays
+    ASSERT_TRUE((*restarted)->Close().ok());
+    restarted->reset();
 
-      auto restarted = OpenRun(nullptr, t + 120);
-      ASSERT_TRUE(restarted.ok()) << restarted.status().message();
-      const LedgerRecovery& rec = (*restarted)->recovery();
-      const uint64_t kept = loss == CrashLoss::kNothing ? k : 0;
-      const bool whole_line = kept == line_bytes;  // the crashed start's epoch survived whole
-      EXPECT_EQ(rec.last_seq, template_seq + (whole_line ? 1 : 0));
-      EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
-      EXPECT_EQ(rec.clean, !whole_line);  // after the clean stop, nothing the crashed start wrote stays
-      ASSERT_TRUE((*restarted)->Close().ok());
-      restarted->reset();
-
-      auto r = AuditRun();
-      EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
-                                                    << DescribeFindings(r);
-      ASSERT_EQ(r.epochs.size(), whole_line ? 3u : 2u);
-      EXPECT_EQ(r.epochs.back().cut_bytes, rec.cut_bytes);
-      EXPECT_EQ(r.bill.totals.statements, 3u);
-      if (::testing::Test::HasFailure()) return;
-    }
-  }
-  EXPECT_EQ(offsets_, 2 * static_cast<int>(line_bytes + 1));
-  RecordProperty("crash_offsets", offsets_);
+    auto r = AuditRun();
+    EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n" << DescribeFindings(r);
+    ASSERT_EQ(r.epochs.size(), whole_line ? 3u : 2u);
+    EXPECT_EQ(r.epochs.back().cut_bytes, rec.cut_bytes);
+    EXPECT_EQ(r.bill.totals.statements, 3u);
+  };
+  SweepTornLine(line_bytes, write, check);
 }
 
 // A recovery that cuts (a torn tail, and a later file holding only garbage)
