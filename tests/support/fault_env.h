@@ -20,6 +20,9 @@
 //     (Truncate) is taken as durable at once (the kernel may keep the old
 //     bytes; recovery must cope with both and the writer syncs right after).
 //
+// Sync() of files and directories is recorded, not performed (durability is
+// the model's business): tests through a FaultEnv never wait on the disk.
+//
 // Test support only. Thread-safe (one mutex); files and directories it hands
 // out must be destroyed before ApplyCrash() (as a dead process's are).
 #pragma once
