@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
-#include "core/safe_dir.h"
+#include "core/atomic_write.h"
 #include "attester/evidence_claim.h"
 #include "jose/key_origin.h"
 #include "jose/key_store.h"
@@ -50,14 +50,14 @@ constexpr const char* kRestartKeys[] = {"agent.listen",
 
 AgentRuntime::~AgentRuntime() { Stop(); }
 
-Status AgentRuntime::CheckStateDirectory(const Config& config) {
+Status AgentRuntime::CheckStateDirectory(const Config& config, Env* env) {
   const std::string state_dir = config.global.String("state_dir");
-  auto dir = SafeDir::Open(state_dir, 0700);
+  auto dir = env->OpenDirectory(state_dir, 0700);
   if (!dir.ok()) return dir.status().WithContext("state_dir");
   if (!config.global.Bool("ledger.enabled")) return Status::Ok();
-  auto ledger = dir->OpenSubdir("ledger", 0700);
+  auto ledger = (*dir)->OpenSubdirectory("ledger", 0700);
   if (!ledger.ok()) return ledger.status().WithContext("ledger");
-  return CheckLedgerDirEntries(*ledger);
+  return CheckLedgerDirEntries(**ledger);
 }
 
 Status AgentRuntime::Start(const Config& config) {
@@ -66,8 +66,8 @@ Status AgentRuntime::Start(const Config& config) {
   log_->SetLevel(config.global.String("log.level"));
   const std::string state_dir = config.global.String("state_dir");
   // The state directory must be ours alone (0700-style, our uid, no symlink).
-  RESMETER_RETURN_IF_ERROR(CheckStateDirectory(config));
-  auto safe_state_dir = SafeDir::Open(state_dir, 0700);
+  RESMETER_RETURN_IF_ERROR(CheckStateDirectory(config, env_));
+  auto safe_state_dir = env_->OpenDirectory(state_dir, 0700);
   if (!safe_state_dir.ok()) return safe_state_dir.status().WithContext("state_dir");
 
   // A fresh key in memory at every start (key_origin "ephemeral"): a key
@@ -96,7 +96,7 @@ Status AgentRuntime::Start(const Config& config) {
   // Publish the identity document (public) for `resmeter identity` and buyers.
   const nlohmann::json doc =
       BuildIdentityDocument(*key_, std::string(kKeyOriginEphemeral), id.evidence, started, std::string());
-  if (Status s = safe_state_dir->WriteFileAtomically(kIdentityDocumentFile, doc.dump(2) + "\n", 0644);
+  if (Status s = WriteFileAtomically(**safe_state_dir, kIdentityDocumentFile, doc.dump(2) + "\n", 0644);
       !s.ok()) {
     return s.WithContext("identity document");
   }

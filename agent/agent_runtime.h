@@ -46,7 +46,8 @@ class AgentRuntime {
   // not a symlink, our uid, not group/other-writable; no symlinked ledger
   // file, LOCK or cut file). PermissionDenied naming the path and the mode,
   // owner or link otherwise. Start() calls it first.
-  static Status CheckStateDirectory(const Config& config);
+  // Directories are opened through `env`.
+  static Status CheckStateDirectory(const Config& config, Env* env = DefaultEnv());
   // Generates this start's key and starts every module.
   // Errors name what failed (key, ledger, listen address).
   Status Start(const Config& config);

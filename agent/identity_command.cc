@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "agent/commands.h"
+#include "core/atomic_write.h"
 #include "core/safe_dir.h"
 #include "core/untrusted_json.h"
 #include "jose/key_store.h"

@@ -7,7 +7,7 @@
 #include "agent/commands.h"
 #include "agent/report_producer.h"
 #include "cli/summary_table.h"
-#include "core/safe_dir.h"
+#include "core/atomic_write.h"
 #include "attester/evidence_claim.h"
 #include "jose/key_origin.h"
 #include "jose/key_store.h"

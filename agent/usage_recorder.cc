@@ -34,6 +34,7 @@ UsageRecorder::UsageRecorder(Deps deps, const Config& config)
   tsa_options_.timeout_seconds = static_cast<int>(config.global.Int("time.tsa_timeout_seconds"));
   tsa_interval_seconds_ = config.global.Double("time.tsa_interval_seconds");
   tsa_every_statements_ = static_cast<uint64_t>(config.global.Int("time.tsa_every_statements"));
+  options_.env = deps_.env;
 }
 
 UsageRecorder::~UsageRecorder() { Stop(); }

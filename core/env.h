@@ -1,6 +1,7 @@
 // Env: every operating-system access a meter makes (files, directories,
-// clocks, sleep) goes through this interface, so tests can substitute
-// fixture trees, fake clocks and fault injection.
+// clocks, sleep) and every write of the ledger, keys and state files goes
+// through this interface, so tests can substitute fixture trees, fake clocks
+// and fault injection (tests/support/fault_env.h replays crashes byte by byte).
 //
 // Paths are absolute; callers build them from the injectable roots in
 // MeterContext (--proc-root, --sys-root). Implementations must be safe to
@@ -8,9 +9,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "core/directory.h"
 #include "core/result.h"
 
 namespace resmeter {
@@ -31,6 +34,11 @@ class Env {
   virtual double WallSeconds() const = 0;
   // Sleeps for the given duration; fake environments may advance time instead.
   virtual void SleepFor(double seconds) = 0;
+  // Opens the directory `path` to write in, with SafeDir::Open()'s checks
+  // (core/safe_dir.h: ours alone, not a planted link); creates it (mode
+  // create_mode, parents 0755) when missing and create_mode != 0. Errors as
+  // SafeDir::Open. Environments that only serve reads return NotSupported.
+  virtual Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path, unsigned create_mode);
 };
 
 // The process-wide environment backed by POSIX. Never deleted.

@@ -11,6 +11,8 @@
 #include <memory>
 
 #include "core/env.h"
+#include "core/posix_directory.h"
+#include "core/safe_dir.h"
 #include "core/strings.h"
 
 namespace resmeter {
@@ -61,6 +63,11 @@ class PosixEnv final : public Env {
     return ::stat(path.c_str(), &st) == 0;
   }
 
+  Result<std::unique_ptr<Directory>> OpenDirectory(const std::string& path, unsigned create_mode) override {
+    RESMETER_ASSIGN_OR_RETURN(SafeDir dir, SafeDir::Open(path, create_mode));
+    return NewPosixDirectory(std::move(dir));
+  }
+
   double MonotonicSeconds() const override { return ClockSeconds(CLOCK_MONOTONIC_RAW); }
   double WallSeconds() const override { return ClockSeconds(CLOCK_REALTIME); }
 
@@ -82,6 +89,10 @@ class PosixEnv final : public Env {
 };
 
 }  // namespace
+
+Result<std::unique_ptr<Directory>> Env::OpenDirectory(const std::string& path, unsigned /*create_mode*/) {
+  return Status::NotSupported("this environment does not write files (" + path + ")");
+}
 
 Env* DefaultEnv() {
   static Env* env = new PosixEnv();

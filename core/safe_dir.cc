@@ -101,18 +101,6 @@ Status CreateMissing(const std::string& path, unsigned mode) {
   return Status::Ok();
 }
 
-// Writes all of `bytes` to fd.
-Status WriteAll(int fd, const std::string& display, std::string_view bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::FromErrno("cannot write " + display, errno);
-    off += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<SafeDir> SafeDir::Open(const std::string& path, unsigned create_mode) {
@@ -221,43 +209,27 @@ Result<std::string> SafeDir::ReadFileAt(const std::string& name, size_t max_byte
   return out;
 }
 
-Status SafeDir::WriteFileAtomically(const std::string& name, std::string_view content, unsigned mode) const {
-  RESMETER_RETURN_IF_ERROR(CheckEntryName(name));
-  const std::string display = PathOf(name);
-  struct stat st;
-  if (trusted_ && ::fstatat(fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-    return SymlinkRefused(display);
-  // A temporary name nobody else holds: O_EXCL, a few candidates.
-  std::string tmp;
-  UniqueFd file;
-  for (int attempt = 0; attempt < 100 && !file.valid(); ++attempt) {
-    tmp = name + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(attempt);
-    auto opened = OpenFileAt(tmp, O_WRONLY | O_CREAT | O_EXCL, mode);
-    if (opened.ok())
-      file = std::move(*opened);
-    else if (opened.status().code() != Status::Code::kInvalidArgument)
-      return opened.status().WithContext("cannot write " + display);
-  }
-  if (!file.valid()) return Status::IOError("cannot write " + display + ": no free temporary name");
-  Status st_write = WriteAll(file.get(), display, content);
-  if (st_write.ok() && ::fsync(file.get()) != 0)
-    st_write = Status::FromErrno("cannot sync " + display, errno);
-  if (st_write.ok() && ::close(file.release()) != 0)
-    st_write = Status::FromErrno("cannot write " + display, errno);
-  if (st_write.ok()) st_write = RenameAt(tmp, name);
-  if (!st_write.ok()) {
-    ::unlinkat(fd(), tmp.c_str(), 0);
-    return st_write;
-  }
-  return Sync();
-}
-
-Status SafeDir::RenameAt(const std::string& from, const std::string& to) const {
+Status SafeDir::RenameAt(const std::string& from, const std::string& to, bool replace) const {
   RESMETER_RETURN_IF_ERROR(CheckEntryName(from));
   RESMETER_RETURN_IF_ERROR(CheckEntryName(to));
-  if (::renameat(fd(), from.c_str(), fd(), to.c_str()) != 0)
+  struct stat st;
+  if (trusted_ && ::fstatat(fd(), to.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    return SymlinkRefused(PathOf(to));
+  if (replace) {
+    if (::renameat(fd(), from.c_str(), fd(), to.c_str()) != 0)
+      return Status::FromErrno("cannot rename " + PathOf(from) + " to " + to, errno);
+    return Status::Ok();
+  }
+  if (::renameat2(fd(), from.c_str(), fd(), to.c_str(), RENAME_NOREPLACE) == 0) return Status::Ok();
+  if (errno == EEXIST) return Status::InvalidArgument(PathOf(to) + " already exists");
+  if (errno != EINVAL && errno != ENOSYS)
     return Status::FromErrno("cannot rename " + PathOf(from) + " to " + to, errno);
-  return Status::Ok();
+  // A file system without RENAME_NOREPLACE: a hard link cannot replace either.
+  if (::linkat(fd(), from.c_str(), fd(), to.c_str(), 0) != 0) {
+    if (errno == EEXIST) return Status::InvalidArgument(PathOf(to) + " already exists");
+    return Status::FromErrno("cannot rename " + PathOf(from) + " to " + to, errno);
+  }
+  return UnlinkAt(from);
 }
 
 Status SafeDir::UnlinkAt(const std::string& name) const {
@@ -301,16 +273,6 @@ Result<std::vector<std::string>> SafeDir::List() const {
 Status SafeDir::Sync() const {
   if (::fsync(fd()) != 0) return Status::FromErrno("cannot sync directory " + path_, errno);
   return Status::Ok();
-}
-
-Status WriteFileAtomically(const std::string& path, std::string_view content, unsigned mode) {
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  if (name.empty()) return Status::InvalidArgument("cannot write " + path + ": it names a directory");
-  auto opened = SafeDir::OpenUnchecked(dir);
-  if (!opened.ok()) return opened.status().WithContext("cannot write " + path);
-  return opened->WriteFileAtomically(name, content, mode);
 }
 
 }  // namespace resmeter

@@ -21,8 +21,9 @@
 // never read, truncated or written. A file opened for writing must have one
 // link (a hard link to a file elsewhere is refused).
 //
-// WriteFileAtomically() writes a file with a temporary name (O_EXCL|O_NOFOLLOW),
-// fsync, renameat over the name and an fsync of the directory.
+// The write paths use it through the Directory interface
+// (core/posix_directory.h); the one atomic file replacement is
+// core/atomic_write.h.
 //
 // Thread-safety: a SafeDir may be used from several threads at once (every
 // call is a system call on the directory descriptor); moving one is not
@@ -33,7 +34,6 @@
 
 #include <cstddef>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -72,10 +72,11 @@ class SafeDir {
   Result<UniqueFd> OpenFileAt(const std::string& name, int flags, unsigned mode = 0) const;
   // The whole content of the regular file `name`; InvalidArgument beyond max_bytes.
   Result<std::string> ReadFileAt(const std::string& name, size_t max_bytes) const;
-  // Replaces `name` atomically with `content` (mode `mode`), durable on return.
-  Status WriteFileAtomically(const std::string& name, std::string_view content, unsigned mode) const;
-  // renameat(from, to) within this directory (no fsync; see Sync).
-  Status RenameAt(const std::string& from, const std::string& to) const;
+  // renameat(from, to) within this directory (no fsync; see Sync). With
+  // `replace` false, InvalidArgument when `to` exists (nothing changes). In a
+  // directory opened with Open()'s checks, a symlinked `to` is refused
+  // (PermissionDenied), not replaced.
+  Status RenameAt(const std::string& from, const std::string& to, bool replace = true) const;
   // Removes the entry `name` (a symlink itself, never its target). NotFound when missing.
   Status UnlinkAt(const std::string& name) const;
   // lstat of `name` (a symlink is described, not followed). NotFound when missing.
@@ -101,9 +102,5 @@ class SafeDir {
   std::string path_;
   bool trusted_ = false;  // opened with Open()'s checks: symlinked names are refused, not replaced
 };
-
-// Writes `path` atomically (SafeDir::WriteFileAtomically in its directory,
-// opened unchecked): for output files a user names on the command line.
-Status WriteFileAtomically(const std::string& path, std::string_view content, unsigned mode);
 
 }  // namespace resmeter

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <set>
 
-#include "core/safe_dir.h"
+#include "core/atomic_write.h"
 #include "core/strings.h"
 #include "core/untrusted_json.h"
 
@@ -198,15 +198,15 @@ Result<GpuUuidMap> LoadGpuUuidState(const Env& env, const std::string& path) {
   return out;
 }
 
-Status SaveGpuUuidState(const std::string& path, const GpuUuidMap& uuids) {
+Status SaveGpuUuidState(Env& env, const std::string& path, const GpuUuidMap& uuids) {
   nlohmann::json j = {{"uuids", nlohmann::json::object()}};
   for (const auto& [bus, uuid] : uuids) j["uuids"][bus] = uuid;
   // In the checked state directory, without following a planted symlink.
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos || slash == 0)
     return Status::InvalidArgument(path + ": not inside a state directory");
-  RESMETER_ASSIGN_OR_RETURN(SafeDir dir, SafeDir::Open(path.substr(0, slash), 0));
-  return dir.WriteFileAtomically(path.substr(slash + 1), j.dump(2) + "\n", 0600);
+  RESMETER_ASSIGN_OR_RETURN(auto dir, env.OpenDirectory(path.substr(0, slash), 0));
+  return WriteFileAtomically(*dir, path.substr(slash + 1), j.dump(2) + "\n", 0600);
 }
 
 std::optional<Finding> CompareGpuUuids(const GpuUuidMap& previous, const GpuUuidMap& current) {

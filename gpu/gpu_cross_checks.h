@@ -60,10 +60,10 @@ using GpuUuidMap = std::map<std::string, std::string>;
 std::string GpuUuidStatePath(const std::string& state_dir);
 // Reads the last run's UUIDs (NotFound on the first run, Corruption if unreadable).
 Result<GpuUuidMap> LoadGpuUuidState(const Env& env, const std::string& path);
-// Writes the UUIDs atomically (temp file + rename), mode 0600, in the state
-// directory opened with SafeDir's checks (a symlinked file or an unsafe
-// directory is refused).
-Status SaveGpuUuidState(const std::string& path, const GpuUuidMap& uuids);
+// Writes the UUIDs atomically (core/atomic_write.h), mode 0600, in the state
+// directory opened through `env` with SafeDir's checks (a symlinked file or
+// an unsafe directory is refused).
+Status SaveGpuUuidState(Env& env, const std::string& path, const GpuUuidMap& uuids);
 // A gpu_uuid_changed finding when the UUID sets differ, else nullopt.
 std::optional<Finding> CompareGpuUuids(const GpuUuidMap& previous, const GpuUuidMap& current);
 

@@ -239,7 +239,7 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
     } else {
       r.conditions["uuid_history"] = "previous state unreadable: " + prev.status().message();
     }
-    if (Status s = SaveGpuUuidState(path, uuids); !s.ok()) {
+    if (Status s = SaveGpuUuidState(*ctx.env, path, uuids); !s.ok()) {
       r.conditions["uuid_history"] = r.conditions["uuid_history"].get<std::string>() + "; not saved: " + s.message();
     }
   }

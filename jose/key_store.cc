@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "core/atomic_write.h"
 #include "core/safe_dir.h"
 
 namespace resmeter {
@@ -15,23 +16,16 @@ std::string IdentityDocumentPath(const std::string& state_dir) {
   return state_dir + "/" + kIdentityDocumentFile;
 }
 
-Result<std::shared_ptr<SigningKey>> InitSigningKey(const std::string& state_dir,
-                                                   const std::string& algorithm) {
-  RESMETER_ASSIGN_OR_RETURN(SafeDir dir, SafeDir::Open(state_dir, 0700));
+Result<std::shared_ptr<SigningKey>> InitSigningKey(const std::string& state_dir, const std::string& algorithm,
+                                                   Env* env) {
+  if (!env) env = DefaultEnv();
+  RESMETER_ASSIGN_OR_RETURN(auto dir, env->OpenDirectory(state_dir, 0700));
   RESMETER_ASSIGN_OR_RETURN(auto key, SigningKey::Generate(algorithm));
-  auto file = dir.OpenFileAt(kSigningKeyFile, O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (!file.ok()) {
-    if (file.status().code() == Status::Code::kInvalidArgument)
-      return Status::InvalidArgument("key file " + dir.PathOf(kSigningKeyFile) +
-                                     " already exists; not overwriting it");
-    return file.status().WithContext("key file");
-  }
-  Status saved = key->SaveToFd(file->release(), dir.PathOf(kSigningKeyFile));
-  if (!saved.ok()) {
-    (void)dir.UnlinkAt(kSigningKeyFile);
-    return saved;
-  }
-  RESMETER_RETURN_IF_ERROR(dir.Sync());
+  RESMETER_ASSIGN_OR_RETURN(std::string pem, key->PrivateKeyPem());
+  Status saved = WriteFileAtomically(*dir, kSigningKeyFile, pem, 0600, RenameMode::kNoReplace);
+  if (saved.code() == Status::Code::kInvalidArgument)
+    return Status::InvalidArgument("key file " + dir->PathOf(kSigningKeyFile) + " already exists; not overwriting it");
+  if (!saved.ok()) return saved.WithContext("key file");
   return key;
 }
 

@@ -8,7 +8,9 @@
 // <state_dir>/identity.json. Directories are created with mode 0700 and
 // opened as core/safe_dir.h says (a symlinked, group/other-writable or
 // foreign-owned state directory is refused); files in them are opened with
-// openat(O_NOFOLLOW). Functions are thread-safe.
+// openat(O_NOFOLLOW). The peer key is written through the Env
+// (core/atomic_write.h): a crash leaves no key or the whole key, never a
+// partial one. Functions are thread-safe.
 #pragma once
 
 #include <memory>
@@ -16,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "core/env.h"
 #include "core/result.h"
 #include "jose/signing_key.h"
 
@@ -28,9 +31,10 @@ inline constexpr const char* kIdentityDocumentFile = "identity.json";
 std::string SigningKeyPath(const std::string& state_dir);
 // <state_dir>/identity.json: the running agent's identity document.
 std::string IdentityDocumentPath(const std::string& state_dir);
-// Creates the state directory (0700) and a new peer key there. Fails if one exists.
-Result<std::shared_ptr<SigningKey>> InitSigningKey(const std::string& state_dir,
-                                                   const std::string& algorithm);
+// Creates the state directory (0700) and a new peer key there, through
+// `env` (nullptr: DefaultEnv()). InvalidArgument if one exists.
+Result<std::shared_ptr<SigningKey>> InitSigningKey(const std::string& state_dir, const std::string& algorithm,
+                                                   Env* env = nullptr);
 // Loads the peer's key (see SigningKey::LoadFromFile for the errors; also
 // SafeDir::Open's for an unsafe state directory).
 Result<std::shared_ptr<SigningKey>> LoadSigningKey(const std::string& state_dir);

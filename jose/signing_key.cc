@@ -72,17 +72,18 @@ Result<std::shared_ptr<SigningKey>> SigningKey::LoadFromFd(int fd, const std::st
   return key;
 }
 
-Status SigningKey::SaveToFd(int fd, const std::string& path) const {
-  FILE* f = ::fdopen(fd, "w");
-  if (!f) {
-    ::close(fd);
-    return Status::FromErrno("key file " + path, errno);
+Result<std::string> SigningKey::PrivateKeyPem() const {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (!bio) return Status::IOError("cannot encode the private key: " + OpenSslError());
+  std::string pem;
+  if (PEM_write_bio_PrivateKey(bio, pkey_, nullptr, nullptr, 0, nullptr, nullptr) == 1) {
+    char* data = nullptr;
+    const long n = BIO_get_mem_data(bio, &data);
+    if (n > 0) pem.assign(data, static_cast<size_t>(n));
   }
-  bool ok = PEM_write_PrivateKey(f, pkey_, nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  ok = (std::fflush(f) == 0) && ok && ::fsync(fileno(f)) == 0;
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) return Status::IOError("key file " + path + ": write failed");
-  return Status::Ok();
+  BIO_free(bio);
+  if (pem.empty()) return Status::IOError("cannot encode the private key: " + OpenSslError());
+  return pem;
 }
 
 SigningKey::~SigningKey() { EVP_PKEY_free(pkey_); }

@@ -23,9 +23,9 @@ class SigningKey final : public Signer {
   static Result<std::shared_ptr<SigningKey>> LoadFromFile(const std::string& path);
   // As LoadFromFile, from an open descriptor (taken over and closed); `path` names it in errors.
   static Result<std::shared_ptr<SigningKey>> LoadFromFd(int fd, const std::string& path);
-  // Writes the PEM private key to `fd` (a new file the caller created with
-  // mode 0600; taken over and closed) and syncs it; `path` names it in errors.
-  Status SaveToFd(int fd, const std::string& path) const;
+  // The private key as PEM (PKCS#8), for the key store to write
+  // (reporter/key_store.h). IOError when OpenSSL fails.
+  Result<std::string> PrivateKeyPem() const;
   ~SigningKey() override;
   SigningKey(const SigningKey&) = delete;
   SigningKey& operator=(const SigningKey&) = delete;

@@ -49,18 +49,18 @@ Result<std::vector<std::string>> ListLedgerFiles(const std::string& dir) {
   return out;
 }
 
-Status CheckLedgerDirEntries(const SafeDir& dir) {
+Status CheckLedgerDirEntries(const Directory& dir) {
   RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> names, dir.List());
   for (const std::string& name : names) {
     if (!ParseLedgerFileName(name) && name != "LOCK" && !(StartsWith(name, "cut-") && EndsWith(name, ".bin")))
       continue;
-    RESMETER_ASSIGN_OR_RETURN(struct stat st, dir.StatAt(name));
-    if (S_ISLNK(st.st_mode)) {
+    RESMETER_ASSIGN_OR_RETURN(DirEntryInfo entry, dir.Stat(name));
+    if (entry.type == DirEntryInfo::Type::kSymlink) {
       return Status::PermissionDenied(
           "ledger file " + dir.PathOf(name) +
           " is a symbolic link; refusing the ledger (its target is left untouched)");
     }
-    if (!S_ISREG(st.st_mode))
+    if (entry.type != DirEntryInfo::Type::kRegular)
       return Status::PermissionDenied("ledger file " + dir.PathOf(name) +
                                       " is not a regular file; refusing the ledger");
   }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "core/safe_dir.h"
+#include "core/directory.h"
 
 namespace resmeter {
 
@@ -25,7 +25,7 @@ Result<std::vector<std::string>> ListLedgerFiles(const std::string& dir);
 // OK when every entry of the ledger directory a writer uses (ledger files,
 // LOCK, cut-*.bin) is a regular file; PermissionDenied naming the first that
 // is a symbolic link or anything else (nothing is opened or changed).
-Status CheckLedgerDirEntries(const SafeDir& dir);
+Status CheckLedgerDirEntries(const Directory& dir);
 // Expands the command-line arguments of `ledger audit`: a directory becomes
 // its ledger files in order, a file stays itself. NotFound for missing paths.
 Result<std::vector<std::string>> ExpandLedgerPaths(const std::vector<std::string>& paths);

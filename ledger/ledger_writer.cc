@@ -1,13 +1,8 @@
 #include "ledger/ledger_writer.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <vector>
@@ -22,133 +17,101 @@
 namespace resmeter {
 namespace {
 
-// Reads exactly `n` bytes at `offset`.
-Status PreadAll(int fd, const std::string& path, uint64_t offset, size_t n, std::string* out) {
-  out->resize(n);
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = ::pread(fd, out->data() + got, n - got, static_cast<off_t>(offset + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Status::FromErrno("cannot read " + path, errno);
-    if (r == 0) return Status::IOError(path + ": file shrank while reading");
-    got += static_cast<size_t>(r);
-  }
-  return Status::Ok();
-}
-
-// Writes all of `bytes` to fd.
-Status WriteAll(int fd, const std::string& path, std::string_view bytes) {
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return Status::FromErrno("cannot write " + path, errno);
-    off += static_cast<size_t>(n);
-  }
-  return Status::Ok();
-}
-
 // File name without its directory.
 std::string BaseName(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// A new cut file for the bytes after the head, "cut-<seq>.bin", or
+// "cut-<seq>-<n>.bin" when a recovery that crashed left one: an earlier cut
+// file is never overwritten (it may hold bytes no epoch statement records).
+Result<std::pair<std::unique_ptr<WritableFile>, std::string>> CreateCutFile(Directory& dir, uint64_t next_seq) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    char name[64];
+    if (attempt == 0)
+      std::snprintf(name, sizeof name, "cut-%020llu.bin", static_cast<unsigned long long>(next_seq));
+    else
+      std::snprintf(name, sizeof name, "cut-%020llu-%d.bin", static_cast<unsigned long long>(next_seq), attempt);
+    auto file = dir.OpenWritable(name, WriteMode::kCreateExclusive, 0600);
+    if (file.ok()) return std::make_pair(std::move(*file), std::string(name));
+    if (file.status().code() != Status::Code::kInvalidArgument) return file.status();
+  }
+  return Status::IOError("too many cut files for seq " + std::to_string(next_seq) + " in " + dir.path());
+}
 
 }  // namespace
 
 LedgerWriter::LedgerWriter(const LedgerWriterOptions& options, std::shared_ptr<const Signer> signer)
     : options_(options), signer_(std::move(signer)), kid_(signer_->Thumbprint()) {}
 
-LedgerWriter::~LedgerWriter() {
-  if (fd_ >= 0) ::close(fd_);
-  if (lock_fd_ >= 0) ::close(lock_fd_);
-}
+LedgerWriter::~LedgerWriter() = default;
 
 Result<std::unique_ptr<LedgerWriter>> LedgerWriter::Open(const LedgerWriterOptions& options,
                                                          std::shared_ptr<const Signer> signer,
                                                          const LedgerClock& clock) {
   if (!signer) return Status::InvalidArgument("ledger writer needs a signer");
   if (options.dir.empty()) return Status::InvalidArgument("ledger directory is empty");
+  Env* env = options.env ? options.env : DefaultEnv();
   // Ours alone (0700, our uid, no symlink), and no planted link among its files.
-  auto dir = SafeDir::Open(options.dir, 0700);
+  auto dir = env->OpenDirectory(options.dir, 0700);
   if (!dir.ok()) return dir.status().WithContext("ledger directory");
-  RESMETER_RETURN_IF_ERROR(CheckLedgerDirEntries(*dir));
+  RESMETER_RETURN_IF_ERROR(CheckLedgerDirEntries(**dir));
   std::unique_ptr<LedgerWriter> w(new LedgerWriter(options, std::move(signer)));
   w->dir_ = std::move(*dir);
-  const std::string lock_path = options.dir + "/LOCK";
-  RESMETER_ASSIGN_OR_RETURN(UniqueFd lock, w->dir_.OpenFileAt("LOCK", O_RDWR | O_CREAT, 0600));
-  w->lock_fd_ = lock.release();
-  if (::flock(w->lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK)
-      return Status::PermissionDenied("ledger " + options.dir + " is in use by another writer");
-    return Status::FromErrno("cannot lock " + lock_path, errno);
-  }
+  RESMETER_ASSIGN_OR_RETURN(w->lock_, w->dir_->LockExclusive("LOCK"));
+  if (!w->lock_) return Status::PermissionDenied("ledger " + options.dir + " is in use by another writer");
   RESMETER_RETURN_IF_ERROR(w->Recover(clock));
   return w;
 }
 
 Status LedgerWriter::OpenCurrent(const std::string& path) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  RESMETER_ASSIGN_OR_RETURN(UniqueFd file,
-                            dir_.OpenFileAt(BaseName(path), O_WRONLY | O_APPEND | O_CREAT, 0640));
-  fd_ = file.release();
-  struct stat st;
-  if (::fstat(fd_, &st) != 0) return Status::FromErrno("cannot stat " + path, errno);
+  file_.reset();
+  RESMETER_ASSIGN_OR_RETURN(file_, dir_->OpenWritable(BaseName(path), WriteMode::kAppend, 0640));
   current_path_ = path;
-  current_size_ = static_cast<uint64_t>(st.st_size);
-  return dir_.Sync();
+  return dir_->Sync();
 }
 
 Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uint64_t offset,
                          uint64_t next_seq) {
-  char name[64];
-  std::snprintf(name, sizeof name, "/cut-%020llu.bin", static_cast<unsigned long long>(next_seq));
-  const std::string saved = options_.dir + name;
+  std::string saved;
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   if (!md || EVP_DigestInit_ex(md, EVP_sha256(), nullptr) != 1) {
     EVP_MD_CTX_free(md);
     return Status::IOError("cannot start SHA-256");
   }
-  int out = -1;
+  std::unique_ptr<WritableFile> out;
   uint64_t total = 0;
   Status st = Status::Ok();
   // Copy and hash the bytes after the head, file by file.
   for (size_t i = file; i < files.size() && st.ok(); ++i) {
-    auto opened = dir_.OpenFileAt(BaseName(files[i]), O_RDONLY);
-    if (!opened.ok()) {
-      st = opened.status();
-      break;
-    }
-    int fd = opened->release();
-    struct stat sb {};
-    if (::fstat(fd, &sb) != 0) st = Status::FromErrno("cannot stat " + files[i], errno);
-    const uint64_t size = static_cast<uint64_t>(sb.st_size);
-    for (uint64_t pos = i == file ? offset : 0; st.ok() && pos < size;) {
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(size - pos, 1 << 20));
-      std::string buf;
-      st = PreadAll(fd, files[i], pos, n, &buf);
-      if (!st.ok()) break;
-      if (out < 0) {
-        auto created = dir_.OpenFileAt(BaseName(saved), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    for (uint64_t pos = i == file ? offset : 0; st.ok();) {
+      auto chunk = dir_->ReadAt(BaseName(files[i]), pos, 1 << 20);
+      if (!chunk.ok()) {
+        st = chunk.status();
+        break;
+      }
+      if (chunk->empty()) break;
+      if (!out) {
+        auto created = CreateCutFile(*dir_, next_seq);
         if (!created.ok()) {
           st = created.status();
           break;
         }
-        out = created->release();
+        out = std::move(created->first);
+        saved = dir_->PathOf(created->second);
       }
-      st = WriteAll(out, saved, buf);
-      EVP_DigestUpdate(md, buf.data(), buf.size());
-      total += n;
-      pos += n;
+      st = out->Append(*chunk);
+      EVP_DigestUpdate(md, chunk->data(), chunk->size());
+      total += chunk->size();
+      pos += chunk->size();
     }
-    ::close(fd);
   }
   unsigned char digest[32];
   unsigned int digest_len = 0;
   EVP_DigestFinal_ex(md, digest, &digest_len);
   EVP_MD_CTX_free(md);
-  if (out >= 0) {
-    if (st.ok() && ::fsync(out) != 0) st = Status::FromErrno("cannot sync " + saved, errno);
-    ::close(out);
-  }
+  if (out && st.ok()) st = out->Sync();
+  if (out && st.ok()) st = out->Close();
+  // The cut file's entry is durable before any byte leaves the ledger.
+  if (out && st.ok()) st = dir_->Sync();
   RESMETER_RETURN_IF_ERROR(st);
   if (total > 0) {
     recovery_.cut_bytes = total;
@@ -158,14 +121,13 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
   }
   // Remove them: the head's file is truncated, later files deleted.
   {
-    RESMETER_ASSIGN_OR_RETURN(UniqueFd head_file, dir_.OpenFileAt(BaseName(files[file]), O_WRONLY));
-    if (::ftruncate(head_file.get(), static_cast<off_t>(offset)) != 0)
-      return Status::FromErrno("cannot cut " + files[file], errno);
-    ::fsync(head_file.get());
+    RESMETER_ASSIGN_OR_RETURN(auto head_file, dir_->OpenWritable(BaseName(files[file]), WriteMode::kAppend, 0640));
+    if (Status t = head_file->Truncate(offset); !t.ok()) return t.WithContext("cannot cut " + files[file]);
+    (void)head_file->Sync();
   }
   for (size_t i = file + 1; i < files.size(); ++i)
-    RESMETER_RETURN_IF_ERROR(dir_.UnlinkAt(BaseName(files[i])));
-  return dir_.Sync();
+    RESMETER_RETURN_IF_ERROR(dir_->Remove(BaseName(files[i])));
+  return dir_->Sync();
 }
 
 Status LedgerWriter::Recover(const LedgerClock& clock) {
@@ -270,10 +232,10 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   std::string append_path = files.empty() ? "" : files.back();
   if (!append_path.empty()) {
     auto first = ParseLedgerFileName(BaseName(append_path));
-    struct stat st;
-    if (::stat(append_path.c_str(), &st) == 0 && st.st_size == 0 && first && *first != next_seq) {
-      if (::unlink(append_path.c_str()) != 0)
-        return Status::FromErrno("cannot remove empty " + append_path, errno);
+    auto info = dir_->Stat(BaseName(append_path));
+    if (info.ok() && info->size_bytes == 0 && first && *first != next_seq) {
+      if (Status removed = dir_->Remove(BaseName(append_path)); !removed.ok())
+        return removed.WithContext("cannot remove empty " + append_path);
       append_path.clear();
     }
   }
@@ -281,7 +243,7 @@ Status LedgerWriter::Recover(const LedgerClock& clock) {
   RESMETER_RETURN_IF_ERROR(OpenCurrent(append_path));
   // A full file: the epoch starts the next one (a rotation checkpoint would
   // have to be signed by the new key before the epoch statement declares it).
-  if (current_size_ >= options_.max_file_bytes) {
+  if (file_->Size() >= options_.max_file_bytes) {
     RESMETER_RETURN_IF_ERROR(OpenCurrent(options_.dir + "/" + LedgerFileName(next_seq)));
   }
 
@@ -325,7 +287,7 @@ LedgerStatement LedgerWriter::Next(LedgerKind kind) const {
 }
 
 Status LedgerWriter::RotateIfNeeded() {
-  if (current_size_ < options_.max_file_bytes) return Status::Ok();
+  if (file_->Size() < options_.max_file_bytes) return Status::Ok();
   // Seal the old file with a checkpoint, then continue the chain in a new one.
   LedgerStatement cp = Next(LedgerKind::kCheckpoint);
   cp.reason = "rotation";
@@ -338,22 +300,12 @@ Status LedgerWriter::RotateIfNeeded() {
 }
 
 Status LedgerWriter::WriteLine(const std::string& line) {
-  std::string bytes = line + "\n";
-  size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      failed_ = true;
-      return Status::FromErrno("cannot append to " + current_path_, errno);
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (options_.sync && ::fsync(fd_) != 0) {
+  Status st = file_->Append(line + "\n");
+  if (st.ok() && options_.sync) st = file_->Sync();
+  if (!st.ok()) {
     failed_ = true;
-    return Status::FromErrno("cannot sync " + current_path_, errno);
+    return st.WithContext("ledger append");
   }
-  current_size_ += bytes.size();
   return Status::Ok();
 }
 
@@ -406,11 +358,9 @@ Status LedgerWriter::Close() {
   if (closed_) return Status::Ok();
   auto cp = Checkpoint("shutdown");
   closed_ = true;
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  return cp.status();
+  Status closed = file_ ? file_->Close() : Status::Ok();
+  file_.reset();
+  return cp.ok() ? closed : cp.status();
 }
 
 }  // namespace resmeter

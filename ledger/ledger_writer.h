@@ -1,7 +1,9 @@
 // LedgerWriter: appends statements to the usage ledger v2 in a directory
 // (file naming in ledger/ledger_files.h), one write(2) per line on an
 // O_APPEND file followed by fsync, so a statement is durable when Append*
-// returns. Every statement is signed with the writer's key (one key per
+// returns. Every write goes through the Env's Directory (core/directory.h),
+// so tests replay a crash at every byte of a statement
+// (tests/unit/ledger_torn_write_test.cc). Every statement is signed with the writer's key (one key per
 // writer: the agent's ephemeral key of this start).
 //
 // Open() recovers with the walk the audit uses (ledger/ledger_chain.h): it
@@ -11,15 +13,17 @@
 // head (a torn append, edited, foreign or unsigned lines, invented statements,
 // an epoch whose evidence does not verify: forged, replayed or "none" outside
 // development mode) is cut off: copied to
-// <dir>/cut-<seq>.bin, removed from the ledger, never billed; its size and
-// SHA-256 go into the new epoch statement. Accepted statements are never
+// <dir>/cut-<seq>.bin (cut-<seq>-<n>.bin when a recovery that crashed left
+// that one: a cut file is never overwritten) and made durable, then removed
+// from the ledger, never billed; its size and SHA-256 go into the new epoch
+// statement. Accepted statements are never
 // rewritten. Then the epoch statement names the new key, its evidence (bound
 // to SHA-512(kid || raw SHA-256 of the head line)), the cut and the gap
 // between the last period and now. A signed checkpoint closes each file at
 // rotation and the ledger at Close(). A directory holding a v1 ledger is
 // refused (archive it first).
 //
-// The directory is opened with core/safe_dir.h's checks (0700, our uid, not
+// The directory is opened with core/safe_dir.h's checks (Env::OpenDirectory) (0700, our uid, not
 // a symlink) and a ledger file, LOCK or cut file that is a symlink (or not a
 // regular file) is refused before anything is read or written: its target
 // is never truncated. Files are opened with openat(O_NOFOLLOW).
@@ -35,8 +39,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "core/directory.h"
+#include "core/env.h"
 #include "core/result.h"
-#include "core/safe_dir.h"
 #include "core/signer.h"
 #include "evidence/evidence_verifier.h"
 #include "jose/key_origin.h"
@@ -49,6 +54,7 @@ struct LedgerWriterOptions {
   uint64_t max_file_bytes = 64ull * 1024 * 1024;  // rotate once a file reaches this size
   uint32_t checkpoint_every = 0;               // usage statements per extra checkpoint; 0: none on a count
   bool sync = true;                            // fsync every append; false only for test data generators
+  Env* env = nullptr;                          // where files are written; nullptr: DefaultEnv()
   std::string key_origin = std::string(kKeyOriginEphemeral);  // the signer's origin, stated in the epoch
   // Evidence for the epoch statement, bound to SHA-512(kid || nonce); nonce
   // is the raw SHA-256 of the head line ("" for a new ledger). Unset: "none"
@@ -127,7 +133,7 @@ class LedgerWriter {
   Status OpenCurrent(const std::string& path);
   // Seals the current file with a rotation checkpoint and starts the next one when it is full.
   Status RotateIfNeeded();
-  // Writes line + newline with one write(2) (retried on short writes) and syncs.
+  // Writes line + newline with one Append (one write(2), retried on short writes) and syncs.
   Status WriteLine(const std::string& line);
   // Chains, seals, writes and syncs one statement (first rotating a full
   // file when `may_rotate`); returns its seq.
@@ -138,11 +144,11 @@ class LedgerWriter {
   LedgerWriterOptions options_;
   std::shared_ptr<const Signer> signer_;
   std::string kid_;
-  SafeDir dir_;  // options_.dir, checked; every file is opened relative to it without following links
-  int lock_fd_ = -1;
-  int fd_ = -1;
+  // options_.dir, checked; every file is opened relative to it without following links.
+  std::unique_ptr<Directory> dir_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<WritableFile> file_;  // the file appends go to
   std::string current_path_;
-  uint64_t current_size_ = 0;
   uint64_t last_seq_ = 0;
   std::string head_;
   double last_end_ = 0;

@@ -3,23 +3,7 @@
 # failing ones (exit 1, the failing clause named) and malformed ones (exit 2,
 # one "FILE:LINE:" line on stderr); --json carries policy, evidence and time.
 # argv: RESMETER_BINARY SOURCE_DIR
-set -uo pipefail
-R="$1"
-SRC="$2"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-passes=0
-check() {  # check NAME EXPECTED_RC ACTUAL_RC FILE [expected substring in FILE]
-  local name=$1 want=$2 got=$3 f=$4 pat=${5:-}
-  if [ "$got" != "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; cat "$f" "$T/err" 2>/dev/null; fails=$((fails+1)); return
-  fi
-  if [ -n "$pat" ] && ! grep -qF -- "$pat" "$f"; then
-    echo "FAIL $name: output lacks '$pat':"; cat "$f"; fails=$((fails+1)); return
-  fi
-  echo "ok   $name"; passes=$((passes+1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli_harness.sh"
 S="$T/state"
 "$R" --state-dir "$S" probe --only cpu.topology,cpu.time,memory.capacity -o "$T/r.jws" --identity-out "$T/id.json" 2> "$T/err"
 check "probe" 0 $? "$T/err"
@@ -113,5 +97,4 @@ for f in "$SRC"/configs/policies/*.yaml; do
     { echo "FAIL example $(basename "$f"): exit $rc"; cat "$T/err"; fails=$((fails+1)); }
 done
 
-echo "cli_policy: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish cli_policy

@@ -4,26 +4,7 @@
 # planted key file that probe ignores, and the one-line exit-2 errors for bad
 # config, keys and reports.
 # argv: RESMETER_BINARY SOURCE_DIR
-set -uo pipefail
-R="$1"
-SRC="$2"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-passes=0
-check() {  # check NAME EXPECTED_RC ACTUAL_RC [stderr file] [expected stderr substring]
-  local name=$1 want=$2 got=$3 errf=${4:-} pat=${5:-}
-  if [ "$got" != "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; [ -n "$errf" ] && cat "$errf"; fails=$((fails+1)); return
-  fi
-  if [ -n "$pat" ] && ! grep -qF -- "$pat" "$errf"; then
-    echo "FAIL $name: stderr lacks '$pat':"; cat "$errf"; fails=$((fails+1)); return
-  fi
-  if [ -n "$errf" ] && [ "$want" = 2 ] && [ "$(wc -l < "$errf")" -ne 1 ]; then
-    echo "FAIL $name: expected exactly one line on stderr:"; cat "$errf"; fails=$((fails+1)); return
-  fi
-  echo "ok   $name"; passes=$((passes+1))
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli_harness.sh"
 PY=/usr/bin/python3
 S="$T/state"
 
@@ -96,5 +77,4 @@ chmod 644 "$P/signing_key.pem"
 "$R" probe --only no.such.meter --state-dir "$S384" > /dev/null 2> "$T/err"; check "unknown meter" 2 $? "$T/err" "unknown meter 'no.such.meter'"
 "$R" verify /nonexistent.jws --key "$T/pub.jwk" > /dev/null 2> "$T/err"; check "missing report" 2 $? "$T/err" "cannot open"
 
-echo "cli_report: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish cli_report

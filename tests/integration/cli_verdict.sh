@@ -7,16 +7,8 @@
 # valid against tests/data/ear.schema.json and --sign-with signs it (checked
 # with python3-jwcrypto).
 # argv: RESMETER_BINARY SOURCE_DIR
-set -uo pipefail
-R="$1"
-SRC="$2"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli_harness.sh"
 PY=/usr/bin/python3
-fails=0
-passes=0
-ok() { echo "ok   $1"; passes=$((passes+1)); }
-bad() { echo "FAIL $1"; [ -n "${2:-}" ] && cat "$2"; fails=$((fails+1)); }
 S="$T/state"
 FX="$SRC/tests/fixtures/machines/numa_2socket"
 
@@ -141,5 +133,4 @@ PY
 "$R" verify "$T/live.jws" --sign-with "$S/signing_key.pem" > /dev/null 2> "$T/err"
 [ $? = 2 ] && grep -q "needs --format ear" "$T/err" && ok "--sign-with without --format ear: exit 2" || bad "--sign-with alone" "$T/err"
 
-echo "cli_verdict: $passes passed, $fails failed"
-[ "$fails" -eq 0 ]
+finish cli_verdict

@@ -26,38 +26,24 @@
 #include "core/strings.h"
 #include "meters/cpu/cpu_availability_meter.h"
 #include "meters/cpu/cpu_work.h"
+#include "support/cgroup_files.h"
 
 namespace resmeter {
 namespace {
-
-// Writes a string to a cgroup file; false on failure.
-bool WriteFile(const std::string& path, const std::string& value) {
-  std::ofstream out(path);
-  out << value;
-  out.flush();
-  return static_cast<bool>(out);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A cgroup with the cpu controller, created for the test and removed after.
 class TestCgroup {
  public:
   // Finds a cpu-controller hierarchy and makes a child; empty reason on success.
   std::string Create() {
-    std::istringstream mounts(ReadAll("/proc/self/mounts"));
+    std::istringstream mounts(ReadTextFile("/proc/self/mounts"));
     std::string line;
     std::string v1, v2;
     while (std::getline(mounts, line)) {
       std::vector<std::string_view> f = SplitWhitespace(line);
       if (f.size() < 4) continue;
       if (f[2] == "cgroup2") {
-        std::string controllers = ReadAll(std::string(f[1]) + "/cgroup.controllers");
+        std::string controllers = ReadTextFile(std::string(f[1]) + "/cgroup.controllers");
         for (std::string_view c : SplitWhitespace(controllers)) {
           if (c == "cpu") v2 = f[1];
         }
@@ -74,14 +60,14 @@ class TestCgroup {
     } else if (!v2.empty()) {
       v2_ = true;
       dir_ = v2 + name;
-      WriteFile(v2 + "/cgroup.subtree_control", "+cpu");
+      WriteCgroupFile(v2 + "/cgroup.subtree_control", "+cpu");
     } else {
       return "no cgroup hierarchy with the cpu controller is mounted";
     }
     if (mkdir(dir_.c_str(), 0755) != 0) return "mkdir " + dir_ + " failed";
     created_ = true;
     // Highest weight: other tenants of the machine cannot starve the child.
-    if (!(v2_ ? WriteFile(dir_ + "/cpu.weight", "10000") : WriteFile(dir_ + "/cpu.shares", "262144"))) {
+    if (!(v2_ ? WriteCgroupFile(dir_ + "/cpu.weight", "10000") : WriteCgroupFile(dir_ + "/cpu.shares", "262144"))) {
       return "cannot set the cpu weight of " + dir_;
     }
     return "";
@@ -93,12 +79,12 @@ class TestCgroup {
   bool SetQuota(long quota_us) {
     const long period = 100000;
     if (v2_)
-      return WriteFile(dir_ + "/cpu.max", (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) +
+      return WriteCgroupFile(dir_ + "/cpu.max", (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) +
                                               " " + std::to_string(period));
-    return WriteFile(dir_ + "/cpu.cfs_period_us", std::to_string(period)) &&
-           WriteFile(dir_ + "/cpu.cfs_quota_us", std::to_string(quota_us < 0 ? -1 : quota_us));
+    return WriteCgroupFile(dir_ + "/cpu.cfs_period_us", std::to_string(period)) &&
+           WriteCgroupFile(dir_ + "/cpu.cfs_quota_us", std::to_string(quota_us < 0 ? -1 : quota_us));
   }
-  bool AddPid(pid_t pid) { return WriteFile(dir_ + "/cgroup.procs", std::to_string(pid)); }
+  bool AddPid(pid_t pid) { return WriteCgroupFile(dir_ + "/cgroup.procs", std::to_string(pid)); }
   const std::string& dir() const { return dir_; }
   bool v2() const { return v2_; }
 

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "disk_io_test_util.h"
+#include "support/cgroup_files.h"
 
 namespace resmeter {
 namespace {
@@ -27,21 +28,6 @@ namespace {
 using disk_test::TempDir;
 
 constexpr uint64_t kLimitBps = 32ull << 20;  // 32 MiB/s: far below the loop device's unthrottled rate
-
-// Writes `text` to a cgroup file; true on success.
-bool WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream f(path);
-  f << text;
-  f.flush();
-  return static_cast<bool>(f);
-}
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // A throttled cgroup for one device; removed on destruction.
 class ThrottledCgroup {
@@ -53,17 +39,17 @@ class ThrottledCgroup {
     if (::access((v1 + "/blkio.throttle.read_bps_device").c_str(), W_OK) == 0) {
       dir_ = v1 + "/" + name;
       if (::mkdir(dir_.c_str(), 0755) != 0) return "cannot create " + dir_;
-      if (!WriteFile(dir_ + "/blkio.throttle.read_bps_device", majmin + " " + std::to_string(bps)))
+      if (!WriteCgroupFile(dir_ + "/blkio.throttle.read_bps_device", majmin + " " + std::to_string(bps)))
         return "cannot write blkio.throttle.read_bps_device";
       kind_ = "cgroup v1 blkio.throttle.read_bps_device";
       return "";
     }
     for (const std::string root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-      if (ReadAll(root + "/cgroup.controllers").find("io") == std::string::npos) continue;
-      WriteFile(root + "/cgroup.subtree_control", "+io");
+      if (ReadTextFile(root + "/cgroup.controllers").find("io") == std::string::npos) continue;
+      WriteCgroupFile(root + "/cgroup.subtree_control", "+io");
       dir_ = root + "/" + name;
       if (::mkdir(dir_.c_str(), 0755) != 0) return "cannot create " + dir_;
-      if (!WriteFile(dir_ + "/io.max", majmin + " rbps=" + std::to_string(bps))) return "cannot write io.max";
+      if (!WriteCgroupFile(dir_ + "/io.max", majmin + " rbps=" + std::to_string(bps))) return "cannot write io.max";
       kind_ = "cgroup v2 io.max";
       return "";
     }
@@ -73,7 +59,7 @@ class ThrottledCgroup {
     if (!dir_.empty()) ::rmdir(dir_.c_str());
   }
   // Moves the calling process into the cgroup.
-  bool Join() const { return WriteFile(dir_ + "/cgroup.procs", std::to_string(::getpid())); }
+  bool Join() const { return WriteCgroupFile(dir_ + "/cgroup.procs", std::to_string(::getpid())); }
   const std::string& kind() const { return kind_; }
 
  private:
@@ -89,7 +75,7 @@ TEST(disk_io_throttle_test, read_bandwidth_matches_a_cgroup_throttle_on_a_loop_d
   if (!disk_test::Sh("losetup -f --show " + backing + " > " + dev_list + " 2>/dev/null")) {
     GTEST_SKIP() << "losetup could not attach a loop device here";
   }
-  std::string loop = ReadAll(dev_list);
+  std::string loop = ReadTextFile(dev_list);
   while (!loop.empty() && loop.back() == '\n') loop.pop_back();
   struct Detach {
     std::string dev;

@@ -4,21 +4,7 @@
 # a deeply nested `jwk` in --identity must each exit 2 with one line on
 # stderr: no stack overflow (SIGSEGV: exit 139), no abort.
 # argv: RESMETER_BINARY SOURCE_DIR
-set -uo pipefail
-R="$1"
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fails=0
-check() {  # check NAME EXPECTED_RC ACTUAL_RC STDERR_FILE
-  local name=$1 want=$2 got=$3 errf=$4
-  if [ "$got" != "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; head -c 600 "$errf"; echo; fails=$((fails+1)); return
-  fi
-  if [ "$(wc -l < "$errf")" -ne 1 ]; then
-    echo "FAIL $name: expected exactly one line on stderr:"; head -c 600 "$errf"; echo; fails=$((fails+1)); return
-  fi
-  echo "ok   $name: $(head -c 200 "$errf")"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib/cli_harness.sh"
 S="$T/state"
 "$R" --state-dir "$S" key init > /dev/null 2> "$T/err" || { cat "$T/err"; exit 1; }
 "$R" --state-dir "$S" key show > "$T/pub.jwk" 2> "$T/err" || { cat "$T/err"; exit 1; }
@@ -57,4 +43,4 @@ check "30,000-deep JWS header (60 KB) --json" 2 $? "$T/err"
 grep -q "nesting deeper than 64" "$T/err" || { echo "FAIL: the nesting bound did not name itself"; fails=$((fails+1)); }
 "$R" verify "$T/deep_small_header.jws" --identity "$T/deep_small_identity.json" > /dev/null 2> "$T/err"
 check "200,000-deep jwk in --identity (400 KB)" 2 $? "$T/err"
-[ $fails = 0 ] || exit 1
+finish verify_deep_json

@@ -125,7 +125,7 @@ TEST(gpu_cross_checks_test, uuid_state_round_trips_and_detects_change) {
   const std::string path = GpuUuidStatePath(tmpl);
   EXPECT_EQ(LoadGpuUuidState(*DefaultEnv(), path).status().code(), Status::Code::kNotFound);
   GpuUuidMap a = {{"0000:18:00.0", "GPU-a"}, {"0000:19:00.0", "GPU-b"}};
-  ASSERT_TRUE(SaveGpuUuidState(path, a).ok());
+  ASSERT_TRUE(SaveGpuUuidState(*DefaultEnv(), path, a).ok());
   auto loaded = LoadGpuUuidState(*DefaultEnv(), path);
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(*loaded, a);

@@ -10,6 +10,8 @@
 
 #include <fstream>
 
+#include "core/atomic_write.h"
+#include "core/env.h"
 #include "jose/key_store.h"
 #include "ledger/ledger_writer.h"
 #include "jose/signing_key.h"
@@ -136,7 +138,10 @@ TEST_F(SafeDirTest, symlinked_file_is_refused_for_every_open_and_its_target_is_u
     EXPECT_NE(f.status().message().find("symbolic link"), std::string::npos) << f.status().message();
   }
   EXPECT_FALSE(dir->ReadFileAt("ledger.jsonl", 1 << 20).ok());
-  EXPECT_FALSE(dir->WriteFileAtomically("ledger.jsonl", "overwritten\n", 0644).ok());
+  auto env_dir = DefaultEnv()->OpenDirectory(state_, 0);
+  ASSERT_TRUE(env_dir.ok());
+  EXPECT_FALSE(WriteFileAtomically(**env_dir, "ledger.jsonl", "overwritten\n", 0644).ok());
+  EXPECT_FALSE((*env_dir)->OpenWritable("ledger.jsonl", WriteMode::kAppend, 0600).ok());
   EXPECT_EQ(VictimNow(), kVictimText);
   // A dangling link where a file will be created is refused too (nothing created at its target).
   const std::string ghost = tmp_.path() + "/ghost";
@@ -162,8 +167,13 @@ TEST_F(SafeDirTest, fifo_and_hard_link_are_refused_before_any_write) {
 TEST_F(SafeDirTest, write_atomically_replaces_read_back_and_leaves_no_temporary) {
   auto dir = SafeDir::Open(state_, 0700);
   ASSERT_TRUE(dir.ok());
-  ASSERT_TRUE(dir->WriteFileAtomically("identity.json", "one\n", 0644).ok());
-  ASSERT_TRUE(dir->WriteFileAtomically("identity.json", "two\n", 0644).ok());
+  auto env_dir = DefaultEnv()->OpenDirectory(state_, 0);
+  ASSERT_TRUE(env_dir.ok());
+  ASSERT_TRUE(WriteFileAtomically(**env_dir, "identity.json", "one\n", 0644).ok());
+  ASSERT_TRUE(WriteFileAtomically(**env_dir, "identity.json", "two\n", 0644).ok());
+  // kNoReplace (the peer key) leaves an existing file as it is.
+  Status again = WriteFileAtomically(**env_dir, "identity.json", "three\n", 0644, RenameMode::kNoReplace);
+  EXPECT_EQ(again.code(), Status::Code::kInvalidArgument) << again.message();
   auto back = dir->ReadFileAt("identity.json", 1 << 20);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, "two\n");
