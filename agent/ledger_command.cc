@@ -7,6 +7,9 @@
 #include "core/untrusted_json.h"
 #include "agent/commands.h"
 #include "agent/ledger_output.h"
+#include "core/env.h"
+#include "html/html_file.h"
+#include "html/ledger_page.h"
 #include "reporter/ledger_audit.h"
 #include "reporter/ledger_files.h"
 #include "reporter/ledger_policy.h"
@@ -18,7 +21,7 @@ namespace {
 
 struct LedgerAuditArgs {
   std::vector<std::string> ledgers;
-  std::string identity, policy, from, to, anchors;
+  std::string identity, policy, from, to, anchors, html;
   bool json = false, csv = false, allow_dev_evidence = false;
   unsigned threads = 0;
 };
@@ -137,6 +140,15 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
                       v.failures.front().Measured() + ")");
     }
   }
+  if (!args.html.empty()) {
+    // The page renders the same object --json prints (html/ledger_page.h).
+    nlohmann::json out = LedgerAuditToJson(*result, *files, assessor.get());
+    out.update(verdict.ToJson());
+    html::LedgerPageOptions page;
+    page.generated_unix_seconds = DefaultEnv()->WallSeconds();
+    if (Status s = html::WriteHtmlFile(args.html, html::RenderLedgerPage(out, page)); !s.ok())
+      return Fail(kExitUsage, s.message());
+  }
   if (args.json) {
     nlohmann::json out = LedgerAuditToJson(*result, *files, assessor.get());
     out.update(verdict.ToJson());
@@ -179,6 +191,8 @@ void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   audit->add_option("--to", args->to, "bill up to this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
   audit->add_flag("--json", args->json, "print the audit as JSON (with verdict and reasons)");
   audit->add_flag("--csv", args->csv, "print the bill as CSV, one row per UTC hour and a total");
+  audit->add_option("--html", args->html,
+                    "also write the bill as one self-contained HTML page (timeline per hour, totals, coverage)");
   audit->callback([&globals, exit_code, args]() { *exit_code = RunLedgerAudit(globals, *args); });
 }
 

@@ -78,6 +78,7 @@ void Auditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const Ledger
     f.line = where->line;
   }
   f.message = std::move(message);
+  if (have_period_) f.after_unix_seconds = last_end_;
   result_.findings.push_back(std::move(f));
 }
 
