@@ -86,8 +86,8 @@ std::string WithUnit(double value, std::string_view unit) {
   if (!std::isfinite(value)) return "-";
   if (unit == "B" || unit == "B/s" || unit == "s" || unit == "Hz" || unit == "bit/s" || unit == "FLOP/s")
     return FormatScaled(value, unit);
-  if (unit.empty()) return Number(value);
-  return Number(value) + " " + std::string(unit);
+  if (unit.empty()) return Number(value, 6);
+  return Number(value, 6) + " " + std::string(unit);
 }
 
 std::string UnitOfClaim(std::string_view name) {

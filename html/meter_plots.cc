@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "core/fio_latency_bins.h"
 #include "core/strings.h"
 #include "html/html_text.h"
 #include "html/svg_chart.h"
@@ -109,22 +110,33 @@ std::vector<Marker> DiskBounds(const std::string& workload, const std::string& m
   return out;
 }
 
-// Histogram bins {lower_ns, upper_ns, count} of a workload, when the report carries them.
+// Histogram bins of a claim object in fio's json+ layout ({"bins": {"VALUE_NS": COUNT}}), with their bounds.
 struct Bin {
   double lower = 0, upper = 0, count = 0;
 };
-std::vector<Bin> HistogramBins(const json& claims, const std::string& w) {
+std::vector<Bin> HistogramBins(const json& histogram) {
   std::vector<Bin> out;
-  const json& h = Member(claims, (w + "_latency_histogram").c_str());
-  const json& bins = Member(h, "bins");
-  if (!bins.is_array()) return out;
-  for (const auto& b : bins) {
-    // [lower_ns, upper_ns, count] triples.
-    if (!b.is_array() || b.size() != 3 || !b[0].is_number() || !b[1].is_number() || !b[2].is_number()) continue;
-    Bin bin{b[0].get<double>(), b[1].get<double>(), b[2].get<double>()};
-    if (bin.upper > bin.lower && bin.lower >= 0 && bin.count > 0) out.push_back(bin);
+  for (const auto& [value, count] : FioBinsFromJson(Member(histogram, "bins"))) {
+    if (count == 0) continue;
+    const int i = FioBinIndex(value);
+    out.push_back({static_cast<double>(FioBinLower(i)), static_cast<double>(FioBinUpper(i)), static_cast<double>(count)});
   }
   return out;
+}
+
+// A distribution as a step line: the share of samples per bin, in percent, against latency in seconds.
+Series DistributionSeries(const std::vector<Bin>& bins, const std::string& name) {
+  double total = 0;
+  for (const auto& b : bins) total += b.count;
+  Series s{name, {}, SeriesStyle::kSteps, 0};
+  double prev_upper = -1;
+  for (const auto& b : bins) {
+    if (prev_upper >= 0 && b.lower > prev_upper) s.points.push_back({prev_upper * 1e-9, 0});
+    s.points.push_back({std::max(b.lower, 1.0) * 1e-9, 100 * b.count / total});
+    prev_upper = b.upper;
+  }
+  if (!bins.empty()) s.points.push_back({bins.back().upper * 1e-9, 0});
+  return s;
 }
 
 std::vector<std::string> DiskPlots(const json& claims, const std::vector<ClauseBound>& bounds) {
@@ -136,22 +148,13 @@ std::vector<std::string> DiskPlots(const json& claims, const std::vector<ClauseB
     XyChart c;
     c.id = "disk.latency." + w;
     c.x = {"completion latency", "s", AxisScale::kLog};
-    const std::vector<Bin> bins = HistogramBins(claims, w);
+    const std::vector<Bin> bins = HistogramBins(Member(claims, (w + "_latency_histogram").c_str()));
     if (!bins.empty()) {
       c.title = "Disk " + w + ": completion latency distribution";
-      c.note = "From the signed histogram bins (fio json+ layout); the share of I/Os per bin, bin width shown.";
-      c.y = {"share of I/Os", "%", AxisScale::kLinear, true};
-      double total = 0;
-      for (const auto& b : bins) total += b.count;
-      Series s{"I/Os per bin", {}, SeriesStyle::kSteps, 0};
-      double prev_upper = -1;
-      for (const auto& b : bins) {
-        if (prev_upper >= 0 && b.lower > prev_upper) s.points.push_back({prev_upper * 1e-9, 0});
-        s.points.push_back({std::max(b.lower, 1.0) * 1e-9, 100 * b.count / total});
-        prev_upper = b.upper;
-      }
-      if (!bins.empty()) s.points.push_back({bins.back().upper * 1e-9, 0});
-      c.series.push_back(std::move(s));
+      c.note = "From the signed histogram bins (fio json+ layout, 64 bins per power of two): the share of I/Os "
+               "per bin.";
+      c.y = {"share of I/Os per bin", "%", AxisScale::kLinear, true};
+      c.series.push_back(DistributionSeries(bins, "I/Os per bin"));
     } else {
       c.title = "Disk " + w + ": completion latency percentiles";
       c.note = "The report carries percentiles only (no histogram bins): the share of I/Os completed within each "
@@ -320,24 +323,12 @@ std::vector<std::string> LatencyPlots(const json& claims) {
     XyChart c;
     c.id = "net.latency.rtt." + peer;
     c.x = {"round-trip time", "s", AxisScale::kLog};
-    const json& bins = Member(Member(t, "rtt_histogram"), "bins");
-    if (bins.is_array() && !bins.empty()) {
+    const std::vector<Bin> bins = HistogramBins(Member(t, "rtt_histogram"));
+    if (!bins.empty()) {
       c.title = "Network " + peer + ": round-trip time distribution";
-      c.y = {"share of probes", "%", AxisScale::kLinear, true};
-      double total = 0;
-      for (const auto& b : bins)
-        if (b.is_array() && b.size() == 3 && b[2].is_number()) total += b[2].get<double>();
-      Series s{"probes per bin", {}, SeriesStyle::kSteps, 0};
-      double prev = -1;
-      for (const auto& b : bins) {
-        if (!b.is_array() || b.size() != 3 || !b[0].is_number() || !b[1].is_number() || !b[2].is_number()) continue;
-        const double lo = b[0].get<double>(), hi = b[1].get<double>();
-        if (prev >= 0 && lo > prev) s.points.push_back({prev * 1e-9, 0});
-        s.points.push_back({std::max(lo, 1.0) * 1e-9, total > 0 ? 100 * b[2].get<double>() / total : 0});
-        prev = hi;
-      }
-      if (prev > 0) s.points.push_back({prev * 1e-9, 0});
-      c.series.push_back(std::move(s));
+      c.note = "From the signed RTT histogram (fio json+ layout): the share of probes per bin.";
+      c.y = {"share of probes per bin", "%", AxisScale::kLinear, true};
+      c.series.push_back(DistributionSeries(bins, "probes per bin"));
     } else {
       c.title = "Network " + peer + ": round-trip time percentiles";
       c.note = "The report carries percentiles only: the share of probes answered within each time.";

@@ -6,7 +6,7 @@ namespace resmeter::html {
 
 const std::string_view kPageScript =
     "(function(){var d=document,q=[];"
-    "function flush(){var l=d.getElementById('page-problems');if(!l)return;"
+    "function flush(){var l=d.getElementById('page-problems');if(!l||!q.length)return;"
     "while(q.length){var i=d.createElement('li');i.textContent=q.shift();l.appendChild(i);}"
     "l.parentNode.hidden=false;}"
     "function note(m){q.push(m);flush();}"
@@ -18,7 +18,7 @@ const std::string_view kPageScript =
     "d.documentElement.setAttribute('data-render-ms',String(Math.round(performance.now())));});"
     "})();";
 
-const std::string_view kPageScriptHash = "sha256-GG4pcPCWdkJ3XiMtOnP4MoH9HxoE2aa8ddyJH8NgeEc=";
+const std::string_view kPageScriptHash = "sha256-u6b2iD/e80t5s2RV3dn2T65aZpLvp0ElQywTBGGMLw4=";
 
 namespace {
 

@@ -68,7 +68,7 @@ json SampleVerify() {
           {"rand_read_qd32_latency_p99_seconds", 9e-4},
           {"rand_read_qd32_latency_p999_seconds", 2e-3},
           {"rand_read_qd32_latency_histogram",
-           {{"bins", {{100000, 101000, 5}, {199000, 201000, 50}, {800000, 900000, 3}}}}}}}}},
+           {{"bins", {{"100352", 5}, {"200704", 50}, {"802816", 3}}}}}}}}},
       {"cpu.throttling",
        {{"status", "ok"},
         {"claims", {{"all_core_hz_samples", {3e9, 2.9e9, 2.8e9}}, {"burst_hz", 3e9}, {"sustained_hz", 2.8e9}}},
