@@ -57,16 +57,20 @@ std::string ClaimValueHtml(const std::string& name, const nlohmann::json& value,
     all_objects = all_objects && e.is_object();
     all_scalars = all_scalars && !e.is_structured();
   }
-  if (all_objects) return ObjectRows(name, value, depth);
+  // Long lists fold away: the plots show them, the table is for checking.
+  const bool fold = value.size() > 12;
+  const std::string open = fold ? "<details><summary>" + std::to_string(value.size()) + " entries</summary>" : "";
+  const std::string close = fold ? "</details>" : "";
+  if (all_objects) return open + ObjectRows(name, value, depth) + close;
   if (all_scalars) {
-    std::string out;
+    std::string out = open;
     size_t n = 0;
     for (const auto& e : value) {
       if (n == kMaxClaimRows) break;
       out += (n++ ? ", " : "") + Escape(ClaimText(name, e));
     }
     if (value.size() > kMaxClaimRows) out += " ... (" + std::to_string(value.size()) + " values)";
-    return out;
+    return out + close;
   }
   std::string out = "<ol class=\"nested\">";
   size_t n = 0;

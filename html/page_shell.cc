@@ -55,7 +55,7 @@ svg .grid line{stroke:#eaeef2}svg .tick{fill:#57606a}svg .frame{fill:none;stroke
 svg .axis-label{fill:#1f2328;font-size:12px}
 svg .series polyline{fill:none;stroke-width:1.8}
 svg .marker line{stroke-width:1.3}svg .marker.dashed line{stroke-dasharray:4 3}svg .marker text{font-size:10px}
-svg .band{fill:#d0d7de;opacity:.5}svg .band-bad{fill:#f4b4ae;opacity:.55}svg .band-gap{fill:#c8c8c8;opacity:.7}
+svg .band{fill:#8c959f;opacity:.35}svg .band-bad{fill:#cf222e;opacity:.3}svg .band-gap{fill:#57606a;opacity:.35}
 svg .bar rect{fill:#0969da}svg .bar.bad rect{fill:var(--bad)}svg .bar-value{fill:#1f2328}
 .c0 polyline,.c0 line{stroke:#0969da}.c0 circle,.c0 rect,.c0 text{fill:#0969da}
 .c1 polyline,.c1 line{stroke:#cf222e}.c1 circle,.c1 rect,.c1 text{fill:#cf222e}

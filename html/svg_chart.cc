@@ -116,7 +116,7 @@ std::vector<double> Ticks(double lo, double hi, const Axis& axis) {
     const double decades = b - a;
     const double step = std::max(1.0, std::ceil(decades / 9));
     for (double e = a; e <= b; e += step) {
-      for (double m : decades <= 2 ? std::vector<double>{1, 2, 5} : std::vector<double>{1}) {
+      for (double m : decades <= 3 ? std::vector<double>{1, 2, 5} : std::vector<double>{1}) {
         const double v = m * std::pow(10.0, e);
         if (v >= lo && v <= hi) out.push_back(v);
       }
@@ -179,13 +179,6 @@ std::string RenderXyChart(const XyChart& chart) {
   std::string s = "<svg class=\"chart\" data-plot=\"" + Escape(chart.id) + "\" viewBox=\"0 0 " + C(w) + " " + C(h) +
                   "\" width=\"" + C(w) + "\" height=\"" + C(h) + "\" role=\"img\" aria-label=\"" +
                   Escape(chart.title) + "\">";
-  // Shaded ranges first, under everything.
-  for (const Band& b : chart.bands) {
-    if (!Usable(b.from, chart.x) || !Usable(b.to, chart.x)) continue;
-    const double x0 = clampx(X(b.from)), x1 = clampx(X(b.to));
-    s += "<rect class=\"" + Escape(b.css_class) + "\" x=\"" + C(x0) + "\" y=\"" + C(kTop) + "\" width=\"" +
-         C(std::max(1.0, x1 - x0)) + "\" height=\"" + C(ph) + "\"><title>" + Escape(b.label) + "</title></rect>";
-  }
   // Grid and ticks.
   s += "<g class=\"grid\">";
   for (double t : Ticks(fx.lo, fx.hi, chart.x)) {
@@ -241,16 +234,23 @@ std::string RenderXyChart(const XyChart& chart) {
     }
     s += "</g>";
   }
-  // Markers, labels staggered so neighbours do not overlap.
-  int n = 0;
+  // Shaded ranges over the series (translucent), so a range is seen even where bars fill the plot.
+  for (const Band& b : chart.bands) {
+    if (!Usable(b.from, chart.x) || !Usable(b.to, chart.x)) continue;
+    const double x0 = clampx(X(b.from)), x1 = clampx(X(b.to));
+    s += "<rect class=\"" + Escape(b.css_class) + "\" x=\"" + C(x0) + "\" y=\"" + C(kTop) + "\" width=\"" +
+         C(std::max(1.0, x1 - x0)) + "\" height=\"" + C(ph) + "\"><title>" + Escape(b.label) + "</title></rect>";
+  }
+  // Markers: solid ones labelled from the top, dashed ones from the bottom, staggered.
+  int n_solid = 0, n_dashed = 0;
   for (const Marker& m : chart.x_markers) {
     if (!Usable(m.value, chart.x)) continue;
     const double px = X(m.value);
+    const double ty = m.dashed ? kTop + ph - 6 - (n_dashed++ % 4) * 11 : kTop + 11 + (n_solid++ % 4) * 11;
     const std::string cls = "marker c" + std::to_string(((m.color % 8) + 8) % 8) + (m.dashed ? " dashed" : "");
     s += "<g class=\"" + cls + "\" data-marker=\"" + Escape(m.label) + "\"><line x1=\"" + C(px) + "\" y1=\"" +
          C(kTop) + "\" x2=\"" + C(px) + "\" y2=\"" + C(kTop + ph) + "\"/><text x=\"" + C(px + 3) + "\" y=\"" +
-         C(kTop + 11 + (n % 4) * 11) + "\">" + Escape(m.label) + "</text></g>";
-    ++n;
+         C(ty) + "\">" + Escape(m.label) + "</text></g>";
   }
   for (const Marker& m : chart.y_markers) {
     if (!Usable(m.value, chart.y)) continue;

@@ -75,7 +75,7 @@ std::string Overview(const json& v, const VerifyPageOptions& o) {
     t += Row("key origin", Escape(Str(c, "key_origin", "?")));
     const json& live = Member(c, "live");
     t += Row("live", live.is_boolean() ? (live.get<bool>() ? "true: meters read /proc and /sys"
-                                                           : "false: " + Escape(Member(c, "not_live_reasons").dump()))
+                                                           : "false: " + Escape(ClaimText("", Member(c, "not_live_reasons"))))
                                        : "missing");
     if (c.contains("eat_nonce")) t += Row("nonce", "<code>" + Escape(ClaimText("", c["eat_nonce"])) + "</code>");
   } else {
