@@ -8,6 +8,8 @@
 namespace resmeter::html {
 namespace {
 
+using json = nlohmann::json;
+
 std::string More(size_t shown, size_t total) {
   return "<p class=\"note\">" + std::to_string(total - shown) + " more of " + std::to_string(total) +
          " not shown (see --json)</p>";
@@ -50,6 +52,11 @@ std::string ObjectRows(const std::string& name, const nlohmann::json& array, int
 std::string ClaimValueHtml(const std::string& name, const nlohmann::json& value, int depth) {
   if (!value.is_structured()) return Escape(ClaimText(name, value));
   if (depth >= kMaxClaimDepth) return "<span class=\"muted\">(nested too deep; see --json)</span>";
+  if (value.is_object() && value.contains("bins") && value["bins"].is_object()) {
+    // A histogram (fio json+ layout): plotted on the card; the bins stay in the signed JSON.
+    return Escape(std::to_string(value["bins"].size()) + " bins, " + ClaimText("count", value.value("count", json())) +
+                  " values, fio json+ layout (plotted above; every bin is in the signed report)");
+  }
   if (value.is_object()) return ClaimTableHtml(value, depth + 1);
   if (value.empty()) return "<span class=\"muted\">none</span>";
   bool all_objects = true, all_scalars = true;
