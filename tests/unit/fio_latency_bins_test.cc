@@ -56,7 +56,10 @@ TEST(FioLatencyBins, BinsReproduceTheHistogramsPercentiles) {
   for (int i = 0; i < 200000; ++i, ++n) h.Record(static_cast<uint64_t>(d(rng)));
   const FioBins bins = FioBinsOf(h);
   uint64_t total = 0;
-  for (const auto& [v, c] : bins) total += c, EXPECT_EQ(FioBinValue(FioBinIndex(v)), v);
+  for (const auto& [v, c] : bins) {
+    total += c;
+    EXPECT_EQ(FioBinValue(FioBinIndex(v)), v);
+  }
   EXPECT_EQ(total, n);
   const double bound = kFioBinRelativeError + LatencyHistogram::kRelativeErrorBound;
   for (double q : {0.5, 0.9, 0.99, 0.999}) {
