@@ -13,13 +13,16 @@
 #include "tsa/tsa_anchors.h"
 #include "policy/policy_evidence.h"
 #include "core/verdict.h"
+#include "core/env.h"
+#include "html/html_file.h"
+#include "html/ledger_page.h"
 
 namespace resmeter {
 namespace {
 
 struct LedgerAuditArgs {
   std::vector<std::string> ledgers;
-  std::string identity, policy, from, to, anchors;
+  std::string identity, policy, from, to, anchors, html;
   bool json = false, csv = false, allow_dev_evidence = false;
   unsigned threads = 0;
 };
@@ -165,6 +168,15 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
                     " s" + (t.first_unchecked_seq ? " from seq " + std::to_string(t.first_unchecked_seq) : "") +
                     " (limit " + Fixed3(*policy->max_unstamped_seconds) + " s)");
   }
+  if (!args.html.empty()) {
+    // The page renders the same object --json prints (html/ledger_page.h).
+    nlohmann::json out = LedgerAuditToJson(*result, *files, assessor.get());
+    out.update(verdict.ToJson());
+    html::LedgerPageOptions page;
+    page.generated_unix_seconds = DefaultEnv()->WallSeconds();
+    if (Status s = html::WriteHtmlFile(args.html, html::RenderLedgerPage(out, page)); !s.ok())
+      return Fail(kExitUsage, s.message());
+  }
   if (args.json) {
     nlohmann::json out = LedgerAuditToJson(*result, *files, assessor.get());
     out.update(verdict.ToJson());
@@ -207,6 +219,8 @@ void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   audit->add_option("--to", args->to, "bill up to this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
   audit->add_flag("--json", args->json, "print the audit as JSON (with verdict and reasons)");
   audit->add_flag("--csv", args->csv, "print the bill as CSV, one row per UTC hour and a total");
+  audit->add_option("--html", args->html,
+                    "also write the bill as one self-contained HTML page (timeline per hour, totals, coverage)");
   audit->callback([&globals, exit_code, args]() { *exit_code = RunLedgerAudit(globals, *args); });
 }
 

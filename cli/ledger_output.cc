@@ -71,6 +71,7 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
                         {"seq_end", f.seq_end},
                         {"message", f.message}};
     if (!f.file.empty()) j["file"] = f.file, j["line"] = f.line;
+    if (f.after_unix_seconds) j["after_unix_seconds"] = *f.after_unix_seconds;
     findings.push_back(std::move(j));
   }
   nlohmann::json epochs = nlohmann::json::array();
@@ -104,6 +105,7 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
   for (const auto& h : r.bill.hours) {
     nlohmann::json j = TotalsJson(h.totals);
     j["hour"] = Utc(static_cast<double>(h.hour_start_unix_seconds));
+    j["hour_unix_seconds"] = h.hour_start_unix_seconds;
     hours.push_back(std::move(j));
   }
   nlohmann::json bill = TotalsJson(r.bill.totals);

@@ -30,6 +30,60 @@ std::string FormatClaimValue(const std::string& name, const nlohmann::json& valu
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
 
+namespace {
+
+// One line for a structured value: a histogram by its totals, scalars inline,
+// long number series by their range, objects as "k=v" pairs.
+std::string NestedSummary(const std::string& name, const nlohmann::json& v) {
+  if (v.is_object() && v.contains("bins") && v["bins"].is_object()) {
+    return std::to_string(v["bins"].size()) + " bins, " + FormatClaimValue("count", v.value("count", nlohmann::json())) +
+           " values (fio json+ layout)";
+  }
+  if (v.is_array()) {
+    const bool numbers = std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_number(); });
+    if (numbers && v.size() > 8) {
+      double lo = v[0].get<double>(), hi = lo;
+      for (const auto& e : v) lo = std::min(lo, e.get<double>()), hi = std::max(hi, e.get<double>());
+      return std::to_string(v.size()) + " values, " + FormatClaimValue(name, lo) + " .. " + FormatClaimValue(name, hi);
+    }
+    std::string out;
+    for (const auto& e : v) {
+      if (!out.empty()) out += ", ";
+      out += e.is_structured() ? NestedSummary(name, e) : FormatClaimValue(name, e);
+      if (out.size() > 200) return out.substr(0, 197) + "...";
+    }
+    return out;
+  }
+  std::string out;
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    if (!out.empty()) out += " ";
+    out += it.key() + "=" + (it.value().is_structured() ? std::string("{...}") : FormatClaimValue(it.key(), it.value()));
+    if (out.size() > 200) return out.substr(0, 197) + "...";
+  }
+  return out;
+}
+
+// A nested claim: arrays of objects one row each (at most 16), other values on one line.
+void PrintNestedClaim(std::ostream& out, const std::string& name, const nlohmann::json& v) {
+  constexpr size_t kMaxRows = 16;
+  if (v.is_array() && !v.empty() &&
+      std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_object(); })) {
+    out << "    " << name << ": " << v.size() << (v.size() == 1 ? " entry" : " entries") << "\n";
+    size_t i = 0;
+    for (const auto& e : v) {
+      if (i == kMaxRows) {
+        out << "      ... " << v.size() - kMaxRows << " more (see --json)\n";
+        break;
+      }
+      out << "      [" << i++ << "] " << NestedSummary(name, e) << "\n";
+    }
+    return;
+  }
+  out << "    " << name << " = " << NestedSummary(name, v) << "\n";
+}
+
+}  // namespace
+
 // Claims come from a report someone else signed: every member is read with
 // its type checked (core/json_fields.h), never with value()/get(), which throw.
 void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
@@ -45,7 +99,10 @@ void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
     if (!m.is_object()) continue;
     if (m.contains("claims") && m["claims"].is_object()) {
       for (auto c = m["claims"].begin(); c != m["claims"].end(); ++c) {
-        if (c.value().is_structured()) continue;  // nested detail: see --json
+        if (c.value().is_structured()) {
+          PrintNestedClaim(out, c.key(), c.value());
+          continue;
+        }
         out << "    " << c.key() << " = " << FormatClaimValue(c.key(), c.value()) << "\n";
       }
     }

@@ -4,6 +4,7 @@
 // Result, optionally signed (ear). Exit code = Verdict::ExitCode(): 0
 // accepted, 1 rejected, 2 an input could not be appraised. Flag syntax
 // errors (--at, --nonce, --format) exit 2 before any appraisal.
+#include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -11,6 +12,8 @@
 #include "core/base64url.h"
 #include "core/env.h"
 #include "core/strings.h"
+#include "html/html_file.h"
+#include "html/verify_page.h"
 #include "report/ear.h"
 #include "jose/openssl_util.h"
 #include "policy/policy.h"
@@ -22,7 +25,7 @@ namespace resmeter {
 namespace {
 
 struct VerifyArgs {
-  std::string report, key, identity, nonce, at, policy, format = "human", sign_with;
+  std::string report, key, identity, nonce, at, policy, format = "human", sign_with, html;
   bool json = false;
   bool allow_dev_evidence = false;
   bool allow_fixture_roots = false;
@@ -152,6 +155,15 @@ int RunVerify(const CliGlobals& globals, VerifyArgs args) {
 
   const ReportAppraisal a = AppraiseReportDetailed(token.value_or(""), in);
   const Verdict& v = a.verdict;
+  if (!args.html.empty()) {
+    // The page renders the same object --format json prints (html/verify_page.h).
+    html::VerifyPageOptions page;
+    page.report_name = args.report;
+    page.policy_name = args.policy;
+    page.generated_unix_seconds = DefaultEnv()->WallSeconds();
+    if (Status s = html::WriteHtmlFile(args.html, html::RenderVerifyPage(JsonOutput(a, policy), page)); !s.ok())
+      return Fail(kExitUsage, s.message());
+  }
   if (args.format == "json") {
     // A report or policy may hold bytes that are not UTF-8: replaced, never thrown on.
     std::cout << JsonOutput(a, policy).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
@@ -202,6 +214,9 @@ void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   cmd->add_flag("--json", args->json, "same as --format json");
   cmd->add_option("--sign-with", args->sign_with,
                   "with --format ear: sign the EAR as a JWS with this PEM private key (EdDSA or ES384)");
+  cmd->add_option("--html", args->html,
+                  "also write the appraisal as one self-contained HTML page (verdict, policy clauses, evidence, "
+                  "time, one card per meter with plots)");
   cmd->add_flag("--allow-dev-evidence", args->allow_dev_evidence,
                 "accept development-mode (none) evidence, as a warning");
   cmd->add_flag("--allow-fixture-roots", args->allow_fixture_roots,

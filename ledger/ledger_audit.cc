@@ -89,6 +89,7 @@ void LedgerAuditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const 
     f.line = where->line;
   }
   f.message = std::move(message);
+  if (have_period_) f.after_unix_seconds = last_end_;
   result_.findings.push_back(std::move(f));
 }
 

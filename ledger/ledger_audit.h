@@ -81,6 +81,9 @@ struct LedgerFinding {
   std::string file;      // where it was found
   uint64_t line = 0;
   std::string message;  // one line, names the sequence numbers
+  // Where it sits in time: the end of the last authenticated period before
+  // it (the finding came at or after this); nullopt before any period.
+  std::optional<double> after_unix_seconds;
 };
 
 // One epoch (agent start): its key, evidence appraisal, the gap and the cut.

@@ -198,7 +198,10 @@ RttStats ComputeRttStats(std::vector<double> samples) {
   s.p50 = NearestRank(samples, 50);
   s.p99 = NearestRank(samples, 99);
   double sum = 0;
-  for (double v : samples) sum += v;
+  for (double v : samples) {
+    sum += v;
+    s.bins[FioBinValue(FioBinIndex(static_cast<uint64_t>(std::llround(std::max(0.0, v) * 1e9))))]++;
+  }
   s.mean = sum / static_cast<double>(samples.size());
   return s;
 }

@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "core/fio_latency_bins.h"
+
 #include "core/result.h"
 
 namespace resmeter {
@@ -83,6 +85,7 @@ Result<std::string> JwsCompactPayload(const std::string& jws);
 struct RttStats {
   size_t count = 0;
   double min = 0, p50 = 0, p99 = 0, max = 0, mean = 0;
+  FioBins bins;  // every sample in fio's json+ layout (core/fio_latency_bins.h), for the distribution
 };
 // REQUIRES: !samples.empty()
 RttStats ComputeRttStats(std::vector<double> samples);

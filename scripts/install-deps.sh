@@ -4,7 +4,7 @@
 #   build  compiler, CMake and the libraries' -dev packages (the binary)
 #   run    what the binary uses at run time beyond its libraries: chrony
 #          (trusted time), pci.ids (GPU names), openssl (the quick start's nonce)
-#   test   tools the integration tests drive (swtpm, prometheus, jose, lintian, debootstrap, ...)
+#   test   tools the integration tests drive (swtpm, prometheus, jose, lintian, debootstrap, chromium, ...)
 #   fuzz   clang and libFuzzer (scripts/build.sh check)
 #   bench  the reference tools of bench/ (fio, iperf3, ...)
 #   all    every group (scripts/test.sh uses this)
@@ -23,7 +23,7 @@ RUN=(chrony pci.ids openssl)
 FUZZ=(clang libclang-rt-14-dev)
 TEST=(python3 clang-format python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
       prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion
-      postgresql-15)
+      postgresql-15 chromium)
 BENCH=(fio iperf3 likwid mbw wrk bc linux-perf)
 # Services whose packages start them on install; only chrony is wanted running.
 QUIET_SERVICES=(prometheus postgresql)

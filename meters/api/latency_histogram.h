@@ -17,6 +17,7 @@
 // Merge().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -54,6 +55,10 @@ class LatencyHistogram {
   static uint64_t BucketLower(int index);
   static uint64_t BucketUpper(int index);
   static int BucketCount();
+  // How many values bucket `index` holds (0 outside [0, BucketCount())).
+  uint64_t CountAt(int index) const {
+    return index >= 0 && static_cast<std::size_t>(index) < buckets_.size() ? buckets_[static_cast<std::size_t>(index)] : 0;
+  }
 
  private:
   std::vector<uint64_t> buckets_;

@@ -6,6 +6,7 @@
 
 #include "meters/disk/disk_target.h"
 #include "meters/disk/disk_workload_plan.h"
+#include "meters/api/latency_histogram_fio.h"
 
 namespace resmeter {
 namespace {
@@ -41,6 +42,8 @@ void AddDiskWorkloadClaims(const DiskWorkload& w, const IoJobStats& s, nlohmann:
   c[p + "latency_p99_seconds"] = h.Percentile(0.99) * 1e-9;
   c[p + "latency_p999_seconds"] = h.Percentile(0.999) * 1e-9;
   c[p + "latency_max_seconds"] = static_cast<double>(h.max()) * 1e-9;
+  // Every bucket, in fio's json+ layout (core/fio_latency_bins.h): any percentile can be recomputed.
+  c[p + "latency_histogram"] = FioBinsJson(FioBinsOf(h));
 }
 
 MeterResult DiskIoMeter::Measure(MeterContext& ctx) {

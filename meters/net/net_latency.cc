@@ -36,6 +36,7 @@ MeterResult NetLatencyMeter::Measure(MeterContext& ctx) {
     rep.claims["rtt_p99_seconds"] = out.stats.p99;
     rep.claims["rtt_max_seconds"] = out.stats.max;
     rep.claims["rtt_mean_seconds"] = out.stats.mean;
+    rep.claims["rtt_histogram"] = FioBinsJson(out.stats.bins);
     AddExchangeClaims(out.exchange, &rep);
     return rep;
   });
