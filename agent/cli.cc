@@ -100,6 +100,7 @@ int RunCli(int argc, char** argv) {
   RegisterPeerCommand(app, globals, &exit_code);
   RegisterIdentityCommand(app, globals, &exit_code);
   RegisterEvidenceCommand(app, globals, &exit_code);
+  RegisterClaimsCommand(app, globals, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -45,5 +45,6 @@ void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterPeerCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterIdentityCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
+void RegisterClaimsCommand(CLI::App& app, CliGlobals& globals, int* exit_code);
 
 }  // namespace resmeter

@@ -1,5 +1,7 @@
 #include "meters/memory_bandwidth_meter.h"
 
+#include "claims/memory_claim_specs.h"
+
 #include <algorithm>
 #include <barrier>
 #include <cmath>
@@ -121,7 +123,7 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
 
   MeterResult result = MeterResult::Ok();
   auto& cl = result.claims;
-  cl["method"] = "stream_kernels";
+  SetClaim(cl, kMemBandwidthMethod, "stream_kernels");
   for (int k = 0; k < 4; ++k) {
     double best = 0, sum = 0;
     for (int r = 0; r < reps; ++r) {
@@ -137,8 +139,8 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
     }
     const double bytes = kStreamBytesPerElement[k] * static_cast<double>(n);
     const std::string name = kStreamKernelNames[k];
-    cl[name + "_bytes_per_second"] = bytes / best;
-    cl[name + "_mean_bytes_per_second"] = bytes / (sum / reps);
+    SetClaim(cl, kMemBandwidthBest, {{"kernel", name}}, bytes / best);
+    SetClaim(cl, kMemBandwidthMean, {{"kernel", name}}, bytes / (sum / reps));
   }
   auto& k = result.conditions;
   k["array_bytes"] = n * sizeof(double);

@@ -1,5 +1,7 @@
 #include "meters/memory_latency_meter.h"
 
+#include "claims/memory_claim_specs.h"
+
 #include <algorithm>
 
 #include "meters/cache_info.h"
@@ -49,9 +51,9 @@ MeterResult MemoryLatencyMeter::Measure(MeterContext& ctx) {
   if (per_run.empty()) return MeterResult::Failed("no timed run completed");
 
   MeterResult result = MeterResult::Ok();
-  result.claims["method"] = "random_pointer_chase";
-  result.claims["latency_seconds"] = *std::min_element(per_run.begin(), per_run.end());
-  result.claims["median_latency_seconds"] = MedianOf(per_run);
+  SetClaim(result.claims, kMemLatencyMethod, "random_pointer_chase");
+  SetClaim(result.claims, kMemLatencySeconds, *std::min_element(per_run.begin(), per_run.end()));
+  SetClaim(result.claims, kMemLatencyMedianSeconds, MedianOf(per_run));
   auto& k = result.conditions;
   k["buffer_bytes"] = bytes;
   k["last_level_cache_bytes"] = llc;

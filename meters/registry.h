@@ -1,7 +1,8 @@
 // The meter registry: one table naming every meter, its kind, its default
 // timeout, whether it runs by default, its options and its factory.
 //
-// Adding a meter = one .h/.cc pair in meters/ (or gpu/) plus one row in
+// Adding a meter = one .h/.cc pair in meters/ (or gpu/), its claim
+// declarations in claims/, plus one row in
 // agent/meter_registry.cc (the table is defined in the agent layer, which
 // may depend on both meters/ and gpu/). The table also yields the config
 // schema and --only/--skip.
@@ -9,10 +10,12 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "core/option_spec.h"
+#include "claims/claim_spec.h"
 #include "core/result.h"
 #include "meters/meter.h"
 
@@ -26,6 +29,9 @@ struct MeterInfo {
   std::string description;     // one line for --help and the README
   std::vector<OptionSpec> options;  // meter-specific keys under meters.<name>
   std::function<std::unique_ptr<Meter>()> factory;
+  // Every claim the meter may emit (claims/*_claim_specs.h). A claim key not
+  // declared here fails tests/unit/declared_claims_test.cc.
+  std::span<const ClaimSpec* const> claims = {};
 };
 
 // All meters, in report order.
