@@ -1,6 +1,7 @@
 #include "agent/claim_tables.h"
 
 #include "agent/usage_accountant.h"
+#include "claims/claim_check.h"
 #include "meters/registry.h"
 #include "reporter/policy_claims.h"
 
@@ -117,6 +118,29 @@ std::string RenderPolicyClaimTable() {
     if (p.qualifier == PolicyQualifier::kPeer) qualifier = "`peer` (optional, from `peers:`)";
     out += "| `" + std::string(p.name) + "` | " + unit + " | " + qualifier + " | " + PolicyClaimSource(p) + " |\n";
   }
+  return out;
+}
+
+std::string ExplainClaims(const std::string& meter, const nlohmann::json& claims) {
+  const MeterInfo* info = FindMeter(meter);
+  if (info == nullptr) return meter + ": not a meter of the registry";
+  const std::vector<std::string> problems = CheckClaimsAgainstDeclarations(info->claims, claims);
+  if (problems.empty()) return "";
+  std::string out = meter + ":";
+  bool undeclared = false;
+  for (const std::string& p : problems) {
+    out += " " + p + ";";
+    undeclared |= p.rfind("undeclared", 0) == 0;
+  }
+  if (!undeclared || !claims.is_object()) return out;
+  std::string missing;
+  for (const ClaimSpec* s : info->claims) {
+    if (s->IsElement() || ClaimReaders(*s).empty()) continue;
+    bool emitted = false;
+    for (const auto& item : claims.items()) emitted |= MatchClaimKey(*s, item.key());
+    if (!emitted) missing += (missing.empty() ? "" : "; ") + DescribeClaim(*s);
+  }
+  if (!missing.empty()) out += " declared but not emitted: " + missing;
   return out;
 }
 

@@ -6,6 +6,7 @@
 // Pure functions of the registry and the policy table; thread-safe.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,14 @@ std::string RenderPolicyClaimTable();
 std::vector<std::string> ClaimReaders(const ClaimSpec& spec);
 // "cpu.topology vcpus (read by policy cpu.vcpus, metric resmeter_cpu_topology_vcpus)".
 std::string DescribeClaim(const ClaimSpec& spec);
+
+// Why `claims` (one run of `meter`) does not match its declarations, one
+// line per problem, or "" when it does. An undeclared key (a rename that
+// bypassed the declaration) also lists the declared claims with readers
+// that the run did not emit, with those readers:
+//   "cpu.topology: undeclared claim vcpu_count; declared but not emitted:
+//    cpu.topology vcpus (read by policy cpu.vcpus, metric resmeter_cpu_topology_vcpus)"
+std::string ExplainClaims(const std::string& meter, const nlohmann::json& claims);
 
 // The part of `text` between "<!-- BEGIN generated: NAME -->" and
 // "<!-- END generated: NAME -->" lines (exclusive), or "" when absent.
