@@ -1,11 +1,10 @@
 #include "meters/cache_hierarchy_meter.h"
 
-#include "claims/memory_claim_specs.h"
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
+#include "claims/memory_claim_specs.h"
 #include "meters/cpu_work.h"
 #include "meters/mem_buffer.h"
 #include "meters/pointer_chase.h"

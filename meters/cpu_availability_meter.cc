@@ -1,7 +1,5 @@
 #include "meters/cpu_availability_meter.h"
 
-#include "claims/cpu_claim_specs.h"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +7,7 @@
 #include <barrier>
 #include <cstdio>
 
+#include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
 #include "meters/cgroup_cpu.h"
 #include "meters/cpu_work.h"

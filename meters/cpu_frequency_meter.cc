@@ -1,10 +1,9 @@
 #include "meters/cpu_frequency_meter.h"
 
-#include "claims/cpu_claim_specs.h"
-
 #include <algorithm>
 #include <mutex>
 
+#include "claims/cpu_claim_specs.h"
 #include "meters/cpu_claims.h"
 #include "meters/cpu_work.h"
 #include "meters/pmu.h"

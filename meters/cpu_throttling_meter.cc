@@ -1,10 +1,9 @@
 #include "meters/cpu_throttling_meter.h"
 
-#include "claims/cpu_claim_specs.h"
-
 #include <algorithm>
 #include <cmath>
 
+#include "claims/cpu_claim_specs.h"
 #include "meters/cpu_claims.h"
 #include "meters/cpu_work.h"
 

@@ -1,13 +1,12 @@
 #include "meters/cpu_time.h"
 
-#include "claims/cpu_claim_specs.h"
-
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
 
 namespace resmeter {

@@ -1,10 +1,9 @@
 #include "meters/cpu_topology.h"
 
-#include "claims/cpu_claim_specs.h"
-
 #include <algorithm>
 #include <map>
 
+#include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
 #include "meters/hwloc_snapshot.h"
 

@@ -1,11 +1,10 @@
 #include "meters/memory_bandwidth_meter.h"
 
-#include "claims/memory_claim_specs.h"
-
 #include <algorithm>
 #include <barrier>
 #include <cmath>
 
+#include "claims/memory_claim_specs.h"
 #include "meters/cache_info.h"
 #include "meters/cpu_work.h"
 #include "meters/mem_buffer.h"

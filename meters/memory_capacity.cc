@@ -1,11 +1,10 @@
 #include "meters/memory_capacity.h"
 
-#include "claims/memory_claim_specs.h"
-
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "claims/memory_claim_specs.h"
 #include "core/strings.h"
 #include "meters/hwloc_snapshot.h"
 

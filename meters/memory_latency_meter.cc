@@ -1,9 +1,8 @@
 #include "meters/memory_latency_meter.h"
 
-#include "claims/memory_claim_specs.h"
-
 #include <algorithm>
 
+#include "claims/memory_claim_specs.h"
 #include "meters/cache_info.h"
 #include "meters/cpu_work.h"
 #include "meters/mem_buffer.h"

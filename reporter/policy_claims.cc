@@ -87,6 +87,7 @@ PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const Cla
   const std::string key(spec.Leaf());
   const std::string list(spec.List());
   const std::string thumbprint(kNetPeerThumbprint.Leaf());
+  const std::string status(kNetTargetStatus.Leaf()), reason_key(kNetTargetReason.Leaf());
   std::string why;
   const json* claims = OkClaims(submods, meter, &why);
   if (claims == nullptr) return Unavailable(why);
@@ -102,17 +103,17 @@ PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const Cla
         target_claim && target_claim->is_string() ? target_claim->get<std::string>() : "?";
     if (!kid.empty() &&
         !(t.contains(thumbprint) && t[thumbprint].is_string() && t[thumbprint] == kid)) {
-      if (!t.contains(thumbprint) && t.contains("status") && t["status"] != "ok") {
+      if (!t.contains(thumbprint) && t.contains(status) && t[status] != "ok") {
         const std::string reason =
-            t.contains("reason") && t["reason"].is_string() ? t["reason"].get<std::string>() : "no reason";
+            t.contains(reason_key) && t[reason_key].is_string() ? t[reason_key].get<std::string>() : "no reason";
         failed += (failed.empty() ? "" : "; ") + target + " failed: " + reason;
       }
       continue;
     }
     matched = true;
-    if (!t.contains("status") || t["status"] != "ok") {
+    if (!t.contains(status) || t[status] != "ok") {
       const std::string reason =
-          t.contains("reason") && t["reason"].is_string() ? t["reason"].get<std::string>() : "no reason";
+          t.contains(reason_key) && t[reason_key].is_string() ? t[reason_key].get<std::string>() : "no reason";
       return Unavailable(meter + " to " + target + " failed: " + reason);
     }
     if (!t.contains(key) || !t[key].is_number())
