@@ -1,6 +1,6 @@
 #include "agent/claim_metrics.h"
 
-#include "claims/gpu_time_claim_specs.h"
+#include "claims/time_claim_specs.h"
 
 namespace resmeter {
 namespace {

@@ -6,9 +6,10 @@
 
 #include "claims/cpu_claim_specs.h"
 #include "claims/disk_claim_specs.h"
-#include "claims/gpu_time_claim_specs.h"
+#include "claims/gpu_claim_specs.h"
 #include "claims/memory_claim_specs.h"
 #include "claims/net_claim_specs.h"
+#include "claims/time_claim_specs.h"
 #include "gpu/cuda_challenge.h"
 #include "gpu/gpu_devices_meter.h"
 #include "meters/cpu_time.h"

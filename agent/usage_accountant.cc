@@ -1,6 +1,6 @@
 #include "agent/usage_accountant.h"
 
-#include "claims/gpu_time_claim_specs.h"
+#include "claims/gpu_claim_specs.h"
 #include "claims/memory_claim_specs.h"
 
 namespace resmeter {

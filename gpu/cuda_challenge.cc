@@ -11,7 +11,7 @@
 #include "gpu/pci_scan.h"
 #include "gpu/sgemm_kernel.h"
 
-#include "claims/gpu_time_claim_specs.h"
+#include "claims/gpu_claim_specs.h"
 
 namespace resmeter {
 namespace {

@@ -9,7 +9,7 @@
 #include "gpu/pci_ids.h"
 #include "gpu/pci_scan.h"
 
-#include "claims/gpu_time_claim_specs.h"
+#include "claims/gpu_claim_specs.h"
 
 namespace resmeter {
 namespace {

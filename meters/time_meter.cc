@@ -1,7 +1,7 @@
 // The `time` meter: chronyd's state, the time assessment and clock jumps.
 #include "meters/time_meter.h"
 
-#include "claims/gpu_time_claim_specs.h"
+#include "claims/time_claim_specs.h"
 #include "timesource/time_assessment.h"
 #include "timesource/time_claim.h"
 

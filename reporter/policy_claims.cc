@@ -4,7 +4,7 @@
 
 #include "claims/cpu_claim_specs.h"
 #include "claims/disk_claim_specs.h"
-#include "claims/gpu_time_claim_specs.h"
+#include "claims/gpu_claim_specs.h"
 #include "claims/memory_claim_specs.h"
 #include "claims/net_claim_specs.h"
 

@@ -6,7 +6,9 @@
 // readers. Wall time: about 0.3 s (hwloc loads of the fixture trees).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -40,7 +42,7 @@ const MeterInfo* RowOf(const ClaimSpec* spec) {
   return nullptr;
 }
 
-std::vector<std::string> Split(std::string_view list) {
+std::vector<std::string> SplitList(std::string_view list) {
   std::vector<std::string> out;
   std::stringstream in{std::string(list)};
   for (std::string item; std::getline(in, item, ',');) {
@@ -50,7 +52,7 @@ std::vector<std::string> Split(std::string_view list) {
   return out;
 }
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
+bool HasSuffix(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
@@ -101,11 +103,11 @@ TEST(declared_claims_test, metric_names_follow_prometheus_naming) {
       for (char c : metric) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') << metric;
       // Gauges: never a suffix Prometheus reserves for counters, histograms and identity.
       for (const char* reserved : {"_total", "_count", "_sum", "_bucket", "_created", "_info", "_value"})
-        EXPECT_FALSE(EndsWith(metric, reserved)) << metric << " of " << s->Name() << " ends in " << reserved;
+        EXPECT_FALSE(HasSuffix(metric, reserved)) << metric << " of " << s->Name() << " ends in " << reserved;
       EXPECT_TRUE(s->type == ClaimType::kNumber || s->type == ClaimType::kInteger || s->type == ClaimType::kBool)
           << metric << ": only numbers and flags are gauges";
       for (const auto& [unit, suffix] : kUnitSuffix) {
-        if (s->unit == unit) EXPECT_TRUE(EndsWith(metric, suffix)) << metric << " (" << unit << ") must end in " << suffix;
+        if (s->unit == unit) EXPECT_TRUE(HasSuffix(metric, suffix)) << metric << " (" << unit << ") must end in " << suffix;
       }
       if (s->IsElement()) EXPECT_FALSE(s->element_label.empty()) << metric << ": list members need a label";
     }
@@ -120,7 +122,7 @@ TEST(declared_claims_test, policy_table_reads_declared_claims_both_ways) {
     ASSERT_NE(p.claim, nullptr) << p.name;
     EXPECT_NE(RowOf(p.claim), nullptr) << "policy " << p.name << " reads " << p.claim->Name()
                                        << ", which no registry row declares";
-    const auto names = Split(p.claim->policy_name);
+    const auto names = SplitList(p.claim->policy_name);
     EXPECT_NE(std::find(names.begin(), names.end(), p.name), names.end())
         << "policy " << p.name << " reads " << p.claim->Name() << ", whose declaration names policies '"
         << p.claim->policy_name << "'";
@@ -133,7 +135,7 @@ TEST(declared_claims_test, policy_table_reads_declared_claims_both_ways) {
   }
   for (const MeterInfo& m : MeterRegistry()) {
     for (const ClaimSpec* s : m.claims) {
-      for (const std::string& name : Split(s->policy_name)) {
+      for (const std::string& name : SplitList(s->policy_name)) {
         const PolicyClaimSpec* row = FindPolicyClaim(name);
         ASSERT_NE(row, nullptr) << s->Name() << " names policy " << name << ", which the policy table lacks";
         EXPECT_EQ(row->claim, s) << "policy " << name << " reads " << row->claim->Name() << ", not " << s->Name();
