@@ -46,7 +46,7 @@ std::string ClaimMetricHelp(const ClaimSpec& spec) {
   std::string help(spec.meaning);
   help += " (";
   if (!spec.unit.empty()) help += std::string(spec.unit) + "; ";
-  help += "claim " + std::string(spec.meter) + " " + std::string(spec.key) + ")";
+  help.append("claim ").append(spec.meter).append(" ").append(spec.key).append(")");
   return help;
 }
 

@@ -1,5 +1,7 @@
 #include "agent/claim_tables.h"
 
+#include <initializer_list>
+
 #include "agent/usage_accountant.h"
 #include "claims/claim_check.h"
 #include "meters/registry.h"
@@ -35,7 +37,14 @@ std::string ShownKey(std::string_view key, std::string* values) {
   return out;
 }
 
-std::string Code(std::string_view s) { return s.empty() ? "" : "`" + std::string(s) + "`"; }
+// Concatenation by appends (GCC 12 reports a false -Wrestrict on "literal" + std::string&&).
+std::string Cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
+
+std::string Code(std::string_view s) { return s.empty() ? "" : Cat({"`", s, "`"}); }
 
 // Policy names of a spec, as written in the declaration ("a, b").
 std::vector<std::string> PolicyNames(const ClaimSpec& spec) {
@@ -57,8 +66,8 @@ std::vector<std::string> PolicyNames(const ClaimSpec& spec) {
 std::vector<std::string> ClaimReaders(const ClaimSpec& spec) {
   std::vector<std::string> out;
   for (const PolicyClaimSpec& p : PolicyClaimTable())
-    if (p.claim == &spec) out.push_back("policy " + std::string(p.name));
-  if (!spec.metric.empty()) out.push_back("metric " + std::string(spec.metric));
+    if (p.claim == &spec) out.push_back(Cat({"policy ", p.name}));
+  if (!spec.metric.empty()) out.push_back(Cat({"metric ", spec.metric}));
   for (const ClaimSpec* s : UsageAccountant::ClaimsRead())
     if (s == &spec) out.push_back("usage accountant");
   return out;
@@ -83,7 +92,7 @@ std::string RenderMeterClaimTable() {
       std::string key = ShownKey(s->key, &values);
       std::string meaning(s->meaning);
       if (!values.empty()) meaning += " (" + values + ")";
-      if (!s->legacy_key.empty()) meaning += "; older agents: `" + std::string(s->legacy_key) + "`";
+      if (!s->legacy_key.empty()) meaning += Cat({"; older agents: `", s->legacy_key, "`"});
       std::string policy;
       for (const std::string& p : PolicyNames(*s)) policy += (policy.empty() ? "" : ", ") + Code(p);
       std::string metric = Code(s->metric);
@@ -92,10 +101,10 @@ std::string RenderMeterClaimTable() {
         for (const std::string& p : s->Placeholders()) labels += (labels.empty() ? "" : ",") + p;
         const std::string_view el = s->element_label;
         if (!el.empty()) labels = std::string(el.substr(0, el.find('='))) + (labels.empty() ? "" : "," + labels);
-        if (!labels.empty()) metric = "`" + std::string(s->metric) + "{" + labels + "}`";
+        if (!labels.empty()) metric = Cat({"`", s->metric, "{", labels, "}`"});
       }
-      out += "| `" + m.name + "` | `" + key + "` | " + ClaimTypeName(s->type) + " | " + std::string(s->unit) +
-             " | " + meaning + " | " + policy + " | " + metric + " |\n";
+      out += Cat({"| `", m.name, "` | `", key, "` | ", ClaimTypeName(s->type), " | ", s->unit, " | ", meaning, " | ",
+                  policy, " | ", metric, " |\n"});
     }
   }
   return out;
@@ -116,7 +125,7 @@ std::string RenderPolicyClaimTable() {
     std::string qualifier;
     if (p.qualifier == PolicyQualifier::kQueueDepth) qualifier = "`queue_depth` (required)";
     if (p.qualifier == PolicyQualifier::kPeer) qualifier = "`peer` (optional, from `peers:`)";
-    out += "| `" + std::string(p.name) + "` | " + unit + " | " + qualifier + " | " + PolicyClaimSource(p) + " |\n";
+    out += Cat({"| `", p.name, "` | ", unit, " | ", qualifier, " | ", PolicyClaimSource(p), " |\n"});
   }
   return out;
 }

@@ -208,9 +208,11 @@ std::string PolicyClaimSource(const PolicyClaimSpec& spec) {
   ClaimBindings shown = spec.bindings;
   std::string key = ExpandClaimKey(*spec.claim, shown);
   if (spec.claim->IsElement()) key = std::string(spec.claim->List()) + "[]." + key;
-  std::string out = "`" + std::string(spec.claim->meter) + "` `" + key + "`";
-  if (spec.conversion[0] == ':') out += spec.conversion;
-  else if (spec.conversion[0] != '\0') out += std::string(" ") + spec.conversion;
+  // Appends only: GCC 12 reports a false -Wrestrict on "literal" + std::string&&.
+  std::string out = "`";
+  out.append(spec.claim->meter).append("` `").append(key).append("`");
+  if (spec.conversion[0] != ':' && spec.conversion[0] != '\0') out += ' ';
+  out += spec.conversion;
   return out;
 }
 
