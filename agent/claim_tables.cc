@@ -4,8 +4,8 @@
 
 #include "agent/usage_accountant.h"
 #include "claims/claim_check.h"
-#include "meters/registry.h"
-#include "reporter/policy_claims.h"
+#include "meters/registry/registry.h"
+#include "policy/policy_claims.h"
 
 namespace resmeter {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "agent/claim_tables.h"
 #include "agent/commands.h"
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

@@ -7,7 +7,7 @@
 #include "agent/claim_metrics.h"
 #include "agent/process_stats.h"
 #include "core/version.h"
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

@@ -26,10 +26,10 @@
 
 #include "claims/claim_spec.h"
 #include "core/env.h"
-#include "meters/cpu_availability_sampler.h"
-#include "meters/cpu_time.h"
-#include "meters/runner.h"
-#include "reporter/ledger_statement.h"
+#include "meters/cpu/cpu_availability_sampler.h"
+#include "meters/cpu/cpu_time.h"
+#include "meters/registry/runner.h"
+#include "ledger/ledger_statement.h"
 
 namespace resmeter {
 
