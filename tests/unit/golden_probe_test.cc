@@ -124,7 +124,9 @@ TEST_P(golden_probe_test, probe_json_matches_the_golden_file) {
 
   // Every claim the real binary signed is declared.
   for (const auto& [name, sub] : report["submods"].items()) {
-    if (sub.contains("claims")) EXPECT_EQ(ExplainClaims(name, sub["claims"]), "") << machine;
+    if (sub.contains("claims")) {
+      EXPECT_EQ(ExplainClaims(name, sub["claims"]), "") << machine;
+    }
   }
 
   const std::string got = Mask(report, root).dump(2) + "\n";
