@@ -107,9 +107,13 @@ TEST(declared_claims_test, metric_names_follow_prometheus_naming) {
       EXPECT_TRUE(s->type == ClaimType::kNumber || s->type == ClaimType::kInteger || s->type == ClaimType::kBool)
           << metric << ": only numbers and flags are gauges";
       for (const auto& [unit, suffix] : kUnitSuffix) {
-        if (s->unit == unit) EXPECT_TRUE(HasSuffix(metric, suffix)) << metric << " (" << unit << ") must end in " << suffix;
+        if (s->unit == unit) {
+          EXPECT_TRUE(HasSuffix(metric, suffix)) << metric << " (" << unit << ") must end in " << suffix;
+        }
       }
-      if (s->IsElement()) EXPECT_FALSE(s->element_label.empty()) << metric << ": list members need a label";
+      if (s->IsElement()) {
+        EXPECT_FALSE(s->element_label.empty()) << metric << ": list members need a label";
+      }
     }
   }
   EXPECT_GT(names.size(), 50u);
@@ -195,7 +199,7 @@ TEST(declared_claims_test, meters_on_fixtures_emit_only_declared_claims) {
     MeterResult m = RunOnMachine(memory, machine, o);
     EXPECT_EQ(ExplainClaims("memory.capacity", m.claims), "") << machine;
   }
-  for (const std::string& c : {"steal", "no_steal", "vm_2cpu"}) {
+  for (const std::string c : {"steal", "no_steal", "vm_2cpu"}) {
     SnapshotEnv env = SnapshotEnv::Sequence(kFixtures + "/cpu_time/" + c, {"t0", "t1"}, 1.0);
     MeterContext ctx;
     ctx.env = &env;
@@ -205,7 +209,7 @@ TEST(declared_claims_test, meters_on_fixtures_emit_only_declared_claims) {
     EXPECT_EQ(r.status, MeterStatus::kOk) << c;
     EXPECT_EQ(ExplainClaims("cpu.time", r.claims), "") << c;
   }
-  for (const std::string& fixture : {"no_gpu", "nvidia_h100", "amd_two"}) {
+  for (const std::string fixture : {"no_gpu", "nvidia_h100", "amd_two"}) {
     MeterContext ctx;
     ctx.env = DefaultEnv();
     ctx.sys_root = kFixtures + "/gpu/" + fixture + "/sys";

@@ -44,7 +44,20 @@ void MaskMembers(json& object, const std::vector<std::string>& keys) {
     if (object.contains(k)) object[k] = kMasked;
 }
 
-json Mask(json report) {
+// Replaces the fixture tree's absolute path (it depends on the checkout) by "<fixture>".
+void ReplaceRoot(json& j, const std::string& root) {
+  if (j.is_string()) {
+    std::string text = j.get<std::string>();
+    for (size_t at = text.find(root); at != std::string::npos; at = text.find(root, at))
+      text.replace(at, root.size(), "<fixture>");
+    j = text;
+  } else if (j.is_structured()) {
+    for (auto& member : j) ReplaceRoot(member, root);
+  }
+}
+
+json Mask(json report, const std::string& root) {
+  ReplaceRoot(report, root);
   for (const char* k : kVolatileTop)
     if (report.contains(k)) report[k] = kMasked;
   if (!report.contains("submods") || !report["submods"].is_object()) return report;
@@ -93,7 +106,11 @@ TEST_P(golden_probe_test, probe_json_matches_the_golden_file) {
   const fs::path state = fs::temp_directory_path() / ("resmeter_golden_" + machine + "_" + std::to_string(::getpid()));
   fs::create_directories(state);
   fs::permissions(state, fs::perms::owner_all, fs::perm_options::replace);
-  const std::string cmd = std::string(RESMETER_BINARY) + " --state-dir " + state.string() + " --proc-root " + root +
+  // An empty config (all defaults): never the host's /etc/resmeter/resmeter.yaml.
+  const std::string config = (state / "config.yaml").string();
+  std::ofstream(config).close();
+  const std::string cmd = std::string(RESMETER_BINARY) + " --config " + config + " --state-dir " + state.string() +
+                          " --proc-root " + root +
                           "/proc --sys-root " + root +
                           "/sys --set evidence.backend=none --set meters.cpu.time.window_seconds=0.05"
                           " --set meters.gpu.devices.use_nvml=false"
@@ -107,10 +124,12 @@ TEST_P(golden_probe_test, probe_json_matches_the_golden_file) {
 
   // Every claim the real binary signed is declared.
   for (const auto& [name, sub] : report["submods"].items()) {
-    if (sub.contains("claims")) EXPECT_EQ(ExplainClaims(name, sub["claims"]), "") << machine;
+    if (sub.contains("claims")) {
+      EXPECT_EQ(ExplainClaims(name, sub["claims"]), "") << machine;
+    }
   }
 
-  const std::string got = Mask(report).dump(2) + "\n";
+  const std::string got = Mask(report, root).dump(2) + "\n";
   const std::string path = kSource + "/tests/golden/" + machine + ".json";
   if (const char* update = std::getenv("RESMETER_UPDATE_GOLDEN"); update && std::string(update) == "1") {
     std::ofstream(path) << got;
