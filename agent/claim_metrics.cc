@@ -28,8 +28,8 @@ void AddGauge(const ClaimSpec& spec, const nlohmann::json& value, std::vector<Cl
 
 // Every member of `object` that is an instance of the spec's leaf, with its
 // placeholder labels plus `extra`.
-void AddMatches(const ClaimSpec& spec, const nlohmann::json& object, const std::vector<ClientMetric::Label>& extra,
-                std::vector<MetricFamily>* families) {
+void AddMatches(const ClaimSpec& spec, const nlohmann::json& object,
+                const std::vector<ClientMetric::Label>& extra, std::vector<MetricFamily>* families) {
   if (!object.is_object()) return;
   for (const auto& [key, value] : object.items()) {
     ClaimBindings b;

@@ -100,11 +100,12 @@ std::string RenderMeterClaimTable() {
         std::string labels;
         for (const std::string& p : s->Placeholders()) labels += (labels.empty() ? "" : ",") + p;
         const std::string_view el = s->element_label;
-        if (!el.empty()) labels = std::string(el.substr(0, el.find('='))) + (labels.empty() ? "" : "," + labels);
+        if (!el.empty())
+          labels = std::string(el.substr(0, el.find('='))) + (labels.empty() ? "" : "," + labels);
         if (!labels.empty()) metric = Cat({"`", s->metric, "{", labels, "}`"});
       }
-      out += Cat({"| `", m.name, "` | `", key, "` | ", ClaimTypeName(s->type), " | ", s->unit, " | ", meaning, " | ",
-                  policy, " | ", metric, " |\n"});
+      out += Cat({"| `", m.name, "` | `", key, "` | ", ClaimTypeName(s->type), " | ", s->unit, " | ", meaning,
+                  " | ", policy, " | ", metric, " |\n"});
     }
   }
   return out;
@@ -118,9 +119,9 @@ std::string RenderPolicyClaimTable() {
     std::string unit = p.unit;
     if (unit.empty()) {
       const std::string name = p.name;
-      unit = p.kind == PolicyValueKind::kText ? "text"
+      unit = p.kind == PolicyValueKind::kText                                     ? "text"
              : name.size() > 6 && name.compare(name.size() - 6, 6, "_ratio") == 0 ? "0..1"
-                                                                                 : "count";
+                                                                                  : "count";
     }
     std::string qualifier;
     if (p.qualifier == PolicyQualifier::kQueueDepth) qualifier = "`queue_depth` (required)";

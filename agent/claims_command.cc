@@ -39,7 +39,8 @@ void RegisterClaimsCommand(CLI::App& app, CliGlobals& /*globals*/, int* exit_cod
     if (*json) {
       std::cout << ClaimsJson().dump(2) << "\n";
     } else {
-      std::cout << "## Meter claims\n\n" << RenderMeterClaimTable() << "\n## Policy claims\n\n"
+      std::cout << "## Meter claims\n\n"
+                << RenderMeterClaimTable() << "\n## Policy claims\n\n"
                 << RenderPolicyClaimTable();
     }
     *exit_code = kExitOk;

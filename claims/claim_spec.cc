@@ -87,12 +87,18 @@ bool MatchFrom(const std::vector<Piece>& pieces, size_t i, std::string_view key,
 
 const char* ClaimTypeName(ClaimType type) {
   switch (type) {
-    case ClaimType::kNumber: return "number";
-    case ClaimType::kInteger: return "integer";
-    case ClaimType::kBool: return "bool";
-    case ClaimType::kString: return "string";
-    case ClaimType::kObject: return "object";
-    case ClaimType::kArray: return "array";
+    case ClaimType::kNumber:
+      return "number";
+    case ClaimType::kInteger:
+      return "integer";
+    case ClaimType::kBool:
+      return "bool";
+    case ClaimType::kString:
+      return "string";
+    case ClaimType::kObject:
+      return "object";
+    case ClaimType::kArray:
+      return "array";
   }
   return "?";
 }
@@ -128,17 +134,24 @@ bool MatchClaimKey(const ClaimSpec& spec, std::string_view key, ClaimBindings* b
 
 bool ClaimHasType(const nlohmann::json& value, ClaimType type) {
   switch (type) {
-    case ClaimType::kNumber: return value.is_number();
-    case ClaimType::kInteger: return value.is_number_integer();
-    case ClaimType::kBool: return value.is_boolean();
-    case ClaimType::kString: return value.is_string();
-    case ClaimType::kObject: return value.is_object();
-    case ClaimType::kArray: return value.is_array();
+    case ClaimType::kNumber:
+      return value.is_number();
+    case ClaimType::kInteger:
+      return value.is_number_integer();
+    case ClaimType::kBool:
+      return value.is_boolean();
+    case ClaimType::kString:
+      return value.is_string();
+    case ClaimType::kObject:
+      return value.is_object();
+    case ClaimType::kArray:
+      return value.is_array();
   }
   return false;
 }
 
-const nlohmann::json* FindClaim(const nlohmann::json& claims, const ClaimSpec& spec, const ClaimBindings& bindings) {
+const nlohmann::json* FindClaim(const nlohmann::json& claims, const ClaimSpec& spec,
+                                const ClaimBindings& bindings) {
   if (!claims.is_object()) return nullptr;
   const std::string key = ExpandClaimKey(spec, bindings);
   if (auto it = claims.find(key); it != claims.end()) return &*it;

@@ -34,12 +34,13 @@ const char* ClaimTypeName(ClaimType type);
 struct ClaimSpec {
   std::string_view meter;  // "cpu.topology"
   std::string_view key;    // pattern, see above
-  std::string_view unit;   // "count", "bytes", "seconds", "hertz", "ratio", "bits/s", "bytes/s", "" (text, flags)
+  std::string_view
+      unit;  // "count", "bytes", "seconds", "hertz", "ratio", "bits/s", "bytes/s", "" (text, flags)
   ClaimType type;
-  std::string_view meaning;            // one line, for the README, --help and the metric's HELP
-  std::string_view policy_name = {};   // the policy claim reading it ("cpu.vcpus"), if any
-  std::string_view metric = {};        // the Prometheus gauge exporting it, if any
-  std::string_view legacy_key = {};    // the key older agents wrote; readers accept it
+  std::string_view meaning;             // one line, for the README, --help and the metric's HELP
+  std::string_view policy_name = {};    // the policy claim reading it ("cpu.vcpus"), if any
+  std::string_view metric = {};         // the Prometheus gauge exporting it, if any
+  std::string_view legacy_key = {};     // the key older agents wrote; readers accept it
   std::string_view element_label = {};  // for "list[].member" gauges: "label=member" of the element
 
   bool IsElement() const { return key.find("[].") != std::string_view::npos; }

@@ -32,7 +32,8 @@ namespace resmeter {
 namespace {
 
 const std::string kFixtures = RESMETER_FIXTURES_DIR;
-const std::vector<std::string> kMachines = {"vm_2cpu", "numa_2socket", "numa_2socket_inconsistent", "no_numa"};
+const std::vector<std::string> kMachines = {"vm_2cpu", "numa_2socket", "numa_2socket_inconsistent",
+                                            "no_numa"};
 
 // The registry row listing `spec`, or nullptr.
 const MeterInfo* RowOf(const ClaimSpec* spec) {
@@ -58,7 +59,8 @@ bool HasSuffix(std::string_view s, std::string_view suffix) {
 
 TEST(declared_claims_test, every_meter_declares_well_formed_claims) {
   for (const MeterInfo& m : MeterRegistry()) {
-    EXPECT_FALSE(m.claims.empty()) << m.name << " declares no claims (its registry row needs claims/*_claim_specs.h)";
+    EXPECT_FALSE(m.claims.empty()) << m.name
+                                   << " declares no claims (its registry row needs claims/*_claim_specs.h)";
     std::set<std::string> keys;
     for (const ClaimSpec* s : m.claims) {
       const bool shared_net = s->meter == "net" && m.name.rfind("net.", 0) == 0;
@@ -69,7 +71,8 @@ TEST(declared_claims_test, every_meter_declares_well_formed_claims) {
       const std::string example = ExpandClaimKey(*s, {});
       for (const std::string& p : s->Placeholders()) {
         EXPECT_FALSE(p.empty()) << s->Name();
-        for (char c : p) EXPECT_TRUE((c >= 'a' && c <= 'z') || c == '_') << s->Name() << ": placeholder " << p;
+        for (char c : p)
+          EXPECT_TRUE((c >= 'a' && c <= 'z') || c == '_') << s->Name() << ": placeholder " << p;
       }
       for (char c : std::string(s->Leaf())) {
         EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '{' || c == '}' ||
@@ -78,7 +81,8 @@ TEST(declared_claims_test, every_meter_declares_well_formed_claims) {
       }
       if (s->IsElement()) {
         bool list_declared = false;
-        for (const ClaimSpec* l : m.claims) list_declared |= !l->IsElement() && l->key == s->List() && l->type == ClaimType::kArray;
+        for (const ClaimSpec* l : m.claims)
+          list_declared |= !l->IsElement() && l->key == s->List() && l->type == ClaimType::kArray;
         EXPECT_TRUE(list_declared) << s->Name() << ": its list " << s->List() << " is not a declared array";
       }
     }
@@ -88,23 +92,27 @@ TEST(declared_claims_test, every_meter_declares_well_formed_claims) {
 TEST(declared_claims_test, metric_names_follow_prometheus_naming) {
   std::map<std::string, const ClaimSpec*> names;
   const std::vector<std::pair<std::string, std::string>> kUnitSuffix = {
-      {"bytes", "_bytes"}, {"seconds", "_seconds"}, {"hertz", "_hertz"}, {"ratio", "_ratio"},
-      {"bytes/s", "_bytes_per_second"}, {"bits/s", "_bits_per_second"}, {"1/s", "_per_second"},
-      {"hertz/s", "_hertz_per_second"}};
+      {"bytes", "_bytes"},    {"seconds", "_seconds"},          {"hertz", "_hertz"},
+      {"ratio", "_ratio"},    {"bytes/s", "_bytes_per_second"}, {"bits/s", "_bits_per_second"},
+      {"1/s", "_per_second"}, {"hertz/s", "_hertz_per_second"}};
   for (const MeterInfo& m : MeterRegistry()) {
     for (const ClaimSpec* s : m.claims) {
       if (s->metric.empty()) continue;
       const std::string metric(s->metric);
       auto [it, fresh] = names.emplace(metric, s);
-      EXPECT_TRUE(fresh || it->second == s) << metric << " is declared by " << s->Name() << " and " << it->second->Name();
+      EXPECT_TRUE(fresh || it->second == s)
+          << metric << " is declared by " << s->Name() << " and " << it->second->Name();
       std::string prefix = "resmeter_" + std::string(s->meter) + "_";
       for (char& c : prefix) c = c == '.' ? '_' : c;
-      EXPECT_EQ(metric.rfind(prefix, 0), 0u) << metric << " of " << s->Name() << " must start with " << prefix;
-      for (char c : metric) EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') << metric;
+      EXPECT_EQ(metric.rfind(prefix, 0), 0u)
+          << metric << " of " << s->Name() << " must start with " << prefix;
+      for (char c : metric)
+        EXPECT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_') << metric;
       // Gauges: never a suffix Prometheus reserves for counters, histograms and identity.
       for (const char* reserved : {"_total", "_count", "_sum", "_bucket", "_created", "_info", "_value"})
         EXPECT_FALSE(HasSuffix(metric, reserved)) << metric << " of " << s->Name() << " ends in " << reserved;
-      EXPECT_TRUE(s->type == ClaimType::kNumber || s->type == ClaimType::kInteger || s->type == ClaimType::kBool)
+      EXPECT_TRUE(s->type == ClaimType::kNumber || s->type == ClaimType::kInteger ||
+                  s->type == ClaimType::kBool)
           << metric << ": only numbers and flags are gauges";
       for (const auto& [unit, suffix] : kUnitSuffix) {
         if (s->unit == unit) {
@@ -124,8 +132,8 @@ TEST(declared_claims_test, policy_table_reads_declared_claims_both_ways) {
   for (const PolicyClaimSpec& p : PolicyClaimTable()) {
     table.insert(p.name);
     ASSERT_NE(p.claim, nullptr) << p.name;
-    EXPECT_NE(RowOf(p.claim), nullptr) << "policy " << p.name << " reads " << p.claim->Name()
-                                       << ", which no registry row declares";
+    EXPECT_NE(RowOf(p.claim), nullptr)
+        << "policy " << p.name << " reads " << p.claim->Name() << ", which no registry row declares";
     const auto names = SplitList(p.claim->policy_name);
     EXPECT_NE(std::find(names.begin(), names.end(), p.name), names.end())
         << "policy " << p.name << " reads " << p.claim->Name() << ", whose declaration names policies '"
@@ -134,7 +142,8 @@ TEST(declared_claims_test, policy_table_reads_declared_claims_both_ways) {
     for (auto& [name, value] : b)
       if (value == "N") value = "1";
     if (!p.claim->Placeholders().empty()) {
-      EXPECT_TRUE(MatchClaimKey(*p.claim, ExpandClaimKey(*p.claim, b))) << p.name << " binds " << p.claim->Name();
+      EXPECT_TRUE(MatchClaimKey(*p.claim, ExpandClaimKey(*p.claim, b)))
+          << p.name << " binds " << p.claim->Name();
     }
   }
   for (const MeterInfo& m : MeterRegistry()) {
@@ -142,13 +151,14 @@ TEST(declared_claims_test, policy_table_reads_declared_claims_both_ways) {
       for (const std::string& name : SplitList(s->policy_name)) {
         const PolicyClaimSpec* row = FindPolicyClaim(name);
         ASSERT_NE(row, nullptr) << s->Name() << " names policy " << name << ", which the policy table lacks";
-        EXPECT_EQ(row->claim, s) << "policy " << name << " reads " << row->claim->Name() << ", not " << s->Name();
+        EXPECT_EQ(row->claim, s) << "policy " << name << " reads " << row->claim->Name() << ", not "
+                                 << s->Name();
       }
     }
   }
   // Policy names are the users' vocabulary: the ones policies in the field use stay.
-  for (const char* kept : {"cpu.vcpus", "cpu.burst_ghz", "memory.total_gib", "disk.rand_read_iops", "gpu.count",
-                           "net.rtt_p99_ms"})
+  for (const char* kept : {"cpu.vcpus", "cpu.burst_ghz", "memory.total_gib", "disk.rand_read_iops",
+                           "gpu.count", "net.rtt_p99_ms"})
     EXPECT_TRUE(table.count(kept)) << kept;
 }
 
@@ -259,7 +269,8 @@ TEST(declared_claims_test, disk_and_net_claim_builders_emit_only_declared_claims
                                 });
   EXPECT_EQ(ExplainClaims("net.latency", r.claims), "");
   r.claims["targets"][0]["rtt_p99_secs"] = 1;
-  EXPECT_NE(ExplainClaims("net.latency", r.claims).find("undeclared claim targets[].rtt_p99_secs"), std::string::npos);
+  EXPECT_NE(ExplainClaims("net.latency", r.claims).find("undeclared claim targets[].rtt_p99_secs"),
+            std::string::npos);
 }
 
 // The acceptance of issue #18: a claim renamed in a meter, without its
@@ -295,8 +306,9 @@ TEST(declared_claims_test, readme_tables_are_the_generated_ones) {
   std::stringstream buf;
   buf << in.rdbuf();
   const std::string readme = buf.str();
-  for (const auto& [section, generated] : {std::pair{std::string("meter claims"), RenderMeterClaimTable()},
-                                           std::pair{std::string("policy claims"), RenderPolicyClaimTable()}}) {
+  for (const auto& [section, generated] :
+       {std::pair{std::string("meter claims"), RenderMeterClaimTable()},
+        std::pair{std::string("policy claims"), RenderPolicyClaimTable()}}) {
     const std::string documented = GeneratedSection(readme, section);
     ASSERT_FALSE(documented.empty()) << "README.md lacks the generated section '" << section << "'";
     if (documented == generated) continue;
@@ -311,7 +323,8 @@ TEST(declared_claims_test, readme_tables_are_the_generated_ones) {
       report += "\n  declared, not in README: " + row;
       for (const MeterInfo& m : MeterRegistry())
         for (const ClaimSpec* s : m.claims)
-          if (row.find("| `" + m.name + "` | `") == 0 && row.find(std::string(s->meaning)) != std::string::npos)
+          if (row.find("| `" + m.name + "` | `") == 0 &&
+              row.find(std::string(s->meaning)) != std::string::npos)
             report += "\n    -> " + DescribeClaim(*s);
     }
     for (const std::string& row : doc_rows)

@@ -7,7 +7,6 @@
 // that every claim in the output is declared. Wall time: about 1 s (four
 // probes with a 50 ms cpu.time window).
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdlib>
@@ -28,8 +27,8 @@ const std::string kSource = RESMETER_SOURCE_DIR;
 const char* kMasked = "<masked>";
 
 // Top-level report claims that depend on the run or on the host, not on the fixture.
-const char* kVolatileTop[] = {"iat", "exp", "ueid", "cnf", "swversion", "time", "evidence", "live",
-                              "not_live_reasons", "eat_nonce"};
+const char* kVolatileTop[] = {
+    "iat", "exp", "ueid", "cnf", "swversion", "time", "evidence", "live", "not_live_reasons", "eat_nonce"};
 // Per-submod members that are timings.
 const char* kVolatileSubmod[] = {"duration_seconds", "measured_at"};
 // Claims and conditions measured over a wall-clock window (meter -> keys).
@@ -92,8 +91,10 @@ std::string Diff(const std::string& want, const std::string& got) {
       for (; i < k; ++i) out += "- " + a[i] + "\n";
       continue;
     }
-    if (j < b.size()) out += "+ " + b[j++] + "\n";
-    else out += "- " + a[i++] + "\n";
+    if (j < b.size())
+      out += "+ " + b[j++] + "\n";
+    else
+      out += "- " + a[i++] + "\n";
   }
   return out;
 }
@@ -103,18 +104,19 @@ class golden_probe_test : public ::testing::TestWithParam<std::string> {};
 TEST_P(golden_probe_test, probe_json_matches_the_golden_file) {
   const std::string machine = GetParam();
   const std::string root = kSource + "/tests/fixtures/machines/" + machine;
-  const fs::path state = fs::temp_directory_path() / ("resmeter_golden_" + machine + "_" + std::to_string(::getpid()));
+  const fs::path state =
+      fs::temp_directory_path() / ("resmeter_golden_" + machine + "_" + std::to_string(::getpid()));
   fs::create_directories(state);
   fs::permissions(state, fs::perms::owner_all, fs::perm_options::replace);
   // An empty config (all defaults): never the host's /etc/resmeter/resmeter.yaml.
   const std::string config = (state / "config.yaml").string();
   std::ofstream(config).close();
-  const std::string cmd = std::string(RESMETER_BINARY) + " --config " + config + " --state-dir " + state.string() +
-                          " --proc-root " + root +
-                          "/proc --sys-root " + root +
-                          "/sys --set evidence.backend=none --set meters.cpu.time.window_seconds=0.05"
-                          " --set meters.gpu.devices.use_nvml=false"
-                          " probe --only cpu.topology,memory.capacity,cpu.time,gpu.devices --json 2>/dev/null";
+  const std::string cmd =
+      std::string(RESMETER_BINARY) + " --config " + config + " --state-dir " + state.string() +
+      " --proc-root " + root + "/proc --sys-root " + root +
+      "/sys --set evidence.backend=none --set meters.cpu.time.window_seconds=0.05"
+      " --set meters.gpu.devices.use_nvml=false"
+      " probe --only cpu.topology,memory.capacity,cpu.time,gpu.devices --json 2>/dev/null";
   std::string out;
   const int rc = RunShellCommand(cmd, &out);
   fs::remove_all(state);
@@ -146,7 +148,8 @@ TEST_P(golden_probe_test, probe_json_matches_the_golden_file) {
 }
 
 INSTANTIATE_TEST_SUITE_P(machines, golden_probe_test,
-                         ::testing::Values("vm_2cpu", "numa_2socket", "numa_2socket_inconsistent", "no_numa"));
+                         ::testing::Values("vm_2cpu", "numa_2socket", "numa_2socket_inconsistent",
+                                           "no_numa"));
 
 }  // namespace
 }  // namespace resmeter
