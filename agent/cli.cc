@@ -25,6 +25,7 @@ int RunCli(int argc, char** argv, const std::vector<CommandRegistrar>& more_comm
   RegisterPeerCommand(app, globals, &exit_code);
   RegisterIdentityCommand(app, globals, &exit_code);
   RegisterEvidenceCommand(app, globals, &exit_code);
+  RegisterClaimsCommand(app, globals, &exit_code);
   for (CommandRegistrar r : more_commands) r(app, globals, &exit_code);
 
   return ParseAndRun(app, argc, argv, exit_code);

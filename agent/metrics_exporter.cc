@@ -2,11 +2,12 @@
 
 #include <prometheus/text_serializer.h>
 
-#include <cstring>
 #include <sstream>
 
+#include "agent/claim_metrics.h"
 #include "agent/process_stats.h"
 #include "core/version.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {
@@ -42,29 +43,7 @@ void AddSample(MetricFamily& f, double value, std::vector<ClientMetric::Label> l
   f.metric.push_back(std::move(m));
 }
 
-// Metric-name characters only: [a-zA-Z0-9_], others become '_'.
-std::string Sanitize(const std::string& s) {
-  std::string out = s;
-  for (char& c : out) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-    if (!ok) c = '_';
-  }
-  return out;
-}
-
 }  // namespace
-
-std::string MetricsExporter::ClaimMetricName(const std::string& meter, const std::string& claim) {
-  if (claim.empty() || meter.empty()) return "";
-  std::string name = "resmeter_" + Sanitize(meter) + "_" + Sanitize(claim);
-  // Suffixes Prometheus reserves for counters, histograms, summaries and
-  // identity: a gauge keeps the claim's name with "_value" after it.
-  for (const char* reserved : {"_total", "_count", "_sum", "_bucket", "_info", "_created"}) {
-    const size_t n = std::strlen(reserved);
-    if (name.size() >= n && name.compare(name.size() - n, n, reserved) == 0) return name + "_value";
-  }
-  return name;
-}
 
 MetricsExporter::MetricsExporter(const AgentState* state)
     : state_(state), registry_(std::make_shared<prometheus::Registry>()) {
@@ -121,40 +100,18 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
     AddSample(runs, static_cast<double>(rec.ok), {{"meter", name}, {"status", "ok"}});
     AddSample(runs, static_cast<double>(rec.unavailable), {{"meter", name}, {"status", "unavailable"}});
     AddSample(runs, static_cast<double>(rec.failed), {{"meter", name}, {"status", "failed"}});
-    if (rec.run.kind != MeterKind::kLight || r.status != MeterStatus::kOk || !r.claims.is_object()) continue;
-    for (const auto& [claim, value] : r.claims.items()) {
-      if (!value.is_number() && !value.is_boolean()) continue;
-      const std::string metric = ClaimMetricName(name, claim);
-      if (metric.empty()) continue;
-      const double v = value.is_boolean() ? (value.get<bool>() ? 1.0 : 0.0) : value.get<double>();
-      claims.push_back(
-          Single(metric, "Claim " + claim + " of meter " + name + " in its last run", MetricType::Gauge, v));
-    }
+    // Declared claims of the last ok run (agent/claim_metrics.h); `time` comes from the report.
+    const MeterInfo* info = FindMeter(name);
+    if (info == nullptr || name == "time" || r.status != MeterStatus::kOk) continue;
+    AddClaimGauges(info->claims, r.claims, &claims);
   }
   for (auto* f : {&success, &duration, &last, &findings, &runs}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   for (auto& f : claims) out.push_back(std::move(f));
 
-  // Time trust, from the latest report.
-  const nlohmann::json time = state.TimeClaim();
-  if (time.is_object()) {
-    out.push_back(Single("resmeter_time_trusted", "1 when the time assessment is trusted, else 0",
-                         MetricType::Gauge, time.value("trusted", false) ? 1 : 0));
-    const auto& sync = time.contains("synchronized") ? time["synchronized"] : nlohmann::json();
-    out.push_back(Single("resmeter_time_synchronized",
-                         "1 when chronyd reports the clock synchronized, else 0", MetricType::Gauge,
-                         sync.is_boolean() && sync.get<bool>() ? 1 : 0));
-    if (time.contains("error_bound_seconds") && time["error_bound_seconds"].is_number()) {
-      out.push_back(Single("resmeter_time_error_bound_seconds",
-                           "Bound on the clock's distance from true time", MetricType::Gauge,
-                           time["error_bound_seconds"].get<double>()));
-    }
-    if (time.contains("offset_seconds") && time["offset_seconds"].is_number()) {
-      out.push_back(Single("resmeter_time_offset_seconds", "chronyd's current correction of the system clock",
-                           MetricType::Gauge, time["offset_seconds"].get<double>()));
-    }
-  }
+  // Time trust, from the latest report, under the `time` meter's declared names.
+  AddTimeClaimGauges(state.TimeClaim(), &out);
 
   if (auto report = state.LatestReport()) {
     out.push_back(Single("resmeter_report_last_timestamp_seconds", "iat of the latest scheduled report",

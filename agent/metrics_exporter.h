@@ -14,13 +14,10 @@
 //   resmeter_meter_success{meter}, resmeter_meter_duration_seconds{meter},
 //   resmeter_meter_last_run_timestamp_seconds{meter}, resmeter_meter_findings{meter},
 //   resmeter_meter_runs_total{meter,status}
-//   resmeter_<meter>_<claim>: each top-level numeric or boolean claim of a light
-//     meter's last ok run as a gauge (cpu.time busy_seconds ->
-//     resmeter_cpu_time_busy_seconds); a claim ending in a suffix Prometheus
-//     reserves (_total, _count, _sum, _bucket, _info, _created) gets "_value"
-//     appended (gpu.devices gpu_count -> resmeter_gpu_devices_gpu_count_value)
-//   resmeter_time_trusted, resmeter_time_synchronized, resmeter_time_error_bound_seconds,
-//     resmeter_time_offset_seconds (the latter two only when measured)
+//   the declared claim gauges (agent/claim_metrics.h): each claim declared
+//     with a metric name in claims/*_claim_specs.h, from each meter's last ok
+//     run, e.g. resmeter_cpu_topology_vcpus, resmeter_disk_io_ios_per_second
+//     {workload,queue_depth}, resmeter_time_trusted (from the report's time claim)
 //   resmeter_report_last_timestamp_seconds, resmeter_attestation_last_timestamp_seconds,
 //   resmeter_attestations_total{outcome}
 //   resmeter_ledger_sequence, resmeter_ledger_statements_appended_total,
@@ -66,9 +63,6 @@ class MetricsExporter {
 
   // The families derived from the agent state at wall time `now` (pure; tests).
   static std::vector<prometheus::MetricFamily> StateFamilies(const AgentState& state);
-  // The gauge name of a light meter claim ("cpu.time", "busy_seconds" ->
-  // "resmeter_cpu_time_busy_seconds"; reserved suffixes get "_value"), or "" when empty.
-  static std::string ClaimMetricName(const std::string& meter, const std::string& claim);
 
  private:
   const AgentState* state_;

@@ -1,19 +1,27 @@
 #include "agent/usage_accountant.h"
 
+#include "claims/gpu_claim_specs.h"
+#include "claims/memory_claim_specs.h"
+
 namespace resmeter {
 namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
-// A top-level numeric claim of an ok run, if present.
-std::optional<double> NumericClaim(const MeterRun& run, const char* claim) {
+// A declared numeric claim of an ok run, if present.
+std::optional<double> NumericClaim(const MeterRun& run, const ClaimSpec& spec) {
   if (run.result.status != MeterStatus::kOk) return std::nullopt;
-  const auto& c = run.result.claims;
-  if (!c.is_object() || !c.contains(claim) || !c[claim].is_number()) return std::nullopt;
-  return c[claim].get<double>();
+  const nlohmann::json* v = FindClaim(run.result.claims, spec);
+  if (v == nullptr || !v->is_number()) return std::nullopt;
+  return v->get<double>();
 }
 
 }  // namespace
+
+const std::vector<const ClaimSpec*>& UsageAccountant::ClaimsRead() {
+  static const std::vector<const ClaimSpec*> kRead = {&kMemTotalBytes, &kGpuCount};
+  return kRead;
+}
 
 void UsageAccountant::Integral::Advance(double mono) {
   if (value && mono > since) {
@@ -62,12 +70,12 @@ void UsageAccountant::OnRuns(const std::vector<MeterRun>& runs) {
   for (const MeterRun& run : runs) {
     Integral* target = nullptr;
     std::optional<double> value;
-    if (run.name == "memory.capacity") {
+    if (run.name == kMemTotalBytes.meter) {
       target = &memory_;
-      value = NumericClaim(run, "mem_total_bytes");
-    } else if (run.name == "gpu.devices") {
+      value = NumericClaim(run, kMemTotalBytes);
+    } else if (run.name == kGpuCount.meter) {
       target = &gpus_;
-      value = NumericClaim(run, "gpu_count");
+      value = NumericClaim(run, kGpuCount);
     }
     if (!target) continue;
     target->Advance(mono);

@@ -5,10 +5,10 @@
 //    period and compared with cpu.time's own arithmetic
 //    (ComputeCpuTimeWindow: wall x vCPUs - steal), so nothing between light
 //    cycles is extrapolated.
-//  - memory GiB-seconds: memory.capacity's mem_total_bytes from each light
+//  - memory GiB-seconds: memory.capacity's mem_total_bytes (kMemTotalBytes) from each light
 //    cycle, held from its measurement until the next one (a failed or
 //    unavailable run ends the hold), integrated over the period.
-//  - GPU-seconds: gpu.devices' gpu_count integrated the same way, when that
+//  - GPU-seconds: gpu.devices' gpus (kGpuCount) integrated the same way, when that
 //    meter exists and reports.
 //  - measured availability: the challenge rounds an attached
 //    CpuAvailabilitySampler completed during the period (their sample count,
@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "claims/claim_spec.h"
 #include "core/env.h"
 #include "meters/cpu/cpu_availability_sampler.h"
 #include "meters/cpu/cpu_time.h"
@@ -55,6 +56,8 @@ class UsageAccountant {
   void OnRuns(const std::vector<MeterRun>& runs);
   // Ends the current period now, returns it, and starts the next one.
   PeriodUsage ClosePeriod();
+  // The declared claims OnRuns reads (checked against the meters' declarations).
+  static const std::vector<const ClaimSpec*>& ClaimsRead();
 
  private:
   // A piecewise-constant quantity integrated over time.

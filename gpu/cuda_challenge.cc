@@ -11,6 +11,8 @@
 #include "gpu/pci_scan.h"
 #include "gpu/sgemm_kernel.h"
 
+#include "claims/gpu_claim_specs.h"
+
 namespace resmeter {
 namespace {
 
@@ -221,7 +223,7 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
   MeterResult res = MeterResult::Ok();
   int version = 0;
   if (cu.cuDriverGetVersion(&version) == kCudaSuccess) {
-    res.claims["cuda_driver_version"] = std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10);
+    SetClaim(res.claims, kGpuComputeDriverVersion, std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10));
   }
   res.conditions = {{"cuda_library", lib},
                     {"matrix_size", n},
@@ -263,8 +265,8 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
     res.findings.insert(res.findings.end(), out.findings.begin(), out.findings.end());
     devices.push_back(std::move(out.claims));
   }
-  res.claims["device_count"] = count;
-  res.claims["devices"] = std::move(devices);
+  SetClaim(res.claims, kGpuComputeDeviceCount, count);
+  SetClaim(res.claims, kGpuComputeDevices, std::move(devices));
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
   if (completed == 0) {
     MeterResult failed = MeterResult::Failed("the challenge did not complete on any of " + std::to_string(count) +

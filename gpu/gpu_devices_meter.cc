@@ -9,6 +9,8 @@
 #include "gpu/pci_ids.h"
 #include "gpu/pci_scan.h"
 
+#include "claims/gpu_claim_specs.h"
+
 namespace resmeter {
 namespace {
 
@@ -207,15 +209,15 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
     if (!unmatched.empty()) nvml_json["devices_not_on_pci"] = std::move(unmatched);
   }
 
-  r.claims["summary"] = Summary(pci, devices);
-  r.claims["gpu_count"] = pci.gpus.size();
-  r.claims["pci_bus_present"] = pci.pci_bus_present;
-  r.claims["pci_devices_scanned"] = pci.devices_scanned;
-  r.claims["devices"] = std::move(devices);
-  r.claims["nvml"] = std::move(nvml_json);
-  r.claims["nvidia_kernel_driver"] = proc_info.driver_loaded
+  SetClaim(r.claims, kGpuSummary, Summary(pci, devices));
+  SetClaim(r.claims, kGpuCount, pci.gpus.size());
+  SetClaim(r.claims, kGpuPciBusPresent, pci.pci_bus_present);
+  SetClaim(r.claims, kGpuPciDevicesScanned, pci.devices_scanned);
+  SetClaim(r.claims, kGpuDevices, std::move(devices));
+  SetClaim(r.claims, kGpuNvml, std::move(nvml_json));
+  SetClaim(r.claims, kGpuNvidiaKernelDriver, proc_info.driver_loaded
       ? json{{"loaded", true}, {"version", proc_info.kernel_module_version}, {"gpu_count", proc_info.gpus.size()}}
-      : json{{"loaded", false}};
+      : json{{"loaded", false}});
 
   // Cross-checks.
   auto add = [&r](std::vector<Finding> f) { r.findings.insert(r.findings.end(), f.begin(), f.end()); };

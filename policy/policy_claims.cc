@@ -2,6 +2,12 @@
 
 #include <algorithm>
 
+#include "claims/cpu_claim_specs.h"
+#include "claims/disk_claim_specs.h"
+#include "claims/gpu_claim_specs.h"
+#include "claims/memory_claim_specs.h"
+#include "claims/net_claim_specs.h"
+
 namespace resmeter {
 namespace {
 
@@ -44,27 +50,30 @@ const json* OkClaims(const json& submods, const std::string& meter, std::string*
   return &m["claims"];
 }
 
-// claims[key] * scale from one meter.
-PolicyMeasurement Scalar(const json& submods, const std::string& meter, const std::string& key,
-                         double scale) {
+// The declared claim `spec` (the family member `bindings`) x scale.
+PolicyMeasurement Scalar(const json& submods, const ClaimSpec& spec, double scale,
+                         const ClaimBindings& bindings = {}) {
+  const std::string meter(spec.meter);
   std::string why;
   const json* claims = OkClaims(submods, meter, &why);
   if (claims == nullptr) return Unavailable(why);
-  if (!claims->contains(key) || !(*claims)[key].is_number()) {
-    return Unavailable(meter + " has no numeric claim " + key);
+  const json* v = FindClaim(*claims, spec, bindings);
+  if (v == nullptr || !v->is_number()) {
+    return Unavailable(meter + " has no numeric claim " + ExpandClaimKey(spec, bindings));
   }
-  return Number((*claims)[key].get<double>() * scale);
+  return Number(v->get<double>() * scale);
 }
 
-// A disk.io workload metric at the clause's queue depth, e.g.
+// A disk.io workload statistic at the clause's queue depth, e.g.
 // rand_read_qd32_ios_per_second.
-PolicyMeasurement Disk(const json& submods, const PolicyClause& clause, const std::string& workload,
-                       const std::string& metric, double scale) {
-  const std::string key = workload + "_qd" + std::to_string(clause.queue_depth.value_or(1)) + "_" + metric;
-  PolicyMeasurement m = Scalar(submods, "disk.io", key, scale);
+PolicyMeasurement Disk(const json& submods, const PolicyClause& clause, const ClaimSpec& spec,
+                       const std::string& workload, double scale) {
+  const std::string qd = std::to_string(clause.queue_depth.value_or(1));
+  const ClaimBindings b = {{"workload", workload}, {"queue_depth", qd}};
+  PolicyMeasurement m = Scalar(submods, spec, scale, b);
   if (!m.number && m.unavailable.find("no numeric claim") != std::string::npos) {
-    m.unavailable = "disk.io did not run " + workload + " at queue depth " +
-                    std::to_string(clause.queue_depth.value_or(1)) + " (no claim " + key + ")";
+    m.unavailable = "disk.io did not run " + workload + " at queue depth " + qd + " (no claim " +
+                    ExpandClaimKey(spec, b) + ")";
   }
   return m;
 }
@@ -72,34 +81,39 @@ PolicyMeasurement Disk(const json& submods, const PolicyClause& clause, const st
 // A per-target metric of net.throughput or net.latency: the clause's peer
 // (matched by the peer's key thumbprint, never by address), or the worst
 // over all targets.
-PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const std::string& meter,
-                      const std::string& key, double scale, bool higher_is_better) {
+PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const ClaimSpec& spec, double scale,
+                      bool higher_is_better) {
+  const std::string meter(spec.meter);
+  const std::string key(spec.Leaf());
+  const std::string list(spec.List());
+  const std::string thumbprint(kNetPeerThumbprint.Leaf());
+  const std::string status(kNetTargetStatus.Leaf()), reason_key(kNetTargetReason.Leaf());
   std::string why;
   const json* claims = OkClaims(submods, meter, &why);
   if (claims == nullptr) return Unavailable(why);
-  if (!claims->contains("targets") || !(*claims)["targets"].is_array())
-    return Unavailable(meter + " has no targets");
+  if (!claims->contains(list) || !(*claims)[list].is_array()) return Unavailable(meter + " has no " + list);
   std::optional<double> worst;
   bool matched = false;
   const std::string& kid = clause.peer_kid.empty() ? clause.peer : clause.peer_kid;
   std::string failed;  // targets that failed before their peer's key was known
-  for (const json& t : (*claims)["targets"]) {
+  for (const json& t : (*claims)[list]) {
     if (!t.is_object()) continue;
+    const json* target_claim = FindClaim(t, kNetTarget);
     const std::string target =
-        t.contains("target") && t["target"].is_string() ? t["target"].get<std::string>() : "?";
+        target_claim && target_claim->is_string() ? target_claim->get<std::string>() : "?";
     if (!kid.empty() &&
-        !(t.contains("peer_thumbprint") && t["peer_thumbprint"].is_string() && t["peer_thumbprint"] == kid)) {
-      if (!t.contains("peer_thumbprint") && t.contains("status") && t["status"] != "ok") {
+        !(t.contains(thumbprint) && t[thumbprint].is_string() && t[thumbprint] == kid)) {
+      if (!t.contains(thumbprint) && t.contains(status) && t[status] != "ok") {
         const std::string reason =
-            t.contains("reason") && t["reason"].is_string() ? t["reason"].get<std::string>() : "no reason";
+            t.contains(reason_key) && t[reason_key].is_string() ? t[reason_key].get<std::string>() : "no reason";
         failed += (failed.empty() ? "" : "; ") + target + " failed: " + reason;
       }
       continue;
     }
     matched = true;
-    if (!t.contains("status") || t["status"] != "ok") {
+    if (!t.contains(status) || t[status] != "ok") {
       const std::string reason =
-          t.contains("reason") && t["reason"].is_string() ? t["reason"].get<std::string>() : "no reason";
+          t.contains(reason_key) && t[reason_key].is_string() ? t[reason_key].get<std::string>() : "no reason";
       return Unavailable(meter + " to " + target + " failed: " + reason);
     }
     if (!t.contains(key) || !t[key].is_number())
@@ -117,17 +131,18 @@ PolicyMeasurement Net(const json& submods, const PolicyClause& clause, const std
 
 // The devices array of gpu.devices, or why there is none.
 const json* GpuDevices(const json& submods, std::string* why) {
-  const json* claims = OkClaims(submods, "gpu.devices", why);
+  const json* claims = OkClaims(submods, std::string(kGpuDevices.meter), why);
   if (claims == nullptr) return nullptr;
-  if (!claims->contains("devices") || !(*claims)["devices"].is_array()) {
+  const json* devices = FindClaim(*claims, kGpuDevices);
+  if (devices == nullptr || !devices->is_array()) {
     *why = "gpu.devices has no devices list";
     return nullptr;
   }
-  if ((*claims)["devices"].empty()) {
+  if (devices->empty()) {
     *why = "gpu.devices found no GPU";
     return nullptr;
   }
-  return &(*claims)["devices"];
+  return devices;
 }
 
 // A string member of a nested object, or "".
@@ -189,87 +204,76 @@ using Q = PolicyQualifier;
 
 }  // namespace
 
+std::string PolicyClaimSource(const PolicyClaimSpec& spec) {
+  ClaimBindings shown = spec.bindings;
+  std::string key = ExpandClaimKey(*spec.claim, shown);
+  if (spec.claim->IsElement()) key = std::string(spec.claim->List()) + "[]." + key;
+  // Appends only: GCC 12 reports a false -Wrestrict on "literal" + std::string&&.
+  std::string out = "`";
+  out.append(spec.claim->meter).append("` `").append(key).append("`");
+  if (spec.conversion[0] != ':' && spec.conversion[0] != '\0') out += ' ';
+  out += spec.conversion;
+  return out;
+}
+
 const std::vector<PolicyClaimSpec>& PolicyClaimTable() {
-  // name, unit, kind, qualifier, higher is better, source, measure
+  // name, unit, kind, qualifier, higher is better, claim read, family member, conversion, measure
+  static const ClaimBindings kQd = {{"queue_depth", "N"}};
   static const std::vector<PolicyClaimSpec> kTable = {
-      {"cpu.vcpus", "", K::kNumber, Q::kNone, true, "cpu.topology threads",
-       [](const json& s, const PolicyClause&) { return Scalar(s, "cpu.topology", "threads", 1); }},
-      {"cpu.burst_ghz", "GHz", K::kNumber, Q::kNone, true, "cpu.frequency single_core_burst_hz / 1e9",
+      {"cpu.vcpus", "", K::kNumber, Q::kNone, true, &kCpuTopologyVcpus, {}, "",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kCpuTopologyVcpus, 1); }},
+      {"cpu.burst_ghz", "GHz", K::kNumber, Q::kNone, true, &kCpuFrequencyBurstHz, {}, "/ 1e9",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kCpuFrequencyBurstHz, 1e-9); }},
+      {"cpu.all_core_ghz", "GHz", K::kNumber, Q::kNone, true, &kCpuFrequencyAllCoreHz, {}, "/ 1e9",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kCpuFrequencyAllCoreHz, 1e-9); }},
+      {"cpu.sustained_ghz", "GHz", K::kNumber, Q::kNone, true, &kCpuThrottlingSustainedHz, {}, "/ 1e9",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kCpuThrottlingSustainedHz, 1e-9); }},
+      {"cpu.availability_ratio", "", K::kNumber, Q::kNone, true, &kCpuAvailabilityRatio, {}, "",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kCpuAvailabilityRatio, 1); }},
+      {"cpu.steal_ratio", "", K::kNumber, Q::kNone, false, &kCpuTimeStealRatio, {}, "",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kCpuTimeStealRatio, 1); }},
+      {"memory.total_gib", "GiB", K::kNumber, Q::kNone, true, &kMemTotalBytes, {}, "/ 2^30",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kMemTotalBytes, 1 / kGiB); }},
+      {"memory.triad_gb_per_second", "GB/s", K::kNumber, Q::kNone, true, &kMemBandwidthBest,
+       {{"kernel", "triad"}}, "/ 1e9",
        [](const json& s, const PolicyClause&) {
-         return Scalar(s, "cpu.frequency", "single_core_burst_hz", 1e-9);
+         return Scalar(s, kMemBandwidthBest, 1e-9, {{"kernel", "triad"}});
        }},
-      {"cpu.all_core_ghz", "GHz", K::kNumber, Q::kNone, true, "cpu.frequency all_core_hz / 1e9",
-       [](const json& s, const PolicyClause&) { return Scalar(s, "cpu.frequency", "all_core_hz", 1e-9); }},
-      {"cpu.sustained_ghz", "GHz", K::kNumber, Q::kNone, true, "cpu.throttling sustained_hz / 1e9",
-       [](const json& s, const PolicyClause&) { return Scalar(s, "cpu.throttling", "sustained_hz", 1e-9); }},
-      {"cpu.availability_ratio", "", K::kNumber, Q::kNone, true, "cpu.availability availability_ratio",
-       [](const json& s, const PolicyClause&) {
-         return Scalar(s, "cpu.availability", "availability_ratio", 1);
-       }},
-      {"cpu.steal_ratio", "", K::kNumber, Q::kNone, false, "cpu.time steal_ratio",
-       [](const json& s, const PolicyClause&) { return Scalar(s, "cpu.time", "steal_ratio", 1); }},
-      {"memory.total_gib", "GiB", K::kNumber, Q::kNone, true, "memory.capacity mem_total_bytes / 2^30",
-       [](const json& s, const PolicyClause&) {
-         return Scalar(s, "memory.capacity", "mem_total_bytes", 1 / kGiB);
-       }},
-      {"memory.triad_gb_per_second", "GB/s", K::kNumber, Q::kNone, true,
-       "memory.bandwidth triad_bytes_per_second / 1e9",
-       [](const json& s, const PolicyClause&) {
-         return Scalar(s, "memory.bandwidth", "triad_bytes_per_second", 1e-9);
-       }},
-      {"memory.latency_ns", "ns", K::kNumber, Q::kNone, false, "memory.latency latency_seconds * 1e9",
-       [](const json& s, const PolicyClause&) {
-         return Scalar(s, "memory.latency", "latency_seconds", 1e9);
-       }},
-      {"disk.rand_read_iops", "IOPS", K::kNumber, Q::kQueueDepth, true,
-       "disk.io rand_read_qdN_ios_per_second",
-       [](const json& s, const PolicyClause& c) { return Disk(s, c, "rand_read", "ios_per_second", 1); }},
-      {"disk.rand_read_p99_ms", "ms", K::kNumber, Q::kQueueDepth, false,
-       "disk.io rand_read_qdN_latency_p99_seconds * 1e3",
-       [](const json& s, const PolicyClause& c) {
-         return Disk(s, c, "rand_read", "latency_p99_seconds", 1e3);
-       }},
-      {"disk.rand_write_iops", "IOPS", K::kNumber, Q::kQueueDepth, true,
-       "disk.io rand_write_qdN_ios_per_second",
-       [](const json& s, const PolicyClause& c) { return Disk(s, c, "rand_write", "ios_per_second", 1); }},
-      {"disk.rand_write_p99_ms", "ms", K::kNumber, Q::kQueueDepth, false,
-       "disk.io rand_write_qdN_latency_p99_seconds * 1e3",
-       [](const json& s, const PolicyClause& c) {
-         return Disk(s, c, "rand_write", "latency_p99_seconds", 1e3);
-       }},
-      {"disk.seq_read_mb_per_second", "MB/s", K::kNumber, Q::kQueueDepth, true,
-       "disk.io seq_read_qdN_bytes_per_second / 1e6",
-       [](const json& s, const PolicyClause& c) { return Disk(s, c, "seq_read", "bytes_per_second", 1e-6); }},
-      {"disk.seq_write_mb_per_second", "MB/s", K::kNumber, Q::kQueueDepth, true,
-       "disk.io seq_write_qdN_bytes_per_second / 1e6",
-       [](const json& s, const PolicyClause& c) {
-         return Disk(s, c, "seq_write", "bytes_per_second", 1e-6);
-       }},
-      {"disk.fsync_p99_ms", "ms", K::kNumber, Q::kNone, false, "disk.io fsync_latency_p99_seconds * 1e3",
-       [](const json& s, const PolicyClause&) {
-         return Scalar(s, "disk.io", "fsync_latency_p99_seconds", 1e3);
-       }},
-      {"net.upload_gbit_per_second", "Gbit/s", K::kNumber, Q::kPeer, true,
-       "net.throughput targets[].upload_bps / 1e9",
-       [](const json& s, const PolicyClause& c) {
-         return Net(s, c, "net.throughput", "upload_bps", 1e-9, true);
-       }},
-      {"net.download_gbit_per_second", "Gbit/s", K::kNumber, Q::kPeer, true,
-       "net.throughput targets[].download_bps / 1e9",
-       [](const json& s, const PolicyClause& c) {
-         return Net(s, c, "net.throughput", "download_bps", 1e-9, true);
-       }},
-      {"net.rtt_p99_ms", "ms", K::kNumber, Q::kPeer, false, "net.latency targets[].rtt_p99_seconds * 1e3",
-       [](const json& s, const PolicyClause& c) {
-         return Net(s, c, "net.latency", "rtt_p99_seconds", 1e3, false);
-       }},
-      {"gpu.count", "", K::kNumber, Q::kNone, true, "gpu.devices gpu_count",
-       [](const json& s, const PolicyClause&) { return Scalar(s, "gpu.devices", "gpu_count", 1); }},
-      {"gpu.model", "", K::kText, Q::kNone, true,
-       "gpu.devices devices[]: nvml.name, nvidia_driver.model, amdgpu.product_name or device_name; every GPU",
+      {"memory.latency_ns", "ns", K::kNumber, Q::kNone, false, &kMemLatencySeconds, {}, "x 1e9",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kMemLatencySeconds, 1e9); }},
+      {"disk.rand_read_iops", "IOPS", K::kNumber, Q::kQueueDepth, true, &kDiskIosPerSecond,
+       {{"workload", "rand_read"}, kQd[0]}, "",
+       [](const json& s, const PolicyClause& c) { return Disk(s, c, kDiskIosPerSecond, "rand_read", 1); }},
+      {"disk.rand_read_p99_ms", "ms", K::kNumber, Q::kQueueDepth, false, &kDiskLatencyP99,
+       {{"workload", "rand_read"}, kQd[0]}, "x 1e3",
+       [](const json& s, const PolicyClause& c) { return Disk(s, c, kDiskLatencyP99, "rand_read", 1e3); }},
+      {"disk.rand_write_iops", "IOPS", K::kNumber, Q::kQueueDepth, true, &kDiskIosPerSecond,
+       {{"workload", "rand_write"}, kQd[0]}, "",
+       [](const json& s, const PolicyClause& c) { return Disk(s, c, kDiskIosPerSecond, "rand_write", 1); }},
+      {"disk.rand_write_p99_ms", "ms", K::kNumber, Q::kQueueDepth, false, &kDiskLatencyP99,
+       {{"workload", "rand_write"}, kQd[0]}, "x 1e3",
+       [](const json& s, const PolicyClause& c) { return Disk(s, c, kDiskLatencyP99, "rand_write", 1e3); }},
+      {"disk.seq_read_mb_per_second", "MB/s", K::kNumber, Q::kQueueDepth, true, &kDiskBytesPerSecond,
+       {{"workload", "seq_read"}, kQd[0]}, "/ 1e6",
+       [](const json& s, const PolicyClause& c) { return Disk(s, c, kDiskBytesPerSecond, "seq_read", 1e-6); }},
+      {"disk.seq_write_mb_per_second", "MB/s", K::kNumber, Q::kQueueDepth, true, &kDiskBytesPerSecond,
+       {{"workload", "seq_write"}, kQd[0]}, "/ 1e6",
+       [](const json& s, const PolicyClause& c) { return Disk(s, c, kDiskBytesPerSecond, "seq_write", 1e-6); }},
+      {"disk.fsync_p99_ms", "ms", K::kNumber, Q::kNone, false, &kDiskFsyncLatencyP99, {}, "x 1e3",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kDiskFsyncLatencyP99, 1e3); }},
+      {"net.upload_gbit_per_second", "Gbit/s", K::kNumber, Q::kPeer, true, &kNetUploadBps, {}, "/ 1e9",
+       [](const json& s, const PolicyClause& c) { return Net(s, c, kNetUploadBps, 1e-9, true); }},
+      {"net.download_gbit_per_second", "Gbit/s", K::kNumber, Q::kPeer, true, &kNetDownloadBps, {}, "/ 1e9",
+       [](const json& s, const PolicyClause& c) { return Net(s, c, kNetDownloadBps, 1e-9, true); }},
+      {"net.rtt_p99_ms", "ms", K::kNumber, Q::kPeer, false, &kNetRttP99, {}, "x 1e3",
+       [](const json& s, const PolicyClause& c) { return Net(s, c, kNetRttP99, 1e3, false); }},
+      {"gpu.count", "", K::kNumber, Q::kNone, true, &kGpuCount, {}, "",
+       [](const json& s, const PolicyClause&) { return Scalar(s, kGpuCount, 1); }},
+      {"gpu.model", "", K::kText, Q::kNone, true, &kGpuDevices, {},
+       ": NVML name, else NVIDIA driver model, else amdgpu product name, else the pci.ids name; every GPU must match",
        GpuModels},
-      {"gpu.memory_gib", "GiB", K::kNumber, Q::kNone, true,
-       "gpu.devices devices[]: nvml.memory_total_bytes or amdgpu.vram_total_bytes / 2^30; the smallest GPU",
+      {"gpu.memory_gib", "GiB", K::kNumber, Q::kNone, true, &kGpuDevices, {},
+       ": NVML `memory_total_bytes` or amdgpu `vram_total_bytes` / 2^30; the smallest GPU",
        GpuMemory},
   };
   return kTable;

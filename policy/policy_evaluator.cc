@@ -265,11 +265,8 @@ ClauseResult MeterAge(const PolicyMeterAge& age, const nlohmann::json& claims, c
   return r;
 }
 
-// The meter a net.* claim reads: the first word of its table source.
-std::string NetMeter(const PolicyClaimSpec& spec) {
-  const std::string source = spec.source;
-  return source.substr(0, source.find(' '));
-}
+// The meter a net.* claim reads: the meter of its declared claim.
+std::string NetMeter(const PolicyClaimSpec& spec) { return std::string(spec.claim->meter); }
 
 ClauseResult ReportAge(const Policy& p, const nlohmann::json& claims, double now) {
   ClauseResult r{"report.age_seconds", "<= " + FormatPolicyNumber(*p.max_report_age_seconds, "s"), "", false,

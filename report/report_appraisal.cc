@@ -218,10 +218,7 @@ std::string CheckSubmod(const std::string& check_name, const nlohmann::json& sub
   if (StartsWith(check_name, "policy.")) {
     std::string claim = check_name.substr(7);
     claim = claim.substr(0, claim.find('['));
-    if (const PolicyClaimSpec* spec = FindPolicyClaim(claim)) {
-      const std::string source = spec->source;
-      meter = source.substr(0, source.find(' '));
-    }
+    if (const PolicyClaimSpec* spec = FindPolicyClaim(claim)) meter = std::string(spec->claim->meter);
   } else if (StartsWith(check_name, "cosign.")) {
     meter = check_name.substr(7);
     meter = meter.substr(0, meter.find('['));

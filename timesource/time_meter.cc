@@ -1,6 +1,7 @@
 // The `time` meter: chronyd's state, the time assessment and clock jumps.
 #include "timesource/time_meter.h"
 
+#include "claims/time_claim_specs.h"
 #include "timesource/time_assessment.h"
 #include "timesource/time_claim.h"
 
@@ -22,10 +23,9 @@ MeterResult TimeMeter::Measure(MeterContext& ctx) {
     r = a.chrony_state == "error" ? MeterResult::Failed(a.reason) : MeterResult::Unavailable(a.reason);
   } else {
     r = MeterResult::Ok();
-    for (const char* key : {"synchronized", "trusted", "nts_authenticated", "stratum", "server",
-                            "leap_status", "offset_seconds", "root_delay_seconds", "root_dispersion_seconds",
-                            "since_last_update_seconds", "error_bound_seconds"}) {
-      if (j.contains(key)) r.claims[key] = j[key];
+    // The declared time claims, copied from the assessment when present.
+    for (const ClaimSpec* spec : kTimeClaims) {
+      if (const nlohmann::json* v = FindClaim(j, *spec)) SetClaim(r.claims, *spec, *v);
     }
     if (!a.trusted) r.findings.push_back({"time_untrusted", a.reason, {{"reason", a.reason}}});
   }

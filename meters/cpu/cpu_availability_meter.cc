@@ -7,6 +7,7 @@
 #include <barrier>
 #include <cstdio>
 
+#include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
 #include "meters/cpu/cgroup_cpu.h"
 #include "meters/cpu/cpu_work.h"
@@ -130,15 +131,15 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
   const double n = static_cast<double>(cpus.size());
   const double total = sum.availability_ratio / n;
   auto& c = result.claims;
-  c["method"] = "calibrated_dependent_chain_self_calibrated";
-  c["availability_ratio"] = total;
-  c["delivered_vcpus"] = sum.availability_ratio;
-  c["wall_availability_ratio"] = sum.wall_availability_ratio / n;
-  c["cpu_time_ratio"] = sum.cpu_time_ratio / n;
-  c["hidden_loss_ratio"] = sum.hidden_loss_ratio / n;
-  c["guest_contention_ratio"] = sum.guest_contention_ratio / n;
-  c["steal_seconds"] = steal_total;
-  c["per_cpu"] = per_cpu;
+  SetClaim(c, kCpuAvailabilityMethod, "calibrated_dependent_chain_self_calibrated");
+  SetClaim(c, kCpuAvailabilityRatio, total);
+  SetClaim(c, kCpuAvailabilityDeliveredVcpus, sum.availability_ratio);
+  SetClaim(c, kCpuAvailabilityWallRatio, sum.wall_availability_ratio / n);
+  SetClaim(c, kCpuAvailabilityCpuTimeRatio, sum.cpu_time_ratio / n);
+  SetClaim(c, kCpuAvailabilityHiddenLoss, sum.hidden_loss_ratio / n);
+  SetClaim(c, kCpuAvailabilityGuestContention, sum.guest_contention_ratio / n);
+  SetClaim(c, kCpuAvailabilityStealSeconds, steal_total);
+  SetClaim(c, kCpuAvailabilityPerCpu, per_cpu);
 
   auto& k = result.conditions;
   k["method_detail"] = std::string(DependentChainName()) +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "claims/cpu_claim_specs.h"
 #include "meters/cpu/cpu_claims.h"
 #include "meters/cpu/cpu_work.h"
 #include "meters/cpu/pmu.h"
@@ -117,16 +118,16 @@ MeterResult CpuFrequencyMeter::Measure(MeterContext& ctx) {
   const double all_core = all_sum / static_cast<double>(all.size());
 
   auto& c = result.claims;
-  c["method"] = pmu ? "pmu_cycles" : "calibrated_dependent_chain";
-  c["single_core_burst_hz"] = burst;
-  c["all_core_hz"] = all_core;
-  c["per_core"] = per_core;
-  if (invariant_tsc && tsc_seconds > 0) c["tsc_hz"] = static_cast<double>(tsc_ticks) / tsc_seconds;
+  SetClaim(c, kCpuFrequencyMethod, pmu ? "pmu_cycles" : "calibrated_dependent_chain");
+  SetClaim(c, kCpuFrequencyBurstHz, burst);
+  SetClaim(c, kCpuFrequencyAllCoreHz, all_core);
+  SetClaim(c, kCpuFrequencyPerCore, per_core);
+  if (invariant_tsc && tsc_seconds > 0) SetClaim(c, kCpuFrequencyTscHz, static_cast<double>(tsc_ticks) / tsc_seconds);
   Result<NominalFrequency> nominal = ReadNominalFrequency(ctx);
   if (nominal.ok()) {
-    c["nominal_hz"] = nominal->hz;
-    c["burst_to_nominal_ratio"] = burst / nominal->hz;
-    c["all_core_to_nominal_ratio"] = all_core / nominal->hz;
+    SetClaim(c, kCpuFrequencyNominalHz, nominal->hz);
+    SetClaim(c, kCpuFrequencyBurstToNominal, burst / nominal->hz);
+    SetClaim(c, kCpuFrequencyAllCoreToNominal, all_core / nominal->hz);
     const double floor = ctx.options.Double("below_nominal_fraction");
     if (burst < floor * nominal->hz) {
       Finding f;

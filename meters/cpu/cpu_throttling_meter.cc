@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "claims/cpu_claim_specs.h"
 #include "meters/cpu/cpu_claims.h"
 #include "meters/cpu/cpu_work.h"
 
@@ -77,13 +78,13 @@ MeterResult CpuThrottlingMeter::Measure(MeterContext& ctx) {
 
   MeterResult result = MeterResult::Ok();
   auto& c = result.claims;
-  c["method"] = "calibrated_dependent_chain";
-  c["burst_hz"] = burst;
-  c["sustained_hz"] = sustained;
-  c["sustained_to_burst_ratio"] = burst > 0 ? sustained / burst : 0;
-  c["trend_hz_per_second"] = slope;
-  c["all_core_hz_samples"] = f;
-  if (thermal_before && thermal_after) c["thermal_throttle_events"] = *thermal_after - *thermal_before;
+  SetClaim(c, kCpuThrottlingMethod, "calibrated_dependent_chain");
+  SetClaim(c, kCpuThrottlingBurstHz, burst);
+  SetClaim(c, kCpuThrottlingSustainedHz, sustained);
+  SetClaim(c, kCpuThrottlingSustainedToBurst, burst > 0 ? sustained / burst : 0);
+  SetClaim(c, kCpuThrottlingTrend, slope);
+  SetClaim(c, kCpuThrottlingSamples, f);
+  if (thermal_before && thermal_after) SetClaim(c, kCpuThrottlingThermalEvents, *thermal_after - *thermal_before);
 
   auto& k = result.conditions;
   k["method_detail"] = std::string(DependentChainName()) + " chain on every cpu at once, 1 cycle per op, CLOCK_MONOTONIC_RAW";

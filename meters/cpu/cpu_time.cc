@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
 
 namespace resmeter {
@@ -212,17 +213,17 @@ Result<CpuTimeWindow> ComputeCpuTimeWindow(const ProcStat& t0, const ProcStat& t
 
 MeterResult CpuTimeResult(const CpuTimeWindow& w) {
   MeterResult r = MeterResult::Ok();
-  r.claims["window_seconds"] = w.wall_seconds;
-  r.claims["vcpus"] = w.vcpus;
-  r.claims["vcpus_sampled"] = w.vcpus_sampled;
+  SetClaim(r.claims, kCpuTimeWindowSeconds, w.wall_seconds);
+  SetClaim(r.claims, kCpuTimeVcpus, w.vcpus);
+  SetClaim(r.claims, kCpuTimeVcpusSampled, w.vcpus_sampled);
   for (int i = 0; i < kCpuStates; ++i) {
     if (i == kStealIndex && !w.steal_reported) continue;
-    r.claims[std::string(kCpuStateNames[i]) + "_seconds"] = w.total_seconds[i];
+    SetClaim(r.claims, kCpuTimeStateSeconds, {{"state", kCpuStateNames[i]}}, w.total_seconds[i]);
   }
-  r.claims["busy_seconds"] = w.busy_seconds;
+  SetClaim(r.claims, kCpuTimeBusySeconds, w.busy_seconds);
   if (w.steal_reported) {
-    r.claims["delivered_vcpu_seconds"] = w.delivered_vcpu_seconds;
-    if (w.steal_ratio) r.claims["steal_ratio"] = *w.steal_ratio;
+    SetClaim(r.claims, kCpuTimeDeliveredVcpuSeconds, w.delivered_vcpu_seconds);
+    if (w.steal_ratio) SetClaim(r.claims, kCpuTimeStealRatio, *w.steal_ratio);
   }
   nlohmann::json per_cpu = nlohmann::json::array();
   for (const auto& c : w.per_cpu) {
@@ -235,7 +236,7 @@ MeterResult CpuTimeResult(const CpuTimeWindow& w) {
     }
     per_cpu.push_back(std::move(j));
   }
-  r.claims["per_cpu"] = std::move(per_cpu);
+  SetClaim(r.claims, kCpuTimePerCpu, std::move(per_cpu));
 
   r.conditions["source"] = "/proc/stat read twice";
   r.conditions["user_hz"] = w.user_hz;

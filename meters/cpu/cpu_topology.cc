@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
 #include "meters/cpu/hwloc_snapshot.h"
 
@@ -72,22 +73,22 @@ MeterResult CpuTopologyMeter::Measure(MeterContext& ctx) {
 
   MeterResult r = MeterResult::Ok();
   // hwloc leaves packages/cores out when sysfs has no per-CPU topology files.
-  if (topo.packages > 0) r.claims["packages"] = topo.packages;
-  if (topo.cores > 0) r.claims["cores"] = topo.cores;
+  if (topo.packages > 0) SetClaim(r.claims, kCpuTopologyPackages, topo.packages);
+  if (topo.cores > 0) SetClaim(r.claims, kCpuTopologyCores, topo.cores);
   if (topo.packages == 0 || topo.cores == 0) {
     r.conditions["topology_incomplete"] = "no packages/cores under " + cpu_dir + "/cpu*/topology";
   }
-  r.claims["threads"] = topo.pus;
-  r.claims["allowed_threads"] = topo.allowed_pus;
-  if (topo.cores > 0 && topo.pus % topo.cores == 0) r.claims["threads_per_core"] = topo.pus / topo.cores;
-  r.claims["numa_nodes"] = static_cast<int>(topo.numa_nodes.size());
+  SetClaim(r.claims, kCpuTopologyVcpus, topo.pus);
+  SetClaim(r.claims, kCpuTopologyAllowedVcpus, topo.allowed_pus);
+  if (topo.cores > 0 && topo.pus % topo.cores == 0) SetClaim(r.claims, kCpuTopologyThreadsPerCore, topo.pus / topo.cores);
+  SetClaim(r.claims, kCpuTopologyNumaNodes, static_cast<int>(topo.numa_nodes.size()));
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : topo.numa_nodes) {
     nodes.push_back({{"node", n.os_index}, {"memory_bytes", n.local_memory_bytes}, {"threads", n.pus}});
   }
-  r.claims["numa"] = std::move(nodes);
-  r.claims["caches"] = CachesToJson(topo.caches);
-  if (!topo.cpu_model.empty()) r.claims["cpu_model"] = topo.cpu_model;
+  SetClaim(r.claims, kCpuTopologyNuma, std::move(nodes));
+  SetClaim(r.claims, kCpuTopologyCaches, CachesToJson(topo.caches));
+  if (!topo.cpu_model.empty()) SetClaim(r.claims, kCpuTopologyCpuModel, topo.cpu_model);
 
   r.conditions["source"] = "hwloc " + topo.hwloc_version + " (" +
                            (topo.backend.empty() ? std::string("unknown") : topo.backend) + " backend)";
@@ -108,7 +109,7 @@ MeterResult CpuTopologyMeter::Measure(MeterContext& ctx) {
   if (online_text.ok()) {
     Result<std::vector<int>> online = ParseCpuList(*online_text);
     if (online.ok()) {
-      r.claims["online_cpus"] = static_cast<int>(online->size());
+      SetClaim(r.claims, kCpuTopologyOnlineCpus, static_cast<int>(online->size()));
       counts["sysfs_online_cpus"] = online->size();
     } else {
       unchecked.push_back(online.status().message());
@@ -119,7 +120,7 @@ MeterResult CpuTopologyMeter::Measure(MeterContext& ctx) {
   Result<std::string> cpuinfo = ctx.env->ReadFile(ctx.Proc("cpuinfo"));
   if (cpuinfo.ok() && CountCpuinfoProcessors(*cpuinfo) > 0) {
     int n = CountCpuinfoProcessors(*cpuinfo);
-    r.claims["cpuinfo_processors"] = n;
+    SetClaim(r.claims, kCpuTopologyCpuinfoProcessors, n);
     counts["cpuinfo_processors"] = n;
   } else {
     unchecked.push_back(cpuinfo.ok() ? ctx.Proc("cpuinfo") + ": no processor entries"
@@ -132,7 +133,7 @@ MeterResult CpuTopologyMeter::Measure(MeterContext& ctx) {
   }
   bool agree = true;
   for (const auto& [source, value] : counts.items()) agree = agree && value.get<int>() == topo.pus;
-  r.claims["cpu_counts_agree"] = agree;
+  SetClaim(r.claims, kCpuTopologyCountsAgree, agree);
   if (!agree) {
     r.findings.push_back({"cpu_count_mismatch",
                           "hwloc, /sys/devices/system/cpu/online and /proc/cpuinfo disagree on the CPU count",

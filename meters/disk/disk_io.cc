@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "claims/disk_claim_specs.h"
 #include "meters/disk/disk_target.h"
 #include "meters/disk/disk_workload_plan.h"
 #include "meters/api/latency_histogram_fio.h"
@@ -29,21 +30,28 @@ Result<IoJobStats> RunDiskWorkload(IoEngine& engine, const IoJob& job) {
 
 void AddDiskWorkloadClaims(const DiskWorkload& w, const IoJobStats& s, nlohmann::json* claims) {
   nlohmann::json& c = *claims;
-  const std::string p = w.name + "_";
-  c[p + "bytes_per_second"] = s.BytesPerSecond();
-  c[p + "ios_per_second"] = s.IosPerSecond();
-  c[p + "ios"] = s.ios;
+  // fsync has its own keys; every other workload is a member of the
+  // {workload}_qd{queue_depth}_* families (claims/disk_claim_specs.h).
+  const bool fsync = w.op == IoOp::kFsync;
+  const DiskWorkloadSpecs& k = fsync ? kDiskFsyncSpecs : kDiskQueueDepthSpecs;
+  const ClaimBindings b =
+      fsync ? ClaimBindings{}
+            : ClaimBindings{{"workload", w.name.substr(0, w.name.rfind("_qd"))},
+                            {"queue_depth", std::to_string(w.queue_depth)}};
+  SetClaim(c, *k.bytes_per_second, b, s.BytesPerSecond());
+  SetClaim(c, *k.ios_per_second, b, s.IosPerSecond());
+  SetClaim(c, *k.ios, b, s.ios);
   if (s.latency_ns.count() == 0) return;  // no latency was measured: say nothing
   const LatencyHistogram& h = s.latency_ns;
-  c[p + "latency_min_seconds"] = static_cast<double>(h.min()) * 1e-9;
-  c[p + "latency_mean_seconds"] = h.Mean() * 1e-9;
-  c[p + "latency_p50_seconds"] = h.Percentile(0.50) * 1e-9;
-  c[p + "latency_p90_seconds"] = h.Percentile(0.90) * 1e-9;
-  c[p + "latency_p99_seconds"] = h.Percentile(0.99) * 1e-9;
-  c[p + "latency_p999_seconds"] = h.Percentile(0.999) * 1e-9;
-  c[p + "latency_max_seconds"] = static_cast<double>(h.max()) * 1e-9;
+  SetClaim(c, *k.latency_min, b, static_cast<double>(h.min()) * 1e-9);
+  SetClaim(c, *k.latency_mean, b, h.Mean() * 1e-9);
+  SetClaim(c, *k.latency_p50, b, h.Percentile(0.50) * 1e-9);
+  SetClaim(c, *k.latency_p90, b, h.Percentile(0.90) * 1e-9);
+  SetClaim(c, *k.latency_p99, b, h.Percentile(0.99) * 1e-9);
+  SetClaim(c, *k.latency_p999, b, h.Percentile(0.999) * 1e-9);
+  SetClaim(c, *k.latency_max, b, static_cast<double>(h.max()) * 1e-9);
   // Every bucket, in fio's json+ layout (core/fio_latency_bins.h): any percentile can be recomputed.
-  c[p + "latency_histogram"] = FioBinsJson(FioBinsOf(h));
+  SetClaim(c, *k.latency_histogram, b, FioBinsJson(FioBinsOf(h)));
 }
 
 MeterResult DiskIoMeter::Measure(MeterContext& ctx) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "claims/memory_claim_specs.h"
 #include "meters/cpu/cpu_work.h"
 #include "meters/memory/mem_buffer.h"
 #include "meters/memory/pointer_chase.h"
@@ -159,15 +160,15 @@ MeterResult CacheHierarchyMeter::Measure(MeterContext& ctx) {
       static_cast<size_t>(std::max(2L, std::lround(1.5 * steps)));  // a level spans 1.5 octaves at least
   const std::vector<Plateau> plateaus = DetectPlateaus(curve, popts);
   auto& c = result.claims;
-  c["method"] = "random_pointer_chase";
-  c["levels"] = CompareLevels(plateaus, reported, ctx.options.Double("mismatch_octaves"), &result.findings);
+  SetClaim(c, kCacheMethod, "random_pointer_chase");
+  SetClaim(c, kCacheLevels, CompareLevels(plateaus, reported, ctx.options.Double("mismatch_octaves"), &result.findings));
   if (!plateaus.empty() && llc > 0 && plateaus.back().last_size_bytes >= 2 * llc) {
-    c["memory_latency_seconds"] = plateaus.back().latency_seconds;
+    SetClaim(c, kCacheMemoryLatencySeconds, plateaus.back().latency_seconds);
   }
   nlohmann::json jcurve = nlohmann::json::array();
   for (const CurvePoint& p : curve)
     jcurve.push_back({{"size_bytes", p.size_bytes}, {"latency_seconds", p.latency_seconds}});
-  c["latency_curve"] = jcurve;
+  SetClaim(c, kCacheLatencyCurve, jcurve);
 
   auto& k = result.conditions;
   k["cpu"] = cpu;

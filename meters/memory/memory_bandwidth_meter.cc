@@ -4,6 +4,7 @@
 #include <barrier>
 #include <cmath>
 
+#include "claims/memory_claim_specs.h"
 #include "meters/memory/cache_info.h"
 #include "meters/cpu/cpu_work.h"
 #include "meters/memory/mem_buffer.h"
@@ -121,7 +122,7 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
 
   MeterResult result = MeterResult::Ok();
   auto& cl = result.claims;
-  cl["method"] = "stream_kernels";
+  SetClaim(cl, kMemBandwidthMethod, "stream_kernels");
   for (int k = 0; k < 4; ++k) {
     double best = 0, sum = 0;
     for (int r = 0; r < reps; ++r) {
@@ -137,8 +138,8 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
     }
     const double bytes = kStreamBytesPerElement[k] * static_cast<double>(n);
     const std::string name = kStreamKernelNames[k];
-    cl[name + "_bytes_per_second"] = bytes / best;
-    cl[name + "_mean_bytes_per_second"] = bytes / (sum / reps);
+    SetClaim(cl, kMemBandwidthBest, {{"kernel", name}}, bytes / best);
+    SetClaim(cl, kMemBandwidthMean, {{"kernel", name}}, bytes / (sum / reps));
   }
   auto& k = result.conditions;
   k["array_bytes"] = n * sizeof(double);

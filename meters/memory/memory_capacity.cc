@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "claims/memory_claim_specs.h"
 #include "core/strings.h"
 #include "meters/cpu/hwloc_snapshot.h"
 
@@ -18,11 +19,11 @@ Result<std::map<std::string, uint64_t>> ReadMeminfo(const Env& env, const std::s
   return parsed;
 }
 
-// Adds claims[name] = values[key] when the key is present.
+// Sets the claim `spec` to values[key] when the key is present.
 void ClaimIfPresent(nlohmann::json& claims, const std::map<std::string, uint64_t>& values,
-                    const std::string& key, const std::string& name) {
+                    const std::string& key, const ClaimSpec& spec) {
   auto it = values.find(key);
-  if (it != values.end()) claims[name] = it->second;
+  if (it != values.end()) SetClaim(claims, spec, it->second);
 }
 
 // Huge page pools by page size from <sys>/kernel/mm/hugepages; empty array when absent.
@@ -92,15 +93,15 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
 
   MeterResult r = MeterResult::Ok();
   const uint64_t mem_total = meminfo->at("MemTotal");
-  r.claims["mem_total_bytes"] = mem_total;
-  ClaimIfPresent(r.claims, *meminfo, "MemFree", "mem_free_bytes");
-  ClaimIfPresent(r.claims, *meminfo, "MemAvailable", "mem_available_bytes");
-  ClaimIfPresent(r.claims, *meminfo, "HugePages_Total", "hugepages_total");
-  ClaimIfPresent(r.claims, *meminfo, "HugePages_Free", "hugepages_free");
-  ClaimIfPresent(r.claims, *meminfo, "Hugepagesize", "hugepage_size_bytes");
-  ClaimIfPresent(r.claims, *meminfo, "Hugetlb", "hugetlb_bytes");
+  SetClaim(r.claims, kMemTotalBytes, mem_total);
+  ClaimIfPresent(r.claims, *meminfo, "MemFree", kMemFreeBytes);
+  ClaimIfPresent(r.claims, *meminfo, "MemAvailable", kMemAvailableBytes);
+  ClaimIfPresent(r.claims, *meminfo, "HugePages_Total", kMemHugepages);
+  ClaimIfPresent(r.claims, *meminfo, "HugePages_Free", kMemHugepagesFree);
+  ClaimIfPresent(r.claims, *meminfo, "Hugepagesize", kMemHugepageSizeBytes);
+  ClaimIfPresent(r.claims, *meminfo, "Hugetlb", kMemHugetlbBytes);
   nlohmann::json pools = ReadHugepagePools(ctx);
-  if (!pools.empty()) r.claims["hugepage_pools"] = std::move(pools);
+  if (!pools.empty()) SetClaim(r.claims, kMemHugepagePools, std::move(pools));
 
   nlohmann::json sources = {{"proc_meminfo_bytes", mem_total}};
   std::vector<uint64_t> others;
@@ -124,8 +125,8 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
         break;
       }
       nlohmann::json j = {{"node", *index}, {"mem_total_bytes", node->at("MemTotal")}};
-      ClaimIfPresent(j, *node, "MemFree", "mem_free_bytes");
-      ClaimIfPresent(j, *node, "HugePages_Total", "hugepages_total");
+      ClaimIfPresent(j, *node, "MemFree", kMemFreeBytes);
+      ClaimIfPresent(j, *node, "HugePages_Total", kMemHugepages);
       numa_total += node->at("MemTotal");
       nodes.push_back(std::move(j));
     }
@@ -137,9 +138,9 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
     return a["node"].get<int64_t>() < b["node"].get<int64_t>();
   });
   if (numa_problem.empty()) {
-    r.claims["numa_nodes"] = static_cast<int>(nodes.size());
-    r.claims["numa"] = std::move(nodes);
-    r.claims["numa_total_bytes"] = numa_total;
+    SetClaim(r.claims, kMemNumaNodes, static_cast<int>(nodes.size()));
+    SetClaim(r.claims, kMemNuma, std::move(nodes));
+    SetClaim(r.claims, kMemNumaTotalBytes, numa_total);
     sources["sysfs_numa_bytes"] = numa_total;
     others.push_back(numa_total);
   } else {
@@ -157,8 +158,8 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
   } else {
     uint64_t hwloc_total = 0;
     for (const auto& n : topo->numa_nodes) hwloc_total += n.local_memory_bytes;
-    r.claims["hwloc_numa_nodes"] = static_cast<int>(topo->numa_nodes.size());
-    r.claims["hwloc_numa_total_bytes"] = hwloc_total;
+    SetClaim(r.claims, kMemHwlocNumaNodes, static_cast<int>(topo->numa_nodes.size()));
+    SetClaim(r.claims, kMemHwlocNumaTotalBytes, hwloc_total);
     if (numa_problem.empty()) {
       sources["hwloc_numa_bytes"] = hwloc_total;
       others.push_back(hwloc_total);
@@ -174,8 +175,8 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
   if (others.empty()) {
     r.conditions["cross_check"] = "only /proc/meminfo available; nothing to compare";
   } else {
-    r.claims["total_max_difference_ratio"] = worst;
-    r.claims["totals_agree"] = worst <= tolerance;
+    SetClaim(r.claims, kMemTotalMaxDifference, worst);
+    SetClaim(r.claims, kMemTotalsAgree, worst <= tolerance);
   }
   if (worst > tolerance) {
     nlohmann::json details = sources;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "claims/memory_claim_specs.h"
 #include "meters/memory/cache_info.h"
 #include "meters/cpu/cpu_work.h"
 #include "meters/memory/mem_buffer.h"
@@ -49,9 +50,9 @@ MeterResult MemoryLatencyMeter::Measure(MeterContext& ctx) {
   if (per_run.empty()) return MeterResult::Failed("no timed run completed");
 
   MeterResult result = MeterResult::Ok();
-  result.claims["method"] = "random_pointer_chase";
-  result.claims["latency_seconds"] = *std::min_element(per_run.begin(), per_run.end());
-  result.claims["median_latency_seconds"] = MedianOf(per_run);
+  SetClaim(result.claims, kMemLatencyMethod, "random_pointer_chase");
+  SetClaim(result.claims, kMemLatencySeconds, *std::min_element(per_run.begin(), per_run.end()));
+  SetClaim(result.claims, kMemLatencyMedianSeconds, MedianOf(per_run));
   auto& k = result.conditions;
   k["buffer_bytes"] = bytes;
   k["last_level_cache_bytes"] = llc;

@@ -2,6 +2,8 @@
 
 #include "meters/net/net_targets.h"
 
+#include "claims/net_claim_specs.h"
+
 namespace resmeter {
 
 std::vector<OptionSpec> NetLatencyMeter::OptionSpecs() {
@@ -30,13 +32,13 @@ MeterResult NetLatencyMeter::Measure(MeterContext& ctx) {
                        [&p](const NetTargetOptions& o) -> Result<TargetReport> {
     RESMETER_ASSIGN_OR_RETURN(LatencyOutcome out, RunLatencySession(o, p));
     TargetReport rep;
-    rep.claims["rtt_count"] = out.stats.count;
-    rep.claims["rtt_min_seconds"] = out.stats.min;
-    rep.claims["rtt_p50_seconds"] = out.stats.p50;
-    rep.claims["rtt_p99_seconds"] = out.stats.p99;
-    rep.claims["rtt_max_seconds"] = out.stats.max;
-    rep.claims["rtt_mean_seconds"] = out.stats.mean;
-    rep.claims["rtt_histogram"] = FioBinsJson(out.stats.bins);
+    SetClaim(rep.claims, kNetRttCount, out.stats.count);
+    SetClaim(rep.claims, kNetRttMin, out.stats.min);
+    SetClaim(rep.claims, kNetRttP50, out.stats.p50);
+    SetClaim(rep.claims, kNetRttP99, out.stats.p99);
+    SetClaim(rep.claims, kNetRttMax, out.stats.max);
+    SetClaim(rep.claims, kNetRttMean, out.stats.mean);
+    SetClaim(rep.claims, kNetRttHistogram, FioBinsJson(out.stats.bins));
     AddExchangeClaims(out.exchange, &rep);
     return rep;
   });

@@ -1,14 +1,15 @@
 #include "meters/net/net_targets.h"
 
+#include "claims/net_claim_specs.h"
 #include "peer/net_socket.h"
 
 namespace resmeter {
 
 void AddExchangeClaims(const SignedExchange& ex, TargetReport* report) {
-  report->claims["peer_thumbprint"] = ex.peer_thumbprint;
-  report->claims["peer_jwk"] = ex.peer_jwk;
-  report->claims["peer_signature_jws"] = ex.peer_jws;
-  if (!ex.agent_jws.empty()) report->claims["agent_signature_jws"] = ex.agent_jws;
+  SetClaim(report->claims, kNetPeerThumbprint, ex.peer_thumbprint);
+  SetClaim(report->claims, kNetPeerJwk, ex.peer_jwk);
+  SetClaim(report->claims, kNetPeerSignature, ex.peer_jws);
+  if (!ex.agent_jws.empty()) SetClaim(report->claims, kNetAgentSignature, ex.agent_jws);
   report->conditions["local_address"] = ex.local_address;
   report->conditions["remote_address"] = ex.remote_address;
   report->conditions["peer_thumbprint"] = ex.peer_thumbprint;
@@ -36,15 +37,19 @@ MeterResult RunNetTargets(MeterContext& ctx, const std::string& option_path, nlo
     Result<TargetReport> r = ctx.cancelled() ? Result<TargetReport>(Status::Cancelled("cancelled")) : session(o);
     if (r.ok()) {
       ++ok;
-      r->claims["target"] = target;
-      r->claims["status"] = "ok";
+      SetClaim(r->claims, kNetTarget, target);
+      SetClaim(r->claims, kNetTargetStatus, "ok");
       r->conditions["target"] = target;
       claim_entries.push_back(std::move(r->claims));
       condition_entries.push_back(std::move(r->conditions));
       continue;
     }
     const std::string why = r.status().message();
-    claim_entries.push_back({{"target", target}, {"status", "failed"}, {"reason", why}});
+    nlohmann::json failed = nlohmann::json::object();
+    SetClaim(failed, kNetTarget, target);
+    SetClaim(failed, kNetTargetStatus, "failed");
+    SetClaim(failed, kNetTargetReason, why);
+    claim_entries.push_back(std::move(failed));
     condition_entries.push_back({{"target", target}});
     findings.push_back({"peer_failed", target + ": " + why, {{"target", target}}});
     failures += (failures.empty() ? "" : "; ") + target + ": " + why;
@@ -54,9 +59,9 @@ MeterResult RunNetTargets(MeterContext& ctx, const std::string& option_path, nlo
   }
   conditions["targets"] = std::move(condition_entries);
   MeterResult result = ok > 0 ? MeterResult::Ok() : MeterResult::Failed(failures);
-  result.claims["targets"] = std::move(claim_entries);
-  result.claims["targets_ok"] = ok;
-  result.claims["targets_failed"] = targets.size() - ok;
+  SetClaim(result.claims, kNetTargets, std::move(claim_entries));
+  SetClaim(result.claims, kNetTargetsOk, ok);
+  SetClaim(result.claims, kNetTargetsFailed, targets.size() - ok);
   result.conditions = std::move(conditions);
   result.findings = std::move(findings);
   return result;

@@ -2,6 +2,8 @@
 
 #include "meters/net/net_targets.h"
 
+#include "claims/net_claim_specs.h"
+
 namespace resmeter {
 
 std::vector<OptionSpec> NetThroughputMeter::OptionSpecs() {
@@ -46,13 +48,14 @@ MeterResult NetThroughputMeter::Measure(MeterContext& ctx) {
     for (const auto& [phase, c] : out.phases) {
       nlohmann::json per_stream = nlohmann::json::array();
       for (uint64_t b : c.stream_bytes) per_stream.push_back(static_cast<double>(b) * 8.0 / c.window_seconds);
-      rep.claims[phase + "_bps"] = c.bps();
-      rep.claims[phase + "_bytes"] = c.total();
-      rep.claims[phase + "_window_seconds"] = c.window_seconds;
-      rep.claims[phase + "_stream_bps"] = per_stream;
+      SetClaim(rep.claims, phase == "upload" ? kNetUploadBps : kNetDownloadBps, c.bps());
+      const ClaimBindings direction = {{"direction", phase}};
+      SetClaim(rep.claims, kNetDirectionBytes, direction, c.total());
+      SetClaim(rep.claims, kNetDirectionWindow, direction, c.window_seconds);
+      SetClaim(rep.claims, kNetDirectionStreamBps, direction, per_stream);
     }
     // Our own count of what the upload sockets accepted: the peer's upload figure never exceeds it.
-    if (out.phases.count("upload") != 0) rep.claims["upload_sent_bytes"] = out.upload_sent_bytes;
+    if (out.phases.count("upload") != 0) SetClaim(rep.claims, kNetUploadSentBytes, out.upload_sent_bytes);
     rep.conditions["sndbuf_bytes"] = out.sndbuf_bytes;
     rep.conditions["rcvbuf_bytes"] = out.rcvbuf_bytes;
     AddExchangeClaims(out.exchange, &rep);

@@ -4,6 +4,12 @@
 
 #include <set>
 
+#include "claims/cpu_claim_specs.h"
+#include "claims/disk_claim_specs.h"
+#include "claims/gpu_claim_specs.h"
+#include "claims/memory_claim_specs.h"
+#include "claims/net_claim_specs.h"
+#include "claims/time_claim_specs.h"
 #include "gpu/cuda_challenge.h"
 #include "gpu/gpu_devices_meter.h"
 #include "meters/cpu/cpu_time.h"
@@ -24,25 +30,25 @@ namespace resmeter {
 
 const std::vector<MeterInfo>& MeterRegistry() {
   static const std::vector<MeterInfo> kMeters = {
-      {"cpu.topology", MeterKind::kLight, 10, true, "packages, cores, threads, NUMA nodes and caches (hwloc), cross-checked with sysfs and /proc/cpuinfo", {}, [] { return std::make_unique<CpuTopologyMeter>(); }},
-      {"cpu.time", MeterKind::kLight, 10, true, "per-CPU and total CPU seconds by state, delivered vCPU-seconds and steal ratio over a window (/proc/stat)", {{"window_seconds", OptionType::kDouble, 1.0, 0.05, 60.0, {}, "sampling window in seconds; keep below the meter's timeout_seconds"}}, [] { return std::make_unique<CpuTimeMeter>(); }},
-      {"memory.capacity", MeterKind::kLight, 10, true, "MemTotal/MemAvailable, huge pages and NUMA memory, cross-checked across /proc, sysfs and hwloc", {{"mismatch_tolerance_ratio", OptionType::kDouble, 0.05, 0.0, 1.0, {}, "largest relative difference of memory totals across sources before a finding"}}, [] { return std::make_unique<MemoryCapacityMeter>(); }},
+      {"cpu.topology", MeterKind::kLight, 10, true, "packages, cores, threads, NUMA nodes and caches (hwloc), cross-checked with sysfs and /proc/cpuinfo", {}, [] { return std::make_unique<CpuTopologyMeter>(); }, kCpuTopologyClaims},
+      {"cpu.time", MeterKind::kLight, 10, true, "per-CPU and total CPU seconds by state, delivered vCPU-seconds and steal ratio over a window (/proc/stat)", {{"window_seconds", OptionType::kDouble, 1.0, 0.05, 60.0, {}, "sampling window in seconds; keep below the meter's timeout_seconds"}}, [] { return std::make_unique<CpuTimeMeter>(); }, kCpuTimeClaims},
+      {"memory.capacity", MeterKind::kLight, 10, true, "MemTotal/MemAvailable, huge pages and NUMA memory, cross-checked across /proc, sysfs and hwloc", {{"mismatch_tolerance_ratio", OptionType::kDouble, 0.05, 0.0, 1.0, {}, "largest relative difference of memory totals across sources before a finding"}}, [] { return std::make_unique<MemoryCapacityMeter>(); }, kMemoryCapacityClaims},
       {"time", MeterKind::kLight, 5.0, true,
        "time source: chronyd sync state, NTS, error bound, clock jumps (configured by time.*)",
        {},
-       [] { return std::make_unique<TimeMeter>(); }},
+       [] { return std::make_unique<TimeMeter>(); }, kTimeClaims},
       {"cpu.frequency", MeterKind::kHeavy, 30, true, "per-core effective frequency (PMU or calibrated chain) vs nominal",
-       CpuFrequencyOptions(), [] { return std::make_unique<CpuFrequencyMeter>(); }},
+       CpuFrequencyOptions(), [] { return std::make_unique<CpuFrequencyMeter>(); }, kCpuFrequencyClaims},
       {"cpu.throttling", MeterKind::kHeavy, 60, true, "all cores loaded for a window: burst vs sustained frequency, trend",
-       CpuThrottlingOptions(), [] { return std::make_unique<CpuThrottlingMeter>(); }},
+       CpuThrottlingOptions(), [] { return std::make_unique<CpuThrottlingMeter>(); }, kCpuThrottlingClaims},
       {"cpu.availability", MeterKind::kHeavy, 60, true, "fraction of wall time each vCPU really ran a challenge",
-       CpuAvailabilityOptions(), [] { return std::make_unique<CpuAvailabilityMeter>(); }},
+       CpuAvailabilityOptions(), [] { return std::make_unique<CpuAvailabilityMeter>(); }, kCpuAvailabilityClaims},
       {"cache.hierarchy", MeterKind::kHeavy, 60, true, "cache levels from a pointer-chase latency curve vs reported sizes",
-       CacheHierarchyOptions(), [] { return std::make_unique<CacheHierarchyMeter>(); }},
+       CacheHierarchyOptions(), [] { return std::make_unique<CacheHierarchyMeter>(); }, kCacheHierarchyClaims},
       {"memory.bandwidth", MeterKind::kHeavy, 60, true, "STREAM copy/scale/add/triad, one pinned thread per CPU",
-       MemoryBandwidthOptions(), [] { return std::make_unique<MemoryBandwidthMeter>(); }},
+       MemoryBandwidthOptions(), [] { return std::make_unique<MemoryBandwidthMeter>(); }, kMemoryBandwidthClaims},
       {"memory.latency", MeterKind::kHeavy, 60, true, "main-memory latency from a pointer chase far beyond the LLC",
-       MemoryLatencyOptions(), [] { return std::make_unique<MemoryLatencyMeter>(); }},
+       MemoryLatencyOptions(), [] { return std::make_unique<MemoryLatencyMeter>(); }, kMemoryLatencyClaims},
       {"disk.io", MeterKind::kHeavy, 120, true,
        "disk bytes/s, IOPS and latency percentiles (seq/rand read/write at qd 1 and deep, fsync) with O_DIRECT",
        {
@@ -70,17 +76,17 @@ const std::vector<MeterInfo>& MeterRegistry() {
             "block size of random workloads and fsync"},
            {"deep_queue_depth", OptionType::kInt, 32, 1, 1024, {}, "the deep queue depth (1 = qd1 only)"},
        },
-       [] { return std::make_unique<DiskIoMeter>(); }},
+       [] { return std::make_unique<DiskIoMeter>(); }, kDiskIoClaims},
       {"net.throughput", MeterKind::kHeavy, 90, true, "TCP throughput to resmeter peers, co-signed by them",
-       NetThroughputMeter::OptionSpecs(), [] { return std::make_unique<NetThroughputMeter>(); }},
+       NetThroughputMeter::OptionSpecs(), [] { return std::make_unique<NetThroughputMeter>(); }, kNetThroughputClaims},
       {"net.latency", MeterKind::kHeavy, 30, true, "TCP round-trip time to resmeter peers, co-signed by them",
-       NetLatencyMeter::OptionSpecs(), [] { return std::make_unique<NetLatencyMeter>(); }},
+       NetLatencyMeter::OptionSpecs(), [] { return std::make_unique<NetLatencyMeter>(); }, kNetLatencyClaims},
       {"gpu.devices", MeterKind::kLight, 10.0, true,
        "GPUs from PCI sysfs, NVML, the NVIDIA driver and amdgpu, cross-checked against each other",
-       GpuDevicesMeterOptions(), [] { return std::make_unique<GpuDevicesMeter>(); }},
+       GpuDevicesMeterOptions(), [] { return std::make_unique<GpuDevicesMeter>(); }, kGpuDevicesClaims},
       {"gpu.compute", MeterKind::kHeavy, 120.0, true,
        "timed, exactly verified FP32 matrix multiply on each NVIDIA GPU through the CUDA driver API",
-       CudaChallengeMeterOptions(), [] { return std::make_unique<CudaChallengeMeter>(); }},
+       CudaChallengeMeterOptions(), [] { return std::make_unique<CudaChallengeMeter>(); }, kGpuComputeClaims},
   };
   return kMeters;
 }

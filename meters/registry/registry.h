@@ -2,16 +2,18 @@
 // timeout, whether it runs by default, its options and its factory.
 //
 // Adding a meter = one .h/.cc pair in its domain's folder (meters/cpu/,
-// meters/memory/, meters/disk/, meters/net/, timesource/ or gpu/) plus one
-// row in meters/registry/registry.cc, the one library that depends on every
-// domain. The table also yields the config schema and --only/--skip.
+// meters/memory/, meters/disk/, meters/net/, timesource/ or gpu/), its claim
+// declarations in claims/, plus one row in meters/registry/registry.cc, the
+// one library that depends on every domain. The table also yields the config schema and --only/--skip.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "claims/claim_spec.h"
 #include "core/option_spec.h"
 #include "core/result.h"
 #include "meters/api/meter.h"
@@ -26,6 +28,9 @@ struct MeterInfo {
   std::string description;     // one line for --help and the README
   std::vector<OptionSpec> options;  // meter-specific keys under meters.<name>
   std::function<std::unique_ptr<Meter>()> factory;
+  // Every claim the meter may emit (claims/*_claim_specs.h). A claim key not
+  // declared here fails tests/unit/declared_claims_test.cc.
+  std::span<const ClaimSpec* const> claims = {};
 };
 
 // All meters, in report order.

@@ -54,6 +54,8 @@ check "cpu.time duration about its 1 s window" 'resmeter_meter_duration_seconds{
 check "vCPUs = $NPROC" "resmeter_cpu_time_vcpus == $NPROC" 'resmeter_cpu_time_vcpus'
 check "memory total = MemTotal" "resmeter_memory_capacity_mem_total_bytes == $MEM" 'resmeter_memory_capacity_mem_total_bytes'
 check "steal ratio in [0, 1]" 'resmeter_cpu_time_steal_ratio >= 0 and resmeter_cpu_time_steal_ratio <= 1' 'resmeter_cpu_time_steal_ratio'
+check "CPU seconds by state, labelled (declared family)" 'resmeter_cpu_time_state_seconds{state="user"} >= 0' 'resmeter_cpu_time_state_seconds'
+check "topology vCPUs = $NPROC (one name with policy cpu.vcpus)" "resmeter_cpu_topology_vcpus == $NPROC" 'resmeter_cpu_topology_vcpus'
 check "time trust is 0 or 1" 'resmeter_time_trusted == 0 or resmeter_time_trusted == 1' 'resmeter_time_trusted'
 check "report is recent" 'time() - resmeter_report_last_timestamp_seconds < 60' 'resmeter_report_last_timestamp_seconds'
 check "agent info" 'resmeter_agent_info == 1'

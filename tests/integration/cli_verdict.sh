@@ -26,7 +26,7 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 assert c["live"] is False, c["live"]
 assert c["not_live_reasons"] == ["proc_root=%s/proc" % sys.argv[2], "sys_root=%s/sys" % sys.argv[2]], c["not_live_reasons"]
-assert c["submods"]["cpu.topology"]["claims"]["threads"] == 16, c["submods"]["cpu.topology"]["claims"]
+assert c["submods"]["cpu.topology"]["claims"]["vcpus"] == 16, c["submods"]["cpu.topology"]["claims"]
 PY
 claims "$T/live.jws" > "$T/live.json"
 ORIGIN=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["key_origin"])' "$T/live.json")

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <gtest/gtest.h>
 
+#include "agent/claim_tables.h"
 #include "meters/memory/cache_info.h"
 #include "meters/cpu/pmu.h"
 #include "meters/registry/registry.h"
@@ -42,6 +43,7 @@ TEST(cpu_memory_meters_test, six_meters_at_defaults_report_method_and_conditions
     EXPECT_EQ(r.result.status, MeterStatus::kOk) << r.name << ": " << r.result.reason;
     EXPECT_TRUE(r.result.claims.contains("method")) << r.name;
     EXPECT_FALSE(r.result.conditions.empty()) << r.name;
+    EXPECT_EQ(ExplainClaims(r.name, r.result.claims), "");  // only declared claims (#18)
     by_name[r.name] = r.result;
   }
   std::printf("six meters together: %.1f s\n", total);

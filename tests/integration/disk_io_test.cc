@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include "agent/claim_tables.h"
 #include "disk_io_test_util.h"
 
 namespace resmeter {
@@ -23,6 +24,7 @@ using disk_test::TempDir;
 // Checks bytes/s = IOPS x block size and min <= p50 <= p90 <= p99 <= p999 <= max.
 void ExpectConsistent(const MeterResult& r) {
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
+  EXPECT_EQ(ExplainClaims("disk.io", r.claims), "");  // only declared claims (#18)
   const auto& workloads = r.conditions["workloads"];
   ASSERT_FALSE(workloads.empty());
   for (const auto& [name, cond] : workloads.items()) {

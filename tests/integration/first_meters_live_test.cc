@@ -27,7 +27,7 @@ const int64_t kOnline = sysconf(_SC_NPROCESSORS_ONLN);
 TEST(first_meters_live_test, cpu_topology_counts_the_online_cpus) {
   MeterRun run = RunLive("cpu.topology");
   ASSERT_EQ(run.result.status, MeterStatus::kOk) << run.result.reason;
-  EXPECT_EQ(run.result.claims["threads"].get<int64_t>(), kOnline);
+  EXPECT_EQ(run.result.claims["vcpus"].get<int64_t>(), kOnline);
   EXPECT_EQ(run.result.claims["online_cpus"].get<int64_t>(), kOnline);
   EXPECT_EQ(run.result.conditions["hwloc_fsroot"], "/");
   EXPECT_GE(run.result.claims["caches"].size(), 1u);

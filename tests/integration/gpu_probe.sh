@@ -20,13 +20,13 @@ import json, sys
 m = json.load(open(sys.argv[1]))["submods"]["gpu.devices"]
 assert m["status"] == "ok", m
 c = m["claims"]
-if c["gpu_count"] == 0:
+if c["gpus"] == 0:
     assert c["summary"].startswith("no GPU"), c["summary"]
     assert m["findings"] == [], m["findings"]
 print("ok   live gpu.devices:", c["summary"], "| nvml:", c["nvml"]["status"])
 PY
 grep -q "gpu.devices *ok" "$T/live.err" || fail "human summary lacks 'gpu.devices ok'"
-if python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["submods"]["gpu.devices"]["claims"]["gpu_count"] != 0)' "$T/live.json"; then
+if python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["submods"]["gpu.devices"]["claims"]["gpus"] != 0)' "$T/live.json"; then
   grep -q "summary = no GPU" "$T/live.err" && echo "ok   human summary says no GPU" || fail "human summary lacks 'no GPU'"
 fi
 
@@ -40,7 +40,7 @@ python3 - "$T/spoof.json" <<'PY' || fail "spoof findings"
 import json, sys
 m = json.load(open(sys.argv[1]))["submods"]["gpu.devices"]
 codes = [f["code"] for f in m["findings"]]
-assert m["claims"]["gpu_count"] == 1 and m["claims"]["nvml"]["device_count"] == 8, m["claims"]
+assert m["claims"]["gpus"] == 1 and m["claims"]["nvml"]["device_count"] == 8, m["claims"]
 assert codes.count("gpu_count_mismatch") == 1 and codes.count("gpu_not_on_pci") == 7, codes
 print("ok   spoof: %d findings: %s" % (len(codes), sorted(set(codes))))
 PY

@@ -3,6 +3,7 @@
 // down target fails alone, and the peer enforces its limits.
 #include <gtest/gtest.h>
 
+#include "agent/claim_tables.h"
 #include "peer/net_peer_server.h"
 #include "peer/net_protocol.h"
 #include "policy/net_cosign.h"
@@ -40,6 +41,7 @@ TEST_F(NetLoopbackTest, throughput_both_directions_is_cosigned) {
                              {{"targets", {target_}}, {"streams", 2}, {"duration_seconds", 0.3}, {"omit_seconds", 0.1}},
                              agent_.get());
   ASSERT_EQ(run.result.status, MeterStatus::kOk) << run.result.reason;
+  EXPECT_EQ(ExplainClaims(run.name, run.result.claims), "");  // only declared claims (#18)
   const auto& t = run.result.claims["targets"][0];
   EXPECT_EQ(t["status"], "ok");
   for (const char* phase : {"upload", "download"}) {
@@ -83,6 +85,7 @@ TEST_F(NetLoopbackTest, latency_percentiles_are_ordered_and_cosigned) {
   MeterRun run = RunNetMeter("net.latency", {{"targets", {target_}}, {"count", 50}, {"interval_seconds", 0.0}},
                              agent_.get());
   ASSERT_EQ(run.result.status, MeterStatus::kOk) << run.result.reason;
+  EXPECT_EQ(ExplainClaims(run.name, run.result.claims), "");  // only declared claims (#18)
   const auto& t = run.result.claims["targets"][0];
   EXPECT_EQ(t["rtt_count"], 50);
   EXPECT_GT(t["rtt_min_seconds"].get<double>(), 0);

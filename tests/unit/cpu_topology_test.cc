@@ -62,7 +62,7 @@ TEST(cpu_topology_test, two_socket_numa_machine) {
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
   EXPECT_EQ(r.claims["packages"], 2);
   EXPECT_EQ(r.claims["cores"], 8);
-  EXPECT_EQ(r.claims["threads"], 16);
+  EXPECT_EQ(r.claims["vcpus"], 16);
   EXPECT_EQ(r.claims["threads_per_core"], 2);
   EXPECT_EQ(r.claims["numa_nodes"], 2);
   EXPECT_EQ(r.claims["numa"][1]["node"], 1);
@@ -97,7 +97,7 @@ TEST(cpu_topology_test, small_vm_copied_from_the_build_machine) {
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
   EXPECT_EQ(r.claims["packages"], 1);
   EXPECT_EQ(r.claims["cores"], 2);
-  EXPECT_EQ(r.claims["threads"], 2);
+  EXPECT_EQ(r.claims["vcpus"], 2);
   EXPECT_EQ(r.claims["numa_nodes"], 1);
   EXPECT_EQ(r.claims["cpu_model"], "AMD EPYC");
   EXPECT_EQ(Cache(r, 1, "data")["size_bytes"], 32 * 1024);
@@ -130,7 +130,7 @@ TEST(cpu_topology_test, roots_that_are_not_siblings_are_a_condition) {
   EXPECT_EQ(r.conditions["proc_root_honoured_by_hwloc"], false);
   EXPECT_TRUE(r.conditions.contains("hwloc_root_note"));
   EXPECT_EQ(r.claims["cpuinfo_processors"], 12);
-  EXPECT_EQ(r.claims["threads"], 16);
+  EXPECT_EQ(r.claims["vcpus"], 16);
 }
 
 TEST(cpu_topology_test, sysfs_without_per_cpu_topology_reports_no_packages) {
@@ -139,7 +139,7 @@ TEST(cpu_topology_test, sysfs_without_per_cpu_topology_reports_no_packages) {
   EXPECT_FALSE(r.claims.contains("packages"));
   EXPECT_FALSE(r.claims.contains("cores"));
   EXPECT_TRUE(r.conditions.contains("topology_incomplete"));
-  EXPECT_EQ(r.claims["threads"], 2);  // from the online list
+  EXPECT_EQ(r.claims["vcpus"], 2);  // from the online list
 }
 
 TEST(cpu_topology_test, missing_sysfs_is_unavailable) {

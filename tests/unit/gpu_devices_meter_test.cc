@@ -73,7 +73,7 @@ TEST(gpu_devices_meter_test, registry_row_is_light_and_on_by_default) {
 TEST(gpu_devices_meter_test, no_gpu_is_an_ok_measurement_of_zero) {
   MeterResult r = RunOn("no_gpu", kNoNvml);
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
-  EXPECT_EQ(r.claims["gpu_count"], 0);
+  EXPECT_EQ(r.claims["gpus"], 0);
   EXPECT_EQ(r.claims["pci_devices_scanned"], 3);
   EXPECT_EQ(r.claims["summary"], "no GPU (none of 3 PCI devices is a display/3D controller)");
   EXPECT_EQ(r.claims["nvml"]["status"], "unavailable");
@@ -85,7 +85,7 @@ TEST(gpu_devices_meter_test, no_gpu_is_an_ok_measurement_of_zero) {
 TEST(gpu_devices_meter_test, h100_fixture_without_nvml_uses_pci_and_driver_proc) {
   MeterResult r = RunOn("nvidia_h100", kNoNvml);
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
-  ASSERT_EQ(r.claims["gpu_count"], 1);
+  ASSERT_EQ(r.claims["gpus"], 1);
   const auto& d = r.claims["devices"][0];
   EXPECT_EQ(d["pci_bus_id"], "0000:18:00.0");
   EXPECT_EQ(d["vendor_id"], "10de");
@@ -123,7 +123,7 @@ TEST(gpu_devices_meter_test, h100_fixture_with_honest_nvml_agrees_everywhere) {
 TEST(gpu_devices_meter_test, two_amd_gpus_report_vram_and_vbios) {
   MeterResult r = RunOn("amd_two", kNoNvml);
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
-  ASSERT_EQ(r.claims["gpu_count"], 2);
+  ASSERT_EQ(r.claims["gpus"], 2);
   for (int i = 0; i < 2; ++i) {
     const auto& d = r.claims["devices"][i];
     EXPECT_EQ(d["vendor_id"], "1002");
@@ -146,7 +146,7 @@ TEST(gpu_devices_meter_test, spoofed_nvml_claiming_eight_h100s_is_caught) {
   FakeNvmlEnv env({{"FAKE_NVML_COUNT", "8"}});
   MeterResult r = RunOn("spoof", RESMETER_FAKE_NVML);
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
-  EXPECT_EQ(r.claims["gpu_count"], 1);  // what the PCI bus really holds
+  EXPECT_EQ(r.claims["gpus"], 1);  // what the PCI bus really holds
   EXPECT_EQ(r.claims["nvml"]["device_count"], 8);
   EXPECT_EQ(r.claims["nvml"]["devices_not_on_pci"].size(), 7u);
   EXPECT_EQ(CountCode(r, "gpu_count_mismatch"), 1u);

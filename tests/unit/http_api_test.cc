@@ -210,22 +210,40 @@ TEST(http_api_test, ledger_requests_are_rate_limited_with_retry_after) {
 
 TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
   Fixture f;
-  EXPECT_EQ(MetricsExporter::ClaimMetricName("cpu.time", "busy_seconds"), "resmeter_cpu_time_busy_seconds");
-  EXPECT_EQ(MetricsExporter::ClaimMetricName("x.y", "bytes_total"), "resmeter_x_y_bytes_total_value");
-  EXPECT_EQ(MetricsExporter::ClaimMetricName("gpu.devices", "gpu_count"),
-            "resmeter_gpu_devices_gpu_count_value");
-  MeterRun run;
-  run.name = "cpu.time";
-  run.kind = MeterKind::kLight;
-  run.result = MeterResult::Ok();
-  run.result.claims = {
-      {"busy_seconds", 1.5}, {"totals_agree", true}, {"per_cpu", nlohmann::json::array()}, {"name", "text"}};
-  f.state.RecordRuns({run}, 1.7e9);
+  // Claim gauges come from the declarations (claims/*_claim_specs.h): an
+  // undeclared claim is not exported, families get their placeholders as labels.
+  auto ok_run = [](const std::string& name, MeterKind kind, nlohmann::json claims) {
+    MeterRun run;
+    run.name = name;
+    run.kind = kind;
+    run.result = MeterResult::Ok();
+    run.result.claims = std::move(claims);
+    return run;
+  };
+  f.state.RecordRuns(
+      {ok_run("cpu.time", MeterKind::kLight,
+              {{"busy_seconds", 1.5}, {"user_seconds", 0.5}, {"per_cpu", nlohmann::json::array()},
+               {"undeclared_seconds", 3}, {"name", "text"}}),
+       ok_run("memory.capacity", MeterKind::kLight, {{"totals_agree", true}, {"hugepages", 4}}),
+       ok_run("disk.io", MeterKind::kHeavy,
+              {{"rand_read_qd32_ios_per_second", 1000}, {"fsync_latency_p99_seconds", 0.002}})},
+      1.7e9);
   // Requests to many distinct unknown paths must not create new series.
   for (int i = 0; i < 50; ++i) f.Do("GET", "/random/" + std::to_string(i));
   const std::string text = f.exporter.Render();
   EXPECT_NE(text.find("resmeter_cpu_time_busy_seconds 1.5"), std::string::npos);
-  EXPECT_NE(text.find("resmeter_cpu_time_totals_agree 1"), std::string::npos);
+  EXPECT_NE(text.find("resmeter_cpu_time_state_seconds{state=\"user\"} 0.5"), std::string::npos) << text;
+  EXPECT_NE(text.find("resmeter_memory_capacity_totals_agree 1"), std::string::npos);
+  EXPECT_NE(text.find("resmeter_memory_capacity_hugepages 4"), std::string::npos);
+  EXPECT_NE(text.find("resmeter_disk_io_fsync_latency_p99_seconds 0.002"), std::string::npos);
+  const size_t iops = text.find("\nresmeter_disk_io_ios_per_second{");
+  ASSERT_NE(iops, std::string::npos) << text;
+  const std::string iops_line = text.substr(iops + 1, text.find('\n', iops + 1) - iops - 1);
+  EXPECT_NE(iops_line.find("workload=\"rand_read\""), std::string::npos) << iops_line;
+  EXPECT_NE(iops_line.find("queue_depth=\"32\""), std::string::npos) << iops_line;
+  EXPECT_EQ(text.find("undeclared"), std::string::npos);
+  EXPECT_EQ(text.find("_value "), std::string::npos);
+  EXPECT_NE(text.find("# HELP resmeter_cpu_time_busy_seconds CPU seconds not idle"), std::string::npos);
   EXPECT_NE(text.find("resmeter_meter_success{meter=\"cpu.time\"} 1"), std::string::npos);
   EXPECT_NE(text.find("resmeter_http_requests_total{code=\"404\",handler=\"other\"} 50"), std::string::npos);
   EXPECT_EQ(text.find("random"), std::string::npos);

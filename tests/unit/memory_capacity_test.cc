@@ -46,7 +46,7 @@ TEST(memory_capacity_test, two_socket_machine_agrees_across_sources) {
   const uint64_t total = 131900892 * kKiB;
   EXPECT_EQ(r.claims["mem_total_bytes"], total);
   EXPECT_EQ(r.claims["mem_available_bytes"], 125000000 * kKiB);
-  EXPECT_EQ(r.claims["hugepages_total"], 1024);
+  EXPECT_EQ(r.claims["hugepages"], 1024);
   EXPECT_EQ(r.claims["hugepages_free"], 1000);
   EXPECT_EQ(r.claims["hugepage_size_bytes"], 2048 * kKiB);
   EXPECT_EQ(r.claims["hugetlb_bytes"], 6291456 * kKiB);
@@ -83,7 +83,7 @@ TEST(memory_capacity_test, real_vm_node_memory_below_meminfo_is_a_finding) {
   ASSERT_EQ(r.status, MeterStatus::kOk) << r.reason;
   EXPECT_EQ(r.claims["mem_total_bytes"], 24683656 * kKiB);
   EXPECT_EQ(r.claims["numa_total_bytes"], 5334816 * kKiB);
-  EXPECT_EQ(r.claims["hugepages_total"], 0);
+  EXPECT_EQ(r.claims["hugepages"], 0);
   ASSERT_EQ(r.findings.size(), 1u);
   EXPECT_EQ(r.findings[0].code, "memory_total_mismatch");
   EXPECT_NEAR(r.claims["total_max_difference_ratio"].get<double>(), (24683656.0 - 5334816.0) / 24683656.0,

@@ -38,7 +38,7 @@ TEST(usage_accountant_test, memory_and_gpus_are_integrated_and_holds_end_on_fail
   env.SleepFor(5);  // nothing measured yet: not counted
   const double gib = 1024.0 * 1024 * 1024;
   acc.OnRuns({MakeRun("memory.capacity", MeterStatus::kOk, {{"mem_total_bytes", 4 * gib}}),
-              MakeRun("gpu.devices", MeterStatus::kOk, {{"gpu_count", 2}})});
+              MakeRun("gpu.devices", MeterStatus::kOk, {{"gpus", 2}})});
   env.SleepFor(10);
   acc.OnRuns({MakeRun("memory.capacity", MeterStatus::kFailed, nlohmann::json::object()),
               MakeRun("gpu.devices", MeterStatus::kOk, {{"gpu_count", 1}})});
