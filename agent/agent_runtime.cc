@@ -101,7 +101,10 @@ Status AgentRuntime::Start(const Config& config) {
     return s.WithContext("identity document");
   }
   state_ = std::make_unique<AgentState>(std::move(id), started);
-  exporter_ = std::make_unique<MetricsExporter>(state_.get());
+  MetricsExporterOptions metrics_options;
+  metrics_options.proc_root = config.global.String("paths.proc_root");
+  metrics_options.user_hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  exporter_ = std::make_unique<MetricsExporter>(state_.get(), metrics_options);
 
   if (config.global.Bool("ledger.enabled")) {
     accountant_ = std::make_unique<UsageAccountant>(env_, config.global.String("paths.proc_root"),

@@ -1,6 +1,7 @@
 // HttpApi: the routes of the agent's HTTP server.
 //
-//   GET  /metrics            Prometheus text (agent/metrics_exporter.h)
+//   GET  /metrics            Prometheus text or OpenMetrics by the Accept header,
+//                            gzip by Accept-Encoding (agent/metrics_exposition.h)
 //   GET  /v1/identity        {kid, alg, ueid, jwk, swname, swversion, iat, evidence}
 //   GET  /v1/report/latest   the latest scheduled report, JWS compact (application/jose)
 //   POST /v1/attest          body {"nonce": "HEX"[, "heavy": ["disk.io", ...]]}: a
@@ -64,6 +65,7 @@ class HttpApi {
 
  private:
   HttpResponse Route(const HttpRequest& req, std::string* handler);
+  HttpResponse Metrics(const HttpRequest& req) const;
   HttpResponse Identity() const;
   HttpResponse LatestReport() const;
   HttpResponse Attest(const HttpRequest& req);

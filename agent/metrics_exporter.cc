@@ -1,11 +1,14 @@
 #include "agent/metrics_exporter.h"
 
-#include <prometheus/text_serializer.h>
-
 #include <cstring>
+#include <set>
 #include <sstream>
 
+#include "agent/cpu_seconds_metrics.h"
+#include "agent/device_metrics.h"
+#include "agent/metric_family_builder.h"
 #include "agent/process_stats.h"
+#include "agent/usage_counters.h"
 #include "core/version.h"
 
 namespace resmeter {
@@ -18,28 +21,7 @@ using prometheus::MetricType;
 // One-sample family.
 MetricFamily Single(const std::string& name, const std::string& help, MetricType type, double value,
                     std::vector<ClientMetric::Label> labels = {}) {
-  MetricFamily f{name, help, type, {}};
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (type == MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(std::move(m));
-  return f;
-}
-
-// Adds one labelled sample to a family.
-void AddSample(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (f.type == MetricType::Counter) {
-    m.counter.value = value;
-  } else {
-    m.gauge.value = value;
-  }
-  f.metric.push_back(std::move(m));
+  return SingleSample(name, help, type, value, std::move(labels));
 }
 
 // Metric-name characters only: [a-zA-Z0-9_], others become '_'.
@@ -66,8 +48,8 @@ std::string MetricsExporter::ClaimMetricName(const std::string& meter, const std
   return name;
 }
 
-MetricsExporter::MetricsExporter(const AgentState* state)
-    : state_(state), registry_(std::make_shared<prometheus::Registry>()) {
+MetricsExporter::MetricsExporter(const AgentState* state, MetricsExporterOptions options)
+    : state_(state), options_(std::move(options)), registry_(std::make_shared<prometheus::Registry>()) {
   requests_ = &prometheus::BuildCounter()
                    .Name("resmeter_http_requests_total")
                    .Help("HTTP requests served, by handler and status code")
@@ -111,6 +93,17 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   MetricFamily findings{"resmeter_meter_findings", "Findings of the meter's last run", MetricType::Gauge, {}};
   MetricFamily runs{
       "resmeter_meter_runs_total", "Meter runs since start, by outcome", MetricType::Counter, {}};
+  MetricFamily last_ok{"resmeter_meter_last_success_timestamp_seconds",
+                       "When the meter last measured successfully, Unix seconds; time() minus it is how "
+                       "stale its numbers are",
+                       MetricType::Gauge,
+                       {}};
+  MetricFamily findings_total{"resmeter_meter_findings_total",
+                              "Findings the meter raised since the agent started, by finding code (a "
+                              "finding is a measured disagreement, e.g. the host's figure against the "
+                              "measured one)",
+                              MetricType::Counter,
+                              {}};
   std::vector<MetricFamily> claims;
   for (const auto& [name, rec] : state.Meters()) {
     const MeterResult& r = rec.run.result;
@@ -121,6 +114,9 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
     AddSample(runs, static_cast<double>(rec.ok), {{"meter", name}, {"status", "ok"}});
     AddSample(runs, static_cast<double>(rec.unavailable), {{"meter", name}, {"status", "unavailable"}});
     AddSample(runs, static_cast<double>(rec.failed), {{"meter", name}, {"status", "failed"}});
+    if (rec.last_ok_unix_seconds > 0) AddSample(last_ok, rec.last_ok_unix_seconds, {{"meter", name}});
+    for (const auto& [code, count] : rec.findings_by_code)
+      AddSample(findings_total, static_cast<double>(count), {{"code", code}, {"meter", name}});
     if (rec.run.kind != MeterKind::kLight || r.status != MeterStatus::kOk || !r.claims.is_object()) continue;
     for (const auto& [claim, value] : r.claims.items()) {
       if (!value.is_number() && !value.is_boolean()) continue;
@@ -131,10 +127,11 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
           Single(metric, "Claim " + claim + " of meter " + name + " in its last run", MetricType::Gauge, v));
     }
   }
-  for (auto* f : {&success, &duration, &last, &findings, &runs}) {
+  for (auto* f : {&success, &duration, &last, &findings, &runs, &last_ok, &findings_total}) {
     if (!f->metric.empty()) out.push_back(std::move(*f));
   }
   for (auto& f : claims) out.push_back(std::move(f));
+  for (auto& f : DeviceFamilies(state.Meters())) out.push_back(std::move(f));
 
   // Time trust, from the latest report.
   const nlohmann::json time = state.TimeClaim();
@@ -183,6 +180,11 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
                          static_cast<double>(ledger.appended)));
     out.push_back(Single("resmeter_ledger_append_errors_total", "Ledger appends that failed since start",
                          MetricType::Counter, static_cast<double>(ledger.append_errors)));
+    out.push_back(Single("resmeter_ledger_period_seconds",
+                         "Length of one usage statement's period (ledger.period_seconds); the usage "
+                         "counters step once per period",
+                         MetricType::Gauge, ledger.period_seconds));
+    for (auto& f : UsageCounterFamilies(ledger.billed)) out.push_back(std::move(f));
     if (ledger.last_append_unix_seconds > 0) {
       out.push_back(Single("resmeter_ledger_last_append_timestamp_seconds",
                            "When the last statement was appended", MetricType::Gauge,
@@ -216,20 +218,22 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   return out;
 }
 
-std::string MetricsExporter::Render() const {
+std::vector<MetricFamily> MetricsExporter::Collect() const {
   std::vector<MetricFamily> families = StateFamilies(*state_);
+  if (auto cpu = ReadCpuSecondsFamily(options_.proc_root, options_.user_hz)) families.push_back(std::move(*cpu));
   for (auto& f : registry_->Collect()) families.push_back(std::move(f));
-  families.push_back(Single("resmeter_process_cpu_seconds_total",
-                            "CPU time used by the agent (user + system)", MetricType::Counter,
-                            ProcessCpuSeconds()));
-  const double rss = ProcessResidentBytes();
-  if (rss >= 0) {
-    families.push_back(Single("resmeter_process_resident_memory_bytes", "Resident memory of the agent",
-                              MetricType::Gauge, rss));
+  for (auto& f : ProcessFamilies()) families.push_back(std::move(f));
+  // Each family once: two claims that sanitize to one name must not make an
+  // exposition Prometheus rejects as a whole.
+  std::set<std::string> names;
+  std::vector<MetricFamily> unique;
+  unique.reserve(families.size());
+  for (auto& f : families) {
+    if (names.insert(f.name).second) unique.push_back(std::move(f));
   }
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
-  return out.str();
+  return unique;
 }
+
+std::string MetricsExporter::Render(MetricsFormat format) const { return SerializeMetrics(Collect(), format); }
 
 }  // namespace resmeter

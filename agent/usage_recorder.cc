@@ -95,6 +95,8 @@ void UsageRecorder::PublishHead() {
   head.append_errors = errors_;
   head.last_append_unix_seconds = last_append_;
   head.file = writer_ ? writer_->current_file() : "";
+  head.billed = billed_;
+  head.period_seconds = period_seconds_;
   deps_.state->SetLedgerHead(head);
 }
 
@@ -126,6 +128,7 @@ void UsageRecorder::AppendPeriod() {
     return;
   }
   ++appended_;
+  billed_.Add(u);
   last_append_ = deps_.env->WallSeconds();
   ExtendIndex();
   deps_.log->Info("ledger statement appended", {{"seq", *seq},

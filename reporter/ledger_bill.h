@@ -61,6 +61,21 @@ struct AvailabilityDisagreement {
 // The share of capacity beyond reported steal that makes a disagreement.
 inline constexpr double kAvailabilityDisagreementRatio = 0.10;
 
+// What one usage statement charges, in vCPU-seconds: the arithmetic of
+// LedgerBillBuilder::AddUsage for the whole period, shared with the agent's
+// usage counters (agent/usage_counters.h) so that Prometheus's increase()
+// of a counter equals the audit's total for the same statements.
+struct StatementCharge {
+  bool measured = false;                   // billed from measured availability
+  double delivered_vcpu_seconds = 0;       // what is billed
+  double steal_based_delivered_vcpu_seconds = 0;  // what steal alone would bill
+  double measured_loss_vcpu_seconds = 0;   // capacity x (1 - measured ratio); 0 unmeasured
+  double capacity_vcpu_seconds = 0;        // measured: period x vCPUs; else delivered + stolen
+};
+// `measured.vcpus == 0` counts as unmeasured, as in the bill.
+StatementCharge ChargeStatement(double duration_seconds, double delivered_s, double stolen_s,
+                                const MeasuredAvailability& measured);
+
 struct LedgerHourRow {
   int64_t hour_start_unix_seconds = 0;
   LedgerBillTotals totals;

@@ -18,7 +18,7 @@ set -euo pipefail
 BUILD=(build-essential cmake ninja-build pkg-config ccache git
        libhwloc-dev libpfm4-dev prometheus-cpp-dev libssl-dev libyaml-cpp-dev
        libgtest-dev libgmock-dev libbenchmark-dev liburing-dev libtss2-dev
-       libcli11-dev nlohmann-json3-dev)
+       libcli11-dev nlohmann-json3-dev zlib1g-dev)
 RUN=(chrony pci.ids openssl)
 FUZZ=(clang libclang-rt-14-dev)
 TEST=(python3 python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
