@@ -98,7 +98,8 @@ cp -a "$D/var/cache/apt/archives/"*.deb "$CACHE/apt-archives/" 2> /dev/null
 for f in /usr/bin/resmeter /etc/resmeter/resmeter.yaml /etc/resmeter/trust-anchors/intel_sgx_root_ca.pem \
          /lib/systemd/system/resmeter.service /usr/share/man/man1/resmeter.1.gz \
          /usr/share/bash-completion/completions/resmeter /usr/share/doc/resmeter/copyright \
-         /usr/share/doc/resmeter/changelog.Debian.gz /usr/share/doc/resmeter-verify/copyright; do
+         /usr/share/doc/resmeter/changelog.Debian.gz /usr/share/doc/resmeter-verify/copyright \
+         /usr/share/doc/resmeter/monitoring/resmeter-alerts.yml /usr/share/doc/resmeter/monitoring/resmeter-dashboard.json; do
   [ -e "$D$f" ] || fail "not installed: $f"
 done
 # The unit's SupplementaryGroups=_chrony must exist once resmeter is installed.
