@@ -22,7 +22,8 @@ BUILD=(build-essential cmake ninja-build pkg-config ccache git
 RUN=(chrony pci.ids openssl)
 FUZZ=(clang libclang-rt-14-dev)
 TEST=(python3 python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
-      prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion)
+      prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion systemd-container
+      python3-yaml)
 BENCH=(fio iperf3 likwid mbw wrk bc linux-perf)
 # Services whose packages start them on install; only chrony is wanted running.
 QUIET_SERVICES=(prometheus)
