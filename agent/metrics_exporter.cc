@@ -52,11 +52,11 @@ MetricsExporter::MetricsExporter(const AgentState* state, MetricsExporterOptions
     : state_(state), options_(std::move(options)), registry_(std::make_shared<prometheus::Registry>()) {
   requests_ = &prometheus::BuildCounter()
                    .Name("resmeter_http_requests_total")
-                   .Help("HTTP requests served, by handler and status code")
+                   .Help("HTTP requests the agent answered since it started, by handler and HTTP status code")
                    .Register(*registry_);
   durations_ = &prometheus::BuildHistogram()
                     .Name("resmeter_http_request_duration_seconds")
-                    .Help("Time to serve an HTTP request, by handler")
+                    .Help("Seconds from a request's arrival to its answer, by handler")
                     .Register(*registry_);
 }
 
@@ -70,29 +70,29 @@ void MetricsExporter::ObserveRequest(const std::string& handler, int status, dou
 std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state) {
   std::vector<MetricFamily> out;
   const AgentIdentity& id = state.identity();
-  out.push_back(Single("resmeter_build_info", "The resmeter build; always 1", MetricType::Gauge, 1,
+  out.push_back(Single("resmeter_build_info", "The resmeter version this agent runs; always 1", MetricType::Gauge, 1,
                        {{"version", SoftwareVersion()}}));
-  out.push_back(Single("resmeter_agent_info", "The agent's signing key and evidence type; always 1",
+  out.push_back(Single("resmeter_agent_info", "The agent's signing key (kid, alg, ueid; new at every start) and hardware evidence type; always 1",
                        MetricType::Gauge, 1,
                        {{"alg", id.alg},
                         {"evidence_type", id.evidence.value("type", std::string("none"))},
                         {"kid", id.kid},
                         {"ueid", id.ueid}}));
-  out.push_back(Single("resmeter_agent_start_time_seconds", "When the agent started, Unix seconds",
+  out.push_back(Single("resmeter_agent_start_time_seconds", "When the agent started (and made its signing key), Unix seconds",
                        MetricType::Gauge, state.started_unix_seconds()));
 
   // Per meter: success, duration, last run, findings, run counts.
   MetricFamily success{
       "resmeter_meter_success", "1 when the meter's last run was ok, else 0", MetricType::Gauge, {}};
   MetricFamily duration{
-      "resmeter_meter_duration_seconds", "Duration of the meter's last run", MetricType::Gauge, {}};
+      "resmeter_meter_duration_seconds", "Seconds the meter's last run took", MetricType::Gauge, {}};
   MetricFamily last{"resmeter_meter_last_run_timestamp_seconds",
-                    "When the meter last ran, Unix seconds",
+                    "When the meter last ran, whatever its outcome, Unix seconds",
                     MetricType::Gauge,
                     {}};
-  MetricFamily findings{"resmeter_meter_findings", "Findings of the meter's last run", MetricType::Gauge, {}};
+  MetricFamily findings{"resmeter_meter_findings", "Findings (measured disagreements with what the host reports) in the meter's last run", MetricType::Gauge, {}};
   MetricFamily runs{
-      "resmeter_meter_runs_total", "Meter runs since start, by outcome", MetricType::Counter, {}};
+      "resmeter_meter_runs_total", "Meter runs since the agent started, by outcome: ok, unavailable (cannot measure here, with a reason), failed", MetricType::Counter, {}};
   MetricFamily last_ok{"resmeter_meter_last_success_timestamp_seconds",
                        "When the meter last measured successfully, Unix seconds; time() minus it is how "
                        "stale its numbers are",
@@ -136,7 +136,7 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   // Time trust, from the latest report.
   const nlohmann::json time = state.TimeClaim();
   if (time.is_object()) {
-    out.push_back(Single("resmeter_time_trusted", "1 when the time assessment is trusted, else 0",
+    out.push_back(Single("resmeter_time_trusted", "1 when the time assessment is trusted (synchronized, authenticated source, bounded error), else 0; usage statements carry it",
                          MetricType::Gauge, time.value("trusted", false) ? 1 : 0));
     const auto& sync = time.contains("synchronized") ? time["synchronized"] : nlohmann::json();
     out.push_back(Single("resmeter_time_synchronized",
@@ -144,26 +144,26 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
                          sync.is_boolean() && sync.get<bool>() ? 1 : 0));
     if (time.contains("error_bound_seconds") && time["error_bound_seconds"].is_number()) {
       out.push_back(Single("resmeter_time_error_bound_seconds",
-                           "Bound on the clock's distance from true time", MetricType::Gauge,
+                           "Bound on the system clock's distance from true time (|correction| + root delay / 2 + root dispersion + drift since the last update, from chronyd), seconds", MetricType::Gauge,
                            time["error_bound_seconds"].get<double>()));
     }
     if (time.contains("offset_seconds") && time["offset_seconds"].is_number()) {
-      out.push_back(Single("resmeter_time_offset_seconds", "chronyd's current correction of the system clock",
+      out.push_back(Single("resmeter_time_offset_seconds", "chronyd's current correction of the system clock, seconds",
                            MetricType::Gauge, time["offset_seconds"].get<double>()));
     }
   }
 
   if (auto report = state.LatestReport()) {
-    out.push_back(Single("resmeter_report_last_timestamp_seconds", "iat of the latest scheduled report",
+    out.push_back(Single("resmeter_report_last_timestamp_seconds", "When the latest scheduled report was signed (its iat), Unix seconds",
                          MetricType::Gauge, report->issued_at_unix_seconds));
   }
   const AttestCounts a = state.Attests();
   if (a.last_unix_seconds > 0) {
     out.push_back(Single("resmeter_attestation_last_timestamp_seconds",
-                         "When the last attestation was served", MetricType::Gauge, a.last_unix_seconds));
+                         "When the last successful POST /v1/attest was answered, Unix seconds", MetricType::Gauge, a.last_unix_seconds));
   }
   MetricFamily attests{
-      "resmeter_attestations_total", "POST /v1/attest requests by outcome", MetricType::Counter, {}};
+      "resmeter_attestations_total", "POST /v1/attest requests since start, by outcome: ok, rate_limited, busy, rejected, failed", MetricType::Counter, {}};
   AddSample(attests, static_cast<double>(a.ok), {{"outcome", "ok"}});
   AddSample(attests, static_cast<double>(a.rate_limited), {{"outcome", "rate_limited"}});
   AddSample(attests, static_cast<double>(a.busy), {{"outcome", "busy"}});
@@ -173,12 +173,12 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
 
   const LedgerHead ledger = state.Ledger();
   if (ledger.enabled) {
-    out.push_back(Single("resmeter_ledger_sequence", "Sequence number of the last ledger statement",
+    out.push_back(Single("resmeter_ledger_sequence", "Sequence number of the last statement in the usage ledger",
                          MetricType::Gauge, static_cast<double>(ledger.last_seq)));
     out.push_back(Single("resmeter_ledger_statements_appended_total",
-                         "Ledger statements appended since start", MetricType::Counter,
+                         "Ledger statements (usage, epoch, checkpoint) appended since the agent started", MetricType::Counter,
                          static_cast<double>(ledger.appended)));
-    out.push_back(Single("resmeter_ledger_append_errors_total", "Ledger appends that failed since start",
+    out.push_back(Single("resmeter_ledger_append_errors_total", "Ledger appends that failed since the agent started; a period not appended is never billed",
                          MetricType::Counter, static_cast<double>(ledger.append_errors)));
     out.push_back(Single("resmeter_ledger_period_seconds",
                          "Length of one usage statement's period (ledger.period_seconds); the usage "
@@ -187,12 +187,12 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
     for (auto& f : UsageCounterFamilies(ledger.billed)) out.push_back(std::move(f));
     if (ledger.last_append_unix_seconds > 0) {
       out.push_back(Single("resmeter_ledger_last_append_timestamp_seconds",
-                           "When the last statement was appended", MetricType::Gauge,
+                           "When the last ledger statement was appended, Unix seconds", MetricType::Gauge,
                            ledger.last_append_unix_seconds));
     }
   }
 
-  MetricFamily heavy{"resmeter_heavy_cycles_total", "Heavy meter cycles by trigger", MetricType::Counter, {}};
+  MetricFamily heavy{"resmeter_heavy_cycles_total", "Heavy meter cycles since start, by trigger: schedule (secret random times), startup, provider_signal (SIGUSR1), buyer_nonce (POST /v1/attest)", MetricType::Counter, {}};
   const auto cycles = state.HeavyCycles();
   for (const char* trigger :
        {kTriggerSchedule, kTriggerStartup, kTriggerProviderSignal, kTriggerBuyerNonce}) {
@@ -204,11 +204,11 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   // a host that knew it could boost its resources just for the benchmark.
   if (state.EffectiveLightInterval() > 0) {
     out.push_back(Single("resmeter_light_interval_seconds",
-                         "Light interval in force (stretched over CPU budget)", MetricType::Gauge,
+                         "Seconds between light cycles now (agent.light_interval_seconds, stretched while the agent is over its CPU budget)", MetricType::Gauge,
                          state.EffectiveLightInterval()));
   }
   MetricFamily reloads{
-      "resmeter_config_reloads_total", "Config reloads (SIGHUP) by outcome", MetricType::Counter, {}};
+      "resmeter_config_reloads_total", "Config reloads (SIGHUP) since start, by outcome", MetricType::Counter, {}};
   const auto rl = state.Reloads();
   for (const char* outcome : {"ok", "error"}) {
     auto it = rl.find(outcome);
