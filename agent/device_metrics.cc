@@ -52,7 +52,8 @@ void GpuDevices(const json& claims, std::vector<MetricFamily>* out) {
   };
   std::vector<Numeric> numeric = {
       {"nvml", "memory_total_bytes",
-       EmptyFamily("resmeter_gpu_memory_bytes", "GPU memory the driver (NVML) reports, bytes", MetricType::Gauge)},
+       EmptyFamily("resmeter_gpu_memory_bytes", "GPU memory the driver (NVML) reports, bytes",
+                   MetricType::Gauge)},
       {"", "link_width_lanes",
        EmptyFamily("resmeter_gpu_pcie_link_width_lanes", "PCIe lanes the GPU's link runs at now",
                    MetricType::Gauge)},
@@ -109,12 +110,12 @@ void GpuCompute(const json& claims, std::vector<MetricFamily>* out) {
                                    "FP32 matrix-multiply rate the gpu.compute challenge measured (median "
                                    "iteration), FLOP/s",
                                    MetricType::Gauge);
-  MetricFamily peak = EmptyFamily("resmeter_gpu_peak_ratio",
-                                  "Measured FP32 rate over the model's reference peak (gpu.compute)",
-                                  MetricType::Gauge);
-  MetricFamily verified = EmptyFamily("resmeter_gpu_result_verified",
-                                      "1 when the GPU's challenge result checked out, 0 when it was wrong",
-                                      MetricType::Gauge);
+  MetricFamily peak =
+      EmptyFamily("resmeter_gpu_peak_ratio",
+                  "Measured FP32 rate over the model's reference peak (gpu.compute)", MetricType::Gauge);
+  MetricFamily verified =
+      EmptyFamily("resmeter_gpu_result_verified",
+                  "1 when the GPU's challenge result checked out, 0 when it was wrong", MetricType::Gauge);
   size_t n = 0;
   for (const json& d : claims["devices"]) {
     if (!d.is_object() || ++n > kMaxDevices) break;
@@ -136,12 +137,12 @@ void DiskIo(const json& claims, std::vector<MetricFamily>* out) {
                                      "Completion latency of disk.io's workloads in their last run, by "
                                      "statistic (min, mean, p50, p90, p99, p999, max), seconds",
                                      MetricType::Gauge);
-  MetricFamily bytes = EmptyFamily("resmeter_disk_io_bytes_per_second",
-                                   "Throughput of disk.io's workloads in their last run, bytes per second",
-                                   MetricType::Gauge);
-  MetricFamily ops = EmptyFamily("resmeter_disk_io_operations_per_second",
-                                 "I/O operations per second of disk.io's workloads in their last run",
-                                 MetricType::Gauge);
+  MetricFamily bytes =
+      EmptyFamily("resmeter_disk_io_bytes_per_second",
+                  "Throughput of disk.io's workloads in their last run, bytes per second", MetricType::Gauge);
+  MetricFamily ops =
+      EmptyFamily("resmeter_disk_io_operations_per_second",
+                  "I/O operations per second of disk.io's workloads in their last run", MetricType::Gauge);
   const std::string kLatency = "_latency_", kSeconds = "_seconds", kBytes = "_bytes_per_second",
                     kIos = "_ios_per_second";
   auto ends_with = [](const std::string& s, const std::string& suffix) {
@@ -159,7 +160,8 @@ void DiskIo(const json& claims, std::vector<MetricFamily>* out) {
       if (statistic.empty()) continue;
       if (!workloads.count(workload) && workloads.size() >= kMaxDevices) continue;
       workloads[workload] = true;
-      AddSample(latency, v, {{"statistic", statistic}, {"workload", workload.substr(0, kMaxDeviceLabelBytes)}});
+      AddSample(latency, v,
+                {{"statistic", statistic}, {"workload", workload.substr(0, kMaxDeviceLabelBytes)}});
     } else if (ends_with(key, kBytes) || ends_with(key, kIos)) {
       const bool is_bytes = ends_with(key, kBytes);
       workload = key.substr(0, key.size() - (is_bytes ? kBytes : kIos).size());

@@ -144,7 +144,9 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
                          sync.is_boolean() && sync.get<bool>() ? 1 : 0));
     if (time.contains("error_bound_seconds") && time["error_bound_seconds"].is_number()) {
       out.push_back(Single("resmeter_time_error_bound_seconds",
-                           "Bound on the system clock's distance from true time (|correction| + root delay / 2 + root dispersion + drift since the last update, from chronyd), seconds", MetricType::Gauge,
+                           "Bound on the system clock's distance from true time (|correction| + root delay / "
+                           "2 + root dispersion + drift since the last update, from chronyd), seconds",
+                           MetricType::Gauge,
                            time["error_bound_seconds"].get<double>()));
     }
     if (time.contains("offset_seconds") && time["offset_seconds"].is_number()) {

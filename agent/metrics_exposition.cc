@@ -48,7 +48,8 @@ std::vector<Preference> ParsePreferences(std::string_view header) {
       if (eq == std::string_view::npos) continue;
       const std::string key = Lower(Trim(param.substr(0, eq)));
       std::string_view value = Trim(param.substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
       if (key == "q") {
         double q = 0;
         auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), q);
@@ -76,10 +77,14 @@ std::string Escape(const std::string& s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -88,8 +93,8 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-void Labels(std::string& out, const std::vector<ClientMetric::Label>& labels, const char* extra_name = nullptr,
-            const std::string& extra_value = "") {
+void Labels(std::string& out, const std::vector<ClientMetric::Label>& labels,
+            const char* extra_name = nullptr, const std::string& extra_value = "") {
   if (labels.empty() && !extra_name) return;
   out += '{';
   bool first = true;
@@ -123,8 +128,8 @@ MetricsFormat NegotiateMetricsFormat(std::string_view accept) {
     std::optional<MetricsFormat> f;
     if (p.value == "application/openmetrics-text" && (p.version.empty() || p.version == "1.0.0")) {
       f = MetricsFormat::kOpenMetrics;
-    } else if ((p.value == "text/plain" && (p.version.empty() || p.version == "0.0.4")) || p.value == "text/*" ||
-               p.value == "*/*") {
+    } else if ((p.value == "text/plain" && (p.version.empty() || p.version == "0.0.4")) ||
+               p.value == "text/*" || p.value == "*/*") {
       f = MetricsFormat::kPrometheusText;
     }
     if (f && p.q > best_q) {  // strictly greater: the first listed wins a tie
@@ -192,7 +197,8 @@ std::string SerializeOpenMetrics(const std::vector<MetricFamily>& families) {
           bool has_inf = false;
           for (const auto& b : m.histogram.bucket) {
             has_inf = has_inf || std::isinf(b.upper_bound);
-            Sample(out, family + "_bucket", m, static_cast<double>(b.cumulative_count), "le", Number(b.upper_bound));
+            Sample(out, family + "_bucket", m, static_cast<double>(b.cumulative_count), "le",
+                   Number(b.upper_bound));
           }
           if (!has_inf)
             Sample(out, family + "_bucket", m, static_cast<double>(m.histogram.sample_count), "le", "+Inf");
@@ -201,7 +207,8 @@ std::string SerializeOpenMetrics(const std::vector<MetricFamily>& families) {
           break;
         }
         case MetricType::Summary:
-          for (const auto& q : m.summary.quantile) Sample(out, family, m, q.value, "quantile", Number(q.quantile));
+          for (const auto& q : m.summary.quantile)
+            Sample(out, family, m, q.value, "quantile", Number(q.quantile));
           Sample(out, family + "_count", m, static_cast<double>(m.summary.sample_count));
           Sample(out, family + "_sum", m, m.summary.sample_sum);
           break;

@@ -29,7 +29,8 @@ namespace resmeter {
 enum class MetricsFormat { kPrometheusText, kOpenMetrics };
 
 inline constexpr const char* kPrometheusTextContentType = "text/plain; version=0.0.4; charset=utf-8";
-inline constexpr const char* kOpenMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+inline constexpr const char* kOpenMetricsContentType =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 // The format an Accept header asks for ("" or absent: the classic format).
 MetricsFormat NegotiateMetricsFormat(std::string_view accept);

@@ -90,17 +90,20 @@ double ProcessStartTimeSeconds() {
 std::vector<prometheus::MetricFamily> ProcessFamilies() {
   using prometheus::MetricType;
   std::vector<prometheus::MetricFamily> out;
-  out.push_back(SingleSample("process_cpu_seconds_total", "CPU seconds the agent process used (user + system)",
-                             MetricType::Counter, ProcessCpuSeconds()));
+  out.push_back(SingleSample("process_cpu_seconds_total",
+                             "CPU seconds the agent process used (user + system)", MetricType::Counter,
+                             ProcessCpuSeconds()));
   auto gauge = [&out](const char* name, const char* help, double v) {
     if (v >= 0) out.push_back(SingleSample(name, help, MetricType::Gauge, v));
   };
-  gauge("process_resident_memory_bytes", "Resident memory of the agent process, bytes", ProcessResidentBytes());
+  gauge("process_resident_memory_bytes", "Resident memory of the agent process, bytes",
+        ProcessResidentBytes());
   gauge("process_virtual_memory_bytes", "Virtual memory of the agent process, bytes", ProcessVirtualBytes());
   gauge("process_open_fds", "File descriptors the agent process has open", ProcessOpenFds());
   gauge("process_max_fds", "The agent process's limit on open file descriptors (RLIMIT_NOFILE)",
         ProcessMaxFds());
-  gauge("process_start_time_seconds", "When the agent process started, Unix seconds", ProcessStartTimeSeconds());
+  gauge("process_start_time_seconds", "When the agent process started, Unix seconds",
+        ProcessStartTimeSeconds());
   return out;
 }
 

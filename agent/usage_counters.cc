@@ -29,8 +29,9 @@ void UsageCounters::Add(const LedgerUsage& u) {
 std::vector<prometheus::MetricFamily> UsageCounterFamilies(const UsageCounters& c) {
   using prometheus::MetricType;
   // Every HELP says which `ledger audit` figure the counter's increase() equals.
-  const char* kSuffix = " (increase() over a window = ledger audit's figure x 3600 for the statements "
-                        "appended in it; counts from agent start)";
+  const char* kSuffix =
+      " (increase() over a window = ledger audit's figure x 3600 for the statements "
+      "appended in it; counts from agent start)";
   auto counter = [&](const char* name, const std::string& help, double v) {
     return SingleSample(name, help + kSuffix, MetricType::Counter, v);
   };

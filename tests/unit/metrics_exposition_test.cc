@@ -31,8 +31,9 @@ TEST(metrics_exposition_test, negotiates_the_format_by_accept) {
   EXPECT_EQ(NegotiateMetricsFormat(kPrometheusAccept), MetricsFormat::kOpenMetrics);
   EXPECT_EQ(NegotiateMetricsFormat(""), MetricsFormat::kPrometheusText);
   EXPECT_EQ(NegotiateMetricsFormat("*/*"), MetricsFormat::kPrometheusText);  // curl
-  EXPECT_EQ(NegotiateMetricsFormat("text/plain;version=0.0.4;q=0.5, application/openmetrics-text;version=1.0.0"),
-            MetricsFormat::kOpenMetrics);  // higher q wins, whatever the order
+  EXPECT_EQ(
+      NegotiateMetricsFormat("text/plain;version=0.0.4;q=0.5, application/openmetrics-text;version=1.0.0"),
+      MetricsFormat::kOpenMetrics);  // higher q wins, whatever the order
   EXPECT_EQ(NegotiateMetricsFormat("application/openmetrics-text; q=0, text/plain"),
             MetricsFormat::kPrometheusText);  // q=0 refuses
   EXPECT_EQ(NegotiateMetricsFormat("Application/OpenMetrics-Text; Version=\"1.0.0\""),
@@ -87,9 +88,11 @@ TEST(metrics_exposition_test, openmetrics_families) {
   std::vector<MetricFamily> f;
   f.push_back(SingleSample("resmeter_usage_vcpu_seconds_total", "Delivered \"vCPU\" seconds\nbilled",
                            MetricType::Counter, 12.5));
-  f.push_back(SingleSample("resmeter_build_info", "build", MetricType::Gauge, 1, {{"version", "1.0\\x\"y\n"}}));
+  f.push_back(
+      SingleSample("resmeter_build_info", "build", MetricType::Gauge, 1, {{"version", "1.0\\x\"y\n"}}));
   f.push_back(SingleSample("resmeter_odd_info", "not all ones", MetricType::Gauge, 2));
-  f.push_back(SingleSample("resmeter_temp_celsius", "t", MetricType::Gauge, std::numeric_limits<double>::infinity()));
+  f.push_back(
+      SingleSample("resmeter_temp_celsius", "t", MetricType::Gauge, std::numeric_limits<double>::infinity()));
   f.push_back(SingleSample("resmeter_usage_vcpu_seconds_total", "a duplicate", MetricType::Counter, 99));
   f.push_back(EmptyFamily("resmeter_empty", "no samples", MetricType::Gauge));
   MetricFamily h{"resmeter_latency_seconds", "a histogram", MetricType::Histogram, {}};
@@ -234,18 +237,20 @@ const MetricFamily* Find(const std::vector<MetricFamily>& fs, const std::string&
 TEST(device_metrics_test, per_gpu_and_disk_workload_series) {
   std::map<std::string, MeterRecord> meters;
   nlohmann::json devices = nlohmann::json::array();
-  devices.push_back({{"pci_bus_id", "0000:01:00.0"},
-                     {"vendor_id", "10de"},
-                     {"device_id", "2330"},
-                     {"device_name", "GH100 [H100 SXM5 80GB]"},
-                     {"driver", "nvidia"},
-                     {"link_width_lanes", 16},
-                     {"nvml", {{"name", "NVIDIA H100"}, {"uuid", "GPU-1"}, {"memory_total_bytes", 85899345920.0}}}});
+  devices.push_back(
+      {{"pci_bus_id", "0000:01:00.0"},
+       {"vendor_id", "10de"},
+       {"device_id", "2330"},
+       {"device_name", "GH100 [H100 SXM5 80GB]"},
+       {"driver", "nvidia"},
+       {"link_width_lanes", 16},
+       {"nvml", {{"name", "NVIDIA H100"}, {"uuid", "GPU-1"}, {"memory_total_bytes", 85899345920.0}}}});
   devices.push_back({{"pci_bus_id", std::string(500, 'x')}, {"driver", nullptr}});  // hostile: cut short
   meters["gpu.devices"] = OkRecord("gpu.devices", {{"gpu_count", 2}, {"devices", devices}});
-  meters["gpu.compute"] = OkRecord(
-      "gpu.compute",
-      {{"devices", {{{"pci_bus_id", "0000:01:00.0"}, {"fp32_matmul_flops_per_second", 5e13}, {"result_verified", true}}}}});
+  meters["gpu.compute"] = OkRecord("gpu.compute", {{"devices",
+                                                    {{{"pci_bus_id", "0000:01:00.0"},
+                                                      {"fp32_matmul_flops_per_second", 5e13},
+                                                      {"result_verified", true}}}}});
   meters["disk.io"] = OkRecord("disk.io", {{"randread_latency_p99_seconds", 0.002},
                                            {"randread_latency_p50_seconds", 0.0005},
                                            {"randread_ios_per_second", 4000},
@@ -288,9 +293,9 @@ TEST(device_metrics_test, per_gpu_and_disk_workload_series) {
 
 TEST(process_stats_test, standard_process_families) {
   const auto fs = ProcessFamilies();
-  for (const char* name : {"process_cpu_seconds_total", "process_resident_memory_bytes",
-                           "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
-                           "process_start_time_seconds"}) {
+  for (const char* name :
+       {"process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes",
+        "process_open_fds", "process_max_fds", "process_start_time_seconds"}) {
     EXPECT_TRUE(Find(fs, name)) << name;
   }
   const double start = Find(fs, "process_start_time_seconds")->metric.at(0).gauge.value;
