@@ -70,16 +70,19 @@ void MetricsExporter::ObserveRequest(const std::string& handler, int status, dou
 std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state) {
   std::vector<MetricFamily> out;
   const AgentIdentity& id = state.identity();
-  out.push_back(Single("resmeter_build_info", "The resmeter version this agent runs; always 1", MetricType::Gauge, 1,
-                       {{"version", SoftwareVersion()}}));
-  out.push_back(Single("resmeter_agent_info", "The agent's signing key (kid, alg, ueid; new at every start) and hardware evidence type; always 1",
-                       MetricType::Gauge, 1,
-                       {{"alg", id.alg},
-                        {"evidence_type", id.evidence.value("type", std::string("none"))},
-                        {"kid", id.kid},
-                        {"ueid", id.ueid}}));
-  out.push_back(Single("resmeter_agent_start_time_seconds", "When the agent started (and made its signing key), Unix seconds",
-                       MetricType::Gauge, state.started_unix_seconds()));
+  out.push_back(Single("resmeter_build_info", "The resmeter version this agent runs; always 1",
+                       MetricType::Gauge, 1, {{"version", SoftwareVersion()}}));
+  out.push_back(Single(
+      "resmeter_agent_info",
+      "The agent's signing key (kid, alg, ueid; new at every start) and hardware evidence type; always 1",
+      MetricType::Gauge, 1,
+      {{"alg", id.alg},
+       {"evidence_type", id.evidence.value("type", std::string("none"))},
+       {"kid", id.kid},
+       {"ueid", id.ueid}}));
+  out.push_back(Single("resmeter_agent_start_time_seconds",
+                       "When the agent started (and made its signing key), Unix seconds", MetricType::Gauge,
+                       state.started_unix_seconds()));
 
   // Per meter: success, duration, last run, findings, run counts.
   MetricFamily success{
@@ -90,9 +93,16 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
                     "When the meter last ran, whatever its outcome, Unix seconds",
                     MetricType::Gauge,
                     {}};
-  MetricFamily findings{"resmeter_meter_findings", "Findings (measured disagreements with what the host reports) in the meter's last run", MetricType::Gauge, {}};
-  MetricFamily runs{
-      "resmeter_meter_runs_total", "Meter runs since the agent started, by outcome: ok, unavailable (cannot measure here, with a reason), failed", MetricType::Counter, {}};
+  MetricFamily findings{
+      "resmeter_meter_findings",
+      "Findings (measured disagreements with what the host reports) in the meter's last run",
+      MetricType::Gauge,
+      {}};
+  MetricFamily runs{"resmeter_meter_runs_total",
+                    "Meter runs since the agent started, by outcome: ok, unavailable (cannot measure here, "
+                    "with a reason), failed",
+                    MetricType::Counter,
+                    {}};
   MetricFamily last_ok{"resmeter_meter_last_success_timestamp_seconds",
                        "When the meter last measured successfully, Unix seconds; time() minus it is how "
                        "stale its numbers are",
@@ -136,7 +146,9 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   // Time trust, from the latest report.
   const nlohmann::json time = state.TimeClaim();
   if (time.is_object()) {
-    out.push_back(Single("resmeter_time_trusted", "1 when the time assessment is trusted (synchronized, authenticated source, bounded error), else 0; usage statements carry it",
+    out.push_back(Single("resmeter_time_trusted",
+                         "1 when the time assessment is trusted (synchronized, authenticated source, bounded "
+                         "error), else 0; usage statements carry it",
                          MetricType::Gauge, time.value("trusted", false) ? 1 : 0));
     const auto& sync = time.contains("synchronized") ? time["synchronized"] : nlohmann::json();
     out.push_back(Single("resmeter_time_synchronized",
@@ -150,22 +162,28 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
                            time["error_bound_seconds"].get<double>()));
     }
     if (time.contains("offset_seconds") && time["offset_seconds"].is_number()) {
-      out.push_back(Single("resmeter_time_offset_seconds", "chronyd's current correction of the system clock, seconds",
-                           MetricType::Gauge, time["offset_seconds"].get<double>()));
+      out.push_back(Single("resmeter_time_offset_seconds",
+                           "chronyd's current correction of the system clock, seconds", MetricType::Gauge,
+                           time["offset_seconds"].get<double>()));
     }
   }
 
   if (auto report = state.LatestReport()) {
-    out.push_back(Single("resmeter_report_last_timestamp_seconds", "When the latest scheduled report was signed (its iat), Unix seconds",
+    out.push_back(Single("resmeter_report_last_timestamp_seconds",
+                         "When the latest scheduled report was signed (its iat), Unix seconds",
                          MetricType::Gauge, report->issued_at_unix_seconds));
   }
   const AttestCounts a = state.Attests();
   if (a.last_unix_seconds > 0) {
     out.push_back(Single("resmeter_attestation_last_timestamp_seconds",
-                         "When the last successful POST /v1/attest was answered, Unix seconds", MetricType::Gauge, a.last_unix_seconds));
+                         "When the last successful POST /v1/attest was answered, Unix seconds",
+                         MetricType::Gauge, a.last_unix_seconds));
   }
   MetricFamily attests{
-      "resmeter_attestations_total", "POST /v1/attest requests since start, by outcome: ok, rate_limited, busy, rejected, failed", MetricType::Counter, {}};
+      "resmeter_attestations_total",
+      "POST /v1/attest requests since start, by outcome: ok, rate_limited, busy, rejected, failed",
+      MetricType::Counter,
+      {}};
   AddSample(attests, static_cast<double>(a.ok), {{"outcome", "ok"}});
   AddSample(attests, static_cast<double>(a.rate_limited), {{"outcome", "rate_limited"}});
   AddSample(attests, static_cast<double>(a.busy), {{"outcome", "busy"}});
@@ -175,13 +193,16 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
 
   const LedgerHead ledger = state.Ledger();
   if (ledger.enabled) {
-    out.push_back(Single("resmeter_ledger_sequence", "Sequence number of the last statement in the usage ledger",
-                         MetricType::Gauge, static_cast<double>(ledger.last_seq)));
+    out.push_back(Single("resmeter_ledger_sequence",
+                         "Sequence number of the last statement in the usage ledger", MetricType::Gauge,
+                         static_cast<double>(ledger.last_seq)));
     out.push_back(Single("resmeter_ledger_statements_appended_total",
-                         "Ledger statements (usage, epoch, checkpoint) appended since the agent started", MetricType::Counter,
-                         static_cast<double>(ledger.appended)));
-    out.push_back(Single("resmeter_ledger_append_errors_total", "Ledger appends that failed since the agent started; a period not appended is never billed",
-                         MetricType::Counter, static_cast<double>(ledger.append_errors)));
+                         "Ledger statements (usage, epoch, checkpoint) appended since the agent started",
+                         MetricType::Counter, static_cast<double>(ledger.appended)));
+    out.push_back(
+        Single("resmeter_ledger_append_errors_total",
+               "Ledger appends that failed since the agent started; a period not appended is never billed",
+               MetricType::Counter, static_cast<double>(ledger.append_errors)));
     out.push_back(Single("resmeter_ledger_period_seconds",
                          "Length of one usage statement's period (ledger.period_seconds); the usage "
                          "counters step once per period",
@@ -194,7 +215,11 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
     }
   }
 
-  MetricFamily heavy{"resmeter_heavy_cycles_total", "Heavy meter cycles since start, by trigger: schedule (secret random times), startup, provider_signal (SIGUSR1), buyer_nonce (POST /v1/attest)", MetricType::Counter, {}};
+  MetricFamily heavy{"resmeter_heavy_cycles_total",
+                     "Heavy meter cycles since start, by trigger: schedule (secret random times), startup, "
+                     "provider_signal (SIGUSR1), buyer_nonce (POST /v1/attest)",
+                     MetricType::Counter,
+                     {}};
   const auto cycles = state.HeavyCycles();
   for (const char* trigger :
        {kTriggerSchedule, kTriggerStartup, kTriggerProviderSignal, kTriggerBuyerNonce}) {
@@ -206,11 +231,14 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
   // a host that knew it could boost its resources just for the benchmark.
   if (state.EffectiveLightInterval() > 0) {
     out.push_back(Single("resmeter_light_interval_seconds",
-                         "Seconds between light cycles now (agent.light_interval_seconds, stretched while the agent is over its CPU budget)", MetricType::Gauge,
-                         state.EffectiveLightInterval()));
+                         "Seconds between light cycles now (agent.light_interval_seconds, stretched while "
+                         "the agent is over its CPU budget)",
+                         MetricType::Gauge, state.EffectiveLightInterval()));
   }
-  MetricFamily reloads{
-      "resmeter_config_reloads_total", "Config reloads (SIGHUP) since start, by outcome", MetricType::Counter, {}};
+  MetricFamily reloads{"resmeter_config_reloads_total",
+                       "Config reloads (SIGHUP) since start, by outcome",
+                       MetricType::Counter,
+                       {}};
   const auto rl = state.Reloads();
   for (const char* outcome : {"ok", "error"}) {
     auto it = rl.find(outcome);
@@ -222,7 +250,8 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
 
 std::vector<MetricFamily> MetricsExporter::Collect() const {
   std::vector<MetricFamily> families = StateFamilies(*state_);
-  if (auto cpu = ReadCpuSecondsFamily(options_.proc_root, options_.user_hz)) families.push_back(std::move(*cpu));
+  if (auto cpu = ReadCpuSecondsFamily(options_.proc_root, options_.user_hz))
+    families.push_back(std::move(*cpu));
   for (auto& f : registry_->Collect()) families.push_back(std::move(f));
   for (auto& f : ProcessFamilies()) families.push_back(std::move(f));
   // Each family once: two claims that sanitize to one name must not make an
@@ -236,6 +265,8 @@ std::vector<MetricFamily> MetricsExporter::Collect() const {
   return unique;
 }
 
-std::string MetricsExporter::Render(MetricsFormat format) const { return SerializeMetrics(Collect(), format); }
+std::string MetricsExporter::Render(MetricsFormat format) const {
+  return SerializeMetrics(Collect(), format);
+}
 
 }  // namespace resmeter
