@@ -108,7 +108,7 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
                        "stale its numbers are",
                        MetricType::Gauge,
                        {}};
-  MetricFamily findings_total{"resmeter_meter_findings_total",
+  MetricFamily findings_total{"resmeter_findings_total",
                               "Findings the meter raised since the agent started, by finding code (a "
                               "finding is a measured disagreement, e.g. the host's figure against the "
                               "measured one)",

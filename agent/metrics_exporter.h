@@ -28,7 +28,7 @@
 //   resmeter_heavy_cycles_total{trigger}, resmeter_heavy_next_run_timestamp_seconds,
 //   resmeter_light_interval_seconds, resmeter_config_reloads_total{outcome}
 //   resmeter_http_requests_total{handler,code}, resmeter_http_request_duration_seconds{handler}
-//   resmeter_meter_last_success_timestamp_seconds{meter}, resmeter_meter_findings_total{meter,code}
+//   resmeter_meter_last_success_timestamp_seconds{meter}, resmeter_findings_total{meter,code}
 //   resmeter_usage_*_total: what the appended ledger statements bill (agent/usage_counters.h)
 //   resmeter_cpu_seconds_total{cpu,mode}: /proc/stat at scrape time (agent/cpu_seconds_metrics.h)
 //   per-GPU and disk.io series (agent/device_metrics.h)
