@@ -83,8 +83,10 @@ ledger:
   period_seconds: 2
 YML
 # The unit is wanted at boot through a .wants entry (systemd reads the name).
+# --keep-unit --register=no: nspawn asks no host systemd or D-Bus for a scope
+# (the host may not run systemd, e.g. a CI container).
 mkdir -p "$T/wants" && cp "$T/resmeter.service" "$T/wants/resmeter.service"
-systemd-nspawn --quiet --boot --directory="$TREE" --volatile=overlay --register=no --machine="resmeter-test-$$" \
+systemd-nspawn --quiet --boot --keep-unit --directory="$TREE" --volatile=overlay --register=no --machine="resmeter-test-$$" \
   --bind-ro="$R:/usr/bin/resmeter" --bind-ro="$T/resmeter.service:/etc/systemd/system/resmeter.service" \
   --bind-ro="$T/wants/resmeter.service:/etc/systemd/system/multi-user.target.wants/resmeter.service" \
   --bind-ro="$T/resmeter.yaml:/etc/resmeter/resmeter.yaml" > "$T/console.log" 2>&1 &
