@@ -131,57 +131,12 @@ void GpuCompute(const json& claims, std::vector<MetricFamily>* out) {
   }
 }
 
-// disk.io claims are "<workload>_latency_<statistic>_seconds", "<workload>_bytes_per_second", ...
-void DiskIo(const json& claims, std::vector<MetricFamily>* out) {
-  MetricFamily latency = EmptyFamily("resmeter_disk_io_latency_seconds",
-                                     "Completion latency of disk.io's workloads in their last run, by "
-                                     "statistic (min, mean, p50, p90, p99, p999, max), seconds",
-                                     MetricType::Gauge);
-  MetricFamily bytes =
-      EmptyFamily("resmeter_disk_io_bytes_per_second",
-                  "Throughput of disk.io's workloads in their last run, bytes per second", MetricType::Gauge);
-  MetricFamily ops =
-      EmptyFamily("resmeter_disk_io_operations_per_second",
-                  "I/O operations per second of disk.io's workloads in their last run", MetricType::Gauge);
-  const std::string kLatency = "_latency_", kSeconds = "_seconds", kBytes = "_bytes_per_second",
-                    kIos = "_ios_per_second";
-  auto ends_with = [](const std::string& s, const std::string& suffix) {
-    return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  std::map<std::string, bool> workloads;  // bounded below
-  for (const auto& [key, value] : claims.items()) {
-    if (!value.is_number()) continue;
-    const double v = value.get<double>();
-    std::string workload;
-    if (const size_t at = key.find(kLatency); at != std::string::npos && at > 0 && ends_with(key, kSeconds)) {
-      workload = key.substr(0, at);
-      const std::string statistic =
-          key.substr(at + kLatency.size(), key.size() - kSeconds.size() - at - kLatency.size());
-      if (statistic.empty()) continue;
-      if (!workloads.count(workload) && workloads.size() >= kMaxDevices) continue;
-      workloads[workload] = true;
-      AddSample(latency, v,
-                {{"statistic", statistic}, {"workload", workload.substr(0, kMaxDeviceLabelBytes)}});
-    } else if (ends_with(key, kBytes) || ends_with(key, kIos)) {
-      const bool is_bytes = ends_with(key, kBytes);
-      workload = key.substr(0, key.size() - (is_bytes ? kBytes : kIos).size());
-      if (!workloads.count(workload) && workloads.size() >= kMaxDevices) continue;
-      workloads[workload] = true;
-      AddSample(is_bytes ? bytes : ops, v, {{"workload", workload.substr(0, kMaxDeviceLabelBytes)}});
-    }
-  }
-  for (auto* f : {&latency, &bytes, &ops}) {
-    if (!f->metric.empty()) out->push_back(std::move(*f));
-  }
-}
-
 }  // namespace
 
 std::vector<MetricFamily> DeviceFamilies(const std::map<std::string, MeterRecord>& meters) {
   std::vector<MetricFamily> out;
   if (const json* c = OkClaims(meters, "gpu.devices")) GpuDevices(*c, &out);
   if (const json* c = OkClaims(meters, "gpu.compute")) GpuCompute(*c, &out);
-  if (const json* c = OkClaims(meters, "disk.io")) DiskIo(*c, &out);
   return out;
 }
 

@@ -1,6 +1,7 @@
-// Per-device series from the last ok run of the device meters, so a
-// dashboard can show each GPU and each disk workload without knowing the
-// claim layout:
+// Per-GPU series from the last ok run of the GPU meters, so a dashboard can
+// show each GPU without knowing the claims' per-device layout (the declared
+// claim gauges cover top-level claims only; disk.io's per-workload numbers
+// are declared claims with workload and queue_depth labels):
 //
 //   gpu.devices (light):
 //     resmeter_gpu_info{gpu,vendor_id,device_id,name,uuid,driver} 1
@@ -11,13 +12,10 @@
 //   gpu.compute (heavy):
 //     resmeter_gpu_fp32_matmul_flops_per_second{gpu}, resmeter_gpu_peak_ratio{gpu},
 //     resmeter_gpu_result_verified{gpu}
-//   disk.io (heavy):
-//     resmeter_disk_io_latency_seconds{workload,statistic} (min, mean, p50, p90, p99, p999, max)
-//     resmeter_disk_io_bytes_per_second{workload}, resmeter_disk_io_operations_per_second{workload}
 //
 // `gpu` is the PCI bus id. Label values come from the meters (the host's
 // sysfs and drivers), so they are cut to kMaxDeviceLabelBytes and at most
-// kMaxDevices devices or workloads are exported. Pure.
+// kMaxDevices devices are exported. Pure.
 #pragma once
 
 #include <prometheus/metric_family.h>

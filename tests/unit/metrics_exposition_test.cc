@@ -1,6 +1,6 @@
 // /metrics content negotiation (Accept, Accept-Encoding), the OpenMetrics
 // serializer's family rules, gzip, and the series computed at scrape time:
-// usage counters against the bill, per-CPU seconds, per-device series,
+// usage counters against the bill, per-CPU seconds, per-GPU series,
 // process_*.
 #include "agent/metrics_exposition.h"
 
@@ -236,7 +236,7 @@ const MetricFamily* Find(const std::vector<MetricFamily>& fs, const std::string&
   return nullptr;
 }
 
-TEST(device_metrics_test, per_gpu_and_disk_workload_series) {
+TEST(device_metrics_test, per_gpu_series) {
   std::map<std::string, MeterRecord> meters;
   nlohmann::json devices = nlohmann::json::array();
   devices.push_back(
@@ -253,11 +253,6 @@ TEST(device_metrics_test, per_gpu_and_disk_workload_series) {
                                                     {{{"pci_bus_id", "0000:01:00.0"},
                                                       {"fp32_matmul_flops_per_second", 5e13},
                                                       {"result_verified", true}}}}});
-  meters["disk.io"] = OkRecord("disk.io", {{"randread_latency_p99_seconds", 0.002},
-                                           {"randread_latency_p50_seconds", 0.0005},
-                                           {"randread_ios_per_second", 4000},
-                                           {"seqwrite_bytes_per_second", 1e9},
-                                           {"seqwrite_ios", 100}});
   const auto fs = DeviceFamilies(meters);
   const MetricFamily* info = Find(fs, "resmeter_gpu_info");
   ASSERT_TRUE(info);
@@ -276,15 +271,9 @@ TEST(device_metrics_test, per_gpu_and_disk_workload_series) {
   ASSERT_TRUE(flops);
   EXPECT_DOUBLE_EQ(flops->metric.at(0).gauge.value, 5e13);
   EXPECT_DOUBLE_EQ(Find(fs, "resmeter_gpu_result_verified")->metric.at(0).gauge.value, 1);
-  const MetricFamily* lat = Find(fs, "resmeter_disk_io_latency_seconds");
-  ASSERT_TRUE(lat);
-  EXPECT_EQ(lat->metric.size(), 2u);
-  ASSERT_TRUE(Find(fs, "resmeter_disk_io_operations_per_second"));
-  ASSERT_TRUE(Find(fs, "resmeter_disk_io_bytes_per_second"));
-
   // A meter whose last run was not ok exports nothing of it.
-  meters["disk.io"].run.result.status = MeterStatus::kFailed;
-  EXPECT_FALSE(Find(DeviceFamilies(meters), "resmeter_disk_io_latency_seconds"));
+  meters["gpu.compute"].run.result.status = MeterStatus::kFailed;
+  EXPECT_FALSE(Find(DeviceFamilies(meters), "resmeter_gpu_fp32_matmul_flops_per_second"));
 
   // At most kMaxDevices devices.
   nlohmann::json many = nlohmann::json::array();
