@@ -9,13 +9,46 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 using json = nlohmann::json;
 
-// A label value from a claim: strings as they are, numbers as JSON, cut short.
+// The length of the valid UTF-8 sequence at s[i], or 0 when it is not one.
+size_t Utf8Length(const std::string& s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+  }
+  // Overlong forms, surrogates and code points past U+10FFFF are not UTF-8.
+  if (n == 2 && c < 0xc2) return 0;
+  if (n == 3 && ((c == 0xe0 && b(i + 1) < 0xa0) || (c == 0xed && b(i + 1) >= 0xa0))) return 0;
+  if (n == 4 && ((c == 0xf0 && b(i + 1) < 0x90) || c > 0xf4 || (c == 0xf4 && b(i + 1) >= 0x90))) return 0;
+  return n;
+}
+
+// A label value from a claim: strings as they are, numbers as JSON; invalid
+// UTF-8 and control characters become '?' (a scraper rejects the whole
+// exposition over one bad label value), cut to kMaxDeviceLabelBytes on a
+// character boundary.
 std::string LabelText(const json& obj, const char* key) {
   if (!obj.is_object() || !obj.contains(key) || obj[key].is_null()) return "";
   const json& v = obj[key];
-  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
-  if (s.size() > kMaxDeviceLabelBytes) s.resize(kMaxDeviceLabelBytes);
-  return s;
+  const std::string raw =
+      v.is_string() ? v.get<std::string>() : v.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string out;
+  for (size_t i = 0; i < raw.size();) {
+    const size_t n = Utf8Length(raw, i);
+    const unsigned char c = static_cast<unsigned char>(raw[i]);
+    const bool bad = n == 0 || (n == 1 && (c < 0x20 || c == 0x7f));
+    const size_t take = bad ? 1 : n;
+    if (out.size() + take > kMaxDeviceLabelBytes) break;
+    if (bad) {
+      out += '?';
+    } else {
+      out.append(raw, i, n);
+    }
+    i += take;
+  }
+  return out;
 }
 
 // A numeric member of obj (booleans as 0/1), if present.

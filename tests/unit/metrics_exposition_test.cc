@@ -248,6 +248,8 @@ TEST(device_metrics_test, per_gpu_series) {
        {"link_width_lanes", 16},
        {"nvml", {{"name", "NVIDIA H100"}, {"uuid", "GPU-1"}, {"memory_total_bytes", 85899345920.0}}}});
   devices.push_back({{"pci_bus_id", std::string(500, 'x')}, {"driver", nullptr}});  // hostile: cut short
+  // Hostile names: invalid UTF-8, a control character, a multi-byte character at the cut.
+  devices.push_back({{"pci_bus_id", "b\xff\xfe\n\x01"}, {"device_name", std::string(127, 'a') + "\xc3\xa9"}});
   meters["gpu.devices"] = OkRecord("gpu.devices", {{"gpu_count", 2}, {"devices", devices}});
   meters["gpu.compute"] = OkRecord("gpu.compute", {{"devices",
                                                     {{{"pci_bus_id", "0000:01:00.0"},
@@ -256,13 +258,17 @@ TEST(device_metrics_test, per_gpu_series) {
   const auto fs = DeviceFamilies(meters);
   const MetricFamily* info = Find(fs, "resmeter_gpu_info");
   ASSERT_TRUE(info);
-  ASSERT_EQ(info->metric.size(), 2u);
+  ASSERT_EQ(info->metric.size(), 3u);
   std::map<std::string, std::string> labels;
   for (const auto& l : info->metric[0].label) labels[l.name] = l.value;
   EXPECT_EQ(labels["gpu"], "0000:01:00.0");
   EXPECT_EQ(labels["name"], "NVIDIA H100");
   EXPECT_EQ(labels["uuid"], "GPU-1");
   for (const auto& l : info->metric[1].label) EXPECT_LE(l.value.size(), kMaxDeviceLabelBytes);
+  std::map<std::string, std::string> hostile;
+  for (const auto& l : info->metric[2].label) hostile[l.name] = l.value;
+  EXPECT_EQ(hostile["gpu"], "b????");
+  EXPECT_EQ(hostile["name"], std::string(127, 'a'));  // the 2-byte character does not fit: dropped whole
   const MetricFamily* mem = Find(fs, "resmeter_gpu_memory_bytes");
   ASSERT_TRUE(mem);
   EXPECT_DOUBLE_EQ(mem->metric.at(0).gauge.value, 85899345920.0);
