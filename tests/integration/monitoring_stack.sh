@@ -117,7 +117,7 @@ def q(path, **params):
         return json.load(r)
 def names(expr):  # metric names an expression reads (functions and keywords are not followed by { or [)
     found = set(re.findall(r"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?=\{|\[)", expr))
-    found |= set(re.findall(r"\b((?:resmeter|process|instance|job)[a-zA-Z0-9_:]*)\b", expr))
+    found |= set(re.findall(r"\b((?:resmeter_|process_|instance:|job:)[a-zA-Z0-9_:]*)", expr))
     return {n for n in found if n not in ("by", "without", "on", "ignoring", "group_left", "group_right", "rate", "increase", "time", "vector", "sum", "count")}
 exists = {}
 def has_series(n):
