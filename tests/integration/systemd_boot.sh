@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # configs/resmeter.service under a real systemd: a Debian 12 tree booted with
-# `systemd-nspawn --boot` (the tree read-only, writes to a tmpfs overlay)
-# starts the unit at boot with the built binary and a test config; the unit
-# must come up active, /metrics must answer on loopback (the container
+# `systemd-nspawn --boot` (the tree read-only, writes to a tmpfs overlay),
+# the shipped unit with the built binary and a test config bound in,
+# `systemctl enable --now resmeter`; the unit must come up active, /metrics must answer on loopback (the container
 # shares the host's network) with the meters the unit grants working
 # (cpu.time, memory.capacity, the ledger under StateDirectory), no meter
 # killed by the system call filter (SIGSYS), and `systemd-analyze security`
@@ -82,21 +82,22 @@ agent:
 ledger:
   period_seconds: 2
 YML
-# The unit is wanted at boot through a .wants entry (systemd reads the name).
 # --keep-unit --register=no: nspawn asks no host systemd or D-Bus for a scope
-# (the host may not run systemd, e.g. a CI container).
-mkdir -p "$T/wants" && cp "$T/resmeter.service" "$T/wants/resmeter.service"
-systemd-nspawn --quiet --boot --keep-unit --directory="$TREE" --volatile=overlay --register=no --machine="resmeter-test-$$" \
+# (the host may not run systemd, e.g. a CI container). CAP_PERFMON is not in
+# nspawn's default set: without it the unit's grant could not be checked.
+systemd-nspawn --quiet --boot --keep-unit --console=passive --capability=CAP_PERFMON --directory="$TREE" --volatile=overlay --register=no --machine="resmeter-test-$$" \
   --bind-ro="$R:/usr/bin/resmeter" --bind-ro="$T/resmeter.service:/etc/systemd/system/resmeter.service" \
-  --bind-ro="$T/wants/resmeter.service:/etc/systemd/system/multi-user.target.wants/resmeter.service" \
-  --bind-ro="$T/resmeter.yaml:/etc/resmeter/resmeter.yaml" > "$T/console.log" 2>&1 &
+  --bind-ro="$T/resmeter.yaml:/etc/resmeter/resmeter.yaml" < /dev/null > "$T/console.log" 2>&1 &
 NSPAWN_PID=$!
 
-# The container's init (systemd, PID 1 inside): the child of nspawn.
+# The container's init (systemd, PID 1 inside): the child of nspawn running
+# systemd (a short-lived helper child comes first).
 inside() { nsenter -t "$INIT_PID" -a "$@"; }
 INIT_PID=""
-for _ in $(seq 1 100); do
-  INIT_PID=$(pgrep -P "$NSPAWN_PID" | head -n 1)
+for _ in $(seq 1 200); do
+  for c in $(pgrep -P "$NSPAWN_PID"); do
+    case "$(readlink "/proc/$c/exe" 2> /dev/null)" in */systemd) INIT_PID=$c ;; esac
+  done
   [ -n "$INIT_PID" ] && break
   kill -0 "$NSPAWN_PID" 2> /dev/null || break
   sleep 0.1
@@ -115,7 +116,8 @@ done
 [ -n "$booted" ] && ok "container booted ($booted) in $(( $(date +%s) - start )) s" || {
   bad "container did not finish booting (state '$state')"; tail -n 30 "$T/console.log"; }
 
-# The unit started at boot and serves /metrics.
+# Enabled and started as an administrator would (the package does not enable it).
+inside systemctl enable --now resmeter.service > "$T/enable.log" 2>&1 || { bad "systemctl enable --now resmeter"; cat "$T/enable.log"; }
 active=$(inside systemctl is-active resmeter 2> /dev/null)
 [ "$active" = active ] && ok "resmeter.service active" || { bad "resmeter.service is '$active'"; inside journalctl -u resmeter --no-pager -n 30; }
 got=""
@@ -132,10 +134,20 @@ grep -q '^resmeter_cpu_seconds_total{cpu="0",mode="user"}' "$T/metrics.txt" && o
 # The agent runs as the dynamic user with exactly the unit's capabilities.
 pid=$(inside systemctl show -p MainPID --value resmeter)
 caps=$(inside grep '^CapEff' "/proc/$pid/status" | awk '{print $2}')
-user=$(inside stat -c %U "/proc/$pid")
-[ "$user" != root ] && ok "runs as the dynamic user '$user'" || bad "runs as root"
+uid=$(inside stat -c %u "/proc/$pid")
+# DynamicUser= picks from 61184..65519.
+[ -n "$uid" ] && [ "$uid" -ge 61184 ] && [ "$uid" -le 65519 ] && ok "runs as a dynamic user (uid $uid)" ||
+  bad "runs as uid '$uid', not a dynamic user"
 # CAP_PERFMON is bit 38, CAP_SYS_NICE bit 23: exactly those two.
 [ "$caps" = "0000004000800000" ] && ok "effective capabilities exactly CAP_PERFMON CAP_SYS_NICE" || bad "effective capabilities $caps"
+# The filter the booted systemd compiled allows the meters' calls beyond @system-service.
+filter=$(inside systemctl show -p SystemCallFilter --value resmeter)
+missing_calls=""
+for call in perf_event_open io_uring_setup io_uring_enter sched_setaffinity setpriority; do
+  echo " $filter " | grep -q " $call " || missing_calls="$missing_calls $call"
+done
+[ -z "$missing_calls" ] && ok "system call filter allows perf_event_open, io_uring, affinity and nice" ||
+  bad "system call filter lacks$missing_calls"
 # No system call refused by the filter killed anything; meters fell back at most.
 inside journalctl --no-pager -o cat | grep -qi 'SIGSYS\|code=killed.*SYS' && bad "a process was killed by SIGSYS" || ok "no SIGSYS"
 inside ls /var/lib/private/resmeter/ledger > /dev/null 2>&1 && ok "ledger in StateDirectory" || bad "no ledger under /var/lib/private/resmeter"
