@@ -66,7 +66,12 @@ value() {  # value PROMQL [TIME] -> the first sample's value, or empty
 have() { [ -n "$(value "$1")" ]; }
 if wait_for 60 have 'resmeter_usage_vcpu_seconds_total'; then ok "Prometheus scrapes the usage counters"; else
   bad "no resmeter_usage_vcpu_seconds_total in Prometheus within 60 s"; tail -20 "$T/prometheus.log"; tail -20 "$T/a/agent.log"; exit 1; fi
-start_wall=$(date +%s)
+# Prometheus asked for OpenMetrics and parsed it: its metadata has the info
+# family resmeter_build and the counter family without _total.
+curl -sf "$P/api/v1/metadata" > "$T/metadata.json"
+jq -e '.data.resmeter_build[0].type == "info" and .data.resmeter_usage_vcpu_seconds[0].type == "counter"' \
+  "$T/metadata.json" > /dev/null && ok "Prometheus scraped OpenMetrics (info and counter families in its metadata)" ||
+  bad "Prometheus did not ingest OpenMetrics families: $(jq -c '.data.resmeter_build, .data.resmeter_build_info' "$T/metadata.json")"
 
 # Exposition, while data accumulates.
 curl -sf "$URL/metrics" > "$T/metrics.txt" || bad "GET /metrics"
