@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "agent/usage_counters.h"
-#include "meters/runner.h"
+#include "meters/registry/runner.h"
 
 namespace resmeter {
 

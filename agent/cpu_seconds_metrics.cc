@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "agent/metric_family_builder.h"
-#include "meters/cpu_time.h"
+#include "meters/cpu/cpu_time.h"
 
 namespace resmeter {
 

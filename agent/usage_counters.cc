@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "agent/metric_family_builder.h"
-#include "reporter/ledger_bill.h"
+#include "ledger/ledger_bill.h"
 
 namespace resmeter {
 

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "reporter/ledger_statement.h"
+#include "ledger/ledger_statement.h"
 
 namespace resmeter {
 

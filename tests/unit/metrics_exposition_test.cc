@@ -15,7 +15,7 @@
 #include "agent/metric_family_builder.h"
 #include "agent/process_stats.h"
 #include "agent/usage_counters.h"
-#include "reporter/ledger_bill.h"
+#include "ledger/ledger_bill.h"
 
 namespace resmeter {
 namespace {
