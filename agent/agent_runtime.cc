@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
-#include "core/safe_dir.h"
 #include "attester/evidence_claim.h"
+#include "core/safe_dir.h"
 #include "jose/key_origin.h"
 #include "jose/key_store.h"
 #include "ledger/ledger_files.h"

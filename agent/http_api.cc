@@ -1,4 +1,3 @@
-#include "core/untrusted_json.h"
 #include "agent/http_api.h"
 
 #include <algorithm>
@@ -6,6 +5,7 @@
 
 #include "agent/scheduler.h"
 #include "core/strings.h"
+#include "core/untrusted_json.h"
 #include "core/version.h"
 #include "jose/key_origin.h"
 #include "report/report.h"
@@ -115,7 +115,8 @@ HttpResponse HttpApi::Route(const HttpRequest& req, std::string* handler) {
 HttpResponse HttpApi::Metrics(const HttpRequest& req) const {
   const MetricsFormat format = NegotiateMetricsFormat(req.accept);
   HttpResponse r;
-  r.content_type = format == MetricsFormat::kOpenMetrics ? kOpenMetricsContentType : kPrometheusTextContentType;
+  r.content_type =
+      format == MetricsFormat::kOpenMetrics ? kOpenMetricsContentType : kPrometheusTextContentType;
   r.body = deps_.exporter->Render(format);
   r.headers.emplace_back("Vary", "Accept, Accept-Encoding");
   if (AcceptsGzip(req.accept_encoding)) {

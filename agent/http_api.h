@@ -76,7 +76,7 @@ class HttpApi {
   mutable std::mutex mu_;
   std::shared_ptr<const Config> config_;
   RateLimiter limiter_;
-  RateLimiter heavy_limiter_;  // agent.attest.heavy_per_hour, one at a time
+  RateLimiter heavy_limiter_;            // agent.attest.heavy_per_hour, one at a time
   PerClientRateLimiter client_limiter_;  // per user or remote address, taken before limiter_
   RateLimiter ledger_limiter_;           // api.ledger_rate_per_minute, GET /v1/ledger
 };

@@ -158,8 +158,7 @@ std::vector<MetricFamily> MetricsExporter::StateFamilies(const AgentState& state
       out.push_back(Single("resmeter_time_error_bound_seconds",
                            "Bound on the system clock's distance from true time (|correction| + root delay / "
                            "2 + root dispersion + drift since the last update, from chronyd), seconds",
-                           MetricType::Gauge,
-                           time["error_bound_seconds"].get<double>()));
+                           MetricType::Gauge, time["error_bound_seconds"].get<double>()));
     }
     if (time.contains("offset_seconds") && time["offset_seconds"].is_number()) {
       out.push_back(Single("resmeter_time_offset_seconds",

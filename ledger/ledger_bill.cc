@@ -58,9 +58,9 @@ void LedgerBillBuilder::Accumulate(LedgerBillTotals& t, double hours, double fra
   if (violated.has_value()) AddOptional(t.policy_violation_hours, *violated ? hours : 0.0);
 }
 
-void LedgerBillBuilder::AddUsage(double start, double end, double delivered_s, double stolen_s, double mem_gib_s,
-                                 double gpu_s, bool time_trusted, std::optional<bool> policy_violated,
-                                 const MeasuredAvailability& measured) {
+void LedgerBillBuilder::AddUsage(double start, double end, double delivered_s, double stolen_s,
+                                 double mem_gib_s, double gpu_s, bool time_trusted,
+                                 std::optional<bool> policy_violated, const MeasuredAvailability& measured) {
   const double a = bill_.from_unix_seconds ? std::max(start, *bill_.from_unix_seconds) : start;
   const double b = bill_.to_unix_seconds ? std::min(end, *bill_.to_unix_seconds) : end;
   const double duration = end - start;
@@ -69,7 +69,8 @@ void LedgerBillBuilder::AddUsage(double start, double end, double delivered_s, d
   const StatementCharge charge = ChargeStatement(duration, delivered_s, stolen_s, m);
   const double capacity = charge.capacity_vcpu_seconds;
   const double loss = charge.measured_loss_vcpu_seconds;
-  const double amounts[kAmounts] = {charge.delivered_vcpu_seconds, stolen_s, mem_gib_s, gpu_s, delivered_s, loss};
+  const double amounts[kAmounts] = {
+      charge.delivered_vcpu_seconds, stolen_s, mem_gib_s, gpu_s, delivered_s, loss};
   if (duration <= 0) {  // an instant: all or nothing
     if (a > b) return;
     Accumulate(bill_.totals, 0, 1, amounts, time_trusted, policy_violated, true, m);
@@ -80,14 +81,14 @@ void LedgerBillBuilder::AddUsage(double start, double end, double delivered_s, d
   if (m.samples > 0 && loss > stolen_s + kAvailabilityDisagreementRatio * capacity) {
     NoteDisagreement(start, end, capacity, loss, stolen_s, m.seq);
   }
-  Accumulate(bill_.totals, (b - a) / kSecondsPerHour, (b - a) / duration, amounts, time_trusted, policy_violated, true,
-             m);
+  Accumulate(bill_.totals, (b - a) / kSecondsPerHour, (b - a) / duration, amounts, time_trusted,
+             policy_violated, true, m);
   bool first = true;
   for (double p = a; p < b;) {
     const int64_t hour = HourOf(p);
     const double q = std::min(b, static_cast<double>(hour + 3600));
-    Accumulate(hours_[hour], (q - p) / kSecondsPerHour, (q - p) / duration, amounts, time_trusted, policy_violated,
-               first, m);
+    Accumulate(hours_[hour], (q - p) / kSecondsPerHour, (q - p) / duration, amounts, time_trusted,
+               policy_violated, first, m);
     first = false;
     p = q;
   }

@@ -114,8 +114,9 @@ TEST(metrics_exposition_test, openmetrics_families) {
   EXPECT_EQ(om.find(" 99\n"), std::string::npos);  // a family is written once
   EXPECT_NE(om.find("# TYPE resmeter_build info\n"), std::string::npos);
   EXPECT_NE(om.find("resmeter_build_info{version=\"1.0\\\\x\\\"y\\n\"} 1\n"), std::string::npos) << om;
-  EXPECT_NE(om.find("# TYPE resmeter_odd_info gauge\n# HELP resmeter_odd_info not all ones\nresmeter_odd_info 2\n"),
-            std::string::npos);
+  EXPECT_NE(
+      om.find("# TYPE resmeter_odd_info gauge\n# HELP resmeter_odd_info not all ones\nresmeter_odd_info 2\n"),
+      std::string::npos);
   EXPECT_NE(om.find("resmeter_temp_celsius +Inf\n"), std::string::npos);
   EXPECT_EQ(om.find("resmeter_empty"), std::string::npos);
   EXPECT_NE(om.find("resmeter_latency_seconds_bucket{handler=\"metrics\",le=\"0.1\"} 1\n"
