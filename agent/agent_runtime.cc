@@ -5,6 +5,7 @@
 #include "agent/commands.h"
 #include "core/atomic_write.h"
 #include "attester/evidence_claim.h"
+#include "core/safe_dir.h"
 #include "jose/key_origin.h"
 #include "jose/key_store.h"
 #include "ledger/ledger_files.h"
@@ -101,7 +102,10 @@ Status AgentRuntime::Start(const Config& config) {
     return s.WithContext("identity document");
   }
   state_ = std::make_unique<AgentState>(std::move(id), started);
-  exporter_ = std::make_unique<MetricsExporter>(state_.get());
+  MetricsExporterOptions metrics_options;
+  metrics_options.proc_root = config.global.String("paths.proc_root");
+  metrics_options.user_hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  exporter_ = std::make_unique<MetricsExporter>(state_.get(), metrics_options);
 
   if (config.global.Bool("ledger.enabled")) {
     accountant_ = std::make_unique<UsageAccountant>(env_, config.global.String("paths.proc_root"),

@@ -12,6 +12,7 @@ void AgentState::RecordRuns(const std::vector<MeterRun>& runs, double wall) {
     switch (run.result.status) {
       case MeterStatus::kOk:
         ++rec.ok;
+        rec.last_ok_unix_seconds = rec.measured_at_unix_seconds;
         break;
       case MeterStatus::kUnavailable:
         ++rec.unavailable;
@@ -19,6 +20,11 @@ void AgentState::RecordRuns(const std::vector<MeterRun>& runs, double wall) {
       case MeterStatus::kFailed:
         ++rec.failed;
         break;
+    }
+    for (const Finding& f : run.result.findings) {
+      // Codes are the meters' own constants; the cap only guards against a meter that makes them up.
+      if (rec.findings_by_code.size() < kMaxFindingCodesPerMeter || rec.findings_by_code.count(f.code))
+        ++rec.findings_by_code[f.code];
     }
   }
 }

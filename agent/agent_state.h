@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/usage_counters.h"
 #include "meters/registry/runner.h"
 
 namespace resmeter {
@@ -31,9 +32,13 @@ struct AgentIdentity {
 // The last run of one meter and counts of all its runs.
 struct MeterRecord {
   MeterRun run;
-  double measured_at_unix_seconds = 0;           // run.measured_at_unix_seconds
-  uint64_t ok = 0, unavailable = 0, failed = 0;  // runs by status since start
+  double measured_at_unix_seconds = 0;               // run.measured_at_unix_seconds
+  uint64_t ok = 0, unavailable = 0, failed = 0;      // runs by status since start
+  double last_ok_unix_seconds = 0;                   // when the last ok run measured; 0: none yet
+  std::map<std::string, uint64_t> findings_by_code;  // findings of all runs since start
 };
+// Distinct finding codes counted per meter (more are dropped).
+inline constexpr size_t kMaxFindingCodesPerMeter = 32;
 
 // A signed report the agent produced.
 struct SignedReport {
@@ -51,6 +56,8 @@ struct LedgerHead {
   uint64_t append_errors = 0;
   double last_append_unix_seconds = 0;
   std::string file;
+  UsageCounters billed;       // what the statements appended by this process bill
+  double period_seconds = 0;  // ledger.period_seconds in force
 };
 
 // Counts of POST /v1/attest outcomes.

@@ -1,4 +1,3 @@
-#include "core/untrusted_json.h"
 #include "agent/http_api.h"
 
 #include <algorithm>
@@ -6,6 +5,7 @@
 
 #include "agent/scheduler.h"
 #include "core/strings.h"
+#include "core/untrusted_json.h"
 #include "core/version.h"
 #include "jose/key_origin.h"
 #include "report/report.h"
@@ -89,10 +89,7 @@ HttpResponse HttpApi::Route(const HttpRequest& req, std::string* handler) {
   if (p == "/metrics") {
     *handler = "metrics";
     if (!get) return MethodNotAllowed("GET");
-    HttpResponse r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = deps_.exporter->Render();
-    return r;
+    return Metrics(req);
   }
   if (p == "/v1/identity") {
     *handler = "identity";
@@ -113,6 +110,22 @@ HttpResponse HttpApi::Route(const HttpRequest& req, std::string* handler) {
   if (req.body_too_large) return JsonError(413, "request body too large");
   return JsonError(404,
                    "no such resource; see /v1/identity, /v1/report/latest, /v1/attest, /v1/ledger, /metrics");
+}
+
+HttpResponse HttpApi::Metrics(const HttpRequest& req) const {
+  const MetricsFormat format = NegotiateMetricsFormat(req.accept);
+  HttpResponse r;
+  r.content_type =
+      format == MetricsFormat::kOpenMetrics ? kOpenMetricsContentType : kPrometheusTextContentType;
+  r.body = deps_.exporter->Render(format);
+  r.headers.emplace_back("Vary", "Accept, Accept-Encoding");
+  if (AcceptsGzip(req.accept_encoding)) {
+    if (auto gz = GzipCompress(r.body)) {  // else: the plain body, still correct
+      r.body = std::move(*gz);
+      r.headers.emplace_back("Content-Encoding", "gzip");
+    }
+  }
+  return r;
 }
 
 HttpResponse HttpApi::Identity() const {

@@ -1,6 +1,7 @@
 // HttpApi: the routes of the agent's HTTP server.
 //
-//   GET  /metrics            Prometheus text (agent/metrics_exporter.h)
+//   GET  /metrics            Prometheus text or OpenMetrics by the Accept header,
+//                            gzip by Accept-Encoding (agent/metrics_exposition.h)
 //   GET  /v1/identity        {kid, alg, ueid, jwk, swname, swversion, iat, evidence}
 //   GET  /v1/report/latest   the latest scheduled report, JWS compact (application/jose)
 //   POST /v1/attest          body {"nonce": "HEX"[, "heavy": ["disk.io", ...]]}: a
@@ -64,6 +65,7 @@ class HttpApi {
 
  private:
   HttpResponse Route(const HttpRequest& req, std::string* handler);
+  HttpResponse Metrics(const HttpRequest& req) const;
   HttpResponse Identity() const;
   HttpResponse LatestReport() const;
   HttpResponse Attest(const HttpRequest& req);
@@ -74,7 +76,7 @@ class HttpApi {
   mutable std::mutex mu_;
   std::shared_ptr<const Config> config_;
   RateLimiter limiter_;
-  RateLimiter heavy_limiter_;  // agent.attest.heavy_per_hour, one at a time
+  RateLimiter heavy_limiter_;            // agent.attest.heavy_per_hour, one at a time
   PerClientRateLimiter client_limiter_;  // per user or remote address, taken before limiter_
   RateLimiter ledger_limiter_;           // api.ledger_rate_per_minute, GET /v1/ledger
 };

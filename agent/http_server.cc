@@ -305,6 +305,8 @@ int HttpServer::OnRequest(mg_connection* conn, void* self_ptr) {
   req.path = info->local_uri ? info->local_uri : "";
   req.query = info->query_string ? info->query_string : "";
   req.remote_addr = info->remote_addr;
+  if (const char* h = mg_get_header(conn, "Accept")) req.accept = h;
+  if (const char* h = mg_get_header(conn, "Accept-Encoding")) req.accept_encoding = h;
   const bool has_body = info->content_length != 0 && req.method != "GET" && req.method != "HEAD";
   auto finish = [&](const HttpResponse& resp, bool close) {
     Send(conn, resp, close);

@@ -54,6 +54,8 @@ struct HttpRequest {
   bool body_too_large = false;  // the body exceeded max_body_bytes and was not read
   std::string remote_addr;      // the client's IP address
   std::string user;             // the basic-auth user when the request carried a valid one
+  std::string accept;           // the Accept header ("" when absent): /metrics picks its format
+  std::string accept_encoding;  // the Accept-Encoding header: /metrics is gzipped when it allows
 };
 
 struct HttpResponse {

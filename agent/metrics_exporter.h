@@ -25,7 +25,11 @@
 //   resmeter_heavy_cycles_total{trigger}, resmeter_heavy_next_run_timestamp_seconds,
 //   resmeter_light_interval_seconds, resmeter_config_reloads_total{outcome}
 //   resmeter_http_requests_total{handler,code}, resmeter_http_request_duration_seconds{handler}
-//   resmeter_process_cpu_seconds_total, resmeter_process_resident_memory_bytes
+//   resmeter_meter_last_success_timestamp_seconds{meter}, resmeter_findings_total{meter,code}
+//   resmeter_usage_*_total: what the appended ledger statements bill (agent/usage_counters.h)
+//   resmeter_cpu_seconds_total{cpu,mode}: /proc/stat at scrape time (agent/cpu_seconds_metrics.h)
+//   per-GPU and disk.io series (agent/device_metrics.h)
+//   process_*: the standard process metrics (agent/process_stats.h)
 //
 // Thread-safe: Render and ObserveRequest may be called from several HTTP
 // worker threads at once.
@@ -42,6 +46,7 @@
 #include <vector>
 
 #include "agent/agent_state.h"
+#include "agent/metrics_exposition.h"
 
 namespace resmeter {
 
@@ -49,15 +54,22 @@ namespace resmeter {
 inline constexpr const char* kHandlerNames[] = {"metrics", "identity", "report_latest",
                                                 "attest",  "ledger",   "other"};
 
+struct MetricsExporterOptions {
+  std::string proc_root = "/proc";  // resmeter_cpu_seconds_total reads <proc_root>/stat
+  double user_hz = 100;             // sysconf(_SC_CLK_TCK)
+};
+
 class MetricsExporter {
  public:
   // `state` must outlive the exporter.
-  explicit MetricsExporter(const AgentState* state);
+  explicit MetricsExporter(const AgentState* state, MetricsExporterOptions options = {});
   MetricsExporter(const MetricsExporter&) = delete;
   MetricsExporter& operator=(const MetricsExporter&) = delete;
 
+  // Every family, each name once.
+  std::vector<prometheus::MetricFamily> Collect() const;
   // The whole exposition text.
-  std::string Render() const;
+  std::string Render(MetricsFormat format = MetricsFormat::kPrometheusText) const;
   // Counts one HTTP request. `handler` must be one of kHandlerNames.
   void ObserveRequest(const std::string& handler, int status, double seconds);
 
@@ -66,6 +78,7 @@ class MetricsExporter {
 
  private:
   const AgentState* state_;
+  const MetricsExporterOptions options_;
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* requests_;
   prometheus::Family<prometheus::Histogram>* durations_;

@@ -145,6 +145,8 @@ void UsageRecorder::PublishHead() {
   head.append_errors = errors_;
   head.last_append_unix_seconds = last_append_;
   head.file = writer_ ? writer_->current_file() : "";
+  head.billed = billed_;
+  head.period_seconds = period_seconds_;
   deps_.state->SetLedgerHead(head);
 }
 
@@ -177,25 +179,29 @@ void UsageRecorder::AppendPeriod() {
   }
   ++appended_;
   ++usage_since_stamp_;
+  billed_.Add(u);
   last_append_ = deps_.env->WallSeconds();
   Stamp(/*force=*/false);
   ExtendIndex();
-  deps_.log->Info("ledger statement appended", {{"seq", *seq},
-                                                {"head", writer_->head()},
-                                                {"last_seq", writer_->last_seq()},
-                                                {"vcpu_delivered_seconds", u.vcpu_delivered_seconds},
-                                                {"vcpu_availability_samples", u.availability.samples},
-                                                {"vcpu_availability_measured_ratio", u.availability.measured_ratio},
-                                                {"availability_sampler_cpu_ratio", u.availability.sampler_cpu_ratio},
-                                                {"memory_gib_seconds", u.memory_gib_seconds}});
+  deps_.log->Info("ledger statement appended",
+                  {{"seq", *seq},
+                   {"head", writer_->head()},
+                   {"last_seq", writer_->last_seq()},
+                   {"vcpu_delivered_seconds", u.vcpu_delivered_seconds},
+                   {"vcpu_availability_samples", u.availability.samples},
+                   {"vcpu_availability_measured_ratio", u.availability.measured_ratio},
+                   {"availability_sampler_cpu_ratio", u.availability.sampler_cpu_ratio},
+                   {"memory_gib_seconds", u.memory_gib_seconds}});
   PublishHead();
 }
 
 void UsageRecorder::Start() {
   if (sampler_) {  // measured availability
     Status s = sampler_->Start();
-    if (s.ok()) deps_.accountant->AttachSampler(sampler_.get());
-    else deps_.log->Warn("cpu availability sampler not started; billing from steal", {{"error", s.message()}});
+    if (s.ok())
+      deps_.accountant->AttachSampler(sampler_.get());
+    else
+      deps_.log->Warn("cpu availability sampler not started; billing from steal", {{"error", s.message()}});
   }
   thread_ = std::thread([this] { Loop(); });
 }

@@ -119,6 +119,7 @@ class UsageRecorder {
   std::thread thread_;
   uint64_t appended_ = 0, errors_ = 0;
   double last_append_ = 0;
+  UsageCounters billed_;  // the appended statements' charges (resmeter_usage_*_total)
 };
 
 }  // namespace resmeter

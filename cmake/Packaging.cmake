@@ -56,6 +56,8 @@ install(FILES ${CMAKE_SOURCE_DIR}/packaging/bash-completion/resmeter DESTINATION
         COMPONENT agent)
 install(FILES ${CMAKE_SOURCE_DIR}/configs/resmeter.yaml DESTINATION /etc/resmeter COMPONENT agent)
 install(FILES ${CMAKE_SOURCE_DIR}/configs/resmeter.service DESTINATION /lib/systemd/system COMPONENT agent)
+# Prometheus rules and tests, Grafana dashboard (README "Monitoring").
+install(DIRECTORY ${CMAKE_SOURCE_DIR}/configs/monitoring/ DESTINATION share/doc/resmeter/monitoring COMPONENT agent)
 # Both: README, copyright and changelog in each package's doc directory.
 foreach(component IN ITEMS verify agent)
   if(component STREQUAL "verify")

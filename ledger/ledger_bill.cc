@@ -14,6 +14,22 @@ int64_t HourOf(double t) { return static_cast<int64_t>(std::floor(t / kSecondsPe
 void AddOptional(std::optional<double>& sum, double v) { sum = sum.value_or(0) + v; }
 }  // namespace
 
+StatementCharge ChargeStatement(double duration_seconds, double delivered_s, double stolen_s,
+                                const MeasuredAvailability& measured) {
+  StatementCharge c;
+  c.measured = measured.samples > 0 && measured.vcpus > 0;
+  c.steal_based_delivered_vcpu_seconds = delivered_s;
+  if (c.measured) {  // period x vCPUs x measured ratio: hiding steal does not lower the loss
+    c.capacity_vcpu_seconds = std::max(0.0, duration_seconds) * static_cast<double>(measured.vcpus);
+    c.delivered_vcpu_seconds = c.capacity_vcpu_seconds * std::clamp(measured.ratio, 0.0, 1.0);
+    c.measured_loss_vcpu_seconds = c.capacity_vcpu_seconds - c.delivered_vcpu_seconds;
+  } else {  // the host-reported figure
+    c.capacity_vcpu_seconds = delivered_s + stolen_s;
+    c.delivered_vcpu_seconds = delivered_s;
+  }
+  return c;
+}
+
 LedgerBillBuilder::LedgerBillBuilder(std::optional<double> from, std::optional<double> to) {
   bill_.from_unix_seconds = from;
   bill_.to_unix_seconds = to;
@@ -42,19 +58,19 @@ void LedgerBillBuilder::Accumulate(LedgerBillTotals& t, double hours, double fra
   if (violated.has_value()) AddOptional(t.policy_violation_hours, *violated ? hours : 0.0);
 }
 
-void LedgerBillBuilder::AddUsage(double start, double end, double delivered_s, double stolen_s, double mem_gib_s,
-                                 double gpu_s, bool time_trusted, std::optional<bool> policy_violated,
-                                 const MeasuredAvailability& measured) {
+void LedgerBillBuilder::AddUsage(double start, double end, double delivered_s, double stolen_s,
+                                 double mem_gib_s, double gpu_s, bool time_trusted,
+                                 std::optional<bool> policy_violated, const MeasuredAvailability& measured) {
   const double a = bill_.from_unix_seconds ? std::max(start, *bill_.from_unix_seconds) : start;
   const double b = bill_.to_unix_seconds ? std::min(end, *bill_.to_unix_seconds) : end;
   const double duration = end - start;
-  // Measured: period x vCPUs x ratio; unmeasured: the host-reported figure.
   MeasuredAvailability m = measured;
   if (m.vcpus == 0) m.samples = 0;
-  const double capacity = std::max(0.0, duration) * static_cast<double>(m.vcpus);
-  const double billed = m.samples > 0 ? capacity * std::clamp(m.ratio, 0.0, 1.0) : delivered_s;
-  const double loss = m.samples > 0 ? capacity - billed : 0;
-  const double amounts[kAmounts] = {billed, stolen_s, mem_gib_s, gpu_s, delivered_s, loss};
+  const StatementCharge charge = ChargeStatement(duration, delivered_s, stolen_s, m);
+  const double capacity = charge.capacity_vcpu_seconds;
+  const double loss = charge.measured_loss_vcpu_seconds;
+  const double amounts[kAmounts] = {
+      charge.delivered_vcpu_seconds, stolen_s, mem_gib_s, gpu_s, delivered_s, loss};
   if (duration <= 0) {  // an instant: all or nothing
     if (a > b) return;
     Accumulate(bill_.totals, 0, 1, amounts, time_trusted, policy_violated, true, m);
@@ -65,14 +81,14 @@ void LedgerBillBuilder::AddUsage(double start, double end, double delivered_s, d
   if (m.samples > 0 && loss > stolen_s + kAvailabilityDisagreementRatio * capacity) {
     NoteDisagreement(start, end, capacity, loss, stolen_s, m.seq);
   }
-  Accumulate(bill_.totals, (b - a) / kSecondsPerHour, (b - a) / duration, amounts, time_trusted, policy_violated, true,
-             m);
+  Accumulate(bill_.totals, (b - a) / kSecondsPerHour, (b - a) / duration, amounts, time_trusted,
+             policy_violated, true, m);
   bool first = true;
   for (double p = a; p < b;) {
     const int64_t hour = HourOf(p);
     const double q = std::min(b, static_cast<double>(hour + 3600));
-    Accumulate(hours_[hour], (q - p) / kSecondsPerHour, (q - p) / duration, amounts, time_trusted, policy_violated,
-               first, m);
+    Accumulate(hours_[hour], (q - p) / kSecondsPerHour, (q - p) / duration, amounts, time_trusted,
+               policy_violated, first, m);
     first = false;
     p = q;
   }

@@ -22,21 +22,21 @@ namespace resmeter {
 
 // The totals of one hour, or of the whole range.
 struct LedgerBillTotals {
-  uint64_t statements = 0;           // usage statements (fractionally) in it
-  double covered_hours = 0;          // metered time
-  double delivered_vcpu_hours = 0;   // measured where sampled, else from steal
+  uint64_t statements = 0;          // usage statements (fractionally) in it
+  double covered_hours = 0;         // metered time
+  double delivered_vcpu_hours = 0;  // measured where sampled, else from steal
   double stolen_vcpu_hours = 0;
   double steal_based_delivered_vcpu_hours = 0;  // what steal alone would bill
   double measured_loss_vcpu_hours = 0;          // period x vCPUs x (1 - measured ratio), sampled periods
   double measured_hours = 0;                    // metered time with availability samples
   uint64_t unmeasured_statements = 0;           // usage statements billed from steal (no samples)
   double unmeasured_hours = 0;
-  uint64_t availability_samples = 0;            // vCPU challenge windows (statements counted whole)
-  double sampler_cpu_ratio_max = 0;             // highest sampler cost a statement reported, in cores
+  uint64_t availability_samples = 0;  // vCPU challenge windows (statements counted whole)
+  double sampler_cpu_ratio_max = 0;   // highest sampler cost a statement reported, in cores
   double memory_gib_hours = 0;
   double gpu_hours = 0;
-  double untrusted_time_hours = 0;   // metered time whose time claim was not trusted
-  double restart_gap_hours = 0;      // time between a stop and the next restart marker
+  double untrusted_time_hours = 0;               // metered time whose time claim was not trusted
+  double restart_gap_hours = 0;                  // time between a stop and the next restart marker
   std::optional<double> policy_violation_hours;  // empty: no policy evaluated
 };
 
@@ -61,6 +61,21 @@ struct AvailabilityDisagreement {
 // The share of capacity beyond reported steal that makes a disagreement.
 inline constexpr double kAvailabilityDisagreementRatio = 0.10;
 
+// What one usage statement charges, in vCPU-seconds: the arithmetic of
+// LedgerBillBuilder::AddUsage for the whole period, shared with the agent's
+// usage counters (agent/usage_counters.h) so that Prometheus's increase()
+// of a counter equals the audit's total for the same statements.
+struct StatementCharge {
+  bool measured = false;                          // billed from measured availability
+  double delivered_vcpu_seconds = 0;              // what is billed
+  double steal_based_delivered_vcpu_seconds = 0;  // what steal alone would bill
+  double measured_loss_vcpu_seconds = 0;          // capacity x (1 - measured ratio); 0 unmeasured
+  double capacity_vcpu_seconds = 0;               // measured: period x vCPUs; else delivered + stolen
+};
+// `measured.vcpus == 0` counts as unmeasured, as in the bill.
+StatementCharge ChargeStatement(double duration_seconds, double delivered_s, double stolen_s,
+                                const MeasuredAvailability& measured);
+
 struct LedgerHourRow {
   int64_t hour_start_unix_seconds = 0;
   LedgerBillTotals totals;
@@ -84,7 +99,8 @@ class LedgerBillBuilder {
   // hook's verdict for its period (nullopt: not evaluated); `measured` its
   // measured availability (default: none, billed from steal).
   void AddUsage(double start, double end, double delivered_s, double stolen_s, double mem_gib_s, double gpu_s,
-                bool time_trusted, std::optional<bool> policy_violated, const MeasuredAvailability& measured = {});
+                bool time_trusted, std::optional<bool> policy_violated,
+                const MeasuredAvailability& measured = {});
   // The gap a restart marker records.
   void AddRestartGap(double start, double end);
   // A usage statement that is not authenticated.
@@ -98,10 +114,12 @@ class LedgerBillBuilder {
   // Adds `fraction` of the amounts of one period part [a,b) to a totals record.
   // delivered, stolen, GiB-s, GPU-s, steal-based delivered, measured loss
   static constexpr int kAmounts = 6;
-  void Accumulate(LedgerBillTotals& t, double hours, double fraction, const double amounts[kAmounts], bool trusted,
-                  std::optional<bool> violated, bool count, const MeasuredAvailability& measured);
+  void Accumulate(LedgerBillTotals& t, double hours, double fraction, const double amounts[kAmounts],
+                  bool trusted, std::optional<bool> violated, bool count,
+                  const MeasuredAvailability& measured);
   // Records a disagreement between measured loss and reported steal.
-  void NoteDisagreement(double start, double end, double capacity_s, double loss_s, double stolen_s, uint64_t seq);
+  void NoteDisagreement(double start, double end, double capacity_s, double loss_s, double stolen_s,
+                        uint64_t seq);
   LedgerBill bill_;
   std::map<int64_t, LedgerBillTotals> hours_;
 };

@@ -18,12 +18,12 @@ set -euo pipefail
 BUILD=(build-essential cmake ninja-build pkg-config ccache git
        libhwloc-dev libpfm4-dev prometheus-cpp-dev libssl-dev libyaml-cpp-dev
        libgtest-dev libgmock-dev libbenchmark-dev liburing-dev libtss2-dev
-       libcli11-dev nlohmann-json3-dev libsqlite3-dev libpq-dev)
+       libcli11-dev nlohmann-json3-dev libsqlite3-dev libpq-dev zlib1g-dev)
 RUN=(chrony pci.ids openssl)
 FUZZ=(clang libclang-rt-14-dev)
 TEST=(python3 clang-format python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
-      prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion
-      postgresql-15 chromium)
+      prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion systemd-container
+      postgresql-15 chromium python3-yaml)
 BENCH=(fio iperf3 likwid mbw wrk bc linux-perf)
 # Services whose packages start them on install; only chrony is wanted running.
 QUIET_SERVICES=(prometheus postgresql)

@@ -17,7 +17,7 @@ wait_for 30 curl -sf "$URL/v1/report/latest" -o /dev/null || bad "first report w
 # promtool lints the exposition (names, HELP, counters ending in _total, ...).
 curl -sf "$URL/metrics" > "$T/metrics.txt" || bad "GET /metrics"
 if promtool check metrics < "$T/metrics.txt" > "$T/lint.txt" 2>&1; then ok "promtool check metrics"; else bad "promtool check metrics:"; cat "$T/lint.txt"; fi
-if grep -v '^#' "$T/metrics.txt" | grep -v '^resmeter_' | grep -q .; then bad "a series without the resmeter_ prefix"; else ok "one prefix"; fi
+if grep -v '^#' "$T/metrics.txt" | grep -v '^resmeter_\|^process_' | grep -q .; then bad "a series without the resmeter_ prefix (or the standard process_)"; else ok "one prefix"; fi
 
 # A real Prometheus scraping every second.
 PP=$(free_port)
@@ -59,7 +59,7 @@ check "topology vCPUs = $NPROC (one name with policy cpu.vcpus)" "resmeter_cpu_t
 check "time trust is 0 or 1" 'resmeter_time_trusted == 0 or resmeter_time_trusted == 1' 'resmeter_time_trusted'
 check "report is recent" 'time() - resmeter_report_last_timestamp_seconds < 60' 'resmeter_report_last_timestamp_seconds'
 check "agent info" 'resmeter_agent_info == 1'
-check "RSS under 64 MiB" 'resmeter_process_resident_memory_bytes < 64 * 1024 * 1024' 'resmeter_process_resident_memory_bytes'
+check "RSS under 64 MiB" 'process_resident_memory_bytes{job="resmeter"} < 64 * 1024 * 1024' 'process_resident_memory_bytes'
 check "meter runs counted" 'resmeter_meter_runs_total{meter="cpu.time",status="ok"} >= 1'
 check "scrapes counted" 'resmeter_http_requests_total{handler="metrics",code="200"} >= 1'
 

@@ -104,7 +104,8 @@ for f in /usr/bin/resmeter /etc/resmeter/resmeter.yaml /etc/resmeter/trust-ancho
          /lib/systemd/system/resmeter.service /usr/share/man/man1/resmeter.1.gz /usr/bin/resmeter-verify \
          /usr/share/man/man1/resmeter-verify.1.gz \
          /usr/share/bash-completion/completions/resmeter /usr/share/doc/resmeter/copyright \
-         /usr/share/doc/resmeter/changelog.Debian.gz /usr/share/doc/resmeter-verify/copyright; do
+         /usr/share/doc/resmeter/changelog.Debian.gz /usr/share/doc/resmeter-verify/copyright \
+         /usr/share/doc/resmeter/monitoring/resmeter-alerts.yml /usr/share/doc/resmeter/monitoring/resmeter-dashboard.json; do
   [ -e "$D$f" ] || fail "not installed: $f"
 done
 # The unit's SupplementaryGroups=_chrony must exist once resmeter is installed.

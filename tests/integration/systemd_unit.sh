@@ -29,6 +29,17 @@ for call in perf_event_open io_uring_setup io_uring_enter; do
     echo "FAIL SystemCallFilter does not allow $call"; exit 1; }
 done
 
+# ... and no group of the deny line takes one back (a later ~ line removes
+# what an earlier one allowed: @debug holds perf_event_open).
+deny=$(sed -n 's/^SystemCallFilter=~//p' "$SRC/configs/resmeter.service")
+for group in $deny; do
+  for call in perf_event_open io_uring_setup io_uring_enter sched_setaffinity setpriority; do
+    if systemd-analyze syscall-filter "$group" 2> /dev/null | grep -qx "    $call"; then
+      echo "FAIL SystemCallFilter=~$group denies $call, which a meter needs"; exit 1
+    fi
+  done
+done
+
 # Exposure: systemd 250+ rates a unit file offline. Older systemd cannot.
 if ! systemd-analyze security --help 2>&1 | grep -q -- "--offline"; then
   echo "ok   systemd unit verifies and is sandboxed (SKIP exposure: systemd-analyze security has no --offline)"

@@ -253,5 +253,64 @@ TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
   }
 }
 
+// /metrics by content negotiation, through the API: the format, Vary and gzip.
+TEST(metrics_exporter_test, metrics_route_negotiates_format_and_encoding) {
+  Fixture f;
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/metrics";
+  HttpResponse plain = f.api->Handle(r);
+  EXPECT_EQ(plain.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  auto header = [](const HttpResponse& resp, const std::string& name) {
+    for (const auto& [n, v] : resp.headers) {
+      if (n == name) return v;
+    }
+    return std::string();
+  };
+  EXPECT_EQ(header(plain, "Vary"), "Accept, Accept-Encoding");
+  EXPECT_EQ(header(plain, "Content-Encoding"), "");
+  r.accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+  HttpResponse om = f.api->Handle(r);
+  EXPECT_EQ(om.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_EQ(om.body.substr(om.body.size() - 6), "# EOF\n");
+  r.accept_encoding = "gzip";
+  HttpResponse gz = f.api->Handle(r);
+  EXPECT_EQ(header(gz, "Content-Encoding"), "gzip");
+  ASSERT_GE(gz.body.size(), 2u);
+  EXPECT_EQ(static_cast<unsigned char>(gz.body[0]), 0x1f);
+}
+
+// Every family of a fully populated agent keeps its own OpenMetrics family
+// name: none is lost to a name clash (a counter x_total and a gauge x).
+TEST(metrics_exporter_test, openmetrics_family_names_do_not_clash) {
+  Fixture f;
+  MeterRun run;
+  run.name = "cpu.time";
+  run.kind = MeterKind::kLight;
+  run.result = MeterResult::Ok();
+  run.result.claims = {{"busy_seconds", 1.5}, {"vcpus", 2}};
+  run.result.findings.push_back({"steal_mismatch", "x", {}});
+  f.state.RecordRuns({run}, 1.7e9);
+  LedgerHead head;
+  head.enabled = true;
+  head.last_append_unix_seconds = 1.7e9;
+  head.period_seconds = 60;
+  f.state.SetLedgerHead(head);
+  f.state.RecordAttest("ok", 1.7e9);
+  f.Do("GET", "/metrics");
+  const auto families = f.exporter.Collect();
+  const std::string om = f.exporter.Render(MetricsFormat::kOpenMetrics);
+  size_t types = 0;
+  for (auto line : Split(om, '\n')) types += line.rfind("# TYPE ", 0) == 0;
+  size_t non_empty = 0;
+  for (const auto& fam : families) non_empty += !fam.metric.empty();
+  EXPECT_EQ(types, non_empty) << om;
+  for (const char* name : {"resmeter_findings_total{code=\"steal_mismatch\",meter=\"cpu.time\"} 1",
+                           "resmeter_meter_findings{meter=\"cpu.time\"} 1",
+                           "resmeter_usage_vcpu_seconds_total 0", "process_cpu_seconds_total "}) {
+    EXPECT_NE(om.find(name), std::string::npos) << name;
+  }
+}
+
 }  // namespace
 }  // namespace resmeter
