@@ -3,8 +3,8 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
-#include "core/atomic_write.h"
 #include "attester/evidence_claim.h"
+#include "core/atomic_write.h"
 #include "core/safe_dir.h"
 #include "jose/key_origin.h"
 #include "jose/key_store.h"

@@ -4,10 +4,10 @@
 #include <set>
 #include <sstream>
 
+#include "agent/claim_metrics.h"
 #include "agent/cpu_seconds_metrics.h"
 #include "agent/device_metrics.h"
 #include "agent/metric_family_builder.h"
-#include "agent/claim_metrics.h"
 #include "agent/process_stats.h"
 #include "agent/usage_counters.h"
 #include "core/version.h"

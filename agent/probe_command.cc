@@ -6,9 +6,9 @@
 
 #include "agent/commands.h"
 #include "agent/report_producer.h"
+#include "attester/evidence_claim.h"
 #include "cli/summary_table.h"
 #include "core/atomic_write.h"
-#include "attester/evidence_claim.h"
 #include "jose/key_origin.h"
 #include "jose/key_store.h"
 #include "report/report.h"

@@ -1,7 +1,7 @@
 #include "agent/report_producer.h"
 
-#include "core/strings.h"
 #include "attester/evidence_claim.h"
+#include "core/strings.h"
 #include "jose/key_store.h"
 #include "report/report.h"
 #include "timesource/time_claim.h"

@@ -10,16 +10,16 @@
 
 #include "agent/config.h"
 #include "core/env.h"
-#include "meters/registry/runner.h"
 #include "jose/key_origin.h"
-#include "report/report.h"
 #include "jose/signing_key.h"
+#include "meters/registry/runner.h"
+#include "report/report.h"
 
 namespace resmeter {
 
 struct ProducedReport {
-  std::string token;        // JWS compact
-  nlohmann::json claims;    // the signed claims
+  std::string token;      // JWS compact
+  nlohmann::json claims;  // the signed claims
   std::vector<MeterRun> runs;
 };
 

@@ -47,7 +47,7 @@ class Scheduler {
     Logger* log = nullptr;
     Env* env = nullptr;
     std::shared_ptr<const SigningKey> key;
-    RunsObserver on_runs;  // optional
+    RunsObserver on_runs;                  // optional
     HeavySchedule::UniformSource uniform;  // draws of the heavy schedule; empty: CsprngUniform
   };
 

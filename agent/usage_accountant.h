@@ -26,18 +26,18 @@
 
 #include "claims/claim_spec.h"
 #include "core/env.h"
+#include "ledger/ledger_statement.h"
 #include "meters/cpu/cpu_availability_sampler.h"
 #include "meters/cpu/cpu_time.h"
 #include "meters/registry/runner.h"
-#include "ledger/ledger_statement.h"
 
 namespace resmeter {
 
 // One period's usage.
 struct PeriodUsage : MeteredPeriod {
-  bool cpu_measured = false;          // false: /proc/stat unreadable or without steal
-  double memory_covered_seconds = 0;  // part of the period with a memory measurement
-  std::vector<std::string> notes;     // why something was not measured
+  bool cpu_measured = false;             // false: /proc/stat unreadable or without steal
+  double memory_covered_seconds = 0;     // part of the period with a memory measurement
+  std::vector<std::string> notes;        // why something was not measured
   PeriodAvailability availability = {};  // measured availability (from an attached sampler)
 };
 

@@ -238,7 +238,8 @@ void UsageRecorder::Stop() {
   if (stamper_ && writer_) {
     // A last stamp bounds the final stretch; waits at most one timeout per TSA.
     Stamp(/*force=*/true);
-    stamper_->WaitIdle(static_cast<double>(tsa_options_.timeout_seconds) * static_cast<double>(tsas_.size()) + 1.0);
+    stamper_->WaitIdle(static_cast<double>(tsa_options_.timeout_seconds) * static_cast<double>(tsas_.size()) +
+                       1.0);
     Stamp(/*force=*/false);
     // (A stamp submitted by that call is dropped: the ledger closes now.)
   }

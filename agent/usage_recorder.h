@@ -111,7 +111,7 @@ class UsageRecorder {
   std::unique_ptr<TimestampStamper> stamper_;  // null without time.tsa
   double last_stamp_submit_ = 0;               // wall seconds
   uint64_t usage_since_stamp_ = 0;
-  LedgerIndex index_;                     // built and extended by the recorder thread; read by HTTP threads
+  LedgerIndex index_;  // built and extended by the recorder thread; read by HTTP threads
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

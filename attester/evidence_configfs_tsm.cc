@@ -106,7 +106,8 @@ Result<std::string> MakeEntry(const std::string& root) {
   if (::stat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return Status::NotSupported("configfs-tsm: " + root + " is not a directory (no TSM report support)");
   }
-  std::string entry = root + "/resmeter-" + std::to_string(::getpid()) + "-" + std::to_string(g_entry_counter++);
+  std::string entry =
+      root + "/resmeter-" + std::to_string(::getpid()) + "-" + std::to_string(g_entry_counter++);
   if (::mkdir(entry.c_str(), 0700) != 0) return Status::FromErrno("configfs-tsm: mkdir " + entry, errno);
   return entry;
 }
@@ -184,7 +185,7 @@ Result<nlohmann::json> ConfigfsTsmBackend::Collect(const std::string& user_data)
   RESMETER_ASSIGN_OR_RETURN(uint64_t generation, ReadGeneration(entry));
   if (generation != writes) {
     return Status::IOError("configfs-tsm: generation raced: " + std::to_string(generation) + " after our " +
-                             std::to_string(writes) + " write(s); another writer changed " + entry);
+                           std::to_string(writes) + " write(s); another writer changed " + entry);
   }
   std::string auxblob;
   if (Result<std::string> aux = ReadAttr(entry + "/auxblob"); aux.ok()) {
@@ -195,7 +196,7 @@ Result<nlohmann::json> ConfigfsTsmBackend::Collect(const std::string& user_data)
   RESMETER_ASSIGN_OR_RETURN(uint64_t generation_after, ReadGeneration(entry));
   if (generation_after != generation) {
     return Status::IOError("configfs-tsm: generation raced: " + std::to_string(generation) + " became " +
-                             std::to_string(generation_after) + " while reading " + entry);
+                           std::to_string(generation_after) + " while reading " + entry);
   }
   type_ = type;
   nlohmann::json j = {{"type", EvidenceTypeName(type)},

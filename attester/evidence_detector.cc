@@ -51,8 +51,9 @@ nlohmann::json EvidenceDetection::ToJson() const {
 }
 
 Result<EvidenceDetection> DetectEvidenceBackend(const EvidenceSettings& settings) {
-  RESMETER_ASSIGN_OR_RETURN(EvidenceType wanted, settings.backend == "auto" ? Result<EvidenceType>(EvidenceType::kNone)
-                                                                            : ParseEvidenceType(settings.backend));
+  RESMETER_ASSIGN_OR_RETURN(EvidenceType wanted, settings.backend == "auto"
+                                                     ? Result<EvidenceType>(EvidenceType::kNone)
+                                                     : ParseEvidenceType(settings.backend));
   const bool automatic = settings.backend == "auto";
   EvidenceDetection d;
   if (!automatic && wanted == EvidenceType::kNone) {
@@ -64,7 +65,8 @@ Result<EvidenceDetection> DetectEvidenceBackend(const EvidenceSettings& settings
   if (automatic || wanted == EvidenceType::kSevSnp || wanted == EvidenceType::kTdx) {
     auto tsm = std::make_unique<ConfigfsTsmBackend>(settings.tsm);
     Result<EvidenceType> type = tsm->Probe();
-    BackendProbe probe{"configfs-tsm", type.ok(), type.ok() ? EvidenceTypeName(*type) : type.status().message()};
+    BackendProbe probe{"configfs-tsm", type.ok(),
+                       type.ok() ? EvidenceTypeName(*type) : type.status().message()};
     d.probes.push_back(probe);
     reasons += probe.available ? "" : probe.detail + "; ";
     if (type.ok() && (automatic || *type == wanted)) {
@@ -72,8 +74,9 @@ Result<EvidenceDetection> DetectEvidenceBackend(const EvidenceSettings& settings
       return d;
     }
     if (!automatic) {
-      return Status::NotSupported("evidence.backend is " + settings.backend + " but configfs-tsm " +
-                                  (type.ok() ? "offers " + EvidenceTypeName(*type) : "is unavailable: " + probe.detail));
+      return Status::NotSupported(
+          "evidence.backend is " + settings.backend + " but configfs-tsm " +
+          (type.ok() ? "offers " + EvidenceTypeName(*type) : "is unavailable: " + probe.detail));
     }
   }
   // TPM 2.0.

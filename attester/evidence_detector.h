@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "core/option_spec.h"
-#include "evidence/evidence.h"
 #include "attester/evidence_configfs_tsm.h"
 #include "attester/evidence_tpm2.h"
+#include "core/option_spec.h"
+#include "evidence/evidence.h"
 
 namespace resmeter {
 
@@ -34,7 +34,7 @@ struct EvidenceSettings {
 struct BackendProbe {
   std::string backend;  // "configfs-tsm", "tpm2"
   bool available = false;
-  std::string detail;   // provider / manufacturer, or why not
+  std::string detail;  // provider / manufacturer, or why not
 };
 
 struct EvidenceDetection {

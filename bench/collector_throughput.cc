@@ -29,8 +29,8 @@
 #include "collector/agent_puller.h"
 #include "collector/http_fetch.h"
 #include "core/strings.h"
-#include "ledger/ledger_index.h"
 #include "jose/signing_key.h"
+#include "ledger/ledger_index.h"
 #include "support/agent_fleet_sim.h"
 #include "support/ledger_generator.h"
 #include "support/postgres_server.h"
@@ -39,7 +39,9 @@
 namespace resmeter {
 namespace {
 
-double WallNow() { return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+double WallNow() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 double CpuNow() {
   timespec ts;
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -47,7 +49,8 @@ double CpuNow() {
 }
 
 double OpensslVerifies(int cpu) {
-  FILE* p = ::popen(("taskset -c " + std::to_string(cpu) + " openssl speed -seconds 3 ed25519 2>/dev/null").c_str(), "r");
+  FILE* p = ::popen(
+      ("taskset -c " + std::to_string(cpu) + " openssl speed -seconds 3 ed25519 2>/dev/null").c_str(), "r");
   if (!p) return 0;
   char buf[512];
   double v = 0;
@@ -90,13 +93,16 @@ double IngestRun(const std::string& label, const std::string& database, const st
   const AgentSnapshot snap = puller.Snapshot();
   if (!s.ok() || snap.authentic_statements != statements) {
     std::printf("%s: pull failed (%s), %llu of %llu statements\n", label.c_str(), s.message().c_str(),
-                static_cast<unsigned long long>(snap.authentic_statements), static_cast<unsigned long long>(statements));
+                static_cast<unsigned long long>(snap.authentic_statements),
+                static_cast<unsigned long long>(statements));
     return 0;
   }
   const double rate = static_cast<double>(statements) / cpu;
-  std::printf("%-10s %8llu statements  wall %6.2f s  cpu %6.2f s  %8.0f verified statements/s per core (%0.f/s wall)\n",
-              label.c_str(), static_cast<unsigned long long>(statements), wall, cpu, rate,
-              static_cast<double>(statements) / wall);
+  std::printf(
+      "%-10s %8llu statements  wall %6.2f s  cpu %6.2f s  %8.0f verified statements/s per core (%0.f/s "
+      "wall)\n",
+      label.c_str(), static_cast<unsigned long long>(statements), wall, cpu, rate,
+      static_cast<double>(statements) / wall);
   return rate;
 }
 
@@ -104,7 +110,8 @@ long RssKiB(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line))
-    if (StartsWith(line, "VmRSS:")) return ParseInt64(std::string(Trim(SplitWhitespace(line)[1]))).value_or(0);
+    if (StartsWith(line, "VmRSS:"))
+      return ParseInt64(std::string(Trim(SplitWhitespace(line)[1]))).value_or(0);
   return 0;
 }
 
@@ -160,7 +167,9 @@ int Main(int argc, char** argv) {
   const std::string why = pg.Start();
   if (why.empty()) {
     const double pgr = IngestRun("postgresql", pg.Uri(), tmp.path(), url, identity, sum->last_seq);
-    if (ossl > 0) std::printf("postgresql ratio to raw verify: %.2fx (target >= 0.5x; server CPU not counted)\n", pgr / ossl);
+    if (ossl > 0)
+      std::printf("postgresql ratio to raw verify: %.2fx (target >= 0.5x; server CPU not counted)\n",
+                  pgr / ossl);
     pg.Stop();
   } else {
     std::printf("postgresql: skipped: %s\n", why.c_str());
@@ -183,8 +192,10 @@ int Main(int argc, char** argv) {
   const std::string config = tmp.path() + "/collector.yaml";
   {
     std::ofstream c(config);
-    c << "state_dir: " << tmp.path() << "/collector\ncollector:\n  listen: 127.0.0.1:0\n  allow_dev_evidence: true\n"
-      << "  allow_fixture_roots: true\n  pull_interval_seconds: 5\n  attest_interval_seconds: 60\n  workers: 16\n"
+    c << "state_dir: " << tmp.path()
+      << "/collector\ncollector:\n  listen: 127.0.0.1:0\n  allow_dev_evidence: true\n"
+      << "  allow_fixture_roots: true\n  pull_interval_seconds: 5\n  attest_interval_seconds: 60\n  workers: "
+         "16\n"
       << "  agents:\n";
     for (size_t i = 0; i < agents; ++i) c << "    - " << sim.Url(i) << "\n";
   }
@@ -192,8 +203,8 @@ int Main(int argc, char** argv) {
   const pid_t child = ::fork();
   if (child == 0) {
     std::freopen(log.c_str(), "w", stderr);
-    ::execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "collector", "--listen", "127.0.0.1:10299",
-            static_cast<char*>(nullptr));
+    ::execl(binary.c_str(), binary.c_str(), "--config", config.c_str(), "collector", "--listen",
+            "127.0.0.1:10299", static_cast<char*>(nullptr));
     _exit(127);
   }
   const double t0 = WallNow();
@@ -211,9 +222,10 @@ int Main(int argc, char** argv) {
       if (StartsWith(line, "resmeter_collector_agents_followed ")) followed = std::string(line.substr(35));
     }
   }
-  std::printf("fleet: %zu agents (1 statement/s each), pull interval 5 s, 16 workers: followed %s, last pull round "
-              "%s s, RSS %ld KiB now, %ld KiB max over %.0f s\n",
-              agents, followed.c_str(), round.c_str(), RssKiB(child), rss_max, fleet_seconds);
+  std::printf(
+      "fleet: %zu agents (1 statement/s each), pull interval 5 s, 16 workers: followed %s, last pull round "
+      "%s s, RSS %ld KiB now, %ld KiB max over %.0f s\n",
+      agents, followed.c_str(), round.c_str(), RssKiB(child), rss_max, fleet_seconds);
   ::kill(child, SIGTERM);
   ::waitpid(child, nullptr, 0);
   sim.Stop();

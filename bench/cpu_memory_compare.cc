@@ -3,7 +3,8 @@
 //
 //   memory triad   resmeter memory.bandwidth (N threads)  vs  likwid-bench -t stream (N threads, same bytes)
 //   memory copy    resmeter memory.bandwidth (1 thread)   vs  mbw -t0 (memcpy, single thread)
-//   frequency      resmeter cpu.frequency                 vs  /proc/cpuinfo cpu MHz, the nominal rate, perf stat cycles
+//   frequency      resmeter cpu.frequency                 vs  /proc/cpuinfo cpu MHz, the nominal rate, perf
+//   stat cycles
 //
 // Targets (issue 3): triad >= 0.9x likwid-bench; frequency within 5% of nominal.
 // Usage: cpu_memory_compare [--spin SECONDS]   (--spin is the workload perf stat measures)
@@ -77,7 +78,8 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::strcmp(argv[1], "--spin") == 0) {  // workload for perf stat
     const double secs = std::atof(argv[2]);
     auto t0 = std::chrono::steady_clock::now();
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < secs) RunDependentChain(100000);
+    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < secs)
+      RunDependentChain(100000);
     return 0;
   }
   Result<std::vector<int>> cpus = AllowedCpus();
@@ -96,8 +98,8 @@ int main(int argc, char** argv) {
   // (a mean); run it as many times as resmeter repeats and keep the best, so
   // both sides are "best of N" on this shared machine, and also the mean.
   const int reps = bw.conditions["repetitions"].get<int>();
-  const std::string likwid_cmd = "timeout 60 likwid-bench -t stream -i 5 -w S0:" + std::to_string(total_kb) + "kB:" +
-                                 std::to_string(threads);
+  const std::string likwid_cmd = "timeout 60 likwid-bench -t stream -i 5 -w S0:" + std::to_string(total_kb) +
+                                 "kB:" + std::to_string(threads);
   double likwid_bps = -1, likwid_sum = 0;
   int likwid_runs = 0;
   for (int r = 0; r < reps; ++r) {
@@ -107,14 +109,15 @@ int main(int argc, char** argv) {
     likwid_sum += v;
     ++likwid_runs;
   }
-  std::printf("memory (%d threads, 3 arrays x %.0f MiB, best of %d; likwid best of %d runs of: %s)\n", threads,
-              static_cast<double>(array_bytes) / (1 << 20), reps, likwid_runs, likwid_cmd.c_str());
-  PrintRatio("triad best vs likwid-bench stream best", bw.claims["triad_bytes_per_second"].get<double>(), likwid_bps,
-             "GB/s", 1e9);
+  std::printf("memory (%d threads, 3 arrays x %.0f MiB, best of %d; likwid best of %d runs of: %s)\n",
+              threads, static_cast<double>(array_bytes) / (1 << 20), reps, likwid_runs, likwid_cmd.c_str());
+  PrintRatio("triad best vs likwid-bench stream best", bw.claims["triad_bytes_per_second"].get<double>(),
+             likwid_bps, "GB/s", 1e9);
   PrintRatio("triad mean vs likwid-bench stream mean", bw.claims["triad_mean_bytes_per_second"].get<double>(),
              likwid_runs ? likwid_sum / likwid_runs : -1, "GB/s", 1e9);
   for (const char* k : {"copy", "scale", "add"}) {
-    std::printf("  %-40s resmeter %9.3f GB/s\n", k, bw.claims[std::string(k) + "_bytes_per_second"].get<double>() / 1e9);
+    std::printf("  %-40s resmeter %9.3f GB/s\n", k,
+                bw.claims[std::string(k) + "_bytes_per_second"].get<double>() / 1e9);
   }
 
   // Memory: one thread, copy vs mbw memcpy (mbw counts bytes copied once; STREAM counts read + write).
@@ -159,8 +162,10 @@ int main(int argc, char** argv) {
     PrintRatio("burst vs nominal", burst, nominal, "GHz", 1e9);
     PrintRatio("all-core vs nominal", all_core, nominal, "GHz", 1e9);
   }
-  if (fq.claims.contains("tsc_hz")) PrintRatio("burst vs measured TSC rate", burst, fq.claims["tsc_hz"].get<double>(), "GHz", 1e9);
-  const std::string perf = Shell(std::string("timeout 30 perf stat -x, -e cycles,task-clock -- ") + argv[0] + " --spin 0.5");
+  if (fq.claims.contains("tsc_hz"))
+    PrintRatio("burst vs measured TSC rate", burst, fq.claims["tsc_hz"].get<double>(), "GHz", 1e9);
+  const std::string perf =
+      Shell(std::string("timeout 30 perf stat -x, -e cycles,task-clock -- ") + argv[0] + " --spin 0.5");
   double cycles = -1, task_ms = -1;
   for (std::string_view line : Split(perf, '\n')) {
     std::vector<std::string_view> f = Split(line, ',');

@@ -3,9 +3,9 @@
 #include <benchmark/benchmark.h>
 
 #include "jose/jwk.h"
+#include "jose/signing_key.h"
 #include "report/report.h"
 #include "report/report_verifier.h"
-#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {
@@ -17,7 +17,8 @@ ReportInputs RealisticInputs() {
   for (int m = 0; m < 10; ++m) {
     nlohmann::json claims;
     for (int c = 0; c < 12; ++c) claims["claim_" + std::to_string(c) + "_seconds"] = 1.0 / (c + 1);
-    in.submods["meter." + std::to_string(m)] = {{"status", "ok"}, {"claims", claims}, {"duration_seconds", 0.5}};
+    in.submods["meter." + std::to_string(m)] = {
+        {"status", "ok"}, {"claims", claims}, {"duration_seconds", 0.5}};
   }
   return in;
 }

@@ -89,21 +89,36 @@ struct DiskWorkloadSpecs {
   const ClaimSpec* latency_histogram;
 };
 inline constexpr DiskWorkloadSpecs kDiskQueueDepthSpecs{
-    &kDiskBytesPerSecond, &kDiskIosPerSecond, &kDiskIos,        &kDiskLatencyMin,  &kDiskLatencyMean,
-    &kDiskLatencyP50,     &kDiskLatencyP90,   &kDiskLatencyP99, &kDiskLatencyP999, &kDiskLatencyMax, &kDiskLatencyHistogram};
+    &kDiskBytesPerSecond,  &kDiskIosPerSecond, &kDiskIos,        &kDiskLatencyMin,  &kDiskLatencyMean,
+    &kDiskLatencyP50,      &kDiskLatencyP90,   &kDiskLatencyP99, &kDiskLatencyP999, &kDiskLatencyMax,
+    &kDiskLatencyHistogram};
 inline constexpr DiskWorkloadSpecs kDiskFsyncSpecs{
-    &kDiskFsyncBytesPerSecond, &kDiskFsyncIosPerSecond, &kDiskFsyncIos,        &kDiskFsyncLatencyMin,
-    &kDiskFsyncLatencyMean,    &kDiskFsyncLatencyP50,   &kDiskFsyncLatencyP90, &kDiskFsyncLatencyP99,
-    &kDiskFsyncLatencyP999,    &kDiskFsyncLatencyMax,   &kDiskFsyncLatencyHistogram};
+    &kDiskFsyncBytesPerSecond, &kDiskFsyncIosPerSecond,    &kDiskFsyncIos,
+    &kDiskFsyncLatencyMin,     &kDiskFsyncLatencyMean,     &kDiskFsyncLatencyP50,
+    &kDiskFsyncLatencyP90,     &kDiskFsyncLatencyP99,      &kDiskFsyncLatencyP999,
+    &kDiskFsyncLatencyMax,     &kDiskFsyncLatencyHistogram};
 
-inline constexpr const ClaimSpec* kDiskIoClaims[] = {
-    &kDiskBytesPerSecond,   &kDiskIosPerSecond,        &kDiskIos,
-    &kDiskLatencyMin,       &kDiskLatencyMean,         &kDiskLatencyP50,
-    &kDiskLatencyP90,       &kDiskLatencyP99,          &kDiskLatencyP999,
-    &kDiskLatencyMax,       &kDiskFsyncBytesPerSecond, &kDiskFsyncIosPerSecond,
-    &kDiskFsyncIos,         &kDiskFsyncLatencyMin,     &kDiskFsyncLatencyMean,
-    &kDiskFsyncLatencyP50,  &kDiskFsyncLatencyP90,     &kDiskFsyncLatencyP99,
-    &kDiskFsyncLatencyP999, &kDiskFsyncLatencyMax,     &kDiskLatencyHistogram,
-    &kDiskFsyncLatencyHistogram};
+inline constexpr const ClaimSpec* kDiskIoClaims[] = {&kDiskBytesPerSecond,
+                                                     &kDiskIosPerSecond,
+                                                     &kDiskIos,
+                                                     &kDiskLatencyMin,
+                                                     &kDiskLatencyMean,
+                                                     &kDiskLatencyP50,
+                                                     &kDiskLatencyP90,
+                                                     &kDiskLatencyP99,
+                                                     &kDiskLatencyP999,
+                                                     &kDiskLatencyMax,
+                                                     &kDiskFsyncBytesPerSecond,
+                                                     &kDiskFsyncIosPerSecond,
+                                                     &kDiskFsyncIos,
+                                                     &kDiskFsyncLatencyMin,
+                                                     &kDiskFsyncLatencyMean,
+                                                     &kDiskFsyncLatencyP50,
+                                                     &kDiskFsyncLatencyP90,
+                                                     &kDiskFsyncLatencyP99,
+                                                     &kDiskFsyncLatencyP999,
+                                                     &kDiskFsyncLatencyMax,
+                                                     &kDiskLatencyHistogram,
+                                                     &kDiskFsyncLatencyHistogram};
 
 }  // namespace resmeter

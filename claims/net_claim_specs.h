@@ -113,11 +113,9 @@ inline constexpr ClaimSpec kNetRttMean{"net.latency",
                                        {},
                                        "peer=target"};
 
-inline constexpr ClaimSpec kNetRttHistogram{"net.latency",
-                                           "targets[].rtt_histogram",
-                                           "",
-                                           ClaimType::kObject,
-                                           "round-trip histogram in fio's json+ bucket layout (bucket start in ns -> count)"};
+inline constexpr ClaimSpec kNetRttHistogram{
+    "net.latency", "targets[].rtt_histogram", "", ClaimType::kObject,
+    "round-trip histogram in fio's json+ bucket layout (bucket start in ns -> count)"};
 
 inline constexpr const ClaimSpec* kNetThroughputClaims[] = {
     &kNetTargets,        &kNetTargetsOk,       &kNetTargetsFailed,      &kNetTarget,
@@ -125,10 +123,9 @@ inline constexpr const ClaimSpec* kNetThroughputClaims[] = {
     &kNetPeerSignature,  &kNetAgentSignature,  &kNetUploadBps,          &kNetDownloadBps,
     &kNetDirectionBytes, &kNetDirectionWindow, &kNetDirectionStreamBps, &kNetUploadSentBytes};
 inline constexpr const ClaimSpec* kNetLatencyClaims[] = {
-    &kNetTargets,       &kNetTargetsOk,      &kNetTargetsFailed,  &kNetTarget,
-    &kNetTargetStatus,  &kNetTargetReason,   &kNetPeerThumbprint, &kNetPeerJwk,
-    &kNetPeerSignature, &kNetAgentSignature, &kNetRttCount,       &kNetRttMin,
-    &kNetRttP50,        &kNetRttP99,         &kNetRttMax,         &kNetRttMean,
-    &kNetRttHistogram};
+    &kNetTargets,      &kNetTargetsOk,      &kNetTargetsFailed, &kNetTarget,        &kNetTargetStatus,
+    &kNetTargetReason, &kNetPeerThumbprint, &kNetPeerJwk,       &kNetPeerSignature, &kNetAgentSignature,
+    &kNetRttCount,     &kNetRttMin,         &kNetRttP50,        &kNetRttP99,        &kNetRttMax,
+    &kNetRttMean,      &kNetRttHistogram};
 
 }  // namespace resmeter

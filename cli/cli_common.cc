@@ -76,9 +76,12 @@ void AddConfigOptions(CLI::App& app, CliGlobals& globals) {
   app.set_version_flag("--version", std::string(SoftwareName()) + " " + SoftwareVersion());
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_option("--config", globals.config_path, "YAML config file (default /etc/resmeter/resmeter.yaml if present)");
-  app.add_option("--set", globals.sets, "override one config key: KEY=VALUE (repeatable)")->allow_extra_args(false);
-  app.add_option("--state-dir", globals.state_dir, "directory for the key and ledger (default /var/lib/resmeter)");
+  app.add_option("--config", globals.config_path,
+                 "YAML config file (default /etc/resmeter/resmeter.yaml if present)");
+  app.add_option("--set", globals.sets, "override one config key: KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--state-dir", globals.state_dir,
+                 "directory for the key and ledger (default /var/lib/resmeter)");
 }
 
 int ParseAndRun(CLI::App& app, int argc, char** argv, const int& exit_code) {

@@ -23,10 +23,10 @@ inline constexpr int kExitUsage = 2;
 
 // Global options, shared by every subcommand.
 struct CliGlobals {
-  std::string config_path;  // --config; empty: /etc/resmeter/resmeter.yaml if present, else defaults
-  std::string state_dir;    // --state-dir (overrides state_dir)
-  std::string proc_root;    // --proc-root (overrides paths.proc_root)
-  std::string sys_root;     // --sys-root (overrides paths.sys_root)
+  std::string config_path;        // --config; empty: /etc/resmeter/resmeter.yaml if present, else defaults
+  std::string state_dir;          // --state-dir (overrides state_dir)
+  std::string proc_root;          // --proc-root (overrides paths.proc_root)
+  std::string sys_root;           // --sys-root (overrides paths.sys_root)
   std::vector<std::string> sets;  // --set KEY=VALUE
   // The meters the config may configure: the registry's in `resmeter`, none
   // in resmeter-verify (config/config.h says what that means).

@@ -6,14 +6,14 @@
 #include <algorithm>
 #include <iostream>
 
-#include "core/untrusted_json.h"
 #include "cli/commands.h"
 #include "core/strings.h"
+#include "core/untrusted_json.h"
+#include "core/verdict.h"
 #include "evidence/evidence_verifier.h"
 #include "policy/policy.h"
 #include "policy/policy_evidence.h"
 #include "report/report.h"
-#include "core/verdict.h"
 
 namespace resmeter {
 namespace {
@@ -32,7 +32,8 @@ void PrintFields(std::ostream& out, const nlohmann::json& j, const std::string& 
     if (value.is_object()) {
       PrintFields(out, value, prefix + key + ".");
     } else {
-      out << "  " << prefix << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+      out << "  " << prefix << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump())
+          << "\n";
     }
   }
 }
@@ -92,7 +93,8 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     if (j.is_discarded()) return Status::InvalidArgument("--evidence: " + a.evidence + " is not JSON");
     if (j.contains("evidence")) j = j["evidence"];  // an identity document
     if (!a.type.empty() && j.value("type", std::string()) != a.type) {
-      return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) + "' evidence, not " + a.type);
+      return Status::InvalidArgument("--evidence holds '" + j.value("type", std::string()) +
+                                     "' evidence, not " + a.type);
     }
     RESMETER_RETURN_IF_ERROR(AttachAkCertFlags(a, &j));
     return VerifyEvidenceJson(j, user_data, options);
@@ -106,7 +108,8 @@ Result<EvidenceVerdict> Verify(const EvidenceVerifyOptions& options, const Evide
     }
     in.expected_report_data = user_data;
     in.at = options.at;
-    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors, LoadAmdTrustAnchors(options.trust_anchors_dir));
+    RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors,
+                              LoadAmdTrustAnchors(options.trust_anchors_dir));
     return SevSnpVerifier(std::move(anchors), options.snp).Verify(in);
   }
   if (a.type == "tdx") {
@@ -142,7 +145,8 @@ Verdict EvidenceVerdictOf(const Result<EvidenceVerdict>& r) {
 // With --policy: the evidence type must be one the policy accepts, and an
 // identity document's key origin one it accepts (the pins themselves are
 // checked by the verifier through EvidenceOptionsFromPolicy).
-void AddPolicyChecks(const Policy& policy, const EvidenceArgs& a, const Result<EvidenceVerdict>& r, Verdict* v) {
+void AddPolicyChecks(const Policy& policy, const EvidenceArgs& a, const Result<EvidenceVerdict>& r,
+                     Verdict* v) {
   if (r.ok() && policy.evidence && !policy.evidence->accept.empty()) {
     const auto& accept = policy.evidence->accept;
     const bool ok = std::find(accept.begin(), accept.end(), r->type) != accept.end();
@@ -152,19 +156,22 @@ void AddPolicyChecks(const Policy& policy, const EvidenceArgs& a, const Result<E
   if (a.identity.empty()) return;
   auto text = ReadInputFile(a.identity);
   const nlohmann::json doc = text.ok() ? ParseUntrustedJsonOrDiscarded(*text) : nlohmann::json();
-  const std::string origin =
-      doc.is_object() && doc.contains("key_origin") && doc["key_origin"].is_string() ? doc["key_origin"].get<std::string>() : "";
+  const std::string origin = doc.is_object() && doc.contains("key_origin") && doc["key_origin"].is_string()
+                                 ? doc["key_origin"].get<std::string>()
+                                 : "";
   const std::vector<std::string> origins = AcceptedKeyOrigins(&policy);
   const bool ok = std::find(origins.begin(), origins.end(), origin) != origins.end();
   v->Add("key_origin", ok ? CheckOutcome::kPassed : CheckOutcome::kFailed,
-         (origin.empty() ? std::string("no key_origin") : "'" + origin + "'") + (ok ? " is accepted" : " is not accepted (accepted: " + Join(origins) + ")"));
+         (origin.empty() ? std::string("no key_origin") : "'" + origin + "'") +
+             (ok ? " is accepted" : " is not accepted (accepted: " + Join(origins) + ")"));
 }
 
 int RunEvidenceVerify(const CliGlobals& globals, const EvidenceArgs& a) {
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   EvidenceVerifyOptions options;
-  options.trust_anchors_dir = a.anchors.empty() ? config->global.String("evidence.trust_anchors_dir") : a.anchors;
+  options.trust_anchors_dir =
+      a.anchors.empty() ? config->global.String("evidence.trust_anchors_dir") : a.anchors;
   if (!a.at.empty()) {
     auto at = ParseTimeArgument(a.at);
     if (!at.ok()) return Fail(kExitUsage, "--at: " + at.status().message());
@@ -221,13 +228,15 @@ void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code)
   cmd->add_option("--type", a->type, "evidence type")->check(CLI::IsMember({"sev-snp", "tdx", "tpm2"}));
   cmd->add_option("--report", a->report, "SEV-SNP: the 1184-byte attestation report");
   cmd->add_option("--vcek", a->vcek, "SEV-SNP: the VCEK certificate (DER or PEM)");
-  cmd->add_option("--chain", a->chain, "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
+  cmd->add_option("--chain", a->chain,
+                  "SEV-SNP: ASK + ARK PEM (default: the shipped chain for the VCEK's issuer)");
   cmd->add_option("--quote", a->quote, "TDX: the version-4 quote");
   cmd->add_option("--evidence", a->evidence, "evidence JSON (any type), or an identity document");
   cmd->add_option("--ak-cert", a->ak_cert,
                   "tpm2: the AK certificate (PEM or DER) to check instead of the evidence's");
   cmd->add_option("--ak-chain", a->ak_chain, "tpm2: intermediate CAs of --ak-cert (PEM bundle or DER)");
-  cmd->add_option("--identity", a->identity, "identity document: also checks user data = SHA-512(kid || nonce)");
+  cmd->add_option("--identity", a->identity,
+                  "identity document: also checks user data = SHA-512(kid || nonce)");
   cmd->add_option("--nonce", a->nonce, "with --identity: require this nonce (hex)");
   cmd->add_option("--report-data", a->report_data, "expected 64-byte user data (128 hex digits)");
   cmd->add_option("--at", a->at, "check certificates at this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
@@ -237,9 +246,10 @@ void RegisterEvidenceCommand(CLI::App& app, CliGlobals& globals, int* exit_code)
   cmd->add_option("--max-vmpl", a->max_vmpl, "SEV-SNP: highest VMPL accepted");
   cmd->add_flag("--allow-debug", a->allow_debug, "accept debug-enabled guests (SNP policy bit 19, TD DEBUG)");
   cmd->add_flag("--allow-none", a->allow_none, "accept development-mode (none) evidence");
-  cmd->add_option("--policy", a->policy,
-                  "policy file: its evidence pins (measurements, TCB, debug, VMPL, RTMRs, PCRs), accepted types "
-                  "and, with --identity, accepted key origins");
+  cmd->add_option(
+      "--policy", a->policy,
+      "policy file: its evidence pins (measurements, TCB, debug, VMPL, RTMRs, PCRs), accepted types "
+      "and, with --identity, accepted key origins");
   cmd->add_flag("--json", a->json, "print the verdict as JSON");
   cmd->callback([&globals, exit_code, a]() { *exit_code = RunEvidenceVerify(globals, *a); });
 }

@@ -4,18 +4,18 @@
 #include <iostream>
 #include <memory>
 
-#include "core/untrusted_json.h"
 #include "cli/commands.h"
 #include "cli/ledger_output.h"
+#include "core/env.h"
+#include "core/untrusted_json.h"
+#include "core/verdict.h"
+#include "html/html_file.h"
+#include "html/ledger_page.h"
 #include "ledger/ledger_audit.h"
 #include "ledger/ledger_files.h"
 #include "ledger/ledger_policy.h"
-#include "tsa/tsa_anchors.h"
 #include "policy/policy_evidence.h"
-#include "core/verdict.h"
-#include "core/env.h"
-#include "html/html_file.h"
-#include "html/ledger_page.h"
+#include "tsa/tsa_anchors.h"
 
 namespace resmeter {
 namespace {
@@ -95,7 +95,8 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
   }
   if (policy) {
     options.accepted_tsas = policy->require_tsa;
-    if (policy->bracket_tolerance_seconds) options.time_bracket_tolerance_seconds = *policy->bracket_tolerance_seconds;
+    if (policy->bracket_tolerance_seconds)
+      options.time_bracket_tolerance_seconds = *policy->bracket_tolerance_seconds;
   }
   options.evidence = EvidenceOptionsFromPolicy(policy, base);
   options.accepted_key_origins = AcceptedKeyOrigins(policy);
@@ -155,18 +156,20 @@ int RunLedgerAudit(const CliGlobals& globals, const LedgerAuditArgs& args) {
     const TimeAxisSummary& t = result->time_axis;
     std::string names;
     for (const auto& n : policy->require_tsa) names += (names.empty() ? "" : ", ") + n;
-    verdict.Add("policy.time.require_tsa", t.tokens_verified > 0 ? CheckOutcome::kPassed : CheckOutcome::kFailed,
-                t.tokens_verified > 0 ? std::to_string(t.tokens_verified) + " tokens of " + names + " verified"
-                                      : "no verified token from " + names + " (" + std::to_string(t.tokens) +
-                                            " tokens in the ledger)");
+    verdict.Add(
+        "policy.time.require_tsa", t.tokens_verified > 0 ? CheckOutcome::kPassed : CheckOutcome::kFailed,
+        t.tokens_verified > 0
+            ? std::to_string(t.tokens_verified) + " tokens of " + names + " verified"
+            : "no verified token from " + names + " (" + std::to_string(t.tokens) + " tokens in the ledger)");
   }
   if (policy && policy->max_unstamped_seconds) {
     const TimeAxisSummary& t = result->time_axis;
     const bool ok = t.longest_unchecked_seconds <= *policy->max_unstamped_seconds;
-    verdict.Add("policy.time.max_unstamped_seconds", ok ? CheckOutcome::kPassed : CheckOutcome::kFailed,
-                "longest billed stretch without a verified TSA bracket: " + Fixed3(t.longest_unchecked_seconds) +
-                    " s" + (t.first_unchecked_seq ? " from seq " + std::to_string(t.first_unchecked_seq) : "") +
-                    " (limit " + Fixed3(*policy->max_unstamped_seconds) + " s)");
+    verdict.Add(
+        "policy.time.max_unstamped_seconds", ok ? CheckOutcome::kPassed : CheckOutcome::kFailed,
+        "longest billed stretch without a verified TSA bracket: " + Fixed3(t.longest_unchecked_seconds) +
+            " s" + (t.first_unchecked_seq ? " from seq " + std::to_string(t.first_unchecked_seq) : "") +
+            " (limit " + Fixed3(*policy->max_unstamped_seconds) + " s)");
   }
   if (!args.html.empty()) {
     // The page renders the same object --json prints (html/ledger_page.h).
@@ -219,8 +222,9 @@ void RegisterLedgerCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   audit->add_option("--to", args->to, "bill up to this time (Unix seconds or YYYY-MM-DDTHH:MM:SSZ)");
   audit->add_flag("--json", args->json, "print the audit as JSON (with verdict and reasons)");
   audit->add_flag("--csv", args->csv, "print the bill as CSV, one row per UTC hour and a total");
-  audit->add_option("--html", args->html,
-                    "also write the bill as one self-contained HTML page (timeline per hour, totals, coverage)");
+  audit->add_option(
+      "--html", args->html,
+      "also write the bill as one self-contained HTML page (timeline per hour, totals, coverage)");
   audit->callback([&globals, exit_code, args]() { *exit_code = RunLedgerAudit(globals, *args); });
 }
 

@@ -122,8 +122,10 @@ nlohmann::json LedgerAuditToJson(const LedgerAuditResult& r, const std::vector<s
   }
   nlohmann::json disagreements = nlohmann::json::array();  // measured availability vs reported steal
   for (const auto& d : r.bill.availability_disagreements) {
-    disagreements.push_back({{"first_seq", d.first_seq}, {"last_seq", d.last_seq},
-                             {"start_unix_seconds", d.start_unix_seconds}, {"end_unix_seconds", d.end_unix_seconds},
+    disagreements.push_back({{"first_seq", d.first_seq},
+                             {"last_seq", d.last_seq},
+                             {"start_unix_seconds", d.start_unix_seconds},
+                             {"end_unix_seconds", d.end_unix_seconds},
                              {"capacity_vcpu_seconds", d.capacity_vcpu_seconds},
                              {"measured_loss_vcpu_seconds", d.measured_loss_vcpu_seconds},
                              {"stolen_vcpu_seconds", d.stolen_vcpu_seconds}});
@@ -263,8 +265,9 @@ void PrintLedgerAudit(std::ostream& out, const LedgerAuditResult& r, const std::
       t.policy_violation_hours ? Fixed(*t.policy_violation_hours, 3) : "not evaluated");
   for (const auto& d : r.bill.availability_disagreements) {  // measured availability vs reported steal
     out << "  FINDING availability_vs_steal " << SeqRange(d.first_seq, d.last_seq) << ": measured loss "
-        << Fixed(d.measured_loss_vcpu_seconds, 1) << " vCPU-s exceeds reported steal " << Fixed(d.stolen_vcpu_seconds, 1)
-        << " vCPU-s + 10% of " << Fixed(d.capacity_vcpu_seconds, 1) << " vCPU-s (the host took CPU without reporting it)\n";
+        << Fixed(d.measured_loss_vcpu_seconds, 1) << " vCPU-s exceeds reported steal "
+        << Fixed(d.stolen_vcpu_seconds, 1) << " vCPU-s + 10% of " << Fixed(d.capacity_vcpu_seconds, 1)
+        << " vCPU-s (the host took CPU without reporting it)\n";
   }
   if (r.bill.unauthenticated_statements) {
     out << "  not billed: " << r.bill.unauthenticated_statements << " unauthenticated usage statements ("

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "cli/commands.h"
-#include "peer/net_peer_server.h"
 #include "jose/key_store.h"
+#include "peer/net_peer_server.h"
 
 namespace resmeter {
 namespace {
@@ -31,9 +31,12 @@ int RunPeer(const CliGlobals& globals, const PeerArgs& args) {
   auto config = globals.LoadConfig();
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   auto key = LoadSigningKey(config->global.String("state_dir"));
-  if (!key.ok()) return Fail(kExitUsage, key.status().message() + " (the peer needs a persistent key: run `resmeter key init` first)");
+  if (!key.ok())
+    return Fail(kExitUsage,
+                key.status().message() + " (the peer needs a persistent key: run `resmeter key init` first)");
   PeerServer::Log log;
-  if (!args.quiet) log = [](const std::string& line) { std::fprintf(stderr, "resmeter peer: %s\n", line.c_str()); };
+  if (!args.quiet)
+    log = [](const std::string& line) { std::fprintf(stderr, "resmeter peer: %s\n", line.c_str()); };
   PeerServer server(args.server, key->get(), log);
   Status started = server.Start();
   if (!started.ok()) return Fail(kExitUsage, "peer: " + started.message());
@@ -48,7 +51,8 @@ int RunPeer(const CliGlobals& globals, const PeerArgs& args) {
   server.Stop();
   auto c = server.counters();
   std::fprintf(stderr, "resmeter peer: stopped; sessions signed %llu, failed %llu, refused %llu\n",
-               static_cast<unsigned long long>(c.sessions_signed), static_cast<unsigned long long>(c.sessions_failed),
+               static_cast<unsigned long long>(c.sessions_signed),
+               static_cast<unsigned long long>(c.sessions_failed),
                static_cast<unsigned long long>(c.sessions_refused));
   return kExitOk;
 }
@@ -62,9 +66,11 @@ void RegisterPeerCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   cmd->add_option("--max-sessions", args->server.max_sessions, "sessions served at once (default 4)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--idle-timeout", args->server.idle_timeout_seconds,
-                  "seconds a session may stay silent (default 10)")->check(CLI::Range(0.1, 600.0));
+                  "seconds a session may stay silent (default 10)")
+      ->check(CLI::Range(0.1, 600.0));
   cmd->add_option("--session-timeout", args->server.session_timeout_seconds,
-                  "seconds a whole session may last (default 120)")->check(CLI::Range(1.0, 3600.0));
+                  "seconds a whole session may last (default 120)")
+      ->check(CLI::Range(1.0, 3600.0));
   cmd->add_option("--duration", args->run_seconds, "stop after this many seconds (default: until a signal)")
       ->check(CLI::Range(0.0, 1e9));
   cmd->add_flag("--quiet", args->quiet, "do not log sessions on standard error");

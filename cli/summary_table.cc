@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/time_format.h"
 #include "core/json_fields.h"
 #include "core/strings.h"
-#include "cli/time_format.h"
 
 namespace resmeter {
 
@@ -36,15 +36,17 @@ namespace {
 // long number series by their range, objects as "k=v" pairs.
 std::string NestedSummary(const std::string& name, const nlohmann::json& v) {
   if (v.is_object() && v.contains("bins") && v["bins"].is_object()) {
-    return std::to_string(v["bins"].size()) + " bins, " + FormatClaimValue("count", v.value("count", nlohmann::json())) +
-           " values (fio json+ layout)";
+    return std::to_string(v["bins"].size()) + " bins, " +
+           FormatClaimValue("count", v.value("count", nlohmann::json())) + " values (fio json+ layout)";
   }
   if (v.is_array()) {
-    const bool numbers = std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_number(); });
+    const bool numbers =
+        std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_number(); });
     if (numbers && v.size() > 8) {
       double lo = v[0].get<double>(), hi = lo;
       for (const auto& e : v) lo = std::min(lo, e.get<double>()), hi = std::max(hi, e.get<double>());
-      return std::to_string(v.size()) + " values, " + FormatClaimValue(name, lo) + " .. " + FormatClaimValue(name, hi);
+      return std::to_string(v.size()) + " values, " + FormatClaimValue(name, lo) + " .. " +
+             FormatClaimValue(name, hi);
     }
     std::string out;
     for (const auto& e : v) {
@@ -57,7 +59,8 @@ std::string NestedSummary(const std::string& name, const nlohmann::json& v) {
   std::string out;
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (!out.empty()) out += " ";
-    out += it.key() + "=" + (it.value().is_structured() ? std::string("{...}") : FormatClaimValue(it.key(), it.value()));
+    out += it.key() + "=" +
+           (it.value().is_structured() ? std::string("{...}") : FormatClaimValue(it.key(), it.value()));
     if (out.size() > 200) return out.substr(0, 197) + "...";
   }
   return out;
@@ -117,7 +120,8 @@ void PrintSubmodsTable(std::ostream& out, const nlohmann::json& submods) {
 void PrintTimeLines(std::ostream& out, const nlohmann::json& claims) {
   if (claims.contains("time") && claims["time"].is_object()) {
     const auto lines = DescribeTimeClaim(claims["time"]);
-    for (size_t i = 0; i < lines.size(); ++i) out << (i == 0 ? "time      " : "          ") << lines[i] << "\n";
+    for (size_t i = 0; i < lines.size(); ++i)
+      out << (i == 0 ? "time      " : "          ") << lines[i] << "\n";
   } else {
     out << "time      no time claim: untrusted\n";
   }
@@ -130,17 +134,19 @@ void PrintEvidenceAppraisal(std::ostream& out, const EvidenceAppraisal& appraisa
 void PrintPolicyTable(std::ostream& out, const Policy& policy, const PolicyVerdict& verdict) {
   out << "policy    " << policy.source;
   if (!policy.name.empty()) out << " (" << policy.name << ")";
-  out << ": " << (verdict.passed ? "PASSED" : "FAILED") << ", " << verdict.clauses.size() - verdict.failed() << " of "
-      << verdict.clauses.size() << " clauses met\n";
+  out << ": " << (verdict.passed ? "PASSED" : "FAILED") << ", " << verdict.clauses.size() - verdict.failed()
+      << " of " << verdict.clauses.size() << " clauses met\n";
   // Columns as wide as their longest entry (peer-qualified names run long).
   size_t name_w = 6, req_w = 8;
   for (const auto& c : verdict.clauses) {
     name_w = std::max(name_w, c.name.size());
     req_w = std::max(req_w, c.required.size());
   }
-  auto row = [&](const std::string& mark, const std::string& name, const std::string& req, const std::string& got) {
+  auto row = [&](const std::string& mark, const std::string& name, const std::string& req,
+                 const std::string& got) {
     out << "  " << mark << std::string(5 - std::min<size_t>(mark.size(), 4), ' ') << name
-        << std::string(name_w - name.size() + 1, ' ') << req << std::string(req_w - req.size() + 1, ' ') << got << "\n";
+        << std::string(name_w - name.size() + 1, ' ') << req << std::string(req_w - req.size() + 1, ' ')
+        << got << "\n";
   };
   row("", "clause", "required", "measured");
   for (const auto& c : verdict.clauses) row(c.passed ? "ok" : "FAIL", c.name, c.required, c.measured);

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "policy/policy_evaluator.h"
-#include "evidence/report_evidence.h"
-#include "report/report_verifier.h"
 #include "core/verdict.h"
+#include "evidence/report_evidence.h"
+#include "policy/policy_evaluator.h"
+#include "report/report_verifier.h"
 
 namespace resmeter {
 

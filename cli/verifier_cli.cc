@@ -4,8 +4,9 @@
 namespace resmeter {
 
 int RunVerifierCli(int argc, char** argv) {
-  CLI::App app{"resmeter-verify: check resmeter reports, usage ledgers and hardware evidence (the buyer's tools)",
-               "resmeter-verify"};
+  CLI::App app{
+      "resmeter-verify: check resmeter reports, usage ledgers and hardware evidence (the buyer's tools)",
+      "resmeter-verify"};
   CliGlobals globals;  // no meters: a config's `meters:` section is ignored
   AddConfigOptions(app, globals);
   int exit_code = kExitOk;

@@ -14,12 +14,12 @@
 #include "core/strings.h"
 #include "html/html_file.h"
 #include "html/verify_page.h"
-#include "report/ear.h"
 #include "jose/openssl_util.h"
+#include "jose/signing_key.h"
 #include "policy/policy.h"
+#include "report/ear.h"
 #include "report/report.h"
 #include "report/report_appraisal.h"
-#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {
@@ -161,7 +161,8 @@ int RunVerify(const CliGlobals& globals, VerifyArgs args) {
     page.report_name = args.report;
     page.policy_name = args.policy;
     page.generated_unix_seconds = DefaultEnv()->WallSeconds();
-    if (Status s = html::WriteHtmlFile(args.html, html::RenderVerifyPage(JsonOutput(a, policy), page)); !s.ok())
+    if (Status s = html::WriteHtmlFile(args.html, html::RenderVerifyPage(JsonOutput(a, policy), page));
+        !s.ok())
       return Fail(kExitUsage, s.message());
   }
   if (args.format == "json") {
@@ -214,9 +215,10 @@ void RegisterVerifyCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   cmd->add_flag("--json", args->json, "same as --format json");
   cmd->add_option("--sign-with", args->sign_with,
                   "with --format ear: sign the EAR as a JWS with this PEM private key (EdDSA or ES384)");
-  cmd->add_option("--html", args->html,
-                  "also write the appraisal as one self-contained HTML page (verdict, policy clauses, evidence, "
-                  "time, one card per meter with plots)");
+  cmd->add_option(
+      "--html", args->html,
+      "also write the appraisal as one self-contained HTML page (verdict, policy clauses, evidence, "
+      "time, one card per meter with plots)");
   cmd->add_flag("--allow-dev-evidence", args->allow_dev_evidence,
                 "accept development-mode (none) evidence, as a warning");
   cmd->add_flag("--allow-fixture-roots", args->allow_fixture_roots,

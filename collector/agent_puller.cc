@@ -138,7 +138,8 @@ Status AgentPuller::StoreNewFindings() {
   for (; findings_stored_ < findings.size(); ++findings_stored_) {
     const LedgerFinding& f = findings[findings_stored_];
     const char* severity = f.severity == LedgerFindingSeverity::kError ? "error" : "warning";
-    RESMETER_RETURN_IF_ERROR(store_->StoreFinding(agent_.id, f.kind, severity, f.seq, f.seq_end, f.message, now));
+    RESMETER_RETURN_IF_ERROR(
+        store_->StoreFinding(agent_.id, f.kind, severity, f.seq, f.seq_end, f.message, now));
     RESMETER_RETURN_IF_ERROR(Event("finding." + f.kind, severity, f.seq, f.message));
   }
   if (auditor_->partial().findings_not_listed > 0 && auditor_->partial().errors > errors_seen_) {
@@ -158,13 +159,15 @@ Status AgentPuller::Pull() {
   resync_from_ = 0;
   bool slow = false;
   for (size_t page = 0; page < settings_->max_pages_per_pull; ++page) {
-    auto resp = HttpFetch(agent_.url, "GET", "/v1/ledger?from=" + std::to_string(from), "", "", settings_->fetch);
+    auto resp =
+        HttpFetch(agent_.url, "GET", "/v1/ledger?from=" + std::to_string(from), "", "", settings_->fetch);
     if (!resp.ok()) {
       const auto code = resp.status().code();
       if (code == Status::Code::kDeadlineExceeded)
         return Raise("slow", "GET /v1/ledger: " + resp.status().message() + " (deadline " +
                                  std::to_string(settings_->fetch.deadline_seconds) + " s)");
-      if (code == Status::Code::kCorruption) return Raise("bad_response", "GET /v1/ledger: " + resp.status().message());
+      if (code == Status::Code::kCorruption)
+        return Raise("bad_response", "GET /v1/ledger: " + resp.status().message());
       return Raise("unreachable", "GET /v1/ledger: " + resp.status().message());
     }
     if (resp->status == 429 || resp->status == 503) break;  // the agent's rate limit: try at the next pull
@@ -175,8 +178,8 @@ Status AgentPuller::Pull() {
                                        "', not application/jsonl");
     if (resp->elapsed_seconds > settings_->slow_seconds) {
       slow = true;
-      RESMETER_RETURN_IF_ERROR(
-          Raise("slow", "GET /v1/ledger took " + std::to_string(resp->elapsed_seconds) + " s", /*down=*/false));
+      RESMETER_RETURN_IF_ERROR(Raise(
+          "slow", "GET /v1/ledger took " + std::to_string(resp->elapsed_seconds) + " s", /*down=*/false));
     }
     bool got_new = false, bad = false;
     RESMETER_RETURN_IF_ERROR(Ingest(resp->body, from, &got_new, &bad));
@@ -212,7 +215,8 @@ Status AgentPuller::Ingest(const std::string& body, uint64_t from, bool* got_new
     std::string_view line(body.data() + pos, nl - pos);
     pos = nl + 1;
     if (line.size() > kMaxLedgerLineBytes) {
-      garbage = "a line of " + std::to_string(line.size()) + " bytes (limit " + std::to_string(kMaxLedgerLineBytes) + ")";
+      garbage = "a line of " + std::to_string(line.size()) + " bytes (limit " +
+                std::to_string(kMaxLedgerLineBytes) + ")";
       break;
     }
     auto parsed = ParseLedgerLine(line);
@@ -237,13 +241,13 @@ Status AgentPuller::Ingest(const std::string& body, uint64_t from, bool* got_new
           std::lock_guard<std::mutex> lock(mu_);
           ++snap_.rollbacks;
         }
-        RESMETER_RETURN_IF_ERROR(Event(
-            "rollback", "error", head,
-            pulled.empty() ? "the agent serves nothing at or after stored seq " + std::to_string(head) +
-                                 ": its ledger went back (restored from a snapshot?)"
-                           : "the agent's first statement from seq " + std::to_string(head) + " is seq " +
-                                 std::to_string(pulled.front().seq) + ": stored seq " + std::to_string(head) +
-                                 " is gone from its ledger"));
+        RESMETER_RETURN_IF_ERROR(
+            Event("rollback", "error", head,
+                  pulled.empty() ? "the agent serves nothing at or after stored seq " + std::to_string(head) +
+                                       ": its ledger went back (restored from a snapshot?)"
+                                 : "the agent's first statement from seq " + std::to_string(head) +
+                                       " is seq " + std::to_string(pulled.front().seq) + ": stored seq " +
+                                       std::to_string(head) + " is gone from its ledger"));
       }
       resync_from_ = head > settings_->resync_window ? head - settings_->resync_window : 1;
     } else {
@@ -299,8 +303,9 @@ Status AgentPuller::Ingest(const std::string& body, uint64_t from, bool* got_new
         ++snap_.forks;
       }
       RESMETER_RETURN_IF_ERROR(Event("fork", "error", first,
-                                     std::to_string(count) + " statement" + (count == 1 ? "" : "s") + " at seq " +
-                                         std::to_string(first) + (last != first ? ".." + std::to_string(last) : "") +
+                                     std::to_string(count) + " statement" + (count == 1 ? "" : "s") +
+                                         " at seq " + std::to_string(first) +
+                                         (last != first ? ".." + std::to_string(last) : "") +
                                          " differ from the stored ones (both versions kept)"));
       // Read back further: the two histories may part earlier than the anchor.
       if (!resync_from_ && from == next_seq_ - 1)
@@ -348,16 +353,18 @@ Status AgentPuller::Challenge() {
   auto resp = HttpFetch(agent_.url, "POST", "/v1/attest", req.dump(), "application/json", settings_->fetch);
   if (!resp.ok()) {
     const auto code = resp.status().code();
-    if (code == Status::Code::kDeadlineExceeded) return Raise("slow", "POST /v1/attest: " + resp.status().message());
-    if (code == Status::Code::kCorruption) return Raise("bad_response", "POST /v1/attest: " + resp.status().message());
+    if (code == Status::Code::kDeadlineExceeded)
+      return Raise("slow", "POST /v1/attest: " + resp.status().message());
+    if (code == Status::Code::kCorruption)
+      return Raise("bad_response", "POST /v1/attest: " + resp.status().message());
     return Raise("unreachable", "POST /v1/attest: " + resp.status().message());
   }
   if (resp->status == 429 || resp->status == 503) return Status::Ok();  // busy: the next challenge
   if (resp->status != 200)
     return Raise("bad_response", "POST /v1/attest answered HTTP " + std::to_string(resp->status));
   if (resp->content_type != "application/jose")
-    return Raise("bad_response",
-                 "POST /v1/attest answered content type '" + Quote(resp->content_type) + "', not application/jose");
+    return Raise("bad_response", "POST /v1/attest answered content type '" + Quote(resp->content_type) +
+                                     "', not application/jose");
   AppraisalInputs in;
   in.expected_nonce_hex = nonce;
   in.policy = settings_->policy ? &*settings_->policy : nullptr;

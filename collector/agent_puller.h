@@ -36,17 +36,17 @@ namespace resmeter {
 struct AgentSnapshot {
   CollectorAgent agent;
   bool loaded = false;
-  bool up = false;                    // the last exchange succeeded
+  bool up = false;  // the last exchange succeeded
   double last_contact_unix_seconds = 0;
-  uint64_t last_seq = 0;              // highest stored seq
-  uint64_t statements = 0;            // stored by this collector's audit (authentic or not)
+  uint64_t last_seq = 0;    // highest stored seq
+  uint64_t statements = 0;  // stored by this collector's audit (authentic or not)
   uint64_t authentic_statements = 0;
   uint64_t audit_errors = 0;          // error findings
   double delivered_vcpu_seconds = 0;  // billed by the audit so far
   uint64_t policy_violation_periods = 0;
   std::optional<bool> report_accepted;  // last challenge's verdict
   double last_verified_report_unix_seconds = 0;
-  std::string condition;              // the raised condition ("" when healthy)
+  std::string condition;  // the raised condition ("" when healthy)
   uint64_t forks = 0, rollbacks = 0;
 };
 
@@ -81,13 +81,13 @@ class AgentPuller {
   CollectorStore* store_;
   std::unique_ptr<LedgerPolicyAssessor> assessor_;
   std::unique_ptr<LedgerAuditor> auditor_;
-  uint64_t line_no_ = 0;          // lines fed to the auditor
-  uint64_t next_seq_ = 1;         // first seq not stored
-  size_t findings_stored_ = 0;    // auditor findings already in the store
+  uint64_t line_no_ = 0;        // lines fed to the auditor
+  uint64_t next_seq_ = 1;       // first seq not stored
+  size_t findings_stored_ = 0;  // auditor findings already in the store
   uint64_t errors_seen_ = 0;
-  uint64_t resync_from_ = 0;      // nonzero: the next pull re-reads from here
-  uint64_t rollback_at_ = 0;      // the head a reported rollback went below (0: none open)
-  mutable std::mutex mu_;         // guards snap_
+  uint64_t resync_from_ = 0;  // nonzero: the next pull re-reads from here
+  uint64_t rollback_at_ = 0;  // the head a reported rollback went below (0: none open)
+  mutable std::mutex mu_;     // guards snap_
   AgentSnapshot snap_;
 };
 

@@ -55,7 +55,8 @@ Result<CollectorAgent> Collector::Admit(const nlohmann::json& identity, const st
   const std::string origin = identity.value("key_origin", std::string());
   const auto& origins = settings_->accepted_key_origins;
   if (std::find(origins.begin(), origins.end(), origin) == origins.end())
-    return Status::VerifyFailed("identity key_origin '" + origin.substr(0, 40) + "' is not accepted by the policy");
+    return Status::VerifyFailed("identity key_origin '" + origin.substr(0, 40) +
+                                "' is not accepted by the policy");
   EvidenceVerifyOptions ev = settings_->evidence;
   ev.allow_none = settings_->allow_dev_evidence;
   auto verdict = VerifyIdentityDocument(identity, std::nullopt, ev);
@@ -67,14 +68,16 @@ Result<CollectorAgent> Collector::Admit(const nlohmann::json& identity, const st
     return Status::VerifyFailed("identity 'ueid' is not the one derived from its key");
   a.url = url;
   a.source = source;
-  RESMETER_ASSIGN_OR_RETURN(CollectorAgent stored, store_->AdmitAgent(a, identity.dump(), verdict->type, Wall()));
+  RESMETER_ASSIGN_OR_RETURN(CollectorAgent stored,
+                            store_->AdmitAgent(a, identity.dump(), verdict->type, Wall()));
   cv_.notify_all();
   return stored;
 }
 
 Result<CollectorAgent> Collector::AdmitUrl(const std::string& url, const std::string& source) {
   RESMETER_ASSIGN_OR_RETURN(auto resp, HttpFetch(url, "GET", "/v1/identity", "", "", settings_->fetch));
-  if (resp.status != 200) return Status::IOError(url + "/v1/identity answered HTTP " + std::to_string(resp.status));
+  if (resp.status != 200)
+    return Status::IOError(url + "/v1/identity answered HTTP " + std::to_string(resp.status));
   nlohmann::json doc = ParseUntrustedJsonOrDiscarded(resp.body);
   if (doc.is_discarded()) return Status::InvalidArgument(url + "/v1/identity is not JSON");
   return Admit(doc, url, source);
@@ -122,7 +125,8 @@ void Collector::ScheduleNew(int64_t agent_id) {
   queue_.push_back({now + settings_->pull_interval_seconds * 0.25 * spread(rng), agent_id, TaskKind::kPull});
   std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
   if (settings_->attest_interval_seconds > 0) {
-    queue_.push_back({now + settings_->attest_interval_seconds * spread(rng), agent_id, TaskKind::kChallenge});
+    queue_.push_back(
+        {now + settings_->attest_interval_seconds * spread(rng), agent_id, TaskKind::kChallenge});
     std::push_heap(queue_.begin(), queue_.end(), std::greater<>());
   }
 }

@@ -48,7 +48,8 @@ class Collector {
   void Stop(bool release = true);
 
   // Verifies an identity document against the policy and admits its agent at `url`.
-  Result<CollectorAgent> Admit(const nlohmann::json& identity, const std::string& url, const std::string& source);
+  Result<CollectorAgent> Admit(const nlohmann::json& identity, const std::string& url,
+                               const std::string& source);
   // Fetches `url`/v1/identity and admits it.
   Result<CollectorAgent> AdmitUrl(const std::string& url, const std::string& source);
 
@@ -86,7 +87,7 @@ class Collector {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<int64_t, Held> held_;
-  std::vector<Task> queue_;  // min-heap on due
+  std::vector<Task> queue_;             // min-heap on due
   std::set<std::string> pending_urls_;  // configured agents not admitted yet
   std::vector<std::thread> workers_;
   std::thread lease_thread_;

@@ -15,7 +15,8 @@ namespace {
 std::optional<std::string> QueryParam(const std::string& query, const std::string& key) {
   for (auto part : Split(query, '&')) {
     const size_t eq = part.find('=');
-    if (part.substr(0, eq) == key) return std::string(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (part.substr(0, eq) == key)
+      return std::string(eq == std::string_view::npos ? "" : part.substr(eq + 1));
   }
   return std::nullopt;
 }
@@ -50,14 +51,19 @@ nlohmann::json SnapshotJson(const AgentSnapshot& s) {
                       {"forks", s.forks},
                       {"rollbacks", s.rollbacks}};
   j["report_accepted"] = s.report_accepted ? nlohmann::json(*s.report_accepted) : nlohmann::json();
-  j["last_verified_report_unix_seconds"] =
-      s.last_verified_report_unix_seconds > 0 ? nlohmann::json(s.last_verified_report_unix_seconds) : nlohmann::json();
+  j["last_verified_report_unix_seconds"] = s.last_verified_report_unix_seconds > 0
+                                               ? nlohmann::json(s.last_verified_report_unix_seconds)
+                                               : nlohmann::json();
   return j;
 }
 
 nlohmann::json AgentJson(const CollectorAgent& a) {
-  return {{"ueid", a.ueid},          {"url", a.url},      {"source", a.source}, {"admitted_kid", a.kid},
-          {"admitted_unix_seconds", a.admitted_unix_seconds}, {"followed", false}};
+  return {{"ueid", a.ueid},
+          {"url", a.url},
+          {"source", a.source},
+          {"admitted_kid", a.kid},
+          {"admitted_unix_seconds", a.admitted_unix_seconds},
+          {"followed", false}};
 }
 
 // A Prometheus sample line.
@@ -131,18 +137,23 @@ HttpResponse CollectorApi::Metrics() {
     const char* help;
   };
   const Family families[] = {
-      {"resmeter_collector_agent_up", "gauge", "1 when the agent's last exchange with this collector succeeded"},
+      {"resmeter_collector_agent_up", "gauge",
+       "1 when the agent's last exchange with this collector succeeded"},
       {"resmeter_collector_agent_report_age_seconds", "gauge",
        "seconds since the agent's last challenged report that was ACCEPTED"},
-      {"resmeter_collector_agent_report_accepted", "gauge", "1 when the last challenged report was ACCEPTED, else 0"},
+      {"resmeter_collector_agent_report_accepted", "gauge",
+       "1 when the last challenged report was ACCEPTED, else 0"},
       {"resmeter_collector_agent_delivered_vcpu_seconds_total", "counter",
        "delivered vCPU-seconds billed by the audit of the agent's authentic statements"},
       {"resmeter_collector_agent_policy_violation_periods_total", "counter",
        "billed usage periods that violated the collector's policy"},
-      {"resmeter_collector_agent_audit_errors_total", "counter", "error findings of the agent's ledger audit"},
+      {"resmeter_collector_agent_audit_errors_total", "counter",
+       "error findings of the agent's ledger audit"},
       {"resmeter_collector_agent_statements_total", "counter", "authentic statements audited"},
-      {"resmeter_collector_agent_forks_total", "counter", "pulls that found another version of stored statements"},
-      {"resmeter_collector_agent_rollbacks_total", "counter", "times the agent's ledger went below the stored head"},
+      {"resmeter_collector_agent_forks_total", "counter",
+       "pulls that found another version of stored statements"},
+      {"resmeter_collector_agent_rollbacks_total", "counter",
+       "times the agent's ledger went below the stored head"},
   };
   for (const Family& f : families) {
     out << "# HELP " << f.name << " " << f.help << "\n# TYPE " << f.name << " " << f.type << "\n";
@@ -154,21 +165,26 @@ HttpResponse CollectorApi::Metrics() {
         Sample(out, f.name, u, now - s.last_verified_report_unix_seconds);
       if (n == "resmeter_collector_agent_report_accepted" && s.report_accepted)
         Sample(out, f.name, u, *s.report_accepted ? 1 : 0);
-      if (n == "resmeter_collector_agent_delivered_vcpu_seconds_total") Sample(out, f.name, u, s.delivered_vcpu_seconds);
+      if (n == "resmeter_collector_agent_delivered_vcpu_seconds_total")
+        Sample(out, f.name, u, s.delivered_vcpu_seconds);
       if (n == "resmeter_collector_agent_policy_violation_periods_total")
         Sample(out, f.name, u, static_cast<double>(s.policy_violation_periods));
-      if (n == "resmeter_collector_agent_audit_errors_total") Sample(out, f.name, u, static_cast<double>(s.audit_errors));
+      if (n == "resmeter_collector_agent_audit_errors_total")
+        Sample(out, f.name, u, static_cast<double>(s.audit_errors));
       if (n == "resmeter_collector_agent_statements_total")
         Sample(out, f.name, u, static_cast<double>(s.authentic_statements));
       if (n == "resmeter_collector_agent_forks_total") Sample(out, f.name, u, static_cast<double>(s.forks));
-      if (n == "resmeter_collector_agent_rollbacks_total") Sample(out, f.name, u, static_cast<double>(s.rollbacks));
+      if (n == "resmeter_collector_agent_rollbacks_total")
+        Sample(out, f.name, u, static_cast<double>(s.rollbacks));
     }
   }
-  out << "# HELP resmeter_collector_pull_round_seconds seconds the last round of pulls over every followed agent took\n"
+  out << "# HELP resmeter_collector_pull_round_seconds seconds the last round of pulls over every followed "
+         "agent took\n"
       << "# TYPE resmeter_collector_pull_round_seconds gauge\nresmeter_collector_pull_round_seconds "
       << collector_->last_round_seconds() << "\n";
   out << "# HELP resmeter_collector_agents_followed agents whose lease this collector holds\n"
-      << "# TYPE resmeter_collector_agents_followed gauge\nresmeter_collector_agents_followed " << snaps.size() << "\n";
+      << "# TYPE resmeter_collector_agents_followed gauge\nresmeter_collector_agents_followed "
+      << snaps.size() << "\n";
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = out.str();
@@ -235,7 +251,8 @@ HttpResponse CollectorApi::Bill(const CollectorAgent& a, const HttpRequest& req)
   if (settings.policy) assessor = std::make_unique<LedgerPolicyAssessor>(*settings.policy);
   auto result = AuditStoredStatements(collector_->store(), settings, a, from, to, assessor.get());
   if (!result.ok()) {
-    if (result.status().code() == Status::Code::kInvalidArgument) return JsonError(404, "no statements stored yet");
+    if (result.status().code() == Status::Code::kInvalidArgument)
+      return JsonError(404, "no statements stored yet");
     return JsonError(503, "collector database: " + result.status().message());
   }
   HttpResponse r;

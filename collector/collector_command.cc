@@ -24,7 +24,8 @@ struct CollectorArgs {
   double duration_seconds = 0;
 };
 
-Result<std::shared_ptr<CollectorSettings>> SettingsFromConfig(const Config& config, const CollectorArgs& args) {
+Result<std::shared_ptr<CollectorSettings>> SettingsFromConfig(const Config& config,
+                                                              const CollectorArgs& args) {
   const Options& g = config.global;
   auto s = std::make_shared<CollectorSettings>();
   s->name = !args.name.empty() ? args.name : g.String("collector.name");
@@ -96,13 +97,15 @@ int RunCollector(const CliGlobals& globals, const CollectorArgs& args) {
     server.Stop();
     return Fail(kExitUsage, "collector: " + s.message());
   }
-  log.Info("collector started", {{"name", (*settings)->name},
-                                 {"port", server.port()},
-                                 {"database", collector.store().backend()},
-                                 {"agents_configured", static_cast<int64_t>((*settings)->agent_urls.size())}});
+  log.Info("collector started",
+           {{"name", (*settings)->name},
+            {"port", server.port()},
+            {"database", collector.store().backend()},
+            {"agents_configured", static_cast<int64_t>((*settings)->agent_urls.size())}});
   if (args.duration_seconds > 0) {
-    timespec ts{static_cast<time_t>(args.duration_seconds),
-                static_cast<long>((args.duration_seconds - static_cast<time_t>(args.duration_seconds)) * 1e9)};
+    timespec ts{
+        static_cast<time_t>(args.duration_seconds),
+        static_cast<long>((args.duration_seconds - static_cast<time_t>(args.duration_seconds)) * 1e9)};
     siginfo_t info;
     (void)sigtimedwait(&signals, &info, &ts);
   } else {
@@ -121,13 +124,16 @@ int RunCollector(const CliGlobals& globals, const CollectorArgs& args) {
 void RegisterCollectorCommand(CLI::App& app, CliGlobals& globals, int* exit_code) {
   auto args = std::make_shared<CollectorArgs>();
   auto* cmd = app.add_subcommand(
-      "collector", "run a marketplace collector: pull, audit and store the ledgers and reports of many agents");
+      "collector",
+      "run a marketplace collector: pull, audit and store the ledgers and reports of many agents");
   cmd->add_option("--listen", args->listen, "host:port of its HTTP server (default collector.listen)");
   cmd->add_option("--database", args->database,
                   "sqlite:PATH or postgresql://... (default collector.database; empty: SQLite in state_dir)");
   cmd->add_option("--name", args->name, "this collector's name in leases and events (default hostname:pid)");
-  cmd->add_option("--agent", args->agents, "an agent base URL to admit (repeatable; added to collector.agents)");
-  cmd->add_option("--duration", args->duration_seconds, "stop after this many seconds (default: until SIGTERM)");
+  cmd->add_option("--agent", args->agents,
+                  "an agent base URL to admit (repeatable; added to collector.agents)");
+  cmd->add_option("--duration", args->duration_seconds,
+                  "stop after this many seconds (default: until SIGTERM)");
   cmd->callback([&globals, exit_code, args]() { *exit_code = RunCollector(globals, *args); });
 }
 

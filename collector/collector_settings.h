@@ -14,8 +14,8 @@
 namespace resmeter {
 
 struct CollectorSettings {
-  std::string name;                      // this collector (leases, events); default host:pid
-  std::string database;                  // "" (SQLite in state_dir), sqlite:PATH, postgresql://...
+  std::string name;      // this collector (leases, events); default host:pid
+  std::string database;  // "" (SQLite in state_dir), sqlite:PATH, postgresql://...
   std::string state_dir;
   std::vector<std::string> agent_urls;   // admitted at start from their /v1/identity
   double pull_interval_seconds = 30;     // each agent's ledger pull, +- jitter
@@ -30,8 +30,8 @@ struct CollectorSettings {
   std::optional<Policy> policy;          // collector.policy: evidence pins, key origins, clauses
   EvidenceVerifyOptions evidence;        // with the policy's pins applied
   std::vector<std::string> accepted_key_origins = {"ephemeral"};
-  bool allow_dev_evidence = false;       // evidence "none" (development and tests only)
-  bool allow_fixture_roots = false;      // reports measured on fixture trees (tests only)
+  bool allow_dev_evidence = false;   // evidence "none" (development and tests only)
+  bool allow_fixture_roots = false;  // reports measured on fixture trees (tests only)
 };
 
 }  // namespace resmeter

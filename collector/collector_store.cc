@@ -175,7 +175,8 @@ Status CollectorStore::Migrate() {
     RESMETER_RETURN_IF_ERROR(
         db_->Exec(db_->Dialect("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                                "applied_unix_seconds {{REAL}} NOT NULL)")));
-    RESMETER_ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
+    RESMETER_ASSIGN_OR_RETURN(auto rows,
+                              db_->Query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations"));
     const int64_t have = rows.empty() ? 0 : ToInt(rows[0][0]);
     if (have > kCollectorSchemaVersion) {
       return Status::InvalidArgument("the collector database has schema version " + std::to_string(have) +
@@ -186,10 +187,12 @@ Status CollectorStore::Migrate() {
       if (m.version <= have) continue;
       SqlTransaction tx(*db_);
       RESMETER_RETURN_IF_ERROR(tx.begun());
-      RESMETER_RETURN_IF_ERROR(db_->Exec(db_->Dialect(m.ddl)).WithContext("migration " + std::to_string(m.version)));
-      RESMETER_RETURN_IF_ERROR(db_->Query("INSERT INTO schema_migrations (version, applied_unix_seconds) VALUES ($1, $2)",
-                                          {int64_t{m.version}, static_cast<double>(time(nullptr))})
-                                   .status());
+      RESMETER_RETURN_IF_ERROR(
+          db_->Exec(db_->Dialect(m.ddl)).WithContext("migration " + std::to_string(m.version)));
+      RESMETER_RETURN_IF_ERROR(
+          db_->Query("INSERT INTO schema_migrations (version, applied_unix_seconds) VALUES ($1, $2)",
+                     {int64_t{m.version}, static_cast<double>(time(nullptr))})
+              .status());
       RESMETER_RETURN_IF_ERROR(tx.Commit());
     }
     return Status::Ok();
@@ -205,18 +208,21 @@ Result<int> CollectorStore::SchemaVersion() {
   return static_cast<int>(rows.empty() ? 0 : ToInt(rows[0][0]));
 }
 
-Result<CollectorAgent> CollectorStore::AdmitAgent(const CollectorAgent& agent, const std::string& identity_document,
+Result<CollectorAgent> CollectorStore::AdmitAgent(const CollectorAgent& agent,
+                                                  const std::string& identity_document,
                                                   const std::string& evidence_type, double now) {
   std::lock_guard<std::mutex> lock(mu_);
   SqlTransaction tx(*db_);
   RESMETER_RETURN_IF_ERROR(tx.begun());
   RESMETER_RETURN_IF_ERROR(
-      db_->Query("INSERT INTO agents (ueid, url, source, kid, admitted_unix_seconds) VALUES ($1, $2, $3, $4, $5) "
-                 "ON CONFLICT (ueid) DO UPDATE SET url = excluded.url",
-                 {agent.ueid, agent.url, agent.source, agent.kid, now})
+      db_->Query(
+             "INSERT INTO agents (ueid, url, source, kid, admitted_unix_seconds) VALUES ($1, $2, $3, $4, $5) "
+             "ON CONFLICT (ueid) DO UPDATE SET url = excluded.url",
+             {agent.ueid, agent.url, agent.source, agent.kid, now})
           .status());
   RESMETER_ASSIGN_OR_RETURN(
-      auto rows, db_->Query(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE ueid = $1", {agent.ueid}));
+      auto rows,
+      db_->Query(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE ueid = $1", {agent.ueid}));
   if (rows.empty()) return Status::IOError("agent row vanished after insert");
   CollectorAgent stored = AgentFromRow(rows[0]);
   RESMETER_RETURN_IF_ERROR(
@@ -230,16 +236,19 @@ Result<CollectorAgent> CollectorStore::AdmitAgent(const CollectorAgent& agent, c
 
 Result<std::vector<CollectorAgent>> CollectorStore::Agents() {
   std::lock_guard<std::mutex> lock(mu_);
-  RESMETER_ASSIGN_OR_RETURN(auto rows, db_->Query(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY id"));
+  RESMETER_ASSIGN_OR_RETURN(auto rows,
+                            db_->Query(std::string("SELECT ") + kAgentColumns + " FROM agents ORDER BY id"));
   std::vector<CollectorAgent> out;
   for (const auto& r : rows) out.push_back(AgentFromRow(r));
   return out;
 }
 
-Result<std::optional<CollectorAgent>> CollectorStore::AgentWhere(const std::string& column, const std::string& value) {
+Result<std::optional<CollectorAgent>> CollectorStore::AgentWhere(const std::string& column,
+                                                                 const std::string& value) {
   std::lock_guard<std::mutex> lock(mu_);
   RESMETER_ASSIGN_OR_RETURN(
-      auto rows, db_->Query(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE " + column + " = $1", {value}));
+      auto rows,
+      db_->Query(std::string("SELECT ") + kAgentColumns + " FROM agents WHERE " + column + " = $1", {value}));
   if (rows.empty()) return std::optional<CollectorAgent>();
   return std::optional<CollectorAgent>(AgentFromRow(rows[0]));
 }
@@ -251,9 +260,8 @@ Result<std::optional<CollectorAgent>> CollectorStore::AgentByUrl(const std::stri
   return AgentWhere("url", url);
 }
 
-Result<std::vector<StatementIngest>> CollectorStore::StoreStatements(int64_t agent_id,
-                                                                     const std::vector<StatementRecord>& records,
-                                                                     double now) {
+Result<std::vector<StatementIngest>> CollectorStore::StoreStatements(
+    int64_t agent_id, const std::vector<StatementRecord>& records, double now) {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<StatementIngest> out;
   out.reserve(records.size());
@@ -263,19 +271,22 @@ Result<std::vector<StatementIngest>> CollectorStore::StoreStatements(int64_t age
     const int64_t seq = static_cast<int64_t>(r.seq);
     RESMETER_RETURN_IF_ERROR(
         db_->Query("INSERT INTO statements (agent_id, seq, line, line_sha256, kind, kid, start_unix_seconds, "
-                   "end_unix_seconds, vcpu_delivered_seconds, vcpu_stolen_seconds, memory_gib_seconds, gpu_seconds, "
-                   "time_trusted, chain_verdict, ingested_unix_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                   "end_unix_seconds, vcpu_delivered_seconds, vcpu_stolen_seconds, memory_gib_seconds, "
+                   "gpu_seconds, "
+                   "time_trusted, chain_verdict, ingested_unix_seconds) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                   "$8, $9, "
                    "$10, $11, $12, $13, $14, $15) ON CONFLICT (agent_id, seq) DO NOTHING",
-                   {agent_id, seq, r.line, r.line_sha256, r.kind, r.kid, r.start_unix_seconds, r.end_unix_seconds,
-                    r.vcpu_delivered_seconds, r.vcpu_stolen_seconds, r.memory_gib_seconds, r.gpu_seconds,
-                    int64_t{r.time_trusted ? 1 : 0}, r.chain_verdict, now})
+                   {agent_id, seq, r.line, r.line_sha256, r.kind, r.kid, r.start_unix_seconds,
+                    r.end_unix_seconds, r.vcpu_delivered_seconds, r.vcpu_stolen_seconds, r.memory_gib_seconds,
+                    r.gpu_seconds, int64_t{r.time_trusted ? 1 : 0}, r.chain_verdict, now})
             .status());
     if (db_->changes() == 1) {
       out.push_back(StatementIngest::kStored);
       continue;
     }
     RESMETER_ASSIGN_OR_RETURN(
-        auto rows, db_->Query("SELECT line_sha256 FROM statements WHERE agent_id = $1 AND seq = $2", {agent_id, seq}));
+        auto rows,
+        db_->Query("SELECT line_sha256 FROM statements WHERE agent_id = $1 AND seq = $2", {agent_id, seq}));
     if (!rows.empty() && ToText(rows[0][0]) == r.line_sha256) {
       out.push_back(StatementIngest::kAlreadyStored);
       continue;
@@ -293,17 +304,19 @@ Result<std::vector<StatementIngest>> CollectorStore::StoreStatements(int64_t age
 
 Result<uint64_t> CollectorStore::LastSeq(int64_t agent_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  RESMETER_ASSIGN_OR_RETURN(auto rows,
-                            db_->Query("SELECT COALESCE(MAX(seq), 0) FROM statements WHERE agent_id = $1", {agent_id}));
+  RESMETER_ASSIGN_OR_RETURN(
+      auto rows, db_->Query("SELECT COALESCE(MAX(seq), 0) FROM statements WHERE agent_id = $1", {agent_id}));
   return static_cast<uint64_t>(rows.empty() ? 0 : ToInt(rows[0][0]));
 }
 
-Result<std::vector<std::pair<uint64_t, std::string>>> CollectorStore::StatementLines(int64_t agent_id, uint64_t from,
+Result<std::vector<std::pair<uint64_t, std::string>>> CollectorStore::StatementLines(int64_t agent_id,
+                                                                                     uint64_t from,
                                                                                      size_t limit) {
   std::lock_guard<std::mutex> lock(mu_);
   RESMETER_ASSIGN_OR_RETURN(
-      auto rows, db_->Query("SELECT seq, line FROM statements WHERE agent_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
-                            {agent_id, static_cast<int64_t>(from), static_cast<int64_t>(limit)}));
+      auto rows,
+      db_->Query("SELECT seq, line FROM statements WHERE agent_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+                 {agent_id, static_cast<int64_t>(from), static_cast<int64_t>(limit)}));
   std::vector<std::pair<uint64_t, std::string>> out;
   out.reserve(rows.size());
   for (auto& r : rows) out.emplace_back(static_cast<uint64_t>(ToInt(r[0])), ToText(r[1]));
@@ -312,34 +325,39 @@ Result<std::vector<std::pair<uint64_t, std::string>>> CollectorStore::StatementL
 
 Result<uint64_t> CollectorStore::CountStatements(int64_t agent_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  RESMETER_ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT COUNT(*) FROM statements WHERE agent_id = $1", {agent_id}));
+  RESMETER_ASSIGN_OR_RETURN(auto rows,
+                            db_->Query("SELECT COUNT(*) FROM statements WHERE agent_id = $1", {agent_id}));
   return static_cast<uint64_t>(rows.empty() ? 0 : ToInt(rows[0][0]));
 }
 
 Result<uint64_t> CollectorStore::CountVersions(int64_t agent_id) {
   std::lock_guard<std::mutex> lock(mu_);
-  RESMETER_ASSIGN_OR_RETURN(auto rows,
-                            db_->Query("SELECT COUNT(*) FROM statement_versions WHERE agent_id = $1", {agent_id}));
+  RESMETER_ASSIGN_OR_RETURN(
+      auto rows, db_->Query("SELECT COUNT(*) FROM statement_versions WHERE agent_id = $1", {agent_id}));
   return static_cast<uint64_t>(rows.empty() ? 0 : ToInt(rows[0][0]));
 }
 
 Status CollectorStore::StoreEpoch(int64_t agent_id, const EpochRecord& e) {
   std::lock_guard<std::mutex> lock(mu_);
   return db_
-      ->Query("INSERT INTO key_epochs (agent_id, seq, kid, key_origin, evidence_type, evidence_ok, detail) VALUES "
-              "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agent_id, seq) DO NOTHING",
-              {agent_id, static_cast<int64_t>(e.seq), e.kid, e.key_origin, e.evidence_type,
-               int64_t{e.evidence_ok ? 1 : 0}, e.detail})
+      ->Query(
+          "INSERT INTO key_epochs (agent_id, seq, kid, key_origin, evidence_type, evidence_ok, detail) "
+          "VALUES "
+          "($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (agent_id, seq) DO NOTHING",
+          {agent_id, static_cast<int64_t>(e.seq), e.kid, e.key_origin, e.evidence_type,
+           int64_t{e.evidence_ok ? 1 : 0}, e.detail})
       .status();
 }
 
 Status CollectorStore::StoreReport(int64_t agent_id, const ReportRecord& r) {
   std::lock_guard<std::mutex> lock(mu_);
   return db_
-      ->Query("INSERT INTO reports (agent_id, observed_unix_seconds, nonce, kid, token, verdict, accepted) VALUES "
-              "($1, $2, $3, $4, $5, $6, $7)",
-              {agent_id, r.observed_unix_seconds, r.nonce, r.kid, r.token, r.verdict_line,
-               int64_t{r.accepted ? 1 : 0}})
+      ->Query(
+          "INSERT INTO reports (agent_id, observed_unix_seconds, nonce, kid, token, verdict, accepted) "
+          "VALUES "
+          "($1, $2, $3, $4, $5, $6, $7)",
+          {agent_id, r.observed_unix_seconds, r.nonce, r.kid, r.token, r.verdict_line,
+           int64_t{r.accepted ? 1 : 0}})
       .status();
 }
 
@@ -347,18 +365,23 @@ Status CollectorStore::StoreFinding(int64_t agent_id, const std::string& kind, c
                                     uint64_t seq, uint64_t seq_end, const std::string& message, double now) {
   std::lock_guard<std::mutex> lock(mu_);
   return db_
-      ->Query("INSERT INTO findings (agent_id, kind, severity, seq, seq_end, message, observed_unix_seconds) VALUES "
-              "($1, $2, $3, $4, $5, $6, $7)",
-              {agent_id, kind, severity, static_cast<int64_t>(seq), static_cast<int64_t>(seq_end), message, now})
+      ->Query(
+          "INSERT INTO findings (agent_id, kind, severity, seq, seq_end, message, observed_unix_seconds) "
+          "VALUES "
+          "($1, $2, $3, $4, $5, $6, $7)",
+          {agent_id, kind, severity, static_cast<int64_t>(seq), static_cast<int64_t>(seq_end), message, now})
       .status();
 }
 
 Status CollectorStore::AddEvent(int64_t agent_id, const CollectorEvent& e) {
   std::lock_guard<std::mutex> lock(mu_);
   return db_
-      ->Query("INSERT INTO events (agent_id, at_unix_seconds, kind, severity, seq, detail, collector) VALUES ($1, $2, "
-              "$3, $4, $5, $6, $7)",
-              {agent_id, e.at_unix_seconds, e.kind, e.severity, static_cast<int64_t>(e.seq), e.detail, e.collector})
+      ->Query(
+          "INSERT INTO events (agent_id, at_unix_seconds, kind, severity, seq, detail, collector) VALUES "
+          "($1, $2, "
+          "$3, $4, $5, $6, $7)",
+          {agent_id, e.at_unix_seconds, e.kind, e.severity, static_cast<int64_t>(e.seq), e.detail,
+           e.collector})
       .status();
 }
 
@@ -366,7 +389,8 @@ Result<std::vector<CollectorEvent>> CollectorStore::Events(int64_t agent_id, siz
   std::lock_guard<std::mutex> lock(mu_);
   RESMETER_ASSIGN_OR_RETURN(
       auto rows,
-      db_->Query("SELECT e.id, a.ueid, e.at_unix_seconds, e.kind, e.severity, e.seq, e.detail, e.collector FROM events "
+      db_->Query("SELECT e.id, a.ueid, e.at_unix_seconds, e.kind, e.severity, e.seq, e.detail, e.collector "
+                 "FROM events "
                  "e JOIN agents a ON a.id = e.agent_id WHERE e.agent_id = $1 ORDER BY e.id DESC LIMIT $2",
                  {agent_id, static_cast<int64_t>(limit)}));
   std::vector<CollectorEvent> out;
@@ -388,29 +412,35 @@ Result<std::vector<CollectorEvent>> CollectorStore::Events(int64_t agent_id, siz
 Status CollectorStore::Heartbeat(const std::string& collector, double now, double ttl_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   return db_
-      ->Query("INSERT INTO collectors (name, expires_unix_seconds) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET "
-              "expires_unix_seconds = excluded.expires_unix_seconds",
-              {collector, now + ttl_seconds})
+      ->Query(
+          "INSERT INTO collectors (name, expires_unix_seconds) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE "
+          "SET "
+          "expires_unix_seconds = excluded.expires_unix_seconds",
+          {collector, now + ttl_seconds})
       .status();
 }
 
 Result<std::vector<std::string>> CollectorStore::LiveCollectors(double now) {
   std::lock_guard<std::mutex> lock(mu_);
   RESMETER_ASSIGN_OR_RETURN(
-      auto rows, db_->Query("SELECT name FROM collectors WHERE expires_unix_seconds >= $1 ORDER BY name", {now}));
+      auto rows,
+      db_->Query("SELECT name FROM collectors WHERE expires_unix_seconds >= $1 ORDER BY name", {now}));
   std::vector<std::string> out;
   for (const auto& r : rows) out.push_back(ToText(r[0]));
   return out;
 }
 
-Result<bool> CollectorStore::AcquireLease(int64_t agent_id, const std::string& owner, double now, double ttl_seconds) {
+Result<bool> CollectorStore::AcquireLease(int64_t agent_id, const std::string& owner, double now,
+                                          double ttl_seconds) {
   std::lock_guard<std::mutex> lock(mu_);
   RESMETER_ASSIGN_OR_RETURN(
       auto rows,
-      db_->Query("INSERT INTO leases (agent_id, owner, expires_unix_seconds) VALUES ($1, $2, $3) ON CONFLICT (agent_id) "
-                 "DO UPDATE SET owner = excluded.owner, expires_unix_seconds = excluded.expires_unix_seconds WHERE "
-                 "leases.owner = excluded.owner OR leases.expires_unix_seconds < $4 RETURNING owner",
-                 {agent_id, owner, now + ttl_seconds, now}));
+      db_->Query(
+          "INSERT INTO leases (agent_id, owner, expires_unix_seconds) VALUES ($1, $2, $3) ON CONFLICT "
+          "(agent_id) "
+          "DO UPDATE SET owner = excluded.owner, expires_unix_seconds = excluded.expires_unix_seconds WHERE "
+          "leases.owner = excluded.owner OR leases.expires_unix_seconds < $4 RETURNING owner",
+          {agent_id, owner, now + ttl_seconds, now}));
   return !rows.empty();
 }
 

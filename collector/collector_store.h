@@ -38,8 +38,8 @@ inline constexpr int kCollectorSchemaVersion = 1;
 
 struct CollectorAgent {
   int64_t id = 0;
-  std::string ueid;  // from the identity that admitted it
-  std::string url;   // base URL of its HTTP API
+  std::string ueid;    // from the identity that admitted it
+  std::string url;     // base URL of its HTTP API
   std::string source;  // "config" or "api"
   std::string kid;     // the admitting identity's key
   double admitted_unix_seconds = 0;
@@ -48,7 +48,7 @@ struct CollectorAgent {
 // One ledger line as stored.
 struct StatementRecord {
   uint64_t seq = 0;
-  std::string line;       // exact bytes, without the newline
+  std::string line;  // exact bytes, without the newline
   std::string line_sha256;
   std::string kind, kid;  // parsed fields ("" when the line did not parse)
   double start_unix_seconds = 0, end_unix_seconds = 0;
@@ -91,7 +91,8 @@ class CollectorStore {
  public:
   // `database`: "" or "sqlite:PATH" or a path (SQLite; "" means
   // <state_dir>/collector.sqlite), or a postgresql:// / postgres:// URI.
-  static Result<std::unique_ptr<CollectorStore>> Open(const std::string& database, const std::string& state_dir);
+  static Result<std::unique_ptr<CollectorStore>> Open(const std::string& database,
+                                                      const std::string& state_dir);
 
   const char* backend() const { return db_->dialect(); }
   Result<int> SchemaVersion();
@@ -104,12 +105,14 @@ class CollectorStore {
   Result<std::optional<CollectorAgent>> AgentByUrl(const std::string& url);
 
   // Stores statements of one agent in one transaction; one outcome per record.
-  Result<std::vector<StatementIngest>> StoreStatements(int64_t agent_id, const std::vector<StatementRecord>& records,
+  Result<std::vector<StatementIngest>> StoreStatements(int64_t agent_id,
+                                                       const std::vector<StatementRecord>& records,
                                                        double now);
   // Highest stored seq (0: none).
   Result<uint64_t> LastSeq(int64_t agent_id);
   // Stored lines with seq >= from, in seq order, at most `limit`.
-  Result<std::vector<std::pair<uint64_t, std::string>>> StatementLines(int64_t agent_id, uint64_t from, size_t limit);
+  Result<std::vector<std::pair<uint64_t, std::string>>> StatementLines(int64_t agent_id, uint64_t from,
+                                                                       size_t limit);
   Result<uint64_t> CountStatements(int64_t agent_id);
   Result<uint64_t> CountVersions(int64_t agent_id);
 

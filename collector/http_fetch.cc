@@ -1,12 +1,12 @@
 #include "collector/http_fetch.h"
 
+#include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -65,7 +65,8 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
   size_t colon = hostport.rfind(':');
   if (!hostport.empty() && hostport[0] == '[') {  // [v6]:port
     const size_t close = hostport.find(']');
-    if (close == std::string::npos) return Status::InvalidArgument("agent URL '" + url.substr(0, 200) + "': bad IPv6 host");
+    if (close == std::string::npos)
+      return Status::InvalidArgument("agent URL '" + url.substr(0, 200) + "': bad IPv6 host");
     out.host = hostport.substr(1, close - 1);
     colon = hostport.find(':', close);
   } else {
@@ -80,9 +81,9 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
   return out;
 }
 
-Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::string& method, const std::string& path,
-                                    const std::string& body, const std::string& content_type,
-                                    const HttpFetchOptions& options) {
+Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::string& method,
+                                    const std::string& path, const std::string& body,
+                                    const std::string& content_type, const HttpFetchOptions& options) {
   RESMETER_ASSIGN_OR_RETURN(HttpUrl url, ParseHttpUrl(base_url));
   const double start = Now();
   const double deadline = start + options.deadline_seconds;
@@ -100,9 +101,11 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
   }
   const int crc = ::connect(fd.get(), res->ai_addr, res->ai_addrlen);
   ::freeaddrinfo(res);
-  if (crc != 0 && errno != EINPROGRESS) return Status::IOError("connect " + url.host + ":" + port + ": " + std::strerror(errno));
+  if (crc != 0 && errno != EINPROGRESS)
+    return Status::IOError("connect " + url.host + ":" + port + ": " + std::strerror(errno));
   if (crc != 0) {
-    RESMETER_RETURN_IF_ERROR(WaitFd(fd.get(), POLLOUT, std::min(deadline, start + options.connect_timeout_seconds), "connecting"));
+    RESMETER_RETURN_IF_ERROR(
+        WaitFd(fd.get(), POLLOUT, std::min(deadline, start + options.connect_timeout_seconds), "connecting"));
     int err = 0;
     socklen_t len = sizeof err;
     ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
@@ -113,7 +116,8 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
   std::string request = method + " " + url.prefix + path + " HTTP/1.1\r\nHost: " + url.host + ":" + port +
                         "\r\nConnection: close\r\nUser-Agent: resmeter-collector\r\nAccept: */*\r\n";
   if (!body.empty() || method == "POST")
-    request += "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    request +=
+        "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n" + body;
   size_t sent = 0;
   while (sent < request.size()) {
@@ -131,7 +135,8 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
   size_t header_end = std::string::npos;
   HttpResponseHead head;
   for (;;) {
-    if (header_end != std::string::npos && head.content_length && raw.size() >= header_end + 4 + *head.content_length)
+    if (header_end != std::string::npos && head.content_length &&
+        raw.size() >= header_end + 4 + *head.content_length)
       break;
     RESMETER_RETURN_IF_ERROR(WaitFd(fd.get(), POLLIN, deadline, "waiting for the response"));
     const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
@@ -142,7 +147,8 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
     }
     raw.append(buf, static_cast<size_t>(n));
     if (raw.size() > options.max_response_bytes)
-      return Status::Corruption("response larger than " + std::to_string(options.max_response_bytes) + " bytes");
+      return Status::Corruption("response larger than " + std::to_string(options.max_response_bytes) +
+                                " bytes");
     if (header_end == std::string::npos) {
       header_end = raw.find("\r\n\r\n");
       if (header_end == std::string::npos && raw.size() > 65536)
@@ -153,14 +159,16 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
       }
     }
   }
-  if (header_end == std::string::npos) return Status::IOError("connection closed before the response headers ended");
+  if (header_end == std::string::npos)
+    return Status::IOError("connection closed before the response headers ended");
   HttpFetchResponse out;
   out.elapsed_seconds = Now() - start;
   out.status = head.status;
   out.content_type = head.content_type;
   out.body = raw.substr(header_end + 4);
   if (head.content_length) {
-    if (out.body.size() < *head.content_length) return Status::IOError("connection closed before the body ended");
+    if (out.body.size() < *head.content_length)
+      return Status::IOError("connection closed before the body ended");
     out.body.resize(*head.content_length);
   }
   return out;

@@ -17,7 +17,7 @@ namespace resmeter {
 
 struct HttpFetchOptions {
   double connect_timeout_seconds = 3;
-  double deadline_seconds = 10;      // connect to the last byte of the response
+  double deadline_seconds = 10;           // connect to the last byte of the response
   size_t max_response_bytes = 16u << 20;  // headers and body
 };
 
@@ -51,8 +51,8 @@ Result<HttpResponseHead> ParseHttpResponseHead(std::string_view head, size_t max
 // empty, as `content_type`). Errors: InvalidArgument (bad URL), IOError
 // (connect refused, reset, malformed response), DeadlineExceeded (connect
 // timeout or deadline), Corruption (response over max_response_bytes).
-Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::string& method, const std::string& path,
-                                    const std::string& body, const std::string& content_type,
-                                    const HttpFetchOptions& options);
+Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::string& method,
+                                    const std::string& path, const std::string& body,
+                                    const std::string& content_type, const HttpFetchOptions& options);
 
 }  // namespace resmeter

@@ -46,8 +46,8 @@ class PostgresDatabase final : public SqlDatabase {
       }
     }
     PGresult* r = Run([&] {
-      return PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(), nullptr,
-                          nullptr, 0);
+      return PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr, values.data(),
+                          nullptr, nullptr, 0);
     });
     const ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
@@ -61,7 +61,8 @@ class PostgresDatabase final : public SqlDatabase {
     for (int i = 0; i < n; ++i) {
       SqlRow row(static_cast<size_t>(cols));
       for (int c = 0; c < cols; ++c) {
-        if (!PQgetisnull(r, i, c)) row[c] = std::string(PQgetvalue(r, i, c), static_cast<size_t>(PQgetlength(r, i, c)));
+        if (!PQgetisnull(r, i, c))
+          row[c] = std::string(PQgetvalue(r, i, c), static_cast<size_t>(PQgetlength(r, i, c)));
       }
       rows.push_back(std::move(row));
     }
@@ -108,7 +109,8 @@ Result<std::unique_ptr<SqlDatabase>> OpenPostgresDatabase(const std::string& uri
     return Status::IOError(RedactUri(uri) + ": " + err);
   }
   // Notices (e.g. "relation already exists, skipping") are not errors; keep them off stderr.
-  PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn, [](void*, const char*) {}, nullptr);
   return std::unique_ptr<SqlDatabase>(std::make_unique<PostgresDatabase>(conn));
 }
 

@@ -33,7 +33,8 @@ class SqlDatabase {
   // "sqlite" or "postgresql".
   virtual const char* dialect() const = 0;
   // Runs one statement with parameters; returns its rows (RETURNING included).
-  virtual Result<std::vector<SqlRow>> Query(const std::string& sql, const std::vector<SqlValue>& params = {}) = 0;
+  virtual Result<std::vector<SqlRow>> Query(const std::string& sql,
+                                            const std::vector<SqlValue>& params = {}) = 0;
   // Runs a script of statements without parameters (DDL, BEGIN/COMMIT).
   virtual Status Exec(const std::string& script) = 0;
   // Rows the last Query changed (INSERT/UPDATE/DELETE).

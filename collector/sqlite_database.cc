@@ -18,7 +18,8 @@ std::string ToSqliteParams(const std::string& sql) {
   bool quoted = false;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i] == '\'') quoted = !quoted;
-    if (!quoted && out[i] == '$' && i + 1 < out.size() && std::isdigit(static_cast<unsigned char>(out[i + 1])))
+    if (!quoted && out[i] == '$' && i + 1 < out.size() &&
+        std::isdigit(static_cast<unsigned char>(out[i + 1])))
       out[i] = '?';
   }
   return out;
@@ -122,7 +123,8 @@ Result<std::unique_ptr<SqlDatabase>> OpenSqliteDatabase(const std::string& path)
   }
   auto out = std::make_unique<SqliteDatabase>(db);
   sqlite3_busy_timeout(db, 10000);
-  RESMETER_RETURN_IF_ERROR(out->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
+  RESMETER_RETURN_IF_ERROR(
+      out->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"));
   return std::unique_ptr<SqlDatabase>(std::move(out));
 }
 

@@ -45,13 +45,14 @@ std::string FormatBound(double v) {
 Result<nlohmann::json> ConvertValue(const OptionSpec& spec, const YAML::Node& node, const std::string& where,
                                     const std::string& full_key) {
   auto bad = [&](const std::string& what) {
-    return Status::InvalidArgument(where + "key '" + full_key + "': expected " + what + ", got " + Describe(node));
+    return Status::InvalidArgument(where + "key '" + full_key + "': expected " + what + ", got " +
+                                   Describe(node));
   };
   auto check_range = [&](double v) -> Status {
     if ((spec.min && v < *spec.min) || (spec.max && v > *spec.max)) {
-      return Status::InvalidArgument(where + "key '" + full_key + "': " + FormatBound(v) + " is out of range [" +
-                                     (spec.min ? FormatBound(*spec.min) : "-inf") + ", " +
-                                     (spec.max ? FormatBound(*spec.max) : "inf") + "]");
+      return Status::InvalidArgument(where + "key '" + full_key + "': " + FormatBound(v) +
+                                     " is out of range [" + (spec.min ? FormatBound(*spec.min) : "-inf") +
+                                     ", " + (spec.max ? FormatBound(*spec.max) : "inf") + "]");
     }
     return Status::Ok();
   };
@@ -148,10 +149,12 @@ Status ParseMeters(Config& config, const YAML::Node& node, const std::string& so
   for (const auto& entry : node) {
     const std::string name = entry.first.Scalar();
     const ConfigurableMeter* info = FindConfigurableMeter(meters, name);
-    if (!info) return Status::InvalidArgument(Where(source, entry.first) + "unknown meter 'meters." + name + "'");
+    if (!info)
+      return Status::InvalidArgument(Where(source, entry.first) + "unknown meter 'meters." + name + "'");
     if (entry.second.IsNull()) continue;
     if (!entry.second.IsMap()) {
-      return Status::InvalidArgument(Where(source, entry.second) + "key 'meters." + name + "': expected a mapping");
+      return Status::InvalidArgument(Where(source, entry.second) + "key 'meters." + name +
+                                     "': expected a mapping");
     }
     const auto specs = MeterSchema(*info);
     for (const auto& opt : entry.second) {
@@ -166,20 +169,23 @@ Status ParseMeters(Config& config, const YAML::Node& node, const std::string& so
   return Status::Ok();
 }
 
-Status ParseSection(Config& config, const YAML::Node& node, const std::string& prefix, const std::string& source,
-                    const ConfigurableMeters& meters) {
+Status ParseSection(Config& config, const YAML::Node& node, const std::string& prefix,
+                    const std::string& source, const ConfigurableMeters& meters) {
   for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) return Status::InvalidArgument(Where(source, entry.first) + "keys must be strings");
+    if (!entry.first.IsScalar())
+      return Status::InvalidArgument(Where(source, entry.first) + "keys must be strings");
     const std::string key = entry.first.Scalar();
     const std::string path = prefix.empty() ? key : prefix + "." + key;
     if (path == "meters") {
       RESMETER_RETURN_IF_ERROR(ParseMeters(config, entry.second, source, meters));
     } else if (const OptionSpec* spec = FindSpec(GlobalSchema(), path)) {
-      RESMETER_ASSIGN_OR_RETURN(auto value, ConvertValue(*spec, entry.second, Where(source, entry.second), path));
+      RESMETER_ASSIGN_OR_RETURN(auto value,
+                                ConvertValue(*spec, entry.second, Where(source, entry.second), path));
       config.global.Set(path, std::move(value));
     } else if (IsGlobalSection(path)) {
       if (!entry.second.IsMap()) {
-        return Status::InvalidArgument(Where(source, entry.second) + "key '" + path + "': expected a mapping");
+        return Status::InvalidArgument(Where(source, entry.second) + "key '" + path +
+                                       "': expected a mapping");
       }
       RESMETER_RETURN_IF_ERROR(ParseSection(config, entry.second, path, source, meters));
     } else {
@@ -194,7 +200,12 @@ Status ParseSection(Config& config, const YAML::Node& node, const std::string& p
 std::vector<OptionSpec> MeterSchema(const ConfigurableMeter& info) {
   std::vector<OptionSpec> specs = {
       {"enabled", OptionType::kBool, info.enabled_by_default, {}, {}, {}, "run this meter"},
-      {"timeout_seconds", OptionType::kDouble, info.default_timeout_seconds, 0.1, 86400, {},
+      {"timeout_seconds",
+       OptionType::kDouble,
+       info.default_timeout_seconds,
+       0.1,
+       86400,
+       {},
        "the framework stops the meter after this long"},
   };
   specs.insert(specs.end(), info.options.begin(), info.options.end());
@@ -219,10 +230,12 @@ Result<Config> ParseConfig(const std::string& yaml_text, const std::string& sour
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    return Status::InvalidArgument(source + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+    return Status::InvalidArgument(source + ":" + std::to_string(e.mark.line + 1) +
+                                   ": invalid YAML: " + e.msg);
   }
   if (root.IsNull()) return config;  // an empty file means all defaults
-  if (!root.IsMap()) return Status::InvalidArgument(Where(source, root) + "expected a mapping of keys at the top");
+  if (!root.IsMap())
+    return Status::InvalidArgument(Where(source, root) + "expected a mapping of keys at the top");
   try {
     RESMETER_RETURN_IF_ERROR(CheckNoDuplicateKeys(root, source));  // yaml-cpp would keep the first silently
     RESMETER_RETURN_IF_ERROR(ParseSection(config, root, "", source, meters));
@@ -274,7 +287,8 @@ Status ApplyConfigOverride(Config& config, const std::string& assignment, const 
   if (eq == std::string::npos || eq == 0) {
     return Status::InvalidArgument("--set " + assignment + ": expected KEY=VALUE");
   }
-  return SetConfigValue(config, assignment.substr(0, eq), assignment.substr(eq + 1), "--set " + assignment, meters);
+  return SetConfigValue(config, assignment.substr(0, eq), assignment.substr(eq + 1), "--set " + assignment,
+                        meters);
 }
 
 }  // namespace resmeter

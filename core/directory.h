@@ -85,7 +85,8 @@ class Directory {
   virtual Result<std::unique_ptr<FileLock>> LockExclusive(const std::string& name) = 0;
   // Opens (creates with `create_mode` when missing and create_mode != 0) the
   // subdirectory `name` with SafeDir::Open()'s checks (0700-style, our uid, no link).
-  virtual Result<std::unique_ptr<Directory>> OpenSubdirectory(const std::string& name, unsigned create_mode) = 0;
+  virtual Result<std::unique_ptr<Directory>> OpenSubdirectory(const std::string& name,
+                                                              unsigned create_mode) = 0;
 };
 
 }  // namespace resmeter

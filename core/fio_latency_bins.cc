@@ -11,7 +11,8 @@ int FioBinIndex(uint64_t ns) {
   if (ns < kExact) return static_cast<int>(ns);
   const int msb = 63 - std::countl_zero(ns);
   const int shift = msb - kFioPlatBits;  // the bits below the bucket's resolution
-  const int index = ((shift + 1) << kFioPlatBits) + static_cast<int>((ns >> shift) & ((1u << kFioPlatBits) - 1));
+  const int index =
+      ((shift + 1) << kFioPlatBits) + static_cast<int>((ns >> shift) & ((1u << kFioPlatBits) - 1));
   return index < kFioBinCount ? index : kFioBinCount - 1;
 }
 
@@ -54,11 +55,12 @@ nlohmann::json FioBinsJson(const FioBins& bins) {
     b[std::to_string(value)] = count;
     total += count;
   }
-  return {{"layout", "fio json+ clat_ns bins (FIO_IO_U_PLAT_BITS 6, 64 buckets per power of two above 128 ns)"},
-          {"unit", "ns"},
-          {"relative_error_ratio", kFioBinRelativeError},
-          {"count", total},
-          {"bins", b}};
+  return {
+      {"layout", "fio json+ clat_ns bins (FIO_IO_U_PLAT_BITS 6, 64 buckets per power of two above 128 ns)"},
+      {"unit", "ns"},
+      {"relative_error_ratio", kFioBinRelativeError},
+      {"count", total},
+      {"bins", b}};
 }
 
 FioBins FioBinsFromJson(const nlohmann::json& bins_object) {

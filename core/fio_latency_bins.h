@@ -16,14 +16,13 @@
 
 #include <cstdint>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 namespace resmeter {
 
 inline constexpr int kFioPlatBits = 6;
 inline constexpr int kFioPlatGroups = 29;
-inline constexpr int kFioBinCount = kFioPlatGroups << kFioPlatBits;  // 1856
+inline constexpr int kFioBinCount = kFioPlatGroups << kFioPlatBits;        // 1856
 inline constexpr double kFioBinRelativeError = 1.0 / (2 << kFioPlatBits);  // 1/128
 
 // The bucket of a latency in nanoseconds.

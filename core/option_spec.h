@@ -15,13 +15,13 @@ namespace resmeter {
 enum class OptionType { kBool, kInt, kDouble, kString, kStringList };
 
 struct OptionSpec {
-  std::string key;            // relative or dotted path, e.g. "window_seconds"
+  std::string key;  // relative or dotted path, e.g. "window_seconds"
   OptionType type;
   nlohmann::json default_value;
   std::optional<double> min;  // inclusive bounds for kInt and kDouble
   std::optional<double> max;
   std::vector<std::string> choices;  // allowed values for kString (empty: any)
-  std::string help;           // one line, shown in errors and docs
+  std::string help;                  // one line, shown in errors and docs
 };
 
 // A validated set of values for one scope (a meter, or the whole config),

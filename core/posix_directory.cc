@@ -126,7 +126,8 @@ class PosixDirectory final : public Directory {
     return std::unique_ptr<FileLock>(new PosixFileLock(std::move(fd)));
   }
 
-  Result<std::unique_ptr<Directory>> OpenSubdirectory(const std::string& name, unsigned create_mode) override {
+  Result<std::unique_ptr<Directory>> OpenSubdirectory(const std::string& name,
+                                                      unsigned create_mode) override {
     RESMETER_ASSIGN_OR_RETURN(SafeDir sub, dir_.OpenSubdir(name, create_mode));
     return NewPosixDirectory(std::move(sub));
   }

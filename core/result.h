@@ -25,9 +25,18 @@ class Result {
   const Status& status() const { return status_; }
 
   // REQUIRES: ok()
-  const T& value() const& { Check(); return *value_; }
-  T& value() & { Check(); return *value_; }
-  T&& value() && { Check(); return std::move(*value_); }
+  const T& value() const& {
+    Check();
+    return *value_;
+  }
+  T& value() & {
+    Check();
+    return *value_;
+  }
+  T&& value() && {
+    Check();
+    return std::move(*value_);
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   const T* operator->() const { return &value(); }

@@ -15,16 +15,26 @@ Status Status::WithContext(const std::string& context) const {
 
 std::string Status::ToString() const {
   switch (code_) {
-    case Code::kOk: return "OK";
-    case Code::kNotFound: return "NotFound: " + message_;
-    case Code::kCorruption: return "Corruption: " + message_;
-    case Code::kIOError: return "IOError: " + message_;
-    case Code::kInvalidArgument: return "InvalidArgument: " + message_;
-    case Code::kNotSupported: return "NotSupported: " + message_;
-    case Code::kPermissionDenied: return "PermissionDenied: " + message_;
-    case Code::kDeadlineExceeded: return "DeadlineExceeded: " + message_;
-    case Code::kVerifyFailed: return "VerifyFailed: " + message_;
-    case Code::kCancelled: return "Cancelled: " + message_;
+    case Code::kOk:
+      return "OK";
+    case Code::kNotFound:
+      return "NotFound: " + message_;
+    case Code::kCorruption:
+      return "Corruption: " + message_;
+    case Code::kIOError:
+      return "IOError: " + message_;
+    case Code::kInvalidArgument:
+      return "InvalidArgument: " + message_;
+    case Code::kNotSupported:
+      return "NotSupported: " + message_;
+    case Code::kPermissionDenied:
+      return "PermissionDenied: " + message_;
+    case Code::kDeadlineExceeded:
+      return "DeadlineExceeded: " + message_;
+    case Code::kVerifyFailed:
+      return "VerifyFailed: " + message_;
+    case Code::kCancelled:
+      return "Cancelled: " + message_;
   }
   return message_;
 }

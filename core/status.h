@@ -15,15 +15,15 @@ class Status {
  public:
   enum class Code {
     kOk = 0,
-    kNotFound,         // a file, key or entry does not exist
-    kCorruption,       // bytes that do not parse or fail an integrity check
-    kIOError,          // the operating system refused or failed
-    kInvalidArgument,  // a caller or user supplied a bad value
-    kNotSupported,     // the platform lacks the capability (no PMU, no TEE)
-    kPermissionDenied, // access refused, or a file with unsafe permissions
-    kDeadlineExceeded, // a timeout expired
-    kVerifyFailed,     // a signature, binding or policy check did not hold
-    kCancelled,        // the caller asked the work to stop
+    kNotFound,          // a file, key or entry does not exist
+    kCorruption,        // bytes that do not parse or fail an integrity check
+    kIOError,           // the operating system refused or failed
+    kInvalidArgument,   // a caller or user supplied a bad value
+    kNotSupported,      // the platform lacks the capability (no PMU, no TEE)
+    kPermissionDenied,  // access refused, or a file with unsafe permissions
+    kDeadlineExceeded,  // a timeout expired
+    kVerifyFailed,      // a signature, binding or policy check did not hold
+    kCancelled,         // the caller asked the work to stop
   };
 
   // Creates an OK status.
@@ -59,8 +59,8 @@ class Status {
 }  // namespace resmeter
 
 // Returns from the enclosing function when `expr` yields a non-OK Status.
-#define RESMETER_RETURN_IF_ERROR(expr)            \
-  do {                                            \
-    ::resmeter::Status resmeter_status_ = (expr); \
+#define RESMETER_RETURN_IF_ERROR(expr)                   \
+  do {                                                   \
+    ::resmeter::Status resmeter_status_ = (expr);        \
     if (!resmeter_status_.ok()) return resmeter_status_; \
   } while (0)

@@ -111,12 +111,21 @@ std::string FormatScaled(double value, std::string_view unit) {
   double mag = std::fabs(value);
   if (unit == "s" && mag > 0 && mag < 1) {
     int i = 0;
-    while (mag < 1 && i < 3) { mag *= 1000; value *= 1000; ++i; }
-    std::snprintf(buf, sizeof buf, "%.3g %s%.*s", value, kDown[i], static_cast<int>(unit.size()), unit.data());
+    while (mag < 1 && i < 3) {
+      mag *= 1000;
+      value *= 1000;
+      ++i;
+    }
+    std::snprintf(buf, sizeof buf, "%.3g %s%.*s", value, kDown[i], static_cast<int>(unit.size()),
+                  unit.data());
     return buf;
   }
   int i = 0;
-  while (mag >= step && i < 5) { mag /= step; value /= step; ++i; }
+  while (mag >= step && i < 5) {
+    mag /= step;
+    value /= step;
+    ++i;
+  }
   std::snprintf(buf, sizeof buf, "%.3g %s%.*s", value, binary ? kUpBin[i] : kUp[i],
                 static_cast<int>(unit.size()), unit.data());
   return buf;

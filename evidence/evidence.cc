@@ -9,10 +9,14 @@ namespace resmeter {
 
 std::string EvidenceTypeName(EvidenceType type) {
   switch (type) {
-    case EvidenceType::kNone: return "none";
-    case EvidenceType::kSevSnp: return "sev-snp";
-    case EvidenceType::kTdx: return "tdx";
-    case EvidenceType::kTpm2: return "tpm2";
+    case EvidenceType::kNone:
+      return "none";
+    case EvidenceType::kSevSnp:
+      return "sev-snp";
+    case EvidenceType::kTdx:
+      return "tdx";
+    case EvidenceType::kTpm2:
+      return "tpm2";
   }
   return "none";
 }
@@ -47,8 +51,9 @@ Status CheckFailed(std::string_view type, std::string_view check, std::string_vi
 
 std::string Base64Encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(n);
   return out;
 }

@@ -82,7 +82,8 @@ Status VerifyCertificateChain(X509* leaf, const std::vector<X509*>& intermediate
     X509* bad = X509_STORE_CTX_get_current_cert(ctx.get());
     ERR_clear_error();
     return Status::VerifyFailed(std::string(X509_verify_cert_error_string(err)) + " at depth " +
-                                std::to_string(depth) + " ('" + (bad ? CertificateCommonName(bad) : "") + "')");
+                                std::to_string(depth) + " ('" + (bad ? CertificateCommonName(bad) : "") +
+                                "')");
   }
   return Status::Ok();
 }
@@ -90,8 +91,10 @@ Status VerifyCertificateChain(X509* leaf, const std::vector<X509*>& intermediate
 Status VerifyEcdsaRaw(EVP_PKEY* key, const EVP_MD* md, std::string_view message, std::string_view r_be,
                       std::string_view s_be) {
   ECDSA_SIG* sig = ECDSA_SIG_new();
-  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(r_be.data()), static_cast<int>(r_be.size()), nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(s_be.data()), static_cast<int>(s_be.size()), nullptr);
+  BIGNUM* r =
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(r_be.data()), static_cast<int>(r_be.size()), nullptr);
+  BIGNUM* s =
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(s_be.data()), static_cast<int>(s_be.size()), nullptr);
   if (sig == nullptr || r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
     BN_free(r);
     BN_free(s);

@@ -41,7 +41,6 @@ using X509StorePtr = std::unique_ptr<X509_STORE, X509StoreDeleter>;
 using X509StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, X509StoreCtxDeleter>;
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackDeleter>;
 
-
 // Parses one or more certificates: a PEM bundle (any number of CERTIFICATE
 // blocks) or a single DER certificate. Corruption naming `what` otherwise.
 Result<std::vector<X509Ptr>> ParseCertificates(std::string_view bytes, std::string_view what);

@@ -115,8 +115,9 @@ Result<EvidenceVerdict> SevSnpVerifier::Verify(const SevSnpInput& in) const {
   }
   v.checks.push_back("signature_algo");
   if (r.signing_key() != 0) {
-    return CheckFailed(kType, "signing_key",
-                       "signing key " + std::to_string(r.signing_key()) + " is not 0 (VCEK); VLEK unsupported");
+    return CheckFailed(
+        kType, "signing_key",
+        "signing key " + std::to_string(r.signing_key()) + " is not 0 (VCEK); VLEK unsupported");
   }
   v.checks.push_back("signing_key");
 
@@ -156,7 +157,8 @@ Result<EvidenceVerdict> SevSnpVerifier::Verify(const SevSnpInput& in) const {
   if (ark == nullptr) return CheckFailed(kType, "ark_trusted", "the chain has no self-signed ARK");
   std::string ark_der = CertificateDer(ark);
   if (std::find(ark_ders_.begin(), ark_ders_.end(), ark_der) == ark_ders_.end()) {
-    return CheckFailed(kType, "ark_trusted", "ARK '" + CertificateCommonName(ark) + "' is not a shipped AMD root");
+    return CheckFailed(kType, "ark_trusted",
+                       "ARK '" + CertificateCommonName(ark) + "' is not a shipped AMD root");
   }
   v.checks.push_back("ark_trusted");
   if (Status s = VerifyCertificateChain(vcek, intermediates, ark, in.at); !s.ok()) {
@@ -184,7 +186,8 @@ Result<EvidenceVerdict> SevSnpVerifier::Verify(const SevSnpInput& in) const {
   v.checks.push_back("signature");
   for (size_t i = SevSnpReport::kSignatureOffset + 2 * SevSnpReport::kSignatureComponentSize;
        i < SevSnpReport::kSize; ++i) {
-    if (r.raw[i] != 0) return CheckFailed(kType, "signature_reserved", "byte " + HexOffset(i) + " is not zero");
+    if (r.raw[i] != 0)
+      return CheckFailed(kType, "signature_reserved", "byte " + HexOffset(i) + " is not zero");
   }
   v.checks.push_back("signature_reserved");
 
@@ -200,7 +203,8 @@ Result<EvidenceVerdict> SevSnpVerifier::Verify(const SevSnpInput& in) const {
     v.not_checked.push_back("report_data: no expected user data given");
   }
   if (r.debug_allowed() && !policy_.allow_debug) {
-    return CheckFailed(kType, "policy_debug", "guest policy allows debugging (bit 19 set), which policy forbids");
+    return CheckFailed(kType, "policy_debug",
+                       "guest policy allows debugging (bit 19 set), which policy forbids");
   }
   v.checks.push_back("policy_debug");
   if (!policy_.allowed_measurements.empty()) {
@@ -228,8 +232,9 @@ Result<EvidenceVerdict> SevSnpVerifier::Verify(const SevSnpInput& in) const {
   }
   if (policy_.max_vmpl) {
     if (r.vmpl > *policy_.max_vmpl) {
-      return CheckFailed(kType, "vmpl",
-                         "VMPL " + std::to_string(r.vmpl) + " exceeds the maximum " + std::to_string(*policy_.max_vmpl));
+      return CheckFailed(
+          kType, "vmpl",
+          "VMPL " + std::to_string(r.vmpl) + " exceeds the maximum " + std::to_string(*policy_.max_vmpl));
     }
     v.checks.push_back("vmpl");
   }

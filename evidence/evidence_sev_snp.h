@@ -61,9 +61,9 @@ class SevSnpVerifier {
   Result<EvidenceVerdict> Verify(const SevSnpInput& input) const;
 
  private:
-  Status anchor_status_;                   // why the anchors did not parse
+  Status anchor_status_;                       // why the anchors did not parse
   std::vector<std::vector<X509Ptr>> anchors_;  // each shipped chain, ASK first
-  std::vector<std::string> ark_ders_;      // the shipped ARKs' DER encodings
+  std::vector<std::string> ark_ders_;          // the shipped ARKs' DER encodings
   SevSnpPolicy policy_;
 };
 

@@ -25,14 +25,17 @@ Result<EvidenceVerdict> TdxVerifier::Verify(const TdxInput& in) const {
   EvidenceVerdict v;
   v.type = kType;
   if (q.header.att_key_type != 2) {
-    return CheckFailed(kType, "header", "attestation key type " + std::to_string(q.header.att_key_type) +
-                                            " is not 2 (ECDSA P-256)");
+    return CheckFailed(
+        kType, "header",
+        "attestation key type " + std::to_string(q.header.att_key_type) + " is not 2 (ECDSA P-256)");
   }
   if (q.header.tee_type != 0x81) {
-    return CheckFailed(kType, "header", "TEE type " + std::to_string(q.header.tee_type) + " is not 0x81 (TDX)");
+    return CheckFailed(kType, "header",
+                       "TEE type " + std::to_string(q.header.tee_type) + " is not 0x81 (TDX)");
   }
   if (HexEncode(q.header.qe_vendor_id) != kIntelQeVendorId) {
-    return CheckFailed(kType, "header", "QE vendor id " + HexEncode(q.header.qe_vendor_id) + " is not Intel's");
+    return CheckFailed(kType, "header",
+                       "QE vendor id " + HexEncode(q.header.qe_vendor_id) + " is not Intel's");
   }
   v.checks.push_back("header");
 
@@ -47,12 +50,14 @@ Result<EvidenceVerdict> TdxVerifier::Verify(const TdxInput& in) const {
   bool clean_tail = end != std::string::npos &&
                     q.pck_chain_pem.find_first_not_of(std::string("\n\0", 2), end + 25) == std::string::npos;
   if (blocks != chain.size() || !clean_tail) {
-    return CheckFailed(kType, "pck_chain", "only " + std::to_string(chain.size()) + " of " +
-                                               std::to_string(blocks) + " PEM blocks are certificates");
+    return CheckFailed(kType, "pck_chain",
+                       "only " + std::to_string(chain.size()) + " of " + std::to_string(blocks) +
+                           " PEM blocks are certificates");
   }
   if (chain.size() < 2) {
-    return CheckFailed(kType, "pck_chain", "the quote carries " + std::to_string(chain.size()) +
-                                               " certificate(s), want PCK + intermediate (+ root)");
+    return CheckFailed(kType, "pck_chain",
+                       "the quote carries " + std::to_string(chain.size()) +
+                           " certificate(s), want PCK + intermediate (+ root)");
   }
   std::string root_der = CertificateDer(roots.front().get());
   X509* embedded_root = nullptr;
@@ -69,7 +74,8 @@ Result<EvidenceVerdict> TdxVerifier::Verify(const TdxInput& in) const {
   }
   if (CertificateDer(embedded_root) != root_der) {
     return CheckFailed(kType, "pck_root_trusted",
-                       "the quote's root '" + CertificateCommonName(embedded_root) + "' is not the shipped Intel SGX Root CA");
+                       "the quote's root '" + CertificateCommonName(embedded_root) +
+                           "' is not the shipped Intel SGX Root CA");
   }
   v.checks.push_back("pck_root_trusted");
   X509* pck = chain.front().get();
@@ -99,10 +105,11 @@ Result<EvidenceVerdict> TdxVerifier::Verify(const TdxInput& in) const {
   Result<EvpPkeyPtr> att_key =
       EcPublicKeyFromXY("P-256", q.attestation_key.substr(0, 32), q.attestation_key.substr(32, 32));
   if (!att_key.ok()) return CheckFailed(kType, "quote_signature", att_key.status().message());
-  if (Status s = VerifyEcdsaRaw(att_key->get(), EVP_sha256(), q.SignedBytes(), q.quote_signature.substr(0, 32),
-                                q.quote_signature.substr(32, 32));
+  if (Status s = VerifyEcdsaRaw(att_key->get(), EVP_sha256(), q.SignedBytes(),
+                                q.quote_signature.substr(0, 32), q.quote_signature.substr(32, 32));
       !s.ok()) {
-    return CheckFailed(kType, "quote_signature", s.message() + " over header + TD report with the attestation key");
+    return CheckFailed(kType, "quote_signature",
+                       s.message() + " over header + TD report with the attestation key");
   }
   v.checks.push_back("quote_signature");
 
@@ -123,16 +130,19 @@ Result<EvidenceVerdict> TdxVerifier::Verify(const TdxInput& in) const {
   v.checks.push_back("td_debug");
   if (!policy_.allowed_mr_td.empty()) {
     std::string m = HexEncode(q.body.mr_td);
-    if (std::find(policy_.allowed_mr_td.begin(), policy_.allowed_mr_td.end(), m) == policy_.allowed_mr_td.end()) {
+    if (std::find(policy_.allowed_mr_td.begin(), policy_.allowed_mr_td.end(), m) ==
+        policy_.allowed_mr_td.end()) {
       return CheckFailed(kType, "mr_td", "MRTD " + m + " is not in the allowed list");
     }
     v.checks.push_back("mr_td");
   }
   for (const auto& [index, hex] : policy_.rtmr) {
-    if (index < 0 || index > 3) return CheckFailed(kType, "rtmr", "policy names RTMR " + std::to_string(index));
+    if (index < 0 || index > 3)
+      return CheckFailed(kType, "rtmr", "policy names RTMR " + std::to_string(index));
     if (HexEncode(q.body.rtmr[index]) != hex) {
-      return CheckFailed(kType, "rtmr", "RTMR" + std::to_string(index) + " " + HexEncode(q.body.rtmr[index]) +
-                                            " is not the expected " + hex);
+      return CheckFailed(kType, "rtmr",
+                         "RTMR" + std::to_string(index) + " " + HexEncode(q.body.rtmr[index]) +
+                             " is not the expected " + hex);
     }
   }
   if (!policy_.rtmr.empty()) v.checks.push_back("rtmr");

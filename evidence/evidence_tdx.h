@@ -34,8 +34,8 @@ namespace resmeter {
 
 struct TdxPolicy {
   bool allow_debug = false;
-  std::vector<std::string> allowed_mr_td;  // lowercase hex; empty = any
-  std::map<int, std::string> rtmr;         // index 0..3 -> expected lowercase hex
+  std::vector<std::string> allowed_mr_td;      // lowercase hex; empty = any
+  std::map<int, std::string> rtmr;             // index 0..3 -> expected lowercase hex
   std::optional<std::string> min_tee_tcb_svn;  // 16 raw bytes, per-component minimum; nullopt = any
 };
 

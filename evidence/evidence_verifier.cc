@@ -66,7 +66,8 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
       }
       in.expected_report_data = expected_user_data;
       in.at = options.at;
-      RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors, LoadAmdTrustAnchors(options.trust_anchors_dir));
+      RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> anchors,
+                                LoadAmdTrustAnchors(options.trust_anchors_dir));
       return SevSnpVerifier(std::move(anchors), options.snp).Verify(in);
     }
     case EvidenceType::kTdx: {
@@ -74,7 +75,8 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
       RESMETER_ASSIGN_OR_RETURN(in.quote, Blob(evidence, "tdx", "quote"));
       in.expected_report_data = expected_user_data;
       in.at = options.at;
-      RESMETER_ASSIGN_OR_RETURN(std::string root, ReadAnchor(options.trust_anchors_dir + "/intel_sgx_root_ca.pem"));
+      RESMETER_ASSIGN_OR_RETURN(std::string root,
+                                ReadAnchor(options.trust_anchors_dir + "/intel_sgx_root_ca.pem"));
       return TdxVerifier(std::move(root), options.tdx).Verify(in);
     }
     case EvidenceType::kTpm2: {
@@ -88,7 +90,8 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
 }
 
 Result<EvidenceVerdict> VerifyKeyBoundEvidence(const nlohmann::json& evidence, const std::string& thumbprint,
-                                               const std::string& nonce, const EvidenceVerifyOptions& options) {
+                                               const std::string& nonce,
+                                               const EvidenceVerifyOptions& options) {
   return VerifyEvidenceJson(evidence, ComputeUserData(thumbprint, nonce), options);
 }
 
@@ -101,12 +104,14 @@ Result<EvidenceVerdict> VerifyIdentityDocument(const nlohmann::json& doc,
   RESMETER_ASSIGN_OR_RETURN(std::string thumbprint, JwkThumbprint(doc["jwk"]));
   std::string nonce_hex = doc.value("nonce", std::string());
   if (expected_nonce_hex && *expected_nonce_hex != nonce_hex) {
-    return CheckFailed("identity", "nonce", "document nonce '" + nonce_hex + "' is not the expected '" +
-                                                *expected_nonce_hex + "'");
+    return CheckFailed(
+        "identity", "nonce",
+        "document nonce '" + nonce_hex + "' is not the expected '" + *expected_nonce_hex + "'");
   }
   std::optional<std::string> nonce = HexDecode(nonce_hex);
   if (!nonce) return Status::Corruption("identity document: nonce is not hex");
-  RESMETER_ASSIGN_OR_RETURN(EvidenceVerdict v, VerifyKeyBoundEvidence(doc["evidence"], thumbprint, *nonce, options));
+  RESMETER_ASSIGN_OR_RETURN(EvidenceVerdict v,
+                            VerifyKeyBoundEvidence(doc["evidence"], thumbprint, *nonce, options));
   v.fields["kid"] = thumbprint;
   if (!nonce_hex.empty()) v.fields["nonce"] = nonce_hex;
   return v;

@@ -38,7 +38,8 @@ Result<EvidenceVerdict> VerifyEvidenceJson(const nlohmann::json& evidence,
 // SHA-512(thumbprint || nonce), `nonce` being the raw challenge bytes ("" when
 // none). Used for identity documents and for a report's `evidence` claim.
 Result<EvidenceVerdict> VerifyKeyBoundEvidence(const nlohmann::json& evidence, const std::string& thumbprint,
-                                               const std::string& nonce, const EvidenceVerifyOptions& options);
+                                               const std::string& nonce,
+                                               const EvidenceVerifyOptions& options);
 
 // Verifies an identity document {"jwk", "evidence", "nonce"?}: the evidence's
 // user data must be SHA-512(thumbprint(jwk) || nonce). `expected_nonce_hex`,

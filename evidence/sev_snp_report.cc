@@ -43,8 +43,8 @@ bool SnpTcbVersion::AtLeast(const SnpTcbVersion& min) const {
 }
 
 nlohmann::json SnpTcbVersion::ToJson() const {
-  return {{"raw", raw},       {"fmc", fmc}, {"boot_loader", boot_loader}, {"tee", tee},
-          {"snp", snp},       {"microcode", microcode}};
+  return {{"raw", raw}, {"fmc", fmc}, {"boot_loader", boot_loader},
+          {"tee", tee}, {"snp", snp}, {"microcode", microcode}};
 }
 
 Result<SevSnpReport> SevSnpReport::Parse(std::string_view b) {

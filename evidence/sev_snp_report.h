@@ -7,8 +7,8 @@
 // A plain value type; safe to share between threads once built.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -33,8 +33,8 @@ struct SnpTcbVersion {
 };
 
 struct SevSnpReport {
-  static constexpr size_t kSize = 0x4A0;          // 1184
-  static constexpr size_t kSignedSize = 0x2A0;    // bytes 0x000..0x29F are signed
+  static constexpr size_t kSize = 0x4A0;        // 1184
+  static constexpr size_t kSignedSize = 0x2A0;  // bytes 0x000..0x29F are signed
   static constexpr size_t kSignatureOffset = 0x2A0;
   static constexpr size_t kSignatureComponentSize = 72;  // R, S little-endian, zero padded
   static constexpr uint64_t kPolicyDebugBit = 1ull << 19;
@@ -64,12 +64,12 @@ struct SevSnpReport {
   SnpTcbVersion committed_tcb;    // 0x1E0
   uint8_t current_build = 0, current_minor = 0, current_major = 0;        // 0x1E8..0x1EA
   uint8_t committed_build = 0, committed_minor = 0, committed_major = 0;  // 0x1EC..0x1EE
-  SnpTcbVersion launch_tcb;       // 0x1F0
-  uint64_t launch_mit_vector = 0;   // 0x1F8 (version >= 5)
-  uint64_t current_mit_vector = 0;  // 0x200 (version >= 5)
-  std::string signature_r;        // 0x2A0, 72 bytes little-endian
-  std::string signature_s;        // 0x2E8, 72 bytes little-endian
-  std::string raw;                // all 1184 bytes
+  SnpTcbVersion launch_tcb;                                               // 0x1F0
+  uint64_t launch_mit_vector = 0;                                         // 0x1F8 (version >= 5)
+  uint64_t current_mit_vector = 0;                                        // 0x200 (version >= 5)
+  std::string signature_r;                                                // 0x2A0, 72 bytes little-endian
+  std::string signature_s;                                                // 0x2E8, 72 bytes little-endian
+  std::string raw;                                                        // all 1184 bytes
 
   // Parses exactly kSize bytes; Corruption naming the size otherwise.
   static Result<SevSnpReport> Parse(std::string_view bytes);

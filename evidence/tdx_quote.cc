@@ -13,8 +13,8 @@ class Reader {
   Status Take(size_t n, const char* field, std::string* out) {
     if (n > b_.size() - pos_) {
       return Status::Corruption(std::string("tdx quote: ") + field + " at offset " + std::to_string(pos_) +
-                                " needs " + std::to_string(n) + " bytes, " + std::to_string(b_.size() - pos_) +
-                                " left");
+                                " needs " + std::to_string(n) + " bytes, " +
+                                std::to_string(b_.size() - pos_) + " left");
     }
     out->assign(b_.substr(pos_, n));
     pos_ += n;
@@ -89,19 +89,19 @@ Result<TdxQuote> TdxQuote::Parse(std::string_view bytes) {
   RESMETER_RETURN_IF_ERROR(r.Take(auth_size, "qe_auth_data", &q.qe_auth_data));
   RESMETER_RETURN_IF_ERROR(r.Int("pck_cert_data_type", &q.pck_cert_data_type));
   if (q.pck_cert_data_type != 5) {
-    return Status::Corruption("tdx quote: QE certification data type " + std::to_string(q.pck_cert_data_type) +
-                              " is not 5 (PCK certificate chain)");
+    return Status::Corruption("tdx quote: QE certification data type " +
+                              std::to_string(q.pck_cert_data_type) + " is not 5 (PCK certificate chain)");
   }
   uint32_t pck_size = 0;
   RESMETER_RETURN_IF_ERROR(r.Int("pck_cert_data_size", &pck_size));
   RESMETER_RETURN_IF_ERROR(r.Take(pck_size, "pck_cert_chain", &q.pck_chain_pem));
   if (r.pos() - cert_start != cert_size) {
-    return Status::Corruption("tdx quote: cert_data_size " + std::to_string(cert_size) + " but its parts take " +
-                              std::to_string(r.pos() - cert_start));
+    return Status::Corruption("tdx quote: cert_data_size " + std::to_string(cert_size) +
+                              " but its parts take " + std::to_string(r.pos() - cert_start));
   }
   if (r.pos() - sig_start != sig_len) {
-    return Status::Corruption("tdx quote: signature_data_len " + std::to_string(sig_len) + " but its parts take " +
-                              std::to_string(r.pos() - sig_start));
+    return Status::Corruption("tdx quote: signature_data_len " + std::to_string(sig_len) +
+                              " but its parts take " + std::to_string(r.pos() - sig_start));
   }
   q.quote_size = r.pos();
   q.trailing_bytes = bytes.size() - r.pos();

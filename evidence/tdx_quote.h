@@ -7,8 +7,8 @@
 // evidence_tdx.h. A plain value type; safe to share once built.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -17,21 +17,21 @@
 namespace resmeter {
 
 struct TdxQuoteHeader {
-  uint16_t version = 0;        // 4
-  uint16_t att_key_type = 0;   // 2 = ECDSA-256 with P-256
-  uint32_t tee_type = 0;       // 0x81 = TDX
+  uint16_t version = 0;       // 4
+  uint16_t att_key_type = 0;  // 2 = ECDSA-256 with P-256
+  uint32_t tee_type = 0;      // 0x81 = TDX
   uint16_t qe_svn = 0;
   uint16_t pce_svn = 0;
-  std::string qe_vendor_id;    // 16 bytes
-  std::string user_data;       // 20 bytes
+  std::string qe_vendor_id;  // 16 bytes
+  std::string user_data;     // 20 bytes
 };
 
 struct TdxReportBody {
-  std::string tee_tcb_svn;      // 16
-  std::string mr_seam;          // 48
-  std::string mr_signer_seam;   // 48
+  std::string tee_tcb_svn;     // 16
+  std::string mr_seam;         // 48
+  std::string mr_signer_seam;  // 48
   uint64_t seam_attributes = 0;
-  uint64_t td_attributes = 0;   // bit 0: DEBUG
+  uint64_t td_attributes = 0;  // bit 0: DEBUG
   uint64_t xfam = 0;
   std::string mr_td;            // 48
   std::string mr_config_id;     // 48
@@ -43,11 +43,11 @@ struct TdxReportBody {
 
 // The SGX REPORT body of the Quoting Enclave (384 bytes).
 struct SgxReportBody {
-  std::string cpu_svn;      // 16
+  std::string cpu_svn;  // 16
   uint32_t misc_select = 0;
-  std::string attributes;   // 16
-  std::string mr_enclave;   // 32
-  std::string mr_signer;    // 32
+  std::string attributes;  // 16
+  std::string mr_enclave;  // 32
+  std::string mr_signer;   // 32
   uint16_t isv_prod_id = 0;
   uint16_t isv_svn = 0;
   std::string report_data;  // 64
@@ -62,16 +62,16 @@ struct TdxQuote {
 
   TdxQuoteHeader header;
   TdxReportBody body;
-  std::string quote_signature;   // 64: r || s, big-endian
-  std::string attestation_key;   // 64: x || y, big-endian (P-256)
-  uint16_t cert_data_type = 0;   // 6 = QE report certification data
+  std::string quote_signature;  // 64: r || s, big-endian
+  std::string attestation_key;  // 64: x || y, big-endian (P-256)
+  uint16_t cert_data_type = 0;  // 6 = QE report certification data
   SgxReportBody qe_report;
   std::string qe_report_signature;  // 64: r || s
   std::string qe_auth_data;
   uint16_t pck_cert_data_type = 0;  // 5 = PCK certificate chain (PEM)
   std::string pck_chain_pem;
-  size_t quote_size = 0;         // bytes the structure covers
-  size_t trailing_bytes = 0;     // bytes after it (not part of the quote; ignored)
+  size_t quote_size = 0;      // bytes the structure covers
+  size_t trailing_bytes = 0;  // bytes after it (not part of the quote; ignored)
   std::string raw;
 
   // Parses a version-4 quote; Corruption naming the field that overruns or is unexpected.

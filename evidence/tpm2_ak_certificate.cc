@@ -18,7 +18,6 @@
 namespace resmeter {
 namespace {
 
-
 // A name as one RFC 2253 line ("CN=..,O=..").
 std::string NameLine(const X509_NAME* name) {
   BIO* bio = BIO_new(BIO_s_mem());

@@ -5,13 +5,12 @@
 #include <functional>
 #include <random>
 
+#include "claims/gpu_claim_specs.h"
 #include "core/strings.h"
 #include "gpu/cuda_driver.h"
 #include "gpu/gpu_cross_checks.h"
 #include "gpu/pci_scan.h"
 #include "gpu/sgemm_kernel.h"
-
-#include "claims/gpu_claim_specs.h"
 
 namespace resmeter {
 namespace {
@@ -53,7 +52,8 @@ bool Fail(const CudaDriver& cu, DeviceOutcome& out, const std::string& what, CuR
           const std::string& extra = "") {
   std::string msg = what + " failed: " + cu.Error(r) + extra;
   out.claims["error"] = msg;
-  out.findings.push_back({"gpu_compute_error", "CUDA device " + out.claims.value("name", std::string("?")) + ": " + msg,
+  out.findings.push_back({"gpu_compute_error",
+                          "CUDA device " + out.claims.value("name", std::string("?")) + ": " + msg,
                           {{"ordinal", out.claims["ordinal"]}, {"error", msg}}});
   return false;
 }
@@ -73,17 +73,20 @@ void Describe(const CudaDriver& cu, CuDevice dev, json& j) {
       cu.cuDeviceGetAttribute(&minor, kCuAttrComputeCapabilityMinor, dev) == kCudaSuccess) {
     j["compute_capability"] = std::to_string(major) + "." + std::to_string(minor);
   }
-  if (cu.cuDeviceGetAttribute(&sms, kCuAttrMultiprocessorCount, dev) == kCudaSuccess) j["multiprocessor_count"] = sms;
+  if (cu.cuDeviceGetAttribute(&sms, kCuAttrMultiprocessorCount, dev) == kCudaSuccess)
+    j["multiprocessor_count"] = sms;
   if (cu.cuDeviceGetAttribute(&khz, kCuAttrClockRateKhz, dev) == kCudaSuccess) j["max_clock_hz"] = khz * 1e3;
 }
 
 // Runs the timed, verified multiply on one device.
-bool RunDevice(const CudaDriver& cu, MeterContext& ctx, int ordinal, int n, int iterations, DeviceOutcome& out) {
+bool RunDevice(const CudaDriver& cu, MeterContext& ctx, int ordinal, int n, int iterations,
+               DeviceOutcome& out) {
   out.claims["ordinal"] = ordinal;
   CuDevice dev = 0;
   if (CuResult r = cu.cuDeviceGet(&dev, ordinal); r != kCudaSuccess) return Fail(cu, out, "cuDeviceGet", r);
   Describe(cu, dev, out.claims);
-  ctx.Progress("gpu.compute: device " + std::to_string(ordinal) + " " + out.claims.value("name", std::string()));
+  ctx.Progress("gpu.compute: device " + std::to_string(ordinal) + " " +
+               out.claims.value("name", std::string()));
 
   Cleanup cleanup;
   CuContext cctx = nullptr;
@@ -112,8 +115,10 @@ bool RunDevice(const CudaDriver& cu, MeterContext& ctx, int ordinal, int n, int 
     CuDevicePtr ptr = *p;
     cleanup.Add([&cu, ptr] { cu.cuMemFree(ptr); });
   }
-  if (CuResult r = cu.cuMemcpyHtoD(da, a.data(), bytes); r != kCudaSuccess) return Fail(cu, out, "cuMemcpyHtoD", r);
-  if (CuResult r = cu.cuMemcpyHtoD(db, b.data(), bytes); r != kCudaSuccess) return Fail(cu, out, "cuMemcpyHtoD", r);
+  if (CuResult r = cu.cuMemcpyHtoD(da, a.data(), bytes); r != kCudaSuccess)
+    return Fail(cu, out, "cuMemcpyHtoD", r);
+  if (CuResult r = cu.cuMemcpyHtoD(db, b.data(), bytes); r != kCudaSuccess)
+    return Fail(cu, out, "cuMemcpyHtoD", r);
 
   std::vector<CuEvent> events(static_cast<size_t>(iterations) + 1, nullptr);
   for (auto& e : events) {
@@ -131,7 +136,8 @@ bool RunDevice(const CudaDriver& cu, MeterContext& ctx, int ordinal, int n, int 
   if (CuResult r = launch(); r != kCudaSuccess) return Fail(cu, out, "cuLaunchKernel", r);
   if (CuResult r = cu.cuCtxSynchronize(); r != kCudaSuccess) return Fail(cu, out, "cuCtxSynchronize", r);
   std::vector<double> seconds;
-  if (CuResult r = cu.cuEventRecord(events[0], nullptr); r != kCudaSuccess) return Fail(cu, out, "cuEventRecord", r);
+  if (CuResult r = cu.cuEventRecord(events[0], nullptr); r != kCudaSuccess)
+    return Fail(cu, out, "cuEventRecord", r);
   for (int i = 0; i < iterations && !ctx.cancelled(); ++i) {
     if (CuResult r = launch(); r != kCudaSuccess) return Fail(cu, out, "cuLaunchKernel", r);
     if (CuResult r = cu.cuEventRecord(events[i + 1], nullptr); r != kCudaSuccess) {
@@ -150,7 +156,8 @@ bool RunDevice(const CudaDriver& cu, MeterContext& ctx, int ordinal, int n, int 
     out.claims["error"] = "cancelled before the first timed iteration";
     return false;
   }
-  if (CuResult r = cu.cuMemcpyDtoH(c.data(), dc, bytes); r != kCudaSuccess) return Fail(cu, out, "cuMemcpyDtoH", r);
+  if (CuResult r = cu.cuMemcpyDtoH(c.data(), dc, bytes); r != kCudaSuccess)
+    return Fail(cu, out, "cuMemcpyDtoH", r);
   out.ran = true;
 
   std::random_device rd;
@@ -170,7 +177,8 @@ bool RunDevice(const CudaDriver& cu, MeterContext& ctx, int ordinal, int n, int 
   out.claims["iteration_median_seconds"] = median;
   out.claims["iteration_min_seconds"] = seconds.front();
   out.claims["fp32_matmul_flops_per_second"] = median > 0 ? SgemmFlops(n) / median : 0.0;
-  out.claims["fp32_matmul_best_flops_per_second"] = seconds.front() > 0 ? SgemmFlops(n) / seconds.front() : 0.0;
+  out.claims["fp32_matmul_best_flops_per_second"] =
+      seconds.front() > 0 ? SgemmFlops(n) / seconds.front() : 0.0;
   return true;
 }
 
@@ -186,19 +194,34 @@ std::optional<double> ReferencePeakFp32(const std::string& device_name) {
 
 std::vector<OptionSpec> CudaChallengeMeterOptions() {
   return {
-      {"cuda_library", OptionType::kString, kDefaultCudaLibrary, {}, {}, {},
+      {"cuda_library",
+       OptionType::kString,
+       kDefaultCudaLibrary,
+       {},
+       {},
+       {},
        "CUDA driver library to dlopen (soname or path)"},
-      {"matrix_size", OptionType::kInt, 4096, 64, kSgemmMaxN, {},
+      {"matrix_size",
+       OptionType::kInt,
+       4096,
+       64,
+       kSgemmMaxN,
+       {},
        "n of the n x n FP32 multiply (rounded down to a multiple of 16)"},
       {"iterations", OptionType::kInt, 10, 1, 1000, {}, "timed multiplies per GPU (after one warm-up)"},
-      {"min_peak_ratio", OptionType::kDouble, 0.05, 0.0, 1.0, {},
+      {"min_peak_ratio",
+       OptionType::kDouble,
+       0.05,
+       0.0,
+       1.0,
+       {},
        "finding gpu_compute_below_class when measured/peak FP32 of the claimed model is below this"},
   };
 }
 
 MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
-  const std::string lib = ctx.options.Has("cuda_library") ? ctx.options.String("cuda_library")
-                                                           : std::string(kDefaultCudaLibrary);
+  const std::string lib =
+      ctx.options.Has("cuda_library") ? ctx.options.String("cuda_library") : std::string(kDefaultCudaLibrary);
   int n = static_cast<int>(ctx.options.Has("matrix_size") ? ctx.options.Int("matrix_size") : 4096);
   n = std::clamp(n - n % kSgemmTile, 64, kSgemmMaxN);
   const int iterations = static_cast<int>(ctx.options.Has("iterations") ? ctx.options.Int("iterations") : 10);
@@ -208,12 +231,14 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
   auto loaded = CudaDriver::Load(lib);
   if (!loaded.ok()) {
     const bool no_nvidia = pci.ok() && std::none_of(pci->gpus.begin(), pci->gpus.end(), [](const PciGpu& g) {
-      return g.vendor_id == kPciVendorNvidia;
-    });
-    return MeterResult::Unavailable((no_nvidia ? "no NVIDIA GPU on the PCI bus; " : "") + loaded.status().message());
+                             return g.vendor_id == kPciVendorNvidia;
+                           });
+    return MeterResult::Unavailable((no_nvidia ? "no NVIDIA GPU on the PCI bus; " : "") +
+                                    loaded.status().message());
   }
   const CudaDriver& cu = **loaded;
-  if (CuResult r = cu.cuInit(0); r != kCudaSuccess) return MeterResult::Unavailable("cuInit failed: " + cu.Error(r));
+  if (CuResult r = cu.cuInit(0); r != kCudaSuccess)
+    return MeterResult::Unavailable("cuInit failed: " + cu.Error(r));
   int count = 0;
   if (CuResult r = cu.cuDeviceGetCount(&count); r != kCudaSuccess) {
     return MeterResult::Unavailable("cuDeviceGetCount failed: " + cu.Error(r));
@@ -223,14 +248,16 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
   MeterResult res = MeterResult::Ok();
   int version = 0;
   if (cu.cuDriverGetVersion(&version) == kCudaSuccess) {
-    SetClaim(res.claims, kGpuComputeDriverVersion, std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10));
+    SetClaim(res.claims, kGpuComputeDriverVersion,
+             std::to_string(version / 1000) + "." + std::to_string(version % 1000 / 10));
   }
-  res.conditions = {{"cuda_library", lib},
-                    {"matrix_size", n},
-                    {"iterations", iterations},
-                    {"kernel", "FP32 SGEMM, 16x16 shared-memory tiles, hand-written PTX JIT-compiled by the driver"},
-                    {"verification", "exact: Freivalds check with a random vector plus 64 random elements"},
-                    {"min_peak_ratio", min_ratio}};
+  res.conditions = {
+      {"cuda_library", lib},
+      {"matrix_size", n},
+      {"iterations", iterations},
+      {"kernel", "FP32 SGEMM, 16x16 shared-memory tiles, hand-written PTX JIT-compiled by the driver"},
+      {"verification", "exact: Freivalds check with a random vector plus 64 random elements"},
+      {"min_peak_ratio", min_ratio}};
   json devices = json::array();
   int completed = 0;
   for (int i = 0; i < count && !ctx.cancelled(); ++i) {
@@ -244,17 +271,19 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
         out.claims["reference_peak_fp32_flops_per_second"] = *peak;
         out.claims["peak_ratio"] = flops / *peak;
         if (flops < min_ratio * *peak) {
-          out.findings.push_back({"gpu_compute_below_class",
-                                  "CUDA device " + std::to_string(i) + " (" + name + ") multiplied at " +
-                                      FormatScaled(flops, "FLOP/s") + ", below " + std::to_string(min_ratio) +
-                                      " of the model's FP32 peak " + FormatScaled(*peak, "FLOP/s"),
-                                  {{"ordinal", i}, {"measured_flops_per_second", flops}, {"peak_flops_per_second", *peak}}});
+          out.findings.push_back(
+              {"gpu_compute_below_class",
+               "CUDA device " + std::to_string(i) + " (" + name + ") multiplied at " +
+                   FormatScaled(flops, "FLOP/s") + ", below " + std::to_string(min_ratio) +
+                   " of the model's FP32 peak " + FormatScaled(*peak, "FLOP/s"),
+               {{"ordinal", i}, {"measured_flops_per_second", flops}, {"peak_flops_per_second", *peak}}});
         }
       }
     }
     if (pci.ok() && out.claims.contains("pci_bus_id")) {
       const std::string bus = out.claims["pci_bus_id"];
-      bool on_pci = std::any_of(pci->gpus.begin(), pci->gpus.end(), [&](const PciGpu& g) { return g.bus_id == bus; });
+      bool on_pci =
+          std::any_of(pci->gpus.begin(), pci->gpus.end(), [&](const PciGpu& g) { return g.bus_id == bus; });
       if (!on_pci) {
         out.findings.push_back({"gpu_compute_not_on_pci",
                                 "CUDA device " + std::to_string(i) + " claims PCI bus id " + bus +
@@ -269,9 +298,9 @@ MeterResult CudaChallengeMeter::Measure(MeterContext& ctx) {
   SetClaim(res.claims, kGpuComputeDevices, std::move(devices));
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
   if (completed == 0) {
-    MeterResult failed = MeterResult::Failed("the challenge did not complete on any of " + std::to_string(count) +
-                                             " CUDA devices; first error: " +
-                                             res.claims["devices"][0].value("error", std::string("unknown")));
+    MeterResult failed = MeterResult::Failed(
+        "the challenge did not complete on any of " + std::to_string(count) +
+        " CUDA devices; first error: " + res.claims["devices"][0].value("error", std::string("unknown")));
     failed.claims = std::move(res.claims);
     failed.conditions = std::move(res.conditions);
     failed.findings = std::move(res.findings);

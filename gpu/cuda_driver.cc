@@ -28,7 +28,8 @@ Result<std::unique_ptr<CudaDriver>> CudaDriver::Load(const std::string& library)
   void* handle = dlopen(library.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
     const char* err = dlerror();
-    return Status::NotFound("CUDA driver library " + library + " not loadable: " + (err ? err : "unknown error"));
+    return Status::NotFound("CUDA driver library " + library +
+                            " not loadable: " + (err ? err : "unknown error"));
   }
   std::unique_ptr<CudaDriver> d(new CudaDriver());
   d->handle_ = handle;

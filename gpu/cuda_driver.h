@@ -58,28 +58,28 @@ class CudaDriver {
   CuResult (*cuDeviceGetName)(char* name, int len, CuDevice device) = nullptr;
   CuResult (*cuDeviceGetAttribute)(int* value, int attribute, CuDevice device) = nullptr;
   CuResult (*cuDeviceGetPCIBusId)(char* bus_id, int len, CuDevice device) = nullptr;
-  CuResult (*cuDeviceTotalMem)(size_t* bytes, CuDevice device) = nullptr;  // _v2
+  CuResult (*cuDeviceTotalMem)(size_t* bytes, CuDevice device) = nullptr;              // _v2
   CuResult (*cuCtxCreate)(CuContext* ctx, unsigned flags, CuDevice device) = nullptr;  // _v2
-  CuResult (*cuCtxDestroy)(CuContext ctx) = nullptr;  // _v2
+  CuResult (*cuCtxDestroy)(CuContext ctx) = nullptr;                                   // _v2
   CuResult (*cuCtxSynchronize)() = nullptr;
   CuResult (*cuModuleLoadDataEx)(CuModule* module, const void* image, unsigned num_options, int* options,
                                  void** option_values) = nullptr;
   CuResult (*cuModuleGetFunction)(CuFunction* fn, CuModule module, const char* name) = nullptr;
   CuResult (*cuModuleUnload)(CuModule module) = nullptr;
-  CuResult (*cuMemAlloc)(CuDevicePtr* ptr, size_t bytes) = nullptr;    // _v2
-  CuResult (*cuMemFree)(CuDevicePtr ptr) = nullptr;                     // _v2
+  CuResult (*cuMemAlloc)(CuDevicePtr* ptr, size_t bytes) = nullptr;                    // _v2
+  CuResult (*cuMemFree)(CuDevicePtr ptr) = nullptr;                                    // _v2
   CuResult (*cuMemcpyHtoD)(CuDevicePtr dst, const void* src, size_t bytes) = nullptr;  // _v2
   CuResult (*cuMemcpyDtoH)(void* dst, CuDevicePtr src, size_t bytes) = nullptr;        // _v2
-  CuResult (*cuLaunchKernel)(CuFunction fn, unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned block_x,
-                             unsigned block_y, unsigned block_z, unsigned shared_bytes, CuStream stream,
-                             void** params, void** extra) = nullptr;
+  CuResult (*cuLaunchKernel)(CuFunction fn, unsigned grid_x, unsigned grid_y, unsigned grid_z,
+                             unsigned block_x, unsigned block_y, unsigned block_z, unsigned shared_bytes,
+                             CuStream stream, void** params, void** extra) = nullptr;
   CuResult (*cuEventCreate)(CuEvent* event, unsigned flags) = nullptr;
   CuResult (*cuEventRecord)(CuEvent event, CuStream stream) = nullptr;
   CuResult (*cuEventSynchronize)(CuEvent event) = nullptr;
   CuResult (*cuEventElapsedTime)(float* ms, CuEvent start, CuEvent end) = nullptr;
-  CuResult (*cuEventDestroy)(CuEvent event) = nullptr;  // _v2
-  CuResult (*cuGetErrorName)(CuResult r, const char** name) = nullptr;      // optional
-  CuResult (*cuGetErrorString)(CuResult r, const char** text) = nullptr;    // optional
+  CuResult (*cuEventDestroy)(CuEvent event) = nullptr;                    // _v2
+  CuResult (*cuGetErrorName)(CuResult r, const char** name) = nullptr;    // optional
+  CuResult (*cuGetErrorString)(CuResult r, const char** text) = nullptr;  // optional
 
  private:
   CudaDriver() = default;

@@ -38,8 +38,8 @@ const PciGpu* FindPci(const PciScan& pci, const std::string& bus_id) {
 }  // namespace
 
 std::string GpuModelToken(const std::string& name) {
-  static const std::set<std::string> kSkip = {"nvidia", "tesla", "geforce", "quadro", "rtx", "gtx",
-                                              "amd", "radeon", "instinct", "pro", "titan"};
+  static const std::set<std::string> kSkip = {"nvidia", "tesla",  "geforce",  "quadro", "rtx",  "gtx",
+                                              "amd",    "radeon", "instinct", "pro",    "titan"};
   std::string cleaned = name;
   std::replace(cleaned.begin(), cleaned.end(), '-', ' ');
   std::replace(cleaned.begin(), cleaned.end(), '_', ' ');
@@ -90,7 +90,8 @@ std::vector<Finding> CheckNvmlAgainstPci(const PciScan& pci, const PciIds* ids, 
     }
   }
   for (const auto& d : nvml.devices) {
-    const std::string label = "NVML GPU " + std::to_string(d.index) + (d.name.empty() ? "" : " (" + d.name + ")");
+    const std::string label =
+        "NVML GPU " + std::to_string(d.index) + (d.name.empty() ? "" : " (" + d.name + ")");
     const PciGpu* p = d.pci_bus_id.empty() ? nullptr : FindPci(pci, d.pci_bus_id);
     if (!p) {
       out.push_back({"gpu_not_on_pci",
@@ -102,8 +103,8 @@ std::vector<Finding> CheckNvmlAgainstPci(const PciScan& pci, const PciIds* ids, 
     if (d.pci_vendor_id && d.pci_device_id &&
         (*d.pci_vendor_id != p->vendor_id || *d.pci_device_id != p->device_id)) {
       out.push_back({"gpu_pci_id_mismatch",
-                     label + " reports PCI id " + IdPair(*d.pci_vendor_id, *d.pci_device_id) + " but sysfs shows " +
-                         IdPair(p->vendor_id, p->device_id) + " at " + p->bus_id,
+                     label + " reports PCI id " + IdPair(*d.pci_vendor_id, *d.pci_device_id) +
+                         " but sysfs shows " + IdPair(p->vendor_id, p->device_id) + " at " + p->bus_id,
                      {{"nvml_index", d.index},
                       {"pci_bus_id", p->bus_id},
                       {"nvml_pci_id", IdPair(*d.pci_vendor_id, *d.pci_device_id)},
@@ -130,9 +131,10 @@ std::vector<Finding> CheckProcAgainstNvml(const NvidiaProcInfo& proc, const Nvml
   for (const auto& g : proc.gpus) {
     for (const auto& d : nvml.devices) {
       if (d.pci_bus_id != g.bus_id || d.uuid.empty() || g.uuid.empty() || d.uuid == g.uuid) continue;
-      out.push_back({"gpu_uuid_mismatch",
-                     "GPU at " + g.bus_id + ": NVML says UUID " + d.uuid + ", the kernel driver says " + g.uuid,
-                     {{"pci_bus_id", g.bus_id}, {"nvml_uuid", d.uuid}, {"driver_uuid", g.uuid}}});
+      out.push_back(
+          {"gpu_uuid_mismatch",
+           "GPU at " + g.bus_id + ": NVML says UUID " + d.uuid + ", the kernel driver says " + g.uuid,
+           {{"pci_bus_id", g.bus_id}, {"nvml_uuid", d.uuid}, {"driver_uuid", g.uuid}}});
     }
   }
   return out;
@@ -152,8 +154,10 @@ std::optional<std::string> ImpossibleDriverVersionReason(const std::string& vers
   }
   if (parts[0].size() != 3) return "major '" + std::string(parts[0]) + "' is not three digits";
   if (*ParseInt64(parts[0]) < 200) return "major " + std::string(parts[0]) + " predates NVML";
-  if (parts[1].size() < 2 || parts[1].size() > 3) return "minor '" + std::string(parts[1]) + "' is not 2-3 digits";
-  if (parts.size() == 3 && parts[2].size() != 2) return "patch '" + std::string(parts[2]) + "' is not two digits";
+  if (parts[1].size() < 2 || parts[1].size() > 3)
+    return "minor '" + std::string(parts[1]) + "' is not 2-3 digits";
+  if (parts.size() == 3 && parts[2].size() != 2)
+    return "patch '" + std::string(parts[2]) + "' is not two digits";
   return std::nullopt;
 }
 
@@ -164,9 +168,10 @@ std::vector<Finding> CheckDriverVersions(const std::string& nvml_version, const 
   for (auto [source, version] : sources) {
     if (version->empty()) continue;
     if (auto why = ImpossibleDriverVersionReason(*version)) {
-      out.push_back({"driver_version_impossible",
-                     std::string(source) + " driver version '" + *version + "' cannot exist on Linux: " + *why,
-                     {{"source", source}, {"version", *version}, {"reason", *why}}});
+      out.push_back(
+          {"driver_version_impossible",
+           std::string(source) + " driver version '" + *version + "' cannot exist on Linux: " + *why,
+           {{"source", source}, {"version", *version}, {"reason", *why}}});
     }
   }
   if (!nvml_version.empty() && !kernel_version.empty() && nvml_version != kernel_version) {

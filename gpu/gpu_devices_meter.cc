@@ -2,14 +2,13 @@
 
 #include <algorithm>
 
+#include "claims/gpu_claim_specs.h"
 #include "gpu/amdgpu_sysfs.h"
 #include "gpu/gpu_cross_checks.h"
 #include "gpu/nvidia_proc.h"
 #include "gpu/nvml_loader.h"
 #include "gpu/pci_ids.h"
 #include "gpu/pci_scan.h"
-
-#include "claims/gpu_claim_specs.h"
 
 namespace resmeter {
 namespace {
@@ -30,7 +29,9 @@ void PutIf(json& j, const char* key, const std::string& v) {
 json PciGpuJson(const PciGpu& g, const PciIds* ids) {
   char cls[16];
   std::snprintf(cls, sizeof cls, "0x%06x", g.class_code);
-  json j = {{"pci_bus_id", g.bus_id}, {"class", cls}, {"vendor_id", Hex4(g.vendor_id)},
+  json j = {{"pci_bus_id", g.bus_id},
+            {"class", cls},
+            {"vendor_id", Hex4(g.vendor_id)},
             {"device_id", Hex4(g.device_id)}};
   if (g.subsystem_vendor_id) j["subsystem_vendor_id"] = Hex4(*g.subsystem_vendor_id);
   if (g.subsystem_device_id) j["subsystem_device_id"] = Hex4(*g.subsystem_device_id);
@@ -100,14 +101,16 @@ json AmdJson(const AmdGpuSysfs& a) {
 std::string Summary(const PciScan& pci, const json& devices) {
   if (pci.gpus.empty()) {
     if (!pci.pci_bus_present) return "no GPU (no PCI bus)";
-    return "no GPU (none of " + std::to_string(pci.devices_scanned) + " PCI devices is a display/3D controller)";
+    return "no GPU (none of " + std::to_string(pci.devices_scanned) +
+           " PCI devices is a display/3D controller)";
   }
   std::string s = std::to_string(pci.gpus.size()) + (pci.gpus.size() == 1 ? " GPU: " : " GPUs: ");
   for (size_t i = 0; i < devices.size(); ++i) {
     const json& d = devices[i];
     if (i) s += ", ";
-    s += d.contains("device_name") ? d["device_name"].get<std::string>()
-                                   : d["vendor_id"].get<std::string>() + ":" + d["device_id"].get<std::string>();
+    s += d.contains("device_name")
+             ? d["device_name"].get<std::string>()
+             : d["vendor_id"].get<std::string>() + ":" + d["device_id"].get<std::string>();
   }
   return s;
 }
@@ -116,11 +119,27 @@ std::string Summary(const PciScan& pci, const json& devices) {
 
 std::vector<OptionSpec> GpuDevicesMeterOptions() {
   return {
-      {"pci_ids_path", OptionType::kString, kDefaultPciIdsPath, {}, {}, {},
+      {"pci_ids_path",
+       OptionType::kString,
+       kDefaultPciIdsPath,
+       {},
+       {},
+       {},
        "pci.ids database for GPU names (Debian package pci.ids); raw ids when absent"},
-      {"nvml_library", OptionType::kString, kDefaultNvmlLibrary, {}, {}, {},
+      {"nvml_library",
+       OptionType::kString,
+       kDefaultNvmlLibrary,
+       {},
+       {},
+       {},
        "NVML shared library to dlopen (soname or path)"},
-      {"use_nvml", OptionType::kBool, true, {}, {}, {}, "query NVIDIA GPUs through NVML when the library loads"},
+      {"use_nvml",
+       OptionType::kBool,
+       true,
+       {},
+       {},
+       {},
+       "query NVIDIA GPUs through NVML when the library loads"},
   };
 }
 
@@ -128,15 +147,16 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
   const Env& env = *ctx.env;
   auto scan = ScanPciGpus(env, ctx.sys_root);
   if (!scan.ok()) {
-    if (scan.status().code() == Status::Code::kNotFound) return MeterResult::Unavailable(scan.status().message());
+    if (scan.status().code() == Status::Code::kNotFound)
+      return MeterResult::Unavailable(scan.status().message());
     return MeterResult::Failed(scan.status().ToString());
   }
   const PciScan& pci = *scan;
   MeterResult r = MeterResult::Ok();
 
   // Names.
-  const std::string ids_path = ctx.options.Has("pci_ids_path") ? ctx.options.String("pci_ids_path")
-                                                                 : std::string(kDefaultPciIdsPath);
+  const std::string ids_path =
+      ctx.options.Has("pci_ids_path") ? ctx.options.String("pci_ids_path") : std::string(kDefaultPciIdsPath);
   // Names are needed only for the vendors of GPUs found; no GPU, no parse.
   std::vector<uint16_t> vendors;
   for (const auto& g : pci.gpus) vendors.push_back(g.vendor_id);
@@ -155,8 +175,8 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
 
   // NVML.
   const bool use_nvml = !ctx.options.Has("use_nvml") || ctx.options.Bool("use_nvml");
-  const std::string nvml_lib = ctx.options.Has("nvml_library") ? ctx.options.String("nvml_library")
-                                                                 : std::string(kDefaultNvmlLibrary);
+  const std::string nvml_lib =
+      ctx.options.Has("nvml_library") ? ctx.options.String("nvml_library") : std::string(kDefaultNvmlLibrary);
   std::optional<NvmlSnapshot> nvml;
   json nvml_json;
   if (!use_nvml) {
@@ -195,8 +215,10 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
       if (a.any()) d["amdgpu"] = AmdJson(a);
       if (!a.unique_id.empty()) uuids[g.bus_id] = "amd:" + a.unique_id;
     }
-    if (d.contains("nvml") && d["nvml"].contains("uuid")) uuids[g.bus_id] = d["nvml"]["uuid"];
-    else if (d.contains("nvidia_driver") && d["nvidia_driver"].contains("uuid")) uuids[g.bus_id] = d["nvidia_driver"]["uuid"];
+    if (d.contains("nvml") && d["nvml"].contains("uuid"))
+      uuids[g.bus_id] = d["nvml"]["uuid"];
+    else if (d.contains("nvidia_driver") && d["nvidia_driver"].contains("uuid"))
+      uuids[g.bus_id] = d["nvidia_driver"]["uuid"];
     devices.push_back(std::move(d));
   }
   if (nvml) {
@@ -215,9 +237,11 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
   SetClaim(r.claims, kGpuPciDevicesScanned, pci.devices_scanned);
   SetClaim(r.claims, kGpuDevices, std::move(devices));
   SetClaim(r.claims, kGpuNvml, std::move(nvml_json));
-  SetClaim(r.claims, kGpuNvidiaKernelDriver, proc_info.driver_loaded
-      ? json{{"loaded", true}, {"version", proc_info.kernel_module_version}, {"gpu_count", proc_info.gpus.size()}}
-      : json{{"loaded", false}});
+  SetClaim(r.claims, kGpuNvidiaKernelDriver,
+           proc_info.driver_loaded ? json{{"loaded", true},
+                                          {"version", proc_info.kernel_module_version},
+                                          {"gpu_count", proc_info.gpus.size()}}
+                                   : json{{"loaded", false}});
 
   // Cross-checks.
   auto add = [&r](std::vector<Finding> f) { r.findings.insert(r.findings.end(), f.begin(), f.end()); };
@@ -242,7 +266,8 @@ MeterResult GpuDevicesMeter::Measure(MeterContext& ctx) {
       r.conditions["uuid_history"] = "previous state unreadable: " + prev.status().message();
     }
     if (Status s = SaveGpuUuidState(*ctx.env, path, uuids); !s.ok()) {
-      r.conditions["uuid_history"] = r.conditions["uuid_history"].get<std::string>() + "; not saved: " + s.message();
+      r.conditions["uuid_history"] =
+          r.conditions["uuid_history"].get<std::string>() + "; not saved: " + s.message();
     }
   }
   return r;

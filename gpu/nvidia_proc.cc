@@ -23,13 +23,20 @@ NvidiaProcGpu ParseNvidiaGpuInformation(const std::string& text) {
     if (colon == std::string_view::npos) continue;
     std::string_view key = Trim(line.substr(0, colon));
     std::string value(Trim(line.substr(colon + 1)));
-    if (key == "Model") gpu.model = value;
-    else if (key == "GPU UUID") gpu.uuid = value;
-    else if (key == "Video BIOS") gpu.vbios_version = value;
-    else if (key == "Bus Type") gpu.bus_type = value;
-    else if (key == "Bus Location") gpu.bus_id = NormalizePciBusId(value).value_or(value);
-    else if (key == "Device Minor") gpu.device_minor = ParseInt64(value);
-    else if (key == "GPU Excluded") gpu.excluded = (value == "Yes");
+    if (key == "Model")
+      gpu.model = value;
+    else if (key == "GPU UUID")
+      gpu.uuid = value;
+    else if (key == "Video BIOS")
+      gpu.vbios_version = value;
+    else if (key == "Bus Type")
+      gpu.bus_type = value;
+    else if (key == "Bus Location")
+      gpu.bus_id = NormalizePciBusId(value).value_or(value);
+    else if (key == "Device Minor")
+      gpu.device_minor = ParseInt64(value);
+    else if (key == "GPU Excluded")
+      gpu.excluded = (value == "Yes");
   }
   return gpu;
 }

@@ -18,11 +18,11 @@ namespace resmeter {
 
 // One GPU directory of /proc/driver/nvidia/gpus.
 struct NvidiaProcGpu {
-  std::string bus_id;  // normalized from "Bus Location" (or the directory name)
-  std::string model;   // "Model:"
-  std::string uuid;    // "GPU UUID:"
-  std::string vbios_version;  // "Video BIOS:"
-  std::string bus_type;       // "Bus Type:"
+  std::string bus_id;                   // normalized from "Bus Location" (or the directory name)
+  std::string model;                    // "Model:"
+  std::string uuid;                     // "GPU UUID:"
+  std::string vbios_version;            // "Video BIOS:"
+  std::string bus_type;                 // "Bus Type:"
   std::optional<int64_t> device_minor;  // "Device Minor:" (/dev/nvidiaN)
   std::optional<bool> excluded;         // "GPU Excluded:"
 };

@@ -10,7 +10,7 @@ namespace resmeter {
 namespace {
 
 // The slice of nvml.h this file depends on (ABI facts from NVML's API reference).
-using NvmlReturn = int;  // nvmlReturn_t; 0 is NVML_SUCCESS
+using NvmlReturn = int;          // nvmlReturn_t; 0 is NVML_SUCCESS
 using NvmlDeviceHandle = void*;  // nvmlDevice_t
 constexpr NvmlReturn kNvmlSuccess = 0;
 constexpr unsigned kClockGraphics = 0, kClockSm = 1, kClockMem = 2;  // nvmlClockType_t
@@ -105,10 +105,15 @@ NvmlDevice ReadDevice(const NvmlApi& api, unsigned index, NvmlDeviceHandle h) {
   NvmlDevice d;
   d.index = index;
   auto& errs = d.errors;
-  if (api.name) d.name = GetString(api, "nvmlDeviceGetName", [&](char* b, unsigned n) { return api.name(h, b, n); }, errs);
-  if (api.uuid) d.uuid = GetString(api, "nvmlDeviceGetUUID", [&](char* b, unsigned n) { return api.uuid(h, b, n); }, errs);
+  if (api.name)
+    d.name = GetString(
+        api, "nvmlDeviceGetName", [&](char* b, unsigned n) { return api.name(h, b, n); }, errs);
+  if (api.uuid)
+    d.uuid = GetString(
+        api, "nvmlDeviceGetUUID", [&](char* b, unsigned n) { return api.uuid(h, b, n); }, errs);
   if (api.serial) {
-    d.serial = GetString(api, "nvmlDeviceGetSerial", [&](char* b, unsigned n) { return api.serial(h, b, n); }, errs);
+    d.serial = GetString(
+        api, "nvmlDeviceGetSerial", [&](char* b, unsigned n) { return api.serial(h, b, n); }, errs);
   }
   if (api.pci_info) {
     NvmlPciInfo pci;
@@ -126,24 +131,31 @@ NvmlDevice ReadDevice(const NvmlApi& api, unsigned index, NvmlDeviceHandle h) {
   if (api.memory) {
     NvmlMemory mem{};
     NvmlReturn r = api.memory(h, &mem);
-    if (r == kNvmlSuccess) d.memory_total_bytes = mem.total;
-    else errs.push_back("nvmlDeviceGetMemoryInfo: " + api.Error(r));
+    if (r == kNvmlSuccess)
+      d.memory_total_bytes = mem.total;
+    else
+      errs.push_back("nvmlDeviceGetMemoryInfo: " + api.Error(r));
   }
   if (api.max_clock) {
-    const std::pair<unsigned, std::optional<double>*> clocks[] = {
-        {kClockGraphics, &d.max_graphics_clock_hz}, {kClockSm, &d.max_sm_clock_hz}, {kClockMem, &d.max_memory_clock_hz}};
+    const std::pair<unsigned, std::optional<double>*> clocks[] = {{kClockGraphics, &d.max_graphics_clock_hz},
+                                                                  {kClockSm, &d.max_sm_clock_hz},
+                                                                  {kClockMem, &d.max_memory_clock_hz}};
     for (auto [type, out] : clocks) {
       unsigned mhz = 0;
       NvmlReturn r = api.max_clock(h, type, &mhz);
-      if (r == kNvmlSuccess) *out = mhz * 1e6;
-      else errs.push_back("nvmlDeviceGetMaxClockInfo(" + std::to_string(type) + "): " + api.Error(r));
+      if (r == kNvmlSuccess)
+        *out = mhz * 1e6;
+      else
+        errs.push_back("nvmlDeviceGetMaxClockInfo(" + std::to_string(type) + "): " + api.Error(r));
     }
   }
   if (api.power_limit) {
     unsigned mw = 0;
     NvmlReturn r = api.power_limit(h, &mw);
-    if (r == kNvmlSuccess) d.power_limit_watts = mw / 1000.0;
-    else errs.push_back("nvmlDeviceGetPowerManagementLimit: " + api.Error(r));
+    if (r == kNvmlSuccess)
+      d.power_limit_watts = mw / 1000.0;
+    else
+      errs.push_back("nvmlDeviceGetPowerManagementLimit: " + api.Error(r));
   }
   return d;
 }
@@ -189,7 +201,8 @@ Result<NvmlSnapshot> QueryNvml(const std::string& library) {
   if (api.driver_version) {
     snap.driver_version = GetString(api, "nvmlSystemGetDriverVersion", api.driver_version, snap.errors);
   }
-  if (api.nvml_version) snap.nvml_version = GetString(api, "nvmlSystemGetNVMLVersion", api.nvml_version, snap.errors);
+  if (api.nvml_version)
+    snap.nvml_version = GetString(api, "nvmlSystemGetNVMLVersion", api.nvml_version, snap.errors);
   if (api.cc_state) {
     NvmlConfComputeSystemState cc{};
     r = api.cc_state(&cc);

@@ -27,9 +27,9 @@ struct NvmlDevice {
   std::string name;
   std::string uuid;
   std::string serial;
-  std::string pci_bus_id;                  // normalized "dddd:bb:dd.f", empty if unknown
-  std::optional<uint16_t> pci_vendor_id;   // from nvmlPciInfo_t.pciDeviceId (low 16 bits)
-  std::optional<uint16_t> pci_device_id;   // (high 16 bits)
+  std::string pci_bus_id;                 // normalized "dddd:bb:dd.f", empty if unknown
+  std::optional<uint16_t> pci_vendor_id;  // from nvmlPciInfo_t.pciDeviceId (low 16 bits)
+  std::optional<uint16_t> pci_device_id;  // (high 16 bits)
   std::optional<uint64_t> memory_total_bytes;
   std::optional<double> max_graphics_clock_hz;
   std::optional<double> max_sm_clock_hz;
@@ -43,7 +43,7 @@ struct NvmlSnapshot {
   std::string library;         // path or soname that was opened
   std::string driver_version;  // nvmlSystemGetDriverVersion, empty if unavailable
   std::string nvml_version;
-  std::optional<bool> cc_enabled;        // confidential computing feature on/off
+  std::optional<bool> cc_enabled;          // confidential computing feature on/off
   std::optional<unsigned> cc_environment;  // 0 unavailable, 1 sim, 2 prod
   std::optional<bool> cc_devtools_mode;
   std::vector<NvmlDevice> devices;

@@ -67,7 +67,8 @@ Result<PciIds> PciIds::Parse(std::string_view text, const std::vector<uint16_t>&
   return ids;
 }
 
-Result<PciIds> PciIds::Load(const Env& env, const std::string& path, const std::vector<uint16_t>& only_vendors) {
+Result<PciIds> PciIds::Load(const Env& env, const std::string& path,
+                            const std::vector<uint16_t>& only_vendors) {
   RESMETER_ASSIGN_OR_RETURN(std::string text, env.ReadFile(path));
   auto parsed = Parse(text, only_vendors);
   if (!parsed.ok()) return parsed.status().WithContext(path);

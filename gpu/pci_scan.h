@@ -20,17 +20,17 @@ inline constexpr uint16_t kPciVendorAmd = 0x1002;
 
 // One GPU as PCI sysfs shows it. Optional fields are absent from sysfs.
 struct PciGpu {
-  std::string bus_id;  // canonical "dddd:bb:dd.f", lowercase
+  std::string bus_id;       // canonical "dddd:bb:dd.f", lowercase
   uint32_t class_code = 0;  // 24-bit class, e.g. 0x030200
   uint16_t vendor_id = 0;
   uint16_t device_id = 0;
   std::optional<uint16_t> subsystem_vendor_id;
   std::optional<uint16_t> subsystem_device_id;
   std::optional<uint8_t> revision;
-  std::string driver;               // bound driver ("nvidia", "amdgpu"), empty when none
+  std::string driver;                // bound driver ("nvidia", "amdgpu"), empty when none
   std::optional<int64_t> numa_node;  // absent when sysfs says -1 or lacks the file
-  std::optional<double> link_speed_transfers_per_second;      // current
-  std::optional<int64_t> link_width_lanes;                   // current
+  std::optional<double> link_speed_transfers_per_second;  // current
+  std::optional<int64_t> link_width_lanes;                // current
   std::optional<double> max_link_speed_transfers_per_second;
   std::optional<int64_t> max_link_width_lanes;
 };

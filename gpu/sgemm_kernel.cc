@@ -161,8 +161,8 @@ std::optional<std::string> VerifySgemm(int n, const std::vector<float>& a, const
               static_cast<int64_t>(b[static_cast<size_t>(k) * n + j]);
     }
     if (ci(i, j) != want) {
-      return "C[" + std::to_string(i) + "][" + std::to_string(j) + "] is " + std::to_string(ci(i, j)) + ", want " +
-             std::to_string(want);
+      return "C[" + std::to_string(i) + "][" + std::to_string(j) + "] is " + std::to_string(ci(i, j)) +
+             ", want " + std::to_string(want);
     }
   }
   return std::nullopt;

@@ -35,8 +35,8 @@ std::string ObjectRows(const std::string& name, const nlohmann::json& array, int
       if (it == e.end()) {
         out += "<td></td>";
       } else {
-        out += std::string(it->is_number() ? "<td class=\"num\">" : "<td>") + ClaimValueHtml(c, *it, depth + 1) +
-               "</td>";
+        out += std::string(it->is_number() ? "<td class=\"num\">" : "<td>") +
+               ClaimValueHtml(c, *it, depth + 1) + "</td>";
       }
     }
     out += "</tr>";
@@ -54,7 +54,8 @@ std::string ClaimValueHtml(const std::string& name, const nlohmann::json& value,
   if (depth >= kMaxClaimDepth) return "<span class=\"muted\">(nested too deep; see --json)</span>";
   if (value.is_object() && value.contains("bins") && value["bins"].is_object()) {
     // A histogram (fio json+ layout): plotted on the card; the bins stay in the signed JSON.
-    return Escape(std::to_string(value["bins"].size()) + " bins, " + ClaimText("count", value.value("count", json())) +
+    return Escape(std::to_string(value["bins"].size()) + " bins, " +
+                  ClaimText("count", value.value("count", json())) +
                   " values, fio json+ layout (plotted above; every bin is in the signed report)");
   }
   if (value.is_object()) return ClaimTableHtml(value, depth + 1);
@@ -66,7 +67,8 @@ std::string ClaimValueHtml(const std::string& name, const nlohmann::json& value,
   }
   // Long lists fold away: the plots show them, the table is for checking.
   const bool fold = value.size() > 12;
-  const std::string open = fold ? "<details><summary>" + std::to_string(value.size()) + " entries</summary>" : "";
+  const std::string open =
+      fold ? "<details><summary>" + std::to_string(value.size()) + " entries</summary>" : "";
   const std::string close = fold ? "</details>" : "";
   if (all_objects) return open + ObjectRows(name, value, depth) + close;
   if (all_scalars) {

@@ -1,9 +1,10 @@
 #include "html/html_file.h"
 
-#include <cstdio>
-#include <cstring>
 #include <fcntl.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
 
 #include "core/unique_fd.h"
 
@@ -17,7 +18,8 @@ Status WriteHtmlFile(const std::string& path, const std::string& text) {
   }
   const std::string tmp = path + ".tmp" + std::to_string(getpid());
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644));
-  if (!fd.valid()) return Status::InvalidArgument("--html: cannot create " + tmp + ": " + std::strerror(errno));
+  if (!fd.valid())
+    return Status::InvalidArgument("--html: cannot create " + tmp + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = write(fd.get(), text.data() + done, text.size() - done);

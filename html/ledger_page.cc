@@ -57,8 +57,9 @@ std::string Badge(bool ok, const std::string& text) {
 
 std::string Banner(const json& a) {
   const bool accepted = Str(a, "verdict") == "ACCEPTED";
-  std::string out = std::string("<section id=\"verdict\" class=\"verdict ") + (accepted ? "accepted" : "rejected") +
-                    "\"><div class=\"word\">" + (accepted ? "ACCEPTED" : "REJECTED") + "</div>";
+  std::string out = std::string("<section id=\"verdict\" class=\"verdict ") +
+                    (accepted ? "accepted" : "rejected") + "\"><div class=\"word\">" +
+                    (accepted ? "ACCEPTED" : "REJECTED") + "</div>";
   const json& reasons = Member(a, "reasons");
   if (!accepted && reasons.is_array()) {
     out += "<ul class=\"reasons\">";
@@ -84,26 +85,31 @@ std::string Totals(const json& a) {
   t += row("memory GiB-hours", Number(Num(b, "memory_gib_hours"), 6));
   t += row("GPU-hours", Number(Num(b, "gpu_hours"), 6));
   t += row("metered hours", Hours(Num(b, "covered_hours")));
-  t += row("untrusted-time hours", Hours(Num(b, "untrusted_time_hours")), Num(b, "untrusted_time_hours") > 0 ? "warn" : "");
-  t += row("restart gap hours", Hours(Num(b, "restart_gap_hours")), Num(b, "restart_gap_hours") > 0 ? "warn" : "");
+  t += row("untrusted-time hours", Hours(Num(b, "untrusted_time_hours")),
+           Num(b, "untrusted_time_hours") > 0 ? "warn" : "");
+  t += row("restart gap hours", Hours(Num(b, "restart_gap_hours")),
+           Num(b, "restart_gap_hours") > 0 ? "warn" : "");
   if (Member(b, "policy_violation_hours").is_number())
     t += row("policy not met hours", Hours(Num(b, "policy_violation_hours")),
              Num(b, "policy_violation_hours") > 0 ? "fail" : "");
   t += row("unmeasured statements (billed from steal)", Number(Num(b, "unmeasured_statements"), 12));
   if (Num(b, "unauthenticated_statements") > 0)
-    t += row("unauthenticated statements (not billed)", Number(Num(b, "unauthenticated_statements"), 12), "fail");
+    t += row("unauthenticated statements (not billed)", Number(Num(b, "unauthenticated_statements"), 12),
+             "fail");
   t += "</table></section>";
 
   std::string c = "<section class=\"panel\" id=\"coverage\"><h3>Coverage</h3><table class=\"claims\">";
-  c += row("statements", Number(Num(a, "statements"), 12) + " (seq " + Number(Num(a, "first_seq"), 15) + ".." +
-                             Number(Num(a, "last_seq"), 15) + ")");
+  c += row("statements", Number(Num(a, "statements"), 12) + " (seq " + Number(Num(a, "first_seq"), 15) +
+                             ".." + Number(Num(a, "last_seq"), 15) + ")");
   c += row("signatures verified", Number(Num(a, "signatures_verified"), 12));
   c += row("epochs (agent starts)", std::to_string(Member(a, "epochs").is_array() ? a["epochs"].size() : 0));
   if (Member(b, "asked_hours").is_number()) {
     const double asked = Num(b, "asked_hours"), gap = Num(b, "coverage_gap_hours");
-    c += row("period asked for", UtcText(Num(b, "from_unix_seconds")) + " .. " + UtcText(Num(b, "to_unix_seconds")));
+    c += row("period asked for",
+             UtcText(Num(b, "from_unix_seconds")) + " .. " + UtcText(Num(b, "to_unix_seconds")));
     c += row("hours asked for", Hours(asked));
-    c += row("coverage", asked > 0 ? Number(100 * (asked - gap) / asked, 4) + " %" : "-", gap > 0 ? "warn" : "");
+    c += row("coverage", asked > 0 ? Number(100 * (asked - gap) / asked, 4) + " %" : "-",
+             gap > 0 ? "warn" : "");
     c += row("coverage gap", Hours(gap), gap > 0 ? "warn" : "");
   } else {
     c += row("period asked for", "the whole ledger (no --from/--to)");
@@ -147,8 +153,8 @@ std::vector<Marker> FindingMarks(const json& a) {
     if (!Member(f, "after_unix_seconds").is_number()) continue;
     if (out.size() == kMaxFindingMarks) break;
     const bool error = Str(f, "severity") == "error";
-    out.push_back({Num(f, "after_unix_seconds"), Str(f, "kind") + " seq " + Number(Num(f, "seq"), 15), error ? 1 : 4,
-                   false});
+    out.push_back({Num(f, "after_unix_seconds"), Str(f, "kind") + " seq " + Number(Num(f, "seq"), 15),
+                   error ? 1 : 4, false});
   }
   return out;
 }
@@ -162,12 +168,14 @@ std::string Timeline(const json& a) {
       if (HourStart(h, &start)) hours.push_back({start, h});
     }
   }
-  if (hours.empty()) return "<section id=\"timeline\"><h2>Timeline</h2><p class=\"muted\">No billed hour.</p></section>";
+  if (hours.empty())
+    return "<section id=\"timeline\"><h2>Timeline</h2><p class=\"muted\">No billed hour.</p></section>";
   const std::vector<Band> bands = Bands(a);
   const std::vector<Marker> marks = FindingMarks(a);
   const json& b = Member(a, "bill");
   std::vector<Marker> range;
-  if (Member(b, "from_unix_seconds").is_number()) range.push_back({Num(b, "from_unix_seconds"), "from", 6, true});
+  if (Member(b, "from_unix_seconds").is_number())
+    range.push_back({Num(b, "from_unix_seconds"), "from", 6, true});
   if (Member(b, "to_unix_seconds").is_number()) range.push_back({Num(b, "to_unix_seconds"), "to", 6, true});
 
   auto chart = [&](const std::string& id, const std::string& title, const Axis& y) {
@@ -183,9 +191,10 @@ std::string Timeline(const json& a) {
     c.height = 280;
     return c;
   };
-  std::string out = "<section id=\"timeline\"><h2>Timeline (per UTC hour)</h2><p class=\"note\">Shaded: grey "
-                    "untrusted time, dark grey restart gaps, red policy not met. Lines: findings (red errors, "
-                    "orange warnings), the period asked for.</p>";
+  std::string out =
+      "<section id=\"timeline\"><h2>Timeline (per UTC hour)</h2><p class=\"note\">Shaded: grey "
+      "untrusted time, dark grey restart gaps, red policy not met. Lines: findings (red errors, "
+      "orange warnings), the period asked for.</p>";
   XyChart cpu = chart("ledger.vcpu_hours", "vCPU-hours per hour: delivered, and stolen on top",
                       {"vCPU-hours", "", AxisScale::kLinear, true});
   Series total{"delivered + stolen", {}, SeriesStyle::kBars, 1};
@@ -197,11 +206,13 @@ std::string Timeline(const json& a) {
   }
   cpu.series = {total, delivered};
   out += RenderXyChart(cpu);
-  XyChart mem = chart("ledger.memory_gib_hours", "Memory GiB-hours per hour", {"GiB-hours", "", AxisScale::kLinear, true});
+  XyChart mem = chart("ledger.memory_gib_hours", "Memory GiB-hours per hour",
+                      {"GiB-hours", "", AxisScale::kLinear, true});
   Series m{"GiB-hours", {}, SeriesStyle::kBars, 2};
   XyChart gpu = chart("ledger.gpu_hours", "GPU-hours per hour", {"GPU-hours", "", AxisScale::kLinear, true});
   Series g{"GPU-hours", {}, SeriesStyle::kBars, 3};
-  XyChart cov = chart("ledger.coverage", "Metered share of each hour", {"metered", "%", AxisScale::kLinear, true});
+  XyChart cov =
+      chart("ledger.coverage", "Metered share of each hour", {"metered", "%", AxisScale::kLinear, true});
   Series cv{"metered", {}, SeriesStyle::kBars, 5};
   bool any_gpu = false;
   for (const Hour& h : hours) {
@@ -224,16 +235,18 @@ std::string Timeline(const json& a) {
 std::string Epochs(const json& a) {
   const json& epochs = Member(a, "epochs");
   if (!epochs.is_array() || epochs.empty()) return "";
-  std::string out = "<section id=\"epochs\"><h2>Epochs (agent starts)</h2><table><tr><th>seq</th><th>key</th>"
-                    "<th>evidence</th><th>gap</th><th>reason</th></tr>";
+  std::string out =
+      "<section id=\"epochs\"><h2>Epochs (agent starts)</h2><table><tr><th>seq</th><th>key</th>"
+      "<th>evidence</th><th>gap</th><th>reason</th></tr>";
   size_t n = 0;
   for (const auto& e : epochs) {
     if (n++ == kMaxFindingRows) break;
     const json& ok = Member(e, "evidence_ok");
     const bool good = ok.is_boolean() && ok.get<bool>();
-    out += std::string("<tr") + (good ? "" : " class=\"fail\"") + "><td class=\"num\">" + Number(Num(e, "seq"), 15) +
-           "</td><td><code>" + Escape(Str(e, "kid")) + "</code> (" + Escape(Str(e, "key_origin")) + ")</td><td>" +
-           Badge(good, Str(e, "evidence_type", "?")) + " " + Escape(Str(e, "evidence_detail")) + "</td><td>" +
+    out += std::string("<tr") + (good ? "" : " class=\"fail\"") + "><td class=\"num\">" +
+           Number(Num(e, "seq"), 15) + "</td><td><code>" + Escape(Str(e, "kid")) + "</code> (" +
+           Escape(Str(e, "key_origin")) + ")</td><td>" + Badge(good, Str(e, "evidence_type", "?")) + " " +
+           Escape(Str(e, "evidence_detail")) + "</td><td>" +
            Escape(UtcText(Num(e, "gap_start_unix_seconds"))) + ", " + Number(Num(e, "gap_seconds"), 6) +
            " s</td><td>" + Escape(Str(e, "reason")) + "</td></tr>";
   }
@@ -249,12 +262,13 @@ std::string Findings(const json& a) {
   for (const auto& f : findings) {
     if (n++ == kMaxFindingRows) break;
     const bool error = Str(f, "severity") == "error";
-    out += std::string("<tr class=\"") + (error ? "fail" : "warn") + "\"><td><code>" + Escape(Str(f, "kind")) +
-           "</code></td><td class=\"num\">" + Number(Num(f, "seq"), 15) + ".." + Number(Num(f, "seq_end"), 15) +
-           "</td><td>" + Escape(Str(f, "message")) + "</td></tr>";
+    out += std::string("<tr class=\"") + (error ? "fail" : "warn") + "\"><td><code>" +
+           Escape(Str(f, "kind")) + "</code></td><td class=\"num\">" + Number(Num(f, "seq"), 15) + ".." +
+           Number(Num(f, "seq_end"), 15) + "</td><td>" + Escape(Str(f, "message")) + "</td></tr>";
   }
   out += "</table>";
-  const double more = Num(a, "findings_not_listed") + (findings.size() > kMaxFindingRows ? findings.size() - kMaxFindingRows : 0);
+  const double more = Num(a, "findings_not_listed") +
+                      (findings.size() > kMaxFindingRows ? findings.size() - kMaxFindingRows : 0);
   if (more > 0) out += "<p class=\"note\">" + Number(more, 12) + " more findings not listed.</p>";
   return out + "</section>\n";
 }
@@ -266,7 +280,8 @@ std::string PolicyViolations(const json& a) {
   const bool passed = Member(p, "passed").is_boolean() && p["passed"].get<bool>();
   std::string out = "<section id=\"policy\"><h2>Policy " + Escape(Str(p, "name", Str(p, "file"))) + " " +
                     Badge(passed, passed ? "met" : "not met") + "</h2>";
-  if (!violations.is_array() || violations.empty()) return out + "<p>Met in every billed period.</p></section>\n";
+  if (!violations.is_array() || violations.empty())
+    return out + "<p>Met in every billed period.</p></section>\n";
   out += "<table><tr><th>period</th><th>seq</th><th>clause</th><th>ordered</th><th>measured</th></tr>";
   size_t n = 0;
   for (const auto& v : violations) {
@@ -274,9 +289,10 @@ std::string PolicyViolations(const json& a) {
     const json& clauses = Member(v, "clauses");
     const json& first = clauses.is_array() && !clauses.empty() ? clauses[0] : json();
     out += "<tr class=\"fail\"><td>" + Escape(UtcText(Num(v, "start_unix_seconds"))) + " .. " +
-           Escape(UtcText(Num(v, "end_unix_seconds"))) + "</td><td class=\"num\">" + Number(Num(v, "first_seq"), 15) +
-           ".." + Number(Num(v, "last_seq"), 15) + "</td><td><code>" + Escape(Str(first, "name")) + "</code></td><td>" +
-           Escape(Str(first, "required")) + "</td><td>" + Escape(Str(first, "measured")) + "</td></tr>";
+           Escape(UtcText(Num(v, "end_unix_seconds"))) + "</td><td class=\"num\">" +
+           Number(Num(v, "first_seq"), 15) + ".." + Number(Num(v, "last_seq"), 15) + "</td><td><code>" +
+           Escape(Str(first, "name")) + "</code></td><td>" + Escape(Str(first, "required")) + "</td><td>" +
+           Escape(Str(first, "measured")) + "</td></tr>";
   }
   return out + "</table></section>\n";
 }
@@ -284,13 +300,17 @@ std::string PolicyViolations(const json& a) {
 std::string Checks(const json& a) {
   const json& checks = Member(a, "checks");
   if (!checks.is_array()) return "";
-  std::string out = "<section id=\"checks\"><h2>Checks</h2><table><tr><th>check</th><th>outcome</th><th>detail</th></tr>";
+  std::string out =
+      "<section id=\"checks\"><h2>Checks</h2><table><tr><th>check</th><th>outcome</th><th>detail</th></tr>";
   for (const auto& c : checks) {
     const std::string o = Str(c, "outcome");
     const bool ok = o == "passed" || o == "not_applicable";
-    out += std::string("<tr") + (ok ? "" : o == "warning" ? " class=\"warn\"" : " class=\"fail\"") + "><td><code>" +
-           Escape(Str(c, "name")) + "</code></td><td>" + Badge(ok || o == "warning", o) + "</td><td>" +
-           Escape(Str(c, "detail")) + "</td></tr>";
+    out += std::string("<tr") +
+           (ok               ? ""
+            : o == "warning" ? " class=\"warn\""
+                             : " class=\"fail\"") +
+           "><td><code>" + Escape(Str(c, "name")) + "</code></td><td>" + Badge(ok || o == "warning", o) +
+           "</td><td>" + Escape(Str(c, "detail")) + "</td></tr>";
   }
   return out + "</table></section>\n";
 }

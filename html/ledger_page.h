@@ -7,9 +7,8 @@
 // marked. Every string from the ledger is escaped. Pure; thread-safe.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace resmeter::html {
 

@@ -43,8 +43,10 @@ std::vector<std::string> CachePlots(const json& claims, const json& conditions, 
   XyChart c;
   c.id = "cache.latency_curve";
   c.title = "Cache: load-to-use latency against working-set size";
-  c.note = "Random pointer chase, fastest run per size; solid lines: levels detected from the curve; dashed: sizes "
-           "the platform reports.";
+  c.note =
+      "Random pointer chase, fastest run per size; solid lines: levels detected from the curve; dashed: "
+      "sizes "
+      "the platform reports.";
   c.x = {"working-set size", "B", AxisScale::kLog};
   c.y = {"latency", "ns", AxisScale::kLog};
   Series s{"measured latency", {}, SeriesStyle::kLine, 0};
@@ -119,7 +121,8 @@ std::vector<Bin> HistogramBins(const json& histogram) {
   for (const auto& [value, count] : FioBinsFromJson(Member(histogram, "bins"))) {
     if (count == 0) continue;
     const int i = FioBinIndex(value);
-    out.push_back({static_cast<double>(FioBinLower(i)), static_cast<double>(FioBinUpper(i)), static_cast<double>(count)});
+    out.push_back({static_cast<double>(FioBinLower(i)), static_cast<double>(FioBinUpper(i)),
+                   static_cast<double>(count)});
   }
   return out;
 }
@@ -151,17 +154,19 @@ std::vector<std::string> DiskPlots(const json& claims, const std::vector<ClauseB
     const std::vector<Bin> bins = HistogramBins(Member(claims, (w + "_latency_histogram").c_str()));
     if (!bins.empty()) {
       c.title = "Disk " + w + ": completion latency distribution";
-      c.note = "From the signed histogram bins (fio json+ layout, 64 bins per power of two): the share of I/Os "
-               "per bin.";
+      c.note =
+          "From the signed histogram bins (fio json+ layout, 64 bins per power of two): the share of I/Os "
+          "per bin.";
       c.y = {"share of I/Os per bin", "%", AxisScale::kLinear, true};
       c.series.push_back(DistributionSeries(bins, "I/Os per bin"));
     } else {
       c.title = "Disk " + w + ": completion latency percentiles";
-      c.note = "The report carries percentiles only (no histogram bins): the share of I/Os completed within each "
-               "latency.";
+      c.note =
+          "The report carries percentiles only (no histogram bins): the share of I/Os completed within each "
+          "latency.";
       c.y = {"I/Os completed within", "%", AxisScale::kLinear, true};
       Series s{"percentile", {}, SeriesStyle::kLine, 0};
-      const std::pair<const char*, double> kRanks[] = {{"min", 0},  {"p50", 50},   {"p90", 90},
+      const std::pair<const char*, double> kRanks[] = {{"min", 0},  {"p50", 50},    {"p90", 90},
                                                        {"p99", 99}, {"p999", 99.9}, {"max", 100}};
       for (const auto& [p, rank] : kRanks) {
         double v = 0;
@@ -182,7 +187,8 @@ std::vector<std::string> DiskPlots(const json& claims, const std::vector<ClauseB
   }
   // IOPS and bandwidth per workload, with the policy's bounds.
   for (const auto& [metric, key, unit, title, policy_metric, scale] :
-       {std::tuple{"iops", "_ios_per_second", "IOPS", "Disk: I/O operations per second per workload", "iops", 1.0},
+       {std::tuple{"iops", "_ios_per_second", "IOPS", "Disk: I/O operations per second per workload", "iops",
+                   1.0},
         std::tuple{"bandwidth", "_bytes_per_second", "B/s", "Disk: bandwidth per workload", "mb_per_second",
                    1e6}}) {
     BarChart b;
@@ -221,7 +227,8 @@ std::vector<std::string> ThrottlingPlots(const json& claims, const json& conditi
   c.y = {"frequency", "Hz", AxisScale::kLinear, true};
   Series s{"all-core frequency", {}, SeriesStyle::kLine, 0};
   for (size_t k = 0; k < samples.size(); ++k)
-    if (samples[k].is_number()) s.points.push_back({(static_cast<double>(k) + 0.5) * step, samples[k].get<double>()});
+    if (samples[k].is_number())
+      s.points.push_back({(static_cast<double>(k) + 0.5) * step, samples[k].get<double>()});
   c.series.push_back(std::move(s));
   double v = 0;
   if (Num(claims, "burst_hz", &v)) c.y_markers.push_back({v, "burst " + WithUnit(v, "Hz"), 2, true});
@@ -254,7 +261,8 @@ std::vector<std::string> FrequencyPlots(const json& claims, const json& submods)
     p.value_axis = {"frequency", "Hz", AxisScale::kLinear};
     for (const auto& e : per_core) {
       double hz = 0, cpu = 0;
-      if (Num(e, "single_core_hz", &hz) && Num(e, "cpu", &cpu)) p.bars.push_back({"cpu " + Number(cpu, 6), hz});
+      if (Num(e, "single_core_hz", &hz) && Num(e, "cpu", &cpu))
+        p.bars.push_back({"cpu " + Number(cpu, 6), hz});
     }
     if (!p.bars.empty()) out.push_back(RenderBarChart(p));
   }
@@ -267,8 +275,9 @@ std::vector<std::string> AvailabilityPlots(const json& claims) {
   BarChart b;
   b.id = "cpu.availability.per_cpu";
   b.title = "CPU: availability per vCPU";
-  b.note = "Work done over what the fastest rate would do in the entitled time; 100 % = the vCPU was never "
-           "taken away.";
+  b.note =
+      "Work done over what the fastest rate would do in the entitled time; 100 % = the vCPU was never "
+      "taken away.";
   b.value_axis = {"availability", "%", AxisScale::kLinear};
   for (const auto& e : per_cpu) {
     double r = 0, cpu = 0;
@@ -288,8 +297,10 @@ std::vector<std::string> BandwidthPlots(const json& claims) {
   b.value_axis = {"bandwidth", "B/s", AxisScale::kLinear};
   for (const char* k : {"copy", "scale", "add", "triad"}) {
     double v = 0;
-    if (Num(claims, std::string(k) + "_bytes_per_second", &v)) b.bars.push_back({std::string(k) + " best", v});
-    if (Num(claims, std::string(k) + "_mean_bytes_per_second", &v)) b.bars.push_back({std::string(k) + " mean", v});
+    if (Num(claims, std::string(k) + "_bytes_per_second", &v))
+      b.bars.push_back({std::string(k) + " best", v});
+    if (Num(claims, std::string(k) + "_mean_bytes_per_second", &v))
+      b.bars.push_back({std::string(k) + " mean", v});
   }
   if (b.bars.empty()) return {};
   return {RenderBarChart(b)};
@@ -334,8 +345,9 @@ std::vector<std::string> LatencyPlots(const json& claims) {
       c.note = "The report carries percentiles only: the share of probes answered within each time.";
       c.y = {"probes answered within", "%", AxisScale::kLinear, true};
       Series s{"percentile", {}, SeriesStyle::kLine, 0};
-      for (const auto& [key, rank] : {std::pair{"rtt_min_seconds", 0.0}, std::pair{"rtt_p50_seconds", 50.0},
-                                      std::pair{"rtt_p99_seconds", 99.0}, std::pair{"rtt_max_seconds", 100.0}}) {
+      for (const auto& [key, rank] :
+           {std::pair{"rtt_min_seconds", 0.0}, std::pair{"rtt_p50_seconds", 50.0},
+            std::pair{"rtt_p99_seconds", 99.0}, std::pair{"rtt_max_seconds", 100.0}}) {
         double v = 0;
         if (Num(t, key, &v)) s.points.push_back({v, rank});
       }

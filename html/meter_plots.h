@@ -9,19 +9,18 @@
 // A claim of the wrong type is skipped, never thrown on. Pure functions.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace resmeter::html {
 
 // A policy clause as the verify JSON carries it ({name, required, measured, passed}).
 struct ClauseBound {
-  std::string claim;   // "disk.rand_read_iops" (qualifiers stripped)
-  std::string qualifier;  // "qd=32", "peer=h:p", "" 
-  double value = 0;    // the first number of `required`, in the policy's unit
-  std::string text;    // "required" as written
+  std::string claim;      // "disk.rand_read_iops" (qualifiers stripped)
+  std::string qualifier;  // "qd=32", "peer=h:p", ""
+  double value = 0;       // the first number of `required`, in the policy's unit
+  std::string text;       // "required" as written
   bool passed = false;
 };
 

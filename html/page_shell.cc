@@ -77,8 +77,9 @@ std::string Page(std::string_view title, std::string_view body_html) {
   std::string out;
   out.reserve(body_html.size() + 8192);
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
-  out += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-         "script-src '";
+  out +=
+      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+      "script-src '";
   out += kPageScriptHash;
   out += "'; img-src data:; base-uri 'none'; form-action 'none'\">";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
@@ -88,8 +89,9 @@ std::string Page(std::string_view title, std::string_view body_html) {
   out += "</style><script>";
   out += kPageScript;
   out += "</script></head><body><main>";
-  out += "<section class=\"problems\" hidden><strong>This page was blocked from doing something it should not "
-         "do:</strong><ul id=\"page-problems\"></ul></section>";
+  out +=
+      "<section class=\"problems\" hidden><strong>This page was blocked from doing something it should not "
+      "do:</strong><ul id=\"page-problems\"></ul></section>";
   out += body_html;
   out += "</main></body></html>\n";
   return out;

@@ -70,7 +70,8 @@ std::vector<Point> Thin(const std::vector<Point>& pts, bool* thinned) {
   return out;
 }
 
-std::string Figure(const std::string& id, const std::string& title, const std::string& note, const std::string& svg) {
+std::string Figure(const std::string& id, const std::string& title, const std::string& note,
+                   const std::string& svg) {
   std::string out = "<figure class=\"plot\"><figcaption>" + Escape(title) + "</figcaption>";
   if (!note.empty()) out += "<p class=\"note\">" + Escape(note) + "</p>";
   (void)id;
@@ -124,8 +125,8 @@ std::vector<double> Ticks(double lo, double hi, const Axis& axis) {
     return out;
   }
   if (axis.scale == AxisScale::kTime) {
-    static const double kSteps[] = {60, 300, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800,
-                                    1209600, 2592000};
+    static const double kSteps[] = {60,    300,   900,   1800,   3600,   7200,    10800,
+                                    21600, 43200, 86400, 172800, 604800, 1209600, 2592000};
     double step = kSteps[0];
     for (double s : kSteps) {
       step = s;
@@ -176,25 +177,27 @@ std::string RenderXyChart(const XyChart& chart) {
   };
   auto clampx = [&](double px) { return std::clamp(px, static_cast<double>(kLeft), kLeft + pw); };
 
-  std::string s = "<svg class=\"chart\" data-plot=\"" + Escape(chart.id) + "\" viewBox=\"0 0 " + C(w) + " " + C(h) +
-                  "\" width=\"" + C(w) + "\" height=\"" + C(h) + "\" role=\"img\" aria-label=\"" +
+  std::string s = "<svg class=\"chart\" data-plot=\"" + Escape(chart.id) + "\" viewBox=\"0 0 " + C(w) + " " +
+                  C(h) + "\" width=\"" + C(w) + "\" height=\"" + C(h) + "\" role=\"img\" aria-label=\"" +
                   Escape(chart.title) + "\">";
   // Grid and ticks.
   s += "<g class=\"grid\">";
   for (double t : Ticks(fx.lo, fx.hi, chart.x)) {
     const double px = X(t);
-    s += "<line x1=\"" + C(px) + "\" y1=\"" + C(kTop) + "\" x2=\"" + C(px) + "\" y2=\"" + C(kTop + ph) + "\"/>";
+    s += "<line x1=\"" + C(px) + "\" y1=\"" + C(kTop) + "\" x2=\"" + C(px) + "\" y2=\"" + C(kTop + ph) +
+         "\"/>";
     s += "<text class=\"tick\" x=\"" + C(px) + "\" y=\"" + C(kTop + ph + 14) + "\" text-anchor=\"middle\">" +
          Escape(TickText(t, chart.x)) + "</text>";
   }
   for (double t : Ticks(fy.lo, fy.hi, chart.y)) {
     const double py = Y(t);
-    s += "<line x1=\"" + C(kLeft) + "\" y1=\"" + C(py) + "\" x2=\"" + C(kLeft + pw) + "\" y2=\"" + C(py) + "\"/>";
+    s += "<line x1=\"" + C(kLeft) + "\" y1=\"" + C(py) + "\" x2=\"" + C(kLeft + pw) + "\" y2=\"" + C(py) +
+         "\"/>";
     s += "<text class=\"tick\" x=\"" + C(kLeft - 4) + "\" y=\"" + C(py + 4) + "\" text-anchor=\"end\">" +
          Escape(TickText(t, chart.y)) + "</text>";
   }
-  s += "</g><rect class=\"frame\" x=\"" + C(kLeft) + "\" y=\"" + C(kTop) + "\" width=\"" + C(pw) + "\" height=\"" +
-       C(ph) + "\"/>";
+  s += "</g><rect class=\"frame\" x=\"" + C(kLeft) + "\" y=\"" + C(kTop) + "\" width=\"" + C(pw) +
+       "\" height=\"" + C(ph) + "\"/>";
   s += "<text class=\"axis-label\" data-axis=\"x\" x=\"" + C(kLeft + pw / 2) + "\" y=\"" + C(h - 8) +
        "\" text-anchor=\"middle\">" + Escape(AxisTitle(chart.x)) + "</text>";
   s += "<text class=\"axis-label\" data-axis=\"y\" transform=\"translate(14," + C(kTop + ph / 2) +
@@ -239,7 +242,8 @@ std::string RenderXyChart(const XyChart& chart) {
     if (!Usable(b.from, chart.x) || !Usable(b.to, chart.x)) continue;
     const double x0 = clampx(X(b.from)), x1 = clampx(X(b.to));
     s += "<rect class=\"" + Escape(b.css_class) + "\" x=\"" + C(x0) + "\" y=\"" + C(kTop) + "\" width=\"" +
-         C(std::max(1.0, x1 - x0)) + "\" height=\"" + C(ph) + "\"><title>" + Escape(b.label) + "</title></rect>";
+         C(std::max(1.0, x1 - x0)) + "\" height=\"" + C(ph) + "\"><title>" + Escape(b.label) +
+         "</title></rect>";
   }
   // Markers: solid ones labelled from the top, dashed ones from the bottom, staggered.
   int n_solid = 0, n_dashed = 0;
@@ -247,7 +251,8 @@ std::string RenderXyChart(const XyChart& chart) {
     if (!Usable(m.value, chart.x)) continue;
     const double px = X(m.value);
     const double ty = m.dashed ? kTop + ph - 6 - (n_dashed++ % 4) * 11 : kTop + 11 + (n_solid++ % 4) * 11;
-    const std::string cls = "marker c" + std::to_string(((m.color % 8) + 8) % 8) + (m.dashed ? " dashed" : "");
+    const std::string cls =
+        "marker c" + std::to_string(((m.color % 8) + 8) % 8) + (m.dashed ? " dashed" : "");
     s += "<g class=\"" + cls + "\" data-marker=\"" + Escape(m.label) + "\"><line x1=\"" + C(px) + "\" y1=\"" +
          C(kTop) + "\" x2=\"" + C(px) + "\" y2=\"" + C(kTop + ph) + "\"/><text x=\"" + C(px + 3) + "\" y=\"" +
          C(ty) + "\">" + Escape(m.label) + "</text></g>";
@@ -255,24 +260,28 @@ std::string RenderXyChart(const XyChart& chart) {
   for (const Marker& m : chart.y_markers) {
     if (!Usable(m.value, chart.y)) continue;
     const double py = Y(m.value);
-    const std::string cls = "marker c" + std::to_string(((m.color % 8) + 8) % 8) + (m.dashed ? " dashed" : "");
-    s += "<g class=\"" + cls + "\" data-marker=\"" + Escape(m.label) + "\"><line x1=\"" + C(kLeft) + "\" y1=\"" +
-         C(py) + "\" x2=\"" + C(kLeft + pw) + "\" y2=\"" + C(py) + "\"/><text x=\"" + C(kLeft + pw - 3) + "\" y=\"" +
-         C(py - 3) + "\" text-anchor=\"end\">" + Escape(m.label) + "</text></g>";
+    const std::string cls =
+        "marker c" + std::to_string(((m.color % 8) + 8) % 8) + (m.dashed ? " dashed" : "");
+    s += "<g class=\"" + cls + "\" data-marker=\"" + Escape(m.label) + "\"><line x1=\"" + C(kLeft) +
+         "\" y1=\"" + C(py) + "\" x2=\"" + C(kLeft + pw) + "\" y2=\"" + C(py) + "\"/><text x=\"" +
+         C(kLeft + pw - 3) + "\" y=\"" + C(py - 3) + "\" text-anchor=\"end\">" + Escape(m.label) +
+         "</text></g>";
   }
   // Legend along the top.
   double lx = kLeft;
   for (const Series& se : chart.series) {
     if (se.name.empty()) continue;
     const std::string cls = "c" + std::to_string(((se.color % 8) + 8) % 8);
-    s += "<g class=\"legend " + cls + "\"><rect x=\"" + C(lx) + "\" y=\"8\" width=\"10\" height=\"10\"/><text x=\"" +
-         C(lx + 14) + "\" y=\"17\">" + Escape(se.name) + "</text></g>";
+    s += "<g class=\"legend " + cls + "\"><rect x=\"" + C(lx) +
+         "\" y=\"8\" width=\"10\" height=\"10\"/><text x=\"" + C(lx + 14) + "\" y=\"17\">" + Escape(se.name) +
+         "</text></g>";
     lx += 24 + 6.5 * static_cast<double>(std::min<size_t>(se.name.size(), 60));
   }
   s += "</svg>";
   std::string note = chart.note;
-  if (thinned) note += (note.empty() ? "" : " ") + std::string("(series thinned to ") +
-                       std::to_string(kMaxPointsPerSeries) + " points)";
+  if (thinned)
+    note += (note.empty() ? "" : " ") + std::string("(series thinned to ") +
+            std::to_string(kMaxPointsPerSeries) + " points)";
   return Figure(chart.id, chart.title, note, s);
 }
 
@@ -290,13 +299,14 @@ std::string RenderBarChart(const BarChart& chart) {
   if (a.scale == AxisScale::kLinear) a.from_zero = true;
   const Range f = Finish(r, a);
   auto X = [&](double v) { return label_w + (T(v, a) - T(f.lo, a)) / (T(f.hi, a) - T(f.lo, a)) * pw; };
-  std::string s = "<svg class=\"chart bars\" data-plot=\"" + Escape(chart.id) + "\" viewBox=\"0 0 " + C(w) + " " +
-                  C(h) + "\" width=\"" + C(w) + "\" height=\"" + C(h) + "\" role=\"img\" aria-label=\"" +
-                  Escape(chart.title) + "\"><g class=\"grid\">";
+  std::string s = "<svg class=\"chart bars\" data-plot=\"" + Escape(chart.id) + "\" viewBox=\"0 0 " + C(w) +
+                  " " + C(h) + "\" width=\"" + C(w) + "\" height=\"" + C(h) +
+                  "\" role=\"img\" aria-label=\"" + Escape(chart.title) + "\"><g class=\"grid\">";
   for (double t : Ticks(f.lo, f.hi, a)) {
-    s += "<line x1=\"" + C(X(t)) + "\" y1=\"" + C(kTop) + "\" x2=\"" + C(X(t)) + "\" y2=\"" + C(h - kBottom) + "\"/>";
-    s += "<text class=\"tick\" x=\"" + C(X(t)) + "\" y=\"" + C(h - kBottom + 14) + "\" text-anchor=\"middle\">" +
-         Escape(TickText(t, a)) + "</text>";
+    s += "<line x1=\"" + C(X(t)) + "\" y1=\"" + C(kTop) + "\" x2=\"" + C(X(t)) + "\" y2=\"" + C(h - kBottom) +
+         "\"/>";
+    s += "<text class=\"tick\" x=\"" + C(X(t)) + "\" y=\"" + C(h - kBottom + 14) +
+         "\" text-anchor=\"middle\">" + Escape(TickText(t, a)) + "</text>";
   }
   s += "</g>";
   const double base = a.scale == AxisScale::kLog ? label_w : X(std::max(0.0, f.lo));
@@ -304,8 +314,9 @@ std::string RenderBarChart(const BarChart& chart) {
     const Bar& b = chart.bars[i];
     const double y = kTop + row * static_cast<double>(i);
     s += "<g class=\"bar" + std::string(b.bad ? " bad" : "") + "\" data-bar=\"" + Escape(b.label) + "\">";
-    s += "<text class=\"bar-label\" x=\"" + C(label_w - 6) + "\" y=\"" + C(y + 14) + "\" text-anchor=\"end\">" +
-         Escape(b.label.size() > 40 ? b.label.substr(0, 37) + "..." : b.label) + "</text>";
+    s += "<text class=\"bar-label\" x=\"" + C(label_w - 6) + "\" y=\"" + C(y + 14) +
+         "\" text-anchor=\"end\">" + Escape(b.label.size() > 40 ? b.label.substr(0, 37) + "..." : b.label) +
+         "</text>";
     if (Usable(b.value, a)) {
       const double px = X(b.value);
       s += "<rect x=\"" + C(std::min(base, px)) + "\" y=\"" + C(y + 3) + "\" width=\"" +
@@ -313,7 +324,8 @@ std::string RenderBarChart(const BarChart& chart) {
       s += "<text class=\"bar-value\" x=\"" + C(std::max(base, px) + 4) + "\" y=\"" + C(y + 14) + "\">" +
            Escape(TickText(b.value, a)) + "</text>";
     } else {
-      s += "<text class=\"bar-value\" x=\"" + C(label_w + 4) + "\" y=\"" + C(y + 14) + "\">not measured</text>";
+      s += "<text class=\"bar-value\" x=\"" + C(label_w + 4) + "\" y=\"" + C(y + 14) +
+           "\">not measured</text>";
     }
     s += "</g>";
   }
@@ -321,9 +333,9 @@ std::string RenderBarChart(const BarChart& chart) {
     if (!Usable(m.value, a)) continue;
     const double px = X(m.value);
     s += "<g class=\"marker c" + std::to_string(((m.color % 8) + 8) % 8) + (m.dashed ? " dashed" : "") +
-         "\" data-marker=\"" + Escape(m.label) + "\"><line x1=\"" + C(px) + "\" y1=\"" + C(kTop - 4) + "\" x2=\"" +
-         C(px) + "\" y2=\"" + C(h - kBottom) + "\"/><text x=\"" + C(px + 3) + "\" y=\"" + C(kTop - 8) + "\">" +
-         Escape(m.label) + "</text></g>";
+         "\" data-marker=\"" + Escape(m.label) + "\"><line x1=\"" + C(px) + "\" y1=\"" + C(kTop - 4) +
+         "\" x2=\"" + C(px) + "\" y2=\"" + C(h - kBottom) + "\"/><text x=\"" + C(px + 3) + "\" y=\"" +
+         C(kTop - 8) + "\">" + Escape(m.label) + "</text></g>";
   }
   s += "<text class=\"axis-label\" data-axis=\"x\" x=\"" + C(label_w + pw / 2) + "\" y=\"" + C(h - 8) +
        "\" text-anchor=\"middle\">" + Escape(AxisTitle(a)) + "</text></svg>";

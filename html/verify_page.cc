@@ -42,8 +42,9 @@ std::string Row(const std::string& name, const std::string& value_html) {
 
 std::string VerdictBanner(const json& v) {
   const bool accepted = Str(v, "verdict") == "ACCEPTED";
-  std::string out = std::string("<section id=\"verdict\" class=\"verdict ") + (accepted ? "accepted" : "rejected") +
-                    "\"><div class=\"word\">" + (accepted ? "ACCEPTED" : "REJECTED") + "</div>";
+  std::string out = std::string("<section id=\"verdict\" class=\"verdict ") +
+                    (accepted ? "accepted" : "rejected") + "\"><div class=\"word\">" +
+                    (accepted ? "ACCEPTED" : "REJECTED") + "</div>";
   const json& reasons = Member(v, "reasons");
   if (!accepted && reasons.is_array() && !reasons.empty()) {
     out += "<ul class=\"reasons\">";
@@ -64,8 +65,8 @@ std::string Overview(const json& v, const VerifyPageOptions& o) {
   if (!o.policy_name.empty()) t += Row("policy", "<code>" + Escape(o.policy_name) + "</code>");
   const json& header = Member(v, "header");
   if (header.is_object())
-    t += Row("signature", Escape(Str(header, "alg", "?")) + ", key <code>" + Escape(Str(header, "kid", "?")) +
-                              "</code>");
+    t += Row("signature",
+             Escape(Str(header, "alg", "?")) + ", key <code>" + Escape(Str(header, "kid", "?")) + "</code>");
   if (c.is_object()) {
     double iat = 0, exp = 0;
     if (Member(c, "iat").is_number()) iat = Member(c, "iat").get<double>();
@@ -74,10 +75,13 @@ std::string Overview(const json& v, const VerifyPageOptions& o) {
     t += Row("software", Escape(Str(c, "swname", "?") + " " + Str(c, "swversion", "")));
     t += Row("key origin", Escape(Str(c, "key_origin", "?")));
     const json& live = Member(c, "live");
-    t += Row("live", live.is_boolean() ? (live.get<bool>() ? "true: meters read /proc and /sys"
-                                                           : "false: " + Escape(ClaimText("", Member(c, "not_live_reasons"))))
-                                       : "missing");
-    if (c.contains("eat_nonce")) t += Row("nonce", "<code>" + Escape(ClaimText("", c["eat_nonce"])) + "</code>");
+    t += Row("live",
+             live.is_boolean()
+                 ? (live.get<bool>() ? "true: meters read /proc and /sys"
+                                     : "false: " + Escape(ClaimText("", Member(c, "not_live_reasons"))))
+                 : "missing");
+    if (c.contains("eat_nonce"))
+      t += Row("nonce", "<code>" + Escape(ClaimText("", c["eat_nonce"])) + "</code>");
   } else {
     t += Row("claims", "<span class=\"muted\">not shown: the signature did not verify</span>");
   }
@@ -94,9 +98,11 @@ std::string EvidencePanel(const json& v) {
   const json& trusted = Member(e, "trusted");
   out += Row("trusted", trusted.is_boolean() && trusted.get<bool>() ? "yes" : "no");
   out += Row("detail", Escape(Str(e, "detail")));
-  if (e.contains("measurement")) out += Row("measurement", "<code>" + Escape(Str(e, "measurement")) + "</code>");
+  if (e.contains("measurement"))
+    out += Row("measurement", "<code>" + Escape(Str(e, "measurement")) + "</code>");
   out += "</table>";
-  if (e.contains("verdict")) out += "<details><summary>verifier output</summary>" + ClaimTableHtml(e["verdict"], 1) + "</details>";
+  if (e.contains("verdict"))
+    out += "<details><summary>verifier output</summary>" + ClaimTableHtml(e["verdict"], 1) + "</details>";
   return out + "</section>";
 }
 
@@ -109,7 +115,8 @@ std::string TimePanel(const json& v) {
   out += "<p>" + Badge(ok ? "passed" : "failed") + (ok ? " trusted" : " not trusted") + "</p>";
   out += ClaimTableHtml(t, 1);
   const json& claim = Member(Member(v, "claims"), "time");
-  if (claim.is_object()) out += "<details><summary>signed time claim</summary>" + ClaimTableHtml(claim, 1) + "</details>";
+  if (claim.is_object())
+    out += "<details><summary>signed time claim</summary>" + ClaimTableHtml(claim, 1) + "</details>";
   return out + "</section>";
 }
 
@@ -120,15 +127,17 @@ std::string PolicyTable(const json& v, const VerifyPageOptions& o) {
   const json& passed = Member(p, "passed");
   const bool ok = passed.is_boolean() && passed.get<bool>();
   std::string name = Str(p, "name", Str(p, "file", o.policy_name));
-  std::string out = "<section id=\"policy\"><h2>Policy " + Escape(name) + " " + Badge(ok ? "passed" : "failed") +
-                    "</h2><table class=\"clauses\"><tr><th></th><th>clause</th><th>ordered</th><th>measured</th></tr>";
+  std::string out =
+      "<section id=\"policy\"><h2>Policy " + Escape(name) + " " + Badge(ok ? "passed" : "failed") +
+      "</h2><table class=\"clauses\"><tr><th></th><th>clause</th><th>ordered</th><th>measured</th></tr>";
   if (clauses.is_array()) {
     for (const auto& c : clauses) {
       const json& cp = Member(c, "passed");
       const bool cok = cp.is_boolean() && cp.get<bool>();
-      out += std::string("<tr class=\"clause") + (cok ? "" : " fail") + "\" data-clause=\"" + Escape(Str(c, "name")) +
-             "\"><td>" + Badge(cok ? "passed" : "failed") + "</td><td><code>" + Escape(Str(c, "name")) +
-             "</code></td><td>" + Escape(Str(c, "required")) + "</td><td>" + Escape(Str(c, "measured")) + "</td></tr>";
+      out += std::string("<tr class=\"clause") + (cok ? "" : " fail") + "\" data-clause=\"" +
+             Escape(Str(c, "name")) + "\"><td>" + Badge(cok ? "passed" : "failed") + "</td><td><code>" +
+             Escape(Str(c, "name")) + "</code></td><td>" + Escape(Str(c, "required")) + "</td><td>" +
+             Escape(Str(c, "measured")) + "</td></tr>";
     }
   }
   return out + "</table></section>\n";
@@ -137,13 +146,16 @@ std::string PolicyTable(const json& v, const VerifyPageOptions& o) {
 std::string ChecksTable(const json& v) {
   const json& checks = Member(v, "checks");
   if (!checks.is_array()) return "";
-  std::string out = "<section id=\"checks\"><h2>Checks</h2><table class=\"checks\"><tr><th>check</th><th>outcome</th>"
-                    "<th>detail</th></tr>";
+  std::string out =
+      "<section id=\"checks\"><h2>Checks</h2><table class=\"checks\"><tr><th>check</th><th>outcome</th>"
+      "<th>detail</th></tr>";
   for (const auto& c : checks) {
     const std::string outcome = Str(c, "outcome");
-    const char* cls = outcome == "failed" || outcome == "error" ? " class=\"fail\"" : outcome == "warning" ? " class=\"warn\"" : "";
-    out += std::string("<tr") + cls + "><td><code>" + Escape(Str(c, "name")) + "</code></td><td>" + Badge(outcome) +
-           "</td><td>" + Escape(Str(c, "detail")) + "</td></tr>";
+    const char* cls = outcome == "failed" || outcome == "error" ? " class=\"fail\""
+                      : outcome == "warning"                    ? " class=\"warn\""
+                                                                : "";
+    out += std::string("<tr") + cls + "><td><code>" + Escape(Str(c, "name")) + "</code></td><td>" +
+           Badge(outcome) + "</td><td>" + Escape(Str(c, "detail")) + "</td></tr>";
   }
   return out + "</table></section>\n";
 }
@@ -151,13 +163,15 @@ std::string ChecksTable(const json& v) {
 std::string Cosignatures(const json& v) {
   const json& n = Member(v, "net_cosignatures");
   if (!n.is_array() || n.empty()) return "";
-  std::string out = "<section id=\"cosign\"><h2>Network peers' co-signatures</h2><table><tr><th>meter</th><th>peer</th>"
-                    "<th></th><th>detail</th></tr>";
+  std::string out =
+      "<section id=\"cosign\"><h2>Network peers' co-signatures</h2><table><tr><th>meter</th><th>peer</th>"
+      "<th></th><th>detail</th></tr>";
   for (const auto& c : n) {
     const json& p = Member(c, "passed");
     const bool ok = p.is_boolean() && p.get<bool>();
-    out += "<tr><td>" + Escape(Str(c, "meter")) + "</td><td><code>" + Escape(Str(c, "target")) + "</code></td><td>" +
-           Badge(ok ? "passed" : "failed") + "</td><td>" + Escape(Str(c, "detail")) + "</td></tr>";
+    out += "<tr><td>" + Escape(Str(c, "meter")) + "</td><td><code>" + Escape(Str(c, "target")) +
+           "</code></td><td>" + Badge(ok ? "passed" : "failed") + "</td><td>" + Escape(Str(c, "detail")) +
+           "</td></tr>";
   }
   return out + "</table></section>\n";
 }
@@ -171,10 +185,13 @@ std::string MeterCard(const std::string& name, const json& m, const json& submod
   if (Member(m, "duration_seconds").is_number())
     std::snprintf(dur, sizeof dur, "%.2f s", Member(m, "duration_seconds").get<double>());
   out += "<span class=\"muted\">" + Escape(dur);
-  if (Member(m, "measured_at").is_number()) out += ", measured " + Escape(UtcText(m["measured_at"].get<double>()));
+  if (Member(m, "measured_at").is_number())
+    out += ", measured " + Escape(UtcText(m["measured_at"].get<double>()));
   if (m.contains("trigger")) out += ", trigger " + Escape(Str(m, "trigger", "?"));
   out += "</span></header>";
-  if (m.contains("reason")) out += "<p class=\"reason\"><strong>Reason:</strong> " + Escape(ClaimText("reason", m["reason"])) + "</p>";
+  if (m.contains("reason"))
+    out +=
+        "<p class=\"reason\"><strong>Reason:</strong> " + Escape(ClaimText("reason", m["reason"])) + "</p>";
   // Policy clauses about this meter's checks are listed by the policy table; failed checks naming it here.
   const json& checks = Member(verify, "checks");
   if (checks.is_array()) {
@@ -202,7 +219,8 @@ std::string MeterCard(const std::string& name, const json& m, const json& submod
   if (claims.is_object() && !claims.empty()) out += "<h4>Claims</h4>" + ClaimTableHtml(claims);
   const json& conditions = Member(m, "conditions");
   if (conditions.is_object() && !conditions.empty())
-    out += "<details><summary>Conditions (how it was measured)</summary>" + ClaimTableHtml(conditions, 1) + "</details>";
+    out += "<details><summary>Conditions (how it was measured)</summary>" + ClaimTableHtml(conditions, 1) +
+           "</details>";
   return out + "</article>\n";
 }
 
@@ -214,7 +232,8 @@ std::string RenderVerifyPage(const json& verify, const VerifyPageOptions& option
   std::string body = "<h1>resmeter report appraisal</h1>";
   body += VerdictBanner(verify);
   body += PolicyTable(verify, options);
-  body += "<div class=\"panels\">" + Overview(verify, options) + EvidencePanel(verify) + TimePanel(verify) + "</div>";
+  body += "<div class=\"panels\">" + Overview(verify, options) + EvidencePanel(verify) + TimePanel(verify) +
+          "</div>";
   body += ChecksTable(verify);
   body += Cosignatures(verify);
   if (submods.is_object()) {

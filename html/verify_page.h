@@ -8,9 +8,8 @@
 // Every string from the report is escaped. Pure function; thread-safe.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace resmeter::html {
 

@@ -21,8 +21,8 @@ Result<std::string> MemberBytes(const nlohmann::json& jwk, const char* name, siz
   }
   auto bytes = Base64UrlDecode(jwk[name].get<std::string>());
   if (!bytes || bytes->size() != expected) {
-    return Status::InvalidArgument(std::string("JWK: member '") + name + "' is not " + std::to_string(expected) +
-                                   " base64url bytes");
+    return Status::InvalidArgument(std::string("JWK: member '") + name + "' is not " +
+                                   std::to_string(expected) + " base64url bytes");
   }
   return *bytes;
 }
@@ -58,14 +58,15 @@ Result<std::string> JwkThumbprint(const nlohmann::json& jwk) {
 
 Result<std::shared_ptr<const PublicKey>> PublicKey::FromJwk(const nlohmann::json& jwk) {
   if (!jwk.is_object()) return Status::InvalidArgument("JWK: not a JSON object");
-  if (jwk.contains("d")) return Status::InvalidArgument("JWK: contains a private key ('d'); give the public key");
+  if (jwk.contains("d"))
+    return Status::InvalidArgument("JWK: contains a private key ('d'); give the public key");
   const std::string kty = MemberString(jwk, "kty");
   const std::string crv = MemberString(jwk, "crv");
   EVP_PKEY* pkey = nullptr;
   if (kty == "OKP" && crv == "Ed25519") {
     RESMETER_ASSIGN_OR_RETURN(std::string x, MemberBytes(jwk, "x", 32));
-    pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(x.data()),
-                                       x.size());
+    pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr,
+                                       reinterpret_cast<const unsigned char*>(x.data()), x.size());
   } else if (kty == "EC" && crv == "P-384") {
     RESMETER_ASSIGN_OR_RETURN(std::string x, MemberBytes(jwk, "x", kP384FieldBytes));
     RESMETER_ASSIGN_OR_RETURN(std::string y, MemberBytes(jwk, "y", kP384FieldBytes));
@@ -75,7 +76,8 @@ Result<std::shared_ptr<const PublicKey>> PublicKey::FromJwk(const nlohmann::json
     OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
     OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
-    if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 || EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
+    if (!ctx || EVP_PKEY_fromdata_init(ctx) <= 0 ||
+        EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0) {
       pkey = nullptr;
     }
     EVP_PKEY_CTX_free(ctx);
@@ -109,7 +111,8 @@ Result<std::shared_ptr<const PublicKey>> PublicKey::FromEvp(EVP_PKEY* pkey) {
   if (EVP_PKEY_get_id(pkey) == EVP_PKEY_ED25519) {
     unsigned char raw[32];
     size_t len = sizeof raw;
-    if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1) return Status::Corruption("Ed25519 key: " + OpenSslError());
+    if (EVP_PKEY_get_raw_public_key(pkey, raw, &len) != 1)
+      return Status::Corruption("Ed25519 key: " + OpenSslError());
     key->alg_ = kAlgEdDSA;
     jwk = {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", Base64UrlEncode(std::string_view((char*)raw, len))}};
   } else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
@@ -121,7 +124,8 @@ Result<std::shared_ptr<const PublicKey>> PublicKey::FromEvp(EVP_PKEY* pkey) {
     EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_X, &bx);
     EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, &by);
     unsigned char x[kP384FieldBytes], y[kP384FieldBytes];
-    bool ok = bx && by && BN_bn2binpad(bx, x, sizeof x) == (int)sizeof x && BN_bn2binpad(by, y, sizeof y) == (int)sizeof y;
+    bool ok = bx && by && BN_bn2binpad(bx, x, sizeof x) == (int)sizeof x &&
+              BN_bn2binpad(by, y, sizeof y) == (int)sizeof y;
     BN_free(bx);
     BN_free(by);
     if (!ok) return Status::Corruption("EC key: cannot read public point");
@@ -149,7 +153,8 @@ Status PublicKey::Verify(const std::string& signing_input, const std::string& si
                                   std::to_string(signature.size()));
     }
     auto high = EcdsaP384IsHighS(signature);  // the malleable twin (r, n - s) of a low-S signature
-    if (!high.ok() || *high) return Status::VerifyFailed("bad signature: ES384 signature is not low-S (s > n/2)");
+    if (!high.ok() || *high)
+      return Status::VerifyFailed("bad signature: ES384 signature is not low-S (s > n/2)");
     RESMETER_ASSIGN_OR_RETURN(der_or_raw, EcdsaRawToDer(signature));
     md = EVP_sha384();
   } else if (signature.size() != 64) {

@@ -24,7 +24,8 @@ Result<std::shared_ptr<SigningKey>> InitSigningKey(const std::string& state_dir,
   RESMETER_ASSIGN_OR_RETURN(std::string pem, key->PrivateKeyPem());
   Status saved = WriteFileAtomically(*dir, kSigningKeyFile, pem, 0600, RenameMode::kNoReplace);
   if (saved.code() == Status::Code::kInvalidArgument)
-    return Status::InvalidArgument("key file " + dir->PathOf(kSigningKeyFile) + " already exists; not overwriting it");
+    return Status::InvalidArgument("key file " + dir->PathOf(kSigningKeyFile) +
+                                   " already exists; not overwriting it");
   if (!saved.ok()) return saved.WithContext("key file");
   return key;
 }

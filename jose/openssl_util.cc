@@ -22,7 +22,8 @@ Result<std::string> EcdsaRawToDer(const std::string& raw) {
   if (raw.empty() || raw.size() % 2 != 0) return Status::InvalidArgument("ECDSA signature has odd length");
   const size_t half = raw.size() / 2;
   BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), static_cast<int>(half), nullptr);
-  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + half, static_cast<int>(half), nullptr);
+  BIGNUM* s =
+      BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + half, static_cast<int>(half), nullptr);
   ECDSA_SIG* sig = ECDSA_SIG_new();
   if (!r || !s || !sig || ECDSA_SIG_set0(sig, r, s) != 1) {
     BN_free(r);
@@ -47,8 +48,10 @@ Result<std::string> EcdsaDerToRaw(const std::string& der, size_t field_bytes) {
   const BIGNUM* s = nullptr;
   ECDSA_SIG_get0(sig, &r, &s);
   std::string raw(2 * field_bytes, '\0');
-  bool ok = BN_bn2binpad(r, reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(field_bytes)) > 0 &&
-            BN_bn2binpad(s, reinterpret_cast<unsigned char*>(raw.data()) + field_bytes, static_cast<int>(field_bytes)) > 0;
+  bool ok =
+      BN_bn2binpad(r, reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(field_bytes)) > 0 &&
+      BN_bn2binpad(s, reinterpret_cast<unsigned char*>(raw.data()) + field_bytes,
+                   static_cast<int>(field_bytes)) > 0;
   ECDSA_SIG_free(sig);
   if (!ok) return Status::Corruption("ECDSA signature: integer too large");
   return raw;

@@ -40,7 +40,8 @@ Result<std::shared_ptr<SigningKey>> SigningKey::Generate(const std::string& algo
 Result<std::shared_ptr<SigningKey>> SigningKey::LoadFromFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   if (fd < 0) {
-    if (errno == ENOENT) return Status::NotFound("key file " + path + " does not exist (run `resmeter key init`)");
+    if (errno == ENOENT)
+      return Status::NotFound("key file " + path + " does not exist (run `resmeter key init`)");
     return Status::FromErrno("key file " + path, errno);
   }
   return LoadFromFd(fd, path);
@@ -99,7 +100,8 @@ Result<std::string> SigningKey::SignRaw(const std::string& signing_input) const 
   if (ok) {
     sig.resize(len);
     ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
-                        reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size()) == 1;
+                        reinterpret_cast<const unsigned char*>(signing_input.data()),
+                        signing_input.size()) == 1;
     sig.resize(len);
   }
   EVP_MD_CTX_free(ctx);

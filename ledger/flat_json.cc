@@ -122,21 +122,38 @@ Status Scanner::String(FlatJsonValue* v) {
     const char e = s_[i_ + 1];
     i_ += 2;
     switch (e) {
-      case '"': v->decoded += '"'; break;
-      case '\\': v->decoded += '\\'; break;
-      case '/': v->decoded += '/'; break;
-      case 'b': v->decoded += '\b'; break;
-      case 'f': v->decoded += '\f'; break;
-      case 'n': v->decoded += '\n'; break;
-      case 'r': v->decoded += '\r'; break;
-      case 't': v->decoded += '\t'; break;
+      case '"':
+        v->decoded += '"';
+        break;
+      case '\\':
+        v->decoded += '\\';
+        break;
+      case '/':
+        v->decoded += '/';
+        break;
+      case 'b':
+        v->decoded += '\b';
+        break;
+      case 'f':
+        v->decoded += '\f';
+        break;
+      case 'n':
+        v->decoded += '\n';
+        break;
+      case 'r':
+        v->decoded += '\r';
+        break;
+      case 't':
+        v->decoded += '\t';
+        break;
       case 'u': {
         unsigned cp;
         if (!Hex4(i_, &cp)) return Error("bad \\u escape");
         i_ += 4;
         if (cp >= 0xD800 && cp <= 0xDBFF) {  // a high surrogate needs its low half
           unsigned lo;
-          if (i_ + 6 > s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u' || !Hex4(i_ + 2, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+          if (i_ + 6 > s_.size() || s_[i_] != '\\' || s_[i_ + 1] != 'u' || !Hex4(i_ + 2, &lo) ||
+              lo < 0xDC00 || lo > 0xDFFF) {
             return Error("unpaired surrogate");
           }
           i_ += 6;
@@ -147,7 +164,8 @@ Status Scanner::String(FlatJsonValue* v) {
         AppendUtf8(v->decoded, cp);
         break;
       }
-      default: return Error("bad escape");
+      default:
+        return Error("bad escape");
     }
     plain_from = i_;
   }

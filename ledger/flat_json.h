@@ -19,13 +19,13 @@ namespace resmeter {
 struct FlatJsonValue {
   enum class Type { kString, kNumber, kBool };
   Type type = Type::kString;
-  std::string_view raw;        // string: the bytes between the quotes, escapes undecoded
-  std::string decoded;         // string with escapes: the decoded text (else empty)
+  std::string_view raw;  // string: the bytes between the quotes, escapes undecoded
+  std::string decoded;   // string with escapes: the decoded text (else empty)
   bool has_escapes = false;
-  double number = 0;           // number
-  bool is_uint = false;        // number written as a non-negative integer that fits uint64
+  double number = 0;     // number
+  bool is_uint = false;  // number written as a non-negative integer that fits uint64
   uint64_t uint_value = 0;
-  bool boolean = false;        // bool
+  bool boolean = false;  // bool
 
   // The string's text (decoded when it had escapes).
   std::string_view text() const { return has_escapes ? std::string_view(decoded) : raw; }

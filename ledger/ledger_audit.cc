@@ -66,14 +66,13 @@ Status LedgerAuditor::FeedFiles(const std::vector<std::string>& files) {
   // The files' lines are numbered by WalkLedgerFiles from 0 for the first file given here.
   if (!sources_.empty()) return Status::InvalidArgument("FeedFiles must be the auditor's only input");
   for (const auto& f : files) AddSource(f);
-  auto walked = WalkLedgerFiles(files, chain_, [this](const LedgerChainLine& l, const LedgerChainStep& st) {
-    return Visit(l, st);
-  });
+  auto walked = WalkLedgerFiles(
+      files, chain_, [this](const LedgerChainLine& l, const LedgerChainStep& st) { return Visit(l, st); });
   return walked.ok() ? Status::Ok() : walked.status();
 }
 
 void LedgerAuditor::Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where,
-                  std::string message, LedgerFindingSeverity severity) {
+                        std::string message, LedgerFindingSeverity severity) {
   if (severity == LedgerFindingSeverity::kError) ++result_.errors;
   if (result_.findings.size() >= options_.max_findings) {
     ++result_.findings_not_listed;
@@ -250,7 +249,8 @@ Result<LedgerAuditResult> LedgerAuditor::Finish() {
     }
   }
   if (result_.lines == 0 || (parsed_lines_ == 0 && result_.statements == 0)) {
-    return Status::InvalidArgument("no ledger statement in " + (sources_.empty() ? std::string("the input") : sources_.front()) +
+    return Status::InvalidArgument("no ledger statement in " +
+                                   (sources_.empty() ? std::string("the input") : sources_.front()) +
                                    (sources_.size() > 1 ? " ..." : ""));
   }
   time_axis_.Finish();
@@ -321,8 +321,8 @@ Result<LedgerAuditResult> AuditLedgerLines(const std::vector<std::string>& lines
 
 Verdict LedgerAuditVerdict(const LedgerAuditResult& r) {
   Verdict v;
-  for (const char* name :
-       {"ledger.chain", "ledger.epochs.key_origin", "ledger.epochs.evidence", "ledger.periods", "ledger.time"}) {
+  for (const char* name : {"ledger.chain", "ledger.epochs.key_origin", "ledger.epochs.evidence",
+                           "ledger.periods", "ledger.time"}) {
     uint64_t errors = 0, warnings = 0;
     std::string first_error, first_warning;
     for (const auto& f : r.findings) {
@@ -354,8 +354,9 @@ Verdict LedgerAuditVerdict(const LedgerAuditResult& r) {
       } else {
         char buf[160];
         std::snprintf(buf, sizeof buf, "%llu of %llu tokens verified; %.3f h time-checked, %.3f h unchecked",
-                      static_cast<unsigned long long>(t.tokens_verified), static_cast<unsigned long long>(t.tokens),
-                      t.checked_seconds / 3600, t.unchecked_seconds / 3600);
+                      static_cast<unsigned long long>(t.tokens_verified),
+                      static_cast<unsigned long long>(t.tokens), t.checked_seconds / 3600,
+                      t.unchecked_seconds / 3600);
         v.Add(name, CheckOutcome::kPassed, buf);
       }
     } else if (std::string(name) == "ledger.chain") {

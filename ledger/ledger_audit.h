@@ -28,12 +28,12 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/verdict.h"
 #include "evidence/evidence_verifier.h"
 #include "ledger/ledger_bill.h"
-#include "ledger/ledger_statement.h"
-#include "core/verdict.h"
-#include "tsa/time_axis.h"
 #include "ledger/ledger_chain.h"
+#include "ledger/ledger_statement.h"
+#include "tsa/time_axis.h"
 
 namespace resmeter {
 
@@ -167,8 +167,8 @@ class LedgerAuditor {
   void OnEpoch(const LedgerChainLine& l, const LedgerStatement& s);
   void OnUsage(const LedgerChainLine& l, const LedgerStatement& s);
   // Records a finding (or only counts it past max_findings).
-  void Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where, std::string message,
-           LedgerFindingSeverity severity = LedgerFindingSeverity::kError);
+  void Add(std::string kind, uint64_t seq, uint64_t seq_end, const LedgerChainLine* where,
+           std::string message, LedgerFindingSeverity severity = LedgerFindingSeverity::kError);
   std::string Where(const LedgerChainLine& l) const;
 
   std::vector<std::string> sources_;

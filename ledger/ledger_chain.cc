@@ -1,4 +1,3 @@
-#include "core/untrusted_json.h"
 #include "ledger/ledger_chain.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include <thread>
 
 #include "core/strings.h"
+#include "core/untrusted_json.h"
 #include "ledger/ledger_reader.h"
 
 namespace resmeter {

@@ -23,11 +23,13 @@ std::string LedgerFileName(uint64_t first_seq) {
 }
 
 std::optional<uint64_t> ParseLedgerFileName(const std::string& name) {
-  if (name.size() != kPrefix.size() + kDigits + kSuffix.size() || !StartsWith(name, kPrefix) || !EndsWith(name, kSuffix)) {
+  if (name.size() != kPrefix.size() + kDigits + kSuffix.size() || !StartsWith(name, kPrefix) ||
+      !EndsWith(name, kSuffix)) {
     return std::nullopt;
   }
   const std::string digits = name.substr(kPrefix.size(), kDigits);
-  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
   return ParseUint64(digits);
 }
 

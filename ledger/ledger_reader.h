@@ -17,11 +17,11 @@
 namespace resmeter {
 
 struct LedgerLine {
-  std::string_view text;  // without the newline; valid until the next Next()
-  size_t file_index = 0;  // index into files()
+  std::string_view text;     // without the newline; valid until the next Next()
+  size_t file_index = 0;     // index into files()
   uint64_t line_number = 0;  // 1-based within its file
-  bool complete = true;   // false: the file ends without a newline after it
-  bool too_long = false;  // longer than kMaxLedgerLineBytes; text is empty
+  bool complete = true;      // false: the file ends without a newline after it
+  bool too_long = false;     // longer than kMaxLedgerLineBytes; text is empty
 };
 
 class LedgerReader {

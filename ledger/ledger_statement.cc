@@ -1,4 +1,3 @@
-#include "core/untrusted_json.h"
 #include "ledger/ledger_statement.h"
 
 #include <openssl/sha.h>
@@ -7,8 +6,9 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "core/strings.h"
 #include "core/base64url.h"
+#include "core/strings.h"
+#include "core/untrusted_json.h"
 #include "ledger/flat_json.h"
 
 namespace resmeter {
@@ -45,35 +45,119 @@ bool IsHex64(const std::string& s) {
 }
 
 bool IsJwsChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+         c == '.';
 }
 
 // Members of a line, in serialization order; `v` .. `kid` and `sig` are in every kind.
-enum Field { kV, kSeq, kPrev, kKind, kKid, kStart, kEnd, kDelivered, kStolen, kMemory, kGpu, kReport, kTrusted,
-             kTimeReason, kJwk, kKeyOrigin, kEvidence, kPrevEpochKid, kCutBytes, kCutSha, kCutFile, kClean, kReason,
-             kSig,
-             kAvailSamples, kAvailRatio, kAvailVcpus, kAvailCost,  // measured availability (optional)
-             kStampedSeq, kStampedSha, kTsa, kTsaNonce, kTsaToken,  // timestamp statements
-             kFieldCount };
-constexpr std::string_view kFieldNames[kFieldCount] = {
-    "v", "seq", "prev", "kind", "kid", "start_unix_seconds", "end_unix_seconds", "vcpu_delivered_seconds",
-    "vcpu_stolen_seconds", "memory_gib_seconds", "gpu_seconds", "report", "time_trusted", "time_reason", "jwk",
-    "key_origin", "evidence", "prev_epoch_kid", "cut_bytes", "cut_sha256", "cut_file", "clean", "reason", "sig",
-    "vcpu_availability_samples", "vcpu_availability_measured_ratio", "vcpus_challenged",
-    "availability_sampler_cpu_ratio", "stamped_seq", "stamped_sha256", "tsa", "tsa_nonce", "tsa_token"};
+enum Field {
+  kV,
+  kSeq,
+  kPrev,
+  kKind,
+  kKid,
+  kStart,
+  kEnd,
+  kDelivered,
+  kStolen,
+  kMemory,
+  kGpu,
+  kReport,
+  kTrusted,
+  kTimeReason,
+  kJwk,
+  kKeyOrigin,
+  kEvidence,
+  kPrevEpochKid,
+  kCutBytes,
+  kCutSha,
+  kCutFile,
+  kClean,
+  kReason,
+  kSig,
+  kAvailSamples,
+  kAvailRatio,
+  kAvailVcpus,
+  kAvailCost,  // measured availability (optional)
+  kStampedSeq,
+  kStampedSha,
+  kTsa,
+  kTsaNonce,
+  kTsaToken,  // timestamp statements
+  kFieldCount
+};
+constexpr std::string_view kFieldNames[kFieldCount] = {"v",
+                                                       "seq",
+                                                       "prev",
+                                                       "kind",
+                                                       "kid",
+                                                       "start_unix_seconds",
+                                                       "end_unix_seconds",
+                                                       "vcpu_delivered_seconds",
+                                                       "vcpu_stolen_seconds",
+                                                       "memory_gib_seconds",
+                                                       "gpu_seconds",
+                                                       "report",
+                                                       "time_trusted",
+                                                       "time_reason",
+                                                       "jwk",
+                                                       "key_origin",
+                                                       "evidence",
+                                                       "prev_epoch_kid",
+                                                       "cut_bytes",
+                                                       "cut_sha256",
+                                                       "cut_file",
+                                                       "clean",
+                                                       "reason",
+                                                       "sig",
+                                                       "vcpu_availability_samples",
+                                                       "vcpu_availability_measured_ratio",
+                                                       "vcpus_challenged",
+                                                       "availability_sampler_cpu_ratio",
+                                                       "stamped_seq",
+                                                       "stamped_sha256",
+                                                       "tsa",
+                                                       "tsa_nonce",
+                                                       "tsa_token"};
 
 // Whether kind k has member f.
 bool Wants(Field f, LedgerKind k) {
   switch (f) {
-    case kStart: case kEnd: case kTrusted: case kTimeReason: return LedgerKindHasPeriod(k);
-    case kDelivered: case kStolen: case kMemory: case kGpu: case kReport: return k == LedgerKind::kUsage;
-    case kJwk: case kKeyOrigin: case kEvidence: case kPrevEpochKid: case kCutBytes: case kCutSha: case kCutFile:
+    case kStart:
+    case kEnd:
+    case kTrusted:
+    case kTimeReason:
+      return LedgerKindHasPeriod(k);
+    case kDelivered:
+    case kStolen:
+    case kMemory:
+    case kGpu:
+    case kReport:
+      return k == LedgerKind::kUsage;
+    case kJwk:
+    case kKeyOrigin:
+    case kEvidence:
+    case kPrevEpochKid:
+    case kCutBytes:
+    case kCutSha:
+    case kCutFile:
     case kClean:
       return k == LedgerKind::kEpoch;
-    case kReason: return k == LedgerKind::kEpoch || k == LedgerKind::kCheckpoint;
-    case kStampedSeq: case kStampedSha: case kTsa: case kTsaNonce: case kTsaToken: return k == LedgerKind::kTimestamp;
-    case kAvailSamples: case kAvailRatio: case kAvailVcpus: case kAvailCost: return k == LedgerKind::kUsage;
-    default: return true;
+    case kReason:
+      return k == LedgerKind::kEpoch || k == LedgerKind::kCheckpoint;
+    case kStampedSeq:
+    case kStampedSha:
+    case kTsa:
+    case kTsaNonce:
+    case kTsaToken:
+      return k == LedgerKind::kTimestamp;
+    case kAvailSamples:
+    case kAvailRatio:
+    case kAvailVcpus:
+    case kAvailCost:
+      return k == LedgerKind::kUsage;
+    default:
+      return true;
   }
 }
 
@@ -87,10 +171,14 @@ bool IsUint(const Value* v) { return IsNumber(v) && v->is_uint; }
 
 const char* LedgerKindName(LedgerKind kind) {
   switch (kind) {
-    case LedgerKind::kUsage: return "usage";
-    case LedgerKind::kEpoch: return "epoch";
-    case LedgerKind::kCheckpoint: return "checkpoint";
-    case LedgerKind::kTimestamp: return "timestamp";
+    case LedgerKind::kUsage:
+      return "usage";
+    case LedgerKind::kEpoch:
+      return "epoch";
+    case LedgerKind::kCheckpoint:
+      return "checkpoint";
+    case LedgerKind::kTimestamp:
+      return "timestamp";
   }
   return "?";
 }
@@ -188,7 +276,8 @@ Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& 
   for (double v : {s.start_unix_seconds, s.end_unix_seconds, s.vcpu_delivered_seconds, s.vcpu_stolen_seconds,
                    s.memory_gib_seconds, s.gpu_seconds, s.availability.measured_ratio,
                    s.availability.sampler_cpu_ratio}) {
-    if (!std::isfinite(v)) return Status::InvalidArgument("ledger statement seq " + std::to_string(s.seq) + ": non-finite number");
+    if (!std::isfinite(v))
+      return Status::InvalidArgument("ledger statement seq " + std::to_string(s.seq) + ": non-finite number");
   }
   std::string body = SerializeLedgerBody(s);
   if (body.size() + 512 > kMaxLedgerLineBytes) {
@@ -198,7 +287,8 @@ Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& 
   RESMETER_ASSIGN_OR_RETURN(std::string token, signer.SignCompact(body));
   const size_t first = token.find('.');
   const size_t last = token.rfind('.');
-  if (first == std::string::npos || first == last) return Status::Corruption("signer returned a malformed JWS");
+  if (first == std::string::npos || first == last)
+    return Status::Corruption("signer returned a malformed JWS");
   body.pop_back();  // the closing brace
   body += kSigMember;
   body.append(token, 0, first + 1);
@@ -208,11 +298,13 @@ Result<std::string> SealLedgerStatement(const LedgerStatement& s, const Signer& 
 }
 
 Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
-  if (line.size() > kMaxLedgerLineBytes) return Status::Corruption("line longer than " + std::to_string(kMaxLedgerLineBytes) + " bytes");
+  if (line.size() > kMaxLedgerLineBytes)
+    return Status::Corruption("line longer than " + std::to_string(kMaxLedgerLineBytes) + " bytes");
   FlatJsonMember members[kFieldCount];
   size_t count = 0;
   Status parsed = ParseFlatJsonObject(line, members, kFieldCount, &count);
-  if (!parsed.ok()) return Status::Corruption("not a JSON object of strings, numbers and booleans: " + parsed.message());
+  if (!parsed.ok())
+    return Status::Corruption("not a JSON object of strings, numbers and booleans: " + parsed.message());
   const Value* f[kFieldCount] = {};
   bool v1_member = false;
   for (size_t m = 0; m < count; ++m) {
@@ -234,19 +326,27 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
   }
   if (!IsUint(f[kV]) || f[kV]->uint_value != kLedgerVersion || v1_member)
     return Status::Corruption("'v' is not " + std::to_string(kLedgerVersion));
-  if (!IsUint(f[kSeq]) || f[kSeq]->uint_value == 0) return Status::Corruption("'seq' is not a positive integer");
+  if (!IsUint(f[kSeq]) || f[kSeq]->uint_value == 0)
+    return Status::Corruption("'seq' is not a positive integer");
   s.seq = f[kSeq]->uint_value;
   const std::string at = "seq " + std::to_string(s.seq) + ": ";
-  if (!IsString(f[kPrev]) || !IsHex64(std::string(f[kPrev]->text()))) return Status::Corruption(at + "'prev' is not 64 hex digits");
+  if (!IsString(f[kPrev]) || !IsHex64(std::string(f[kPrev]->text())))
+    return Status::Corruption(at + "'prev' is not 64 hex digits");
   s.prev = f[kPrev]->text();
   if (!IsString(f[kKind])) return Status::Corruption(at + "'kind' missing");
   const std::string_view kind = f[kKind]->text();
-  if (kind == "usage") s.kind = LedgerKind::kUsage;
-  else if (kind == "epoch") s.kind = LedgerKind::kEpoch;
-  else if (kind == "checkpoint") s.kind = LedgerKind::kCheckpoint;
-  else if (kind == "timestamp") s.kind = LedgerKind::kTimestamp;
-  else return Status::Corruption(at + "unknown kind '" + std::string(kind) + "'");
-  if (!IsString(f[kKid]) || f[kKid]->text().empty() || f[kKid]->text().size() > 128) return Status::Corruption(at + "'kid' missing");
+  if (kind == "usage")
+    s.kind = LedgerKind::kUsage;
+  else if (kind == "epoch")
+    s.kind = LedgerKind::kEpoch;
+  else if (kind == "checkpoint")
+    s.kind = LedgerKind::kCheckpoint;
+  else if (kind == "timestamp")
+    s.kind = LedgerKind::kTimestamp;
+  else
+    return Status::Corruption(at + "unknown kind '" + std::string(kind) + "'");
+  if (!IsString(f[kKid]) || f[kKid]->text().empty() || f[kKid]->text().size() > 128)
+    return Status::Corruption(at + "'kid' missing");
   s.kid = f[kKid]->text();
   for (int k = kStart; k < kFieldCount; ++k) {
     const Field field = static_cast<Field>(k);
@@ -259,39 +359,93 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
     if (field >= kAvailSamples && field <= kAvailCost && !v) continue;  // measured availability is optional
     bool ok = true;
     switch (field) {
-      case kStart: ok = IsNumber(v) && (s.start_unix_seconds = v->number, true); break;
-      case kEnd: ok = IsNumber(v) && (s.end_unix_seconds = v->number, true); break;
-      case kDelivered: ok = IsNumber(v) && (s.vcpu_delivered_seconds = v->number, true); break;
-      case kStolen: ok = IsNumber(v) && (s.vcpu_stolen_seconds = v->number, true); break;
-      case kMemory: ok = IsNumber(v) && (s.memory_gib_seconds = v->number, true); break;
-      case kGpu: ok = IsNumber(v) && (s.gpu_seconds = v->number, true); break;
-      case kReport:
-        ok = IsString(v) && (s.report_digest = v->text(), s.report_digest.empty() || IsHex64(s.report_digest));
+      case kStart:
+        ok = IsNumber(v) && (s.start_unix_seconds = v->number, true);
         break;
-      case kTrusted: ok = IsBool(v) && (s.time_trusted = v->boolean, true); break;
-      case kTimeReason: ok = IsString(v) && (s.time_reason = v->text(), true); break;
-      case kJwk: ok = IsString(v) && !v->text().empty() && (s.jwk = v->text(), true); break;
-      case kKeyOrigin: ok = IsString(v) && (s.key_origin = v->text(), true); break;
-      case kEvidence: ok = IsString(v) && (s.evidence = v->text(), true); break;
-      case kPrevEpochKid: ok = IsString(v) && (s.prev_epoch_kid = v->text(), true); break;
-      case kCutBytes: ok = IsUint(v) && (s.cut_bytes = v->uint_value, true); break;
+      case kEnd:
+        ok = IsNumber(v) && (s.end_unix_seconds = v->number, true);
+        break;
+      case kDelivered:
+        ok = IsNumber(v) && (s.vcpu_delivered_seconds = v->number, true);
+        break;
+      case kStolen:
+        ok = IsNumber(v) && (s.vcpu_stolen_seconds = v->number, true);
+        break;
+      case kMemory:
+        ok = IsNumber(v) && (s.memory_gib_seconds = v->number, true);
+        break;
+      case kGpu:
+        ok = IsNumber(v) && (s.gpu_seconds = v->number, true);
+        break;
+      case kReport:
+        ok =
+            IsString(v) && (s.report_digest = v->text(), s.report_digest.empty() || IsHex64(s.report_digest));
+        break;
+      case kTrusted:
+        ok = IsBool(v) && (s.time_trusted = v->boolean, true);
+        break;
+      case kTimeReason:
+        ok = IsString(v) && (s.time_reason = v->text(), true);
+        break;
+      case kJwk:
+        ok = IsString(v) && !v->text().empty() && (s.jwk = v->text(), true);
+        break;
+      case kKeyOrigin:
+        ok = IsString(v) && (s.key_origin = v->text(), true);
+        break;
+      case kEvidence:
+        ok = IsString(v) && (s.evidence = v->text(), true);
+        break;
+      case kPrevEpochKid:
+        ok = IsString(v) && (s.prev_epoch_kid = v->text(), true);
+        break;
+      case kCutBytes:
+        ok = IsUint(v) && (s.cut_bytes = v->uint_value, true);
+        break;
       case kCutSha:
         ok = IsString(v) && (s.cut_sha256 = v->text(), s.cut_sha256.empty() || IsHex64(s.cut_sha256));
         break;
-      case kCutFile: ok = IsString(v) && (s.cut_file = v->text(), true); break;
-      case kClean: ok = IsBool(v) && (s.clean = v->boolean, true); break;
-      case kReason: ok = IsString(v) && (s.reason = v->text(), true); break;
-      case kSig: ok = IsString(v) && !v->text().empty() && (s.sig = v->text(), true); break;
-      case kAvailSamples: ok = IsUint(v) && (s.availability.samples = v->uint_value, true); break;
-      case kAvailRatio: ok = IsNumber(v) && (s.availability.measured_ratio = v->number, true); break;
-      case kAvailVcpus: ok = IsUint(v) && (s.availability.vcpus = v->uint_value, true); break;
-      case kAvailCost: ok = IsNumber(v) && (s.availability.sampler_cpu_ratio = v->number, true); break;
-      case kStampedSeq: ok = IsUint(v) && v->uint_value > 0 && (s.stamped_seq = v->uint_value, true); break;
-      case kStampedSha: ok = IsString(v) && (s.stamped_sha256 = v->text(), IsHex64(s.stamped_sha256)); break;
-      case kTsa: ok = IsString(v) && !v->text().empty() && (s.tsa = v->text(), true); break;
-      case kTsaNonce: ok = IsString(v) && (s.tsa_nonce = v->text(), true); break;
-      case kTsaToken: ok = IsString(v) && !v->text().empty() && (s.tsa_token = v->text(), true); break;
-      default: break;
+      case kCutFile:
+        ok = IsString(v) && (s.cut_file = v->text(), true);
+        break;
+      case kClean:
+        ok = IsBool(v) && (s.clean = v->boolean, true);
+        break;
+      case kReason:
+        ok = IsString(v) && (s.reason = v->text(), true);
+        break;
+      case kSig:
+        ok = IsString(v) && !v->text().empty() && (s.sig = v->text(), true);
+        break;
+      case kAvailSamples:
+        ok = IsUint(v) && (s.availability.samples = v->uint_value, true);
+        break;
+      case kAvailRatio:
+        ok = IsNumber(v) && (s.availability.measured_ratio = v->number, true);
+        break;
+      case kAvailVcpus:
+        ok = IsUint(v) && (s.availability.vcpus = v->uint_value, true);
+        break;
+      case kAvailCost:
+        ok = IsNumber(v) && (s.availability.sampler_cpu_ratio = v->number, true);
+        break;
+      case kStampedSeq:
+        ok = IsUint(v) && v->uint_value > 0 && (s.stamped_seq = v->uint_value, true);
+        break;
+      case kStampedSha:
+        ok = IsString(v) && (s.stamped_sha256 = v->text(), IsHex64(s.stamped_sha256));
+        break;
+      case kTsa:
+        ok = IsString(v) && !v->text().empty() && (s.tsa = v->text(), true);
+        break;
+      case kTsaNonce:
+        ok = IsString(v) && (s.tsa_nonce = v->text(), true);
+        break;
+      case kTsaToken:
+        ok = IsString(v) && !v->text().empty() && (s.tsa_token = v->text(), true);
+        break;
+      default:
+        break;
     }
     if (!ok) return Status::Corruption(at + "'" + name + "' missing or of the wrong type");
   }
@@ -302,11 +456,17 @@ Result<LedgerStatement> ParseLedgerLine(std::string_view line) {
   }
   if (f[kAvailSamples] || f[kAvailRatio] || f[kAvailVcpus] || f[kAvailCost]) {  // measured availability
     s.availability.sampled = true;
-    if (!f[kAvailSamples] || !f[kAvailVcpus] || !f[kAvailCost]) return Status::Corruption(at + "measured availability without its sample count, vCPUs or cost");
-    if ((s.availability.samples > 0) != (f[kAvailRatio] != nullptr)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' must be present exactly when there are samples");
-    if (!(s.availability.measured_ratio >= 0 && s.availability.measured_ratio <= 1)) return Status::Corruption(at + "'vcpu_availability_measured_ratio' outside 0..1");
-    if (s.availability.samples > 0 && s.availability.vcpus == 0) return Status::Corruption(at + "availability samples without 'vcpus_challenged'");
-    if (!(s.availability.sampler_cpu_ratio >= 0)) return Status::Corruption(at + "negative 'availability_sampler_cpu_ratio'");
+    if (!f[kAvailSamples] || !f[kAvailVcpus] || !f[kAvailCost])
+      return Status::Corruption(at + "measured availability without its sample count, vCPUs or cost");
+    if ((s.availability.samples > 0) != (f[kAvailRatio] != nullptr))
+      return Status::Corruption(
+          at + "'vcpu_availability_measured_ratio' must be present exactly when there are samples");
+    if (!(s.availability.measured_ratio >= 0 && s.availability.measured_ratio <= 1))
+      return Status::Corruption(at + "'vcpu_availability_measured_ratio' outside 0..1");
+    if (s.availability.samples > 0 && s.availability.vcpus == 0)
+      return Status::Corruption(at + "availability samples without 'vcpus_challenged'");
+    if (!(s.availability.sampler_cpu_ratio >= 0))
+      return Status::Corruption(at + "negative 'availability_sampler_cpu_ratio'");
   }
   if (s.kind == LedgerKind::kTimestamp && s.stamped_seq >= s.seq) {
     return Status::Corruption(at + "'stamped_seq' must name an earlier line");
@@ -332,7 +492,8 @@ Status VerifyLedgerSignature(std::string_view line, const PublicKey& key) {
   if (pos == std::string_view::npos || line.size() < pos + kSigMember.size() + 2 || !EndsWith(line, "\"}")) {
     return Status::Corruption("signed statement does not end with its 'sig' member");
   }
-  const std::string_view token = line.substr(pos + kSigMember.size(), line.size() - 2 - pos - kSigMember.size());
+  const std::string_view token =
+      line.substr(pos + kSigMember.size(), line.size() - 2 - pos - kSigMember.size());
   for (char c : token) {
     if (!IsJwsChar(c)) return Status::Corruption("'sig' is not a detached JWS");
   }
@@ -350,14 +511,18 @@ Status VerifyLedgerSignature(std::string_view line, const PublicKey& key) {
     auto header_bytes = Base64UrlDecode(header_b64);
     if (!header_bytes) return Status::Corruption("'sig' is not base64url");
     nlohmann::json header = ParseUntrustedJsonOrDiscarded(*header_bytes);
-    if (header.is_discarded() || !header.is_object()) return Status::Corruption("'sig' header is not a JSON object");
+    if (header.is_discarded() || !header.is_object())
+      return Status::Corruption("'sig' header is not a JSON object");
     const auto alg = header.find("alg");
     const auto kid = header.find("kid");
     const std::string alg_text = alg != header.end() && alg->is_string() ? alg->get<std::string>() : "";
     const std::string kid_text = kid != header.end() && kid->is_string() ? kid->get<std::string>() : "";
-    if (alg_text != key.algorithm()) return Status::VerifyFailed("signed with alg '" + alg_text + "', not the key's");
-    if (kid_text != key.thumbprint()) return Status::VerifyFailed("signed by kid '" + kid_text + "', not the given key");
-    if (header.contains("crit") || header.contains("b64")) return Status::VerifyFailed("'sig' header has unsupported members");
+    if (alg_text != key.algorithm())
+      return Status::VerifyFailed("signed with alg '" + alg_text + "', not the key's");
+    if (kid_text != key.thumbprint())
+      return Status::VerifyFailed("signed by kid '" + kid_text + "', not the given key");
+    if (header.contains("crit") || header.contains("b64"))
+      return Status::VerifyFailed("'sig' header has unsupported members");
     cached_header.assign(header_b64);
     cached_kid = key.thumbprint();
   }

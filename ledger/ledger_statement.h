@@ -66,8 +66,8 @@ struct PeriodAvailability {
 // One usage statement's content, as the agent measured it.
 struct LedgerUsage : MeteredPeriod {
   bool time_trusted = false;
-  std::string time_reason;    // why time is not trusted (empty when trusted)
-  std::string report_digest;  // hex SHA-256 of the latest capability report ("" if none)
+  std::string time_reason;               // why time is not trusted (empty when trusted)
+  std::string report_digest;             // hex SHA-256 of the latest capability report ("" if none)
   PeriodAvailability availability = {};  // measured availability (optional members)
 };
 

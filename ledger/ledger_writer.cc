@@ -23,13 +23,15 @@ std::string BaseName(const std::string& path) { return path.substr(path.rfind('/
 // A new cut file for the bytes after the head, "cut-<seq>.bin", or
 // "cut-<seq>-<n>.bin" when a recovery that crashed left one: an earlier cut
 // file is never overwritten (it may hold bytes no epoch statement records).
-Result<std::pair<std::unique_ptr<WritableFile>, std::string>> CreateCutFile(Directory& dir, uint64_t next_seq) {
+Result<std::pair<std::unique_ptr<WritableFile>, std::string>> CreateCutFile(Directory& dir,
+                                                                            uint64_t next_seq) {
   for (int attempt = 0; attempt < 1000; ++attempt) {
     char name[64];
     if (attempt == 0)
       std::snprintf(name, sizeof name, "cut-%020llu.bin", static_cast<unsigned long long>(next_seq));
     else
-      std::snprintf(name, sizeof name, "cut-%020llu-%d.bin", static_cast<unsigned long long>(next_seq), attempt);
+      std::snprintf(name, sizeof name, "cut-%020llu-%d.bin", static_cast<unsigned long long>(next_seq),
+                    attempt);
     auto file = dir.OpenWritable(name, WriteMode::kCreateExclusive, 0600);
     if (file.ok()) return std::make_pair(std::move(*file), std::string(name));
     if (file.status().code() != Status::Code::kInvalidArgument) return file.status();
@@ -121,12 +123,12 @@ Status LedgerWriter::Cut(const std::vector<std::string>& files, size_t file, uin
   }
   // Remove them: the head's file is truncated, later files deleted.
   {
-    RESMETER_ASSIGN_OR_RETURN(auto head_file, dir_->OpenWritable(BaseName(files[file]), WriteMode::kAppend, 0640));
+    RESMETER_ASSIGN_OR_RETURN(auto head_file,
+                              dir_->OpenWritable(BaseName(files[file]), WriteMode::kAppend, 0640));
     if (Status t = head_file->Truncate(offset); !t.ok()) return t.WithContext("cannot cut " + files[file]);
     (void)head_file->Sync();
   }
-  for (size_t i = file + 1; i < files.size(); ++i)
-    RESMETER_RETURN_IF_ERROR(dir_->Remove(BaseName(files[i])));
+  for (size_t i = file + 1; i < files.size(); ++i) RESMETER_RETURN_IF_ERROR(dir_->Remove(BaseName(files[i])));
   return dir_->Sync();
 }
 
@@ -341,7 +343,8 @@ Result<uint64_t> LedgerWriter::AppendUsage(const LedgerUsage& u) {
 
 Result<uint64_t> LedgerWriter::AppendTimestamp(const LedgerTimestampFields& t) {
   if (t.stamped_seq == 0 || t.stamped_seq > last_seq_) {
-    return Status::InvalidArgument("timestamp for seq " + std::to_string(t.stamped_seq) + ", which is not in the ledger");
+    return Status::InvalidArgument("timestamp for seq " + std::to_string(t.stamped_seq) +
+                                   ", which is not in the ledger");
   }
   LedgerStatement s = Next(LedgerKind::kTimestamp);
   static_cast<LedgerTimestampFields&>(s) = t;

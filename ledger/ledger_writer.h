@@ -52,9 +52,9 @@ namespace resmeter {
 struct LedgerWriterOptions {
   std::string dir;                                // created (mode 0700) when missing; see SafeDir::Open
   uint64_t max_file_bytes = 64ull * 1024 * 1024;  // rotate once a file reaches this size
-  uint32_t checkpoint_every = 0;               // usage statements per extra checkpoint; 0: none on a count
-  bool sync = true;                            // fsync every append; false only for test data generators
-  Env* env = nullptr;                          // where files are written; nullptr: DefaultEnv()
+  uint32_t checkpoint_every = 0;                  // usage statements per extra checkpoint; 0: none on a count
+  bool sync = true;                               // fsync every append; false only for test data generators
+  Env* env = nullptr;                             // where files are written; nullptr: DefaultEnv()
   std::string key_origin = std::string(kKeyOriginEphemeral);  // the signer's origin, stated in the epoch
   // Evidence for the epoch statement, bound to SHA-512(kid || nonce); nonce
   // is the raw SHA-256 of the head line ("" for a new ledger). Unset: "none"
@@ -79,15 +79,15 @@ struct LedgerClock {
 // What Open() found and did.
 struct LedgerRecovery {
   bool new_ledger = false;
-  uint64_t last_seq = 0;       // the adopted head (0: none)
-  bool clean = false;          // the previous epoch ended with a shutdown checkpoint
-  uint64_t cut_bytes = 0;      // bytes cut off after the head
-  std::string cut_sha256;      // their SHA-256, hex ("" when none)
-  std::string cut_file;        // the file the cut started in
-  std::string cut_saved_to;    // where the cut bytes were kept
-  std::string cut_reason;      // why the first line after the head was not accepted
-  uint64_t epoch_seq = 0;      // seq of the epoch statement written
-  double gap_seconds = 0;      // time between the last period's end and now
+  uint64_t last_seq = 0;     // the adopted head (0: none)
+  bool clean = false;        // the previous epoch ended with a shutdown checkpoint
+  uint64_t cut_bytes = 0;    // bytes cut off after the head
+  std::string cut_sha256;    // their SHA-256, hex ("" when none)
+  std::string cut_file;      // the file the cut started in
+  std::string cut_saved_to;  // where the cut bytes were kept
+  std::string cut_reason;    // why the first line after the head was not accepted
+  uint64_t epoch_seq = 0;    // seq of the epoch statement written
+  double gap_seconds = 0;    // time between the last period's end and now
 };
 
 class LedgerWriter {
@@ -98,7 +98,8 @@ class LedgerWriter {
   // the evidence collector's error, VerifyFailed (an epoch's evidence does
   // not verify and neither does this start's own; nothing is changed).
   static Result<std::unique_ptr<LedgerWriter>> Open(const LedgerWriterOptions& options,
-                                                    std::shared_ptr<const Signer> signer, const LedgerClock& clock);
+                                                    std::shared_ptr<const Signer> signer,
+                                                    const LedgerClock& clock);
   ~LedgerWriter();
   LedgerWriter(const LedgerWriter&) = delete;
   LedgerWriter& operator=(const LedgerWriter&) = delete;

@@ -52,26 +52,31 @@ class ClientSession {
     RESMETER_RETURN_IF_ERROR(SendFrame(control_.fd(), hello, Io(), o_.cancel));
     RESMETER_ASSIGN_OR_RETURN(nlohmann::json w, RecvFrame(control_.fd(), Io(), o_.cancel, "welcome"));
     RESMETER_ASSIGN_OR_RETURN(int64_t protocol, GetInt(w, "protocol"));
-    if (protocol != kNetProtocolVersion) return Status::Corruption("peer speaks protocol " + std::to_string(protocol));
+    if (protocol != kNetProtocolVersion)
+      return Status::Corruption("peer speaks protocol " + std::to_string(protocol));
     RESMETER_ASSIGN_OR_RETURN(session_, GetString(w, "session"));
     RESMETER_ASSIGN_OR_RETURN(server_nonce_, GetString(w, "server_nonce"));
     RESMETER_ASSIGN_OR_RETURN(peer_thumbprint_, GetString(w, "peer_thumbprint"));
     RESMETER_ASSIGN_OR_RETURN(address_seen_by_peer_, GetString(w, "client_address_seen"));
-    if (server_nonce_.size() < 32 || !HexDecode(server_nonce_) || session_.size() > 128 || !HexDecode(session_)) {
+    if (server_nonce_.size() < 32 || !HexDecode(server_nonce_) || session_.size() > 128 ||
+        !HexDecode(session_)) {
       return Status::Corruption("protocol error: welcome carries a malformed nonce or session");
     }
-    if (!w.contains("peer_jwk") || !w["peer_jwk"].is_object()) return Status::Corruption("protocol error: welcome lacks peer_jwk");
+    if (!w.contains("peer_jwk") || !w["peer_jwk"].is_object())
+      return Status::Corruption("protocol error: welcome lacks peer_jwk");
     peer_jwk_ = w["peer_jwk"];
     return Status::Ok();
   }
 
   // Opens `n` data connections for `phase` and attaches them to the session.
-  Result<std::vector<Socket>> OpenData(const std::string& phase, int64_t n, int64_t socket_buffer, bool nodelay) {
+  Result<std::vector<Socket>> OpenData(const std::string& phase, int64_t n, int64_t socket_buffer,
+                                       bool nodelay) {
     std::vector<Socket> socks;
     for (int64_t i = 0; i < n; ++i) {
       RESMETER_ASSIGN_OR_RETURN(Socket s, ConnectTcp(target_, Io(), o_.cancel, nodelay));
-      RESMETER_RETURN_IF_ERROR(SendFrame(s.fd(), {{"type", "attach"}, {"session", session_}, {"phase", phase}, {"stream", i}},
-                                         Io(), o_.cancel));
+      RESMETER_RETURN_IF_ERROR(
+          SendFrame(s.fd(), {{"type", "attach"}, {"session", session_}, {"phase", phase}, {"stream", i}},
+                    Io(), o_.cancel));
       RESMETER_RETURN_IF_ERROR(ConfigureDataSocket(s.fd(), socket_buffer, kPollSliceSeconds));
       socks.push_back(std::move(s));
     }
@@ -81,13 +86,15 @@ class ClientSession {
   // Sends start and waits for started.
   Status StartPhase(const std::string& phase) {
     Progress(phase);
-    RESMETER_RETURN_IF_ERROR(SendFrame(control_.fd(), {{"type", "start"}, {"phase", phase}}, Io(), o_.cancel));
+    RESMETER_RETURN_IF_ERROR(
+        SendFrame(control_.fd(), {{"type", "start"}, {"phase", phase}}, Io(), o_.cancel));
     return RecvFrame(control_.fd(), Io(), o_.cancel, "started").status();
   }
 
   // Upload: we send, the peer counts and reports after omit + duration.
   Result<DirectionCounts> Upload(const ThroughputParams& p, ThroughputOutcome* out) {
-    RESMETER_ASSIGN_OR_RETURN(std::vector<Socket> socks, OpenData("upload", p.streams, p.socket_buffer_bytes, false));
+    RESMETER_ASSIGN_OR_RETURN(std::vector<Socket> socks,
+                              OpenData("upload", p.streams, p.socket_buffer_bytes, false));
     SocketBufferSizes(socks[0].fd(), &out->sndbuf_bytes, &out->rcvbuf_bytes);
     const double phase_start = MonotonicNow();  // the peer's window cannot start before this
     RESMETER_RETURN_IF_ERROR(StartPhase("upload"));
@@ -105,7 +112,8 @@ class ClientSession {
     const std::vector<uint64_t> sent = senders.SentBytes();
     DirectionCounts c;
     RESMETER_ASSIGN_OR_RETURN(c.window_seconds, GetNumber(*msg, "window_seconds"));
-    RESMETER_ASSIGN_OR_RETURN(c.stream_bytes, GetCounts(*msg, "stream_bytes", static_cast<size_t>(p.streams)));
+    RESMETER_ASSIGN_OR_RETURN(c.stream_bytes,
+                              GetCounts(*msg, "stream_bytes", static_cast<size_t>(p.streams)));
     RESMETER_RETURN_IF_ERROR(
         CheckPeerUploadCounts(c, sent, p.duration_seconds, phase_seconds).WithContext("upload"));
     for (uint64_t b : sent) out->upload_sent_bytes += b;
@@ -114,15 +122,18 @@ class ClientSession {
 
   // Download: the peer sends, we count and report after omit + duration.
   Result<DirectionCounts> Download(const ThroughputParams& p) {
-    RESMETER_ASSIGN_OR_RETURN(std::vector<Socket> socks, OpenData("download", p.streams, p.socket_buffer_bytes, false));
+    RESMETER_ASSIGN_OR_RETURN(std::vector<Socket> socks,
+                              OpenData("download", p.streams, p.socket_buffer_bytes, false));
     RESMETER_RETURN_IF_ERROR(StartPhase("download"));
     StreamReceivers receivers(&socks, p.buffer_bytes);
     receivers.Start();
     auto counts = receivers.MeasureWindow(p.omit_seconds, p.duration_seconds, o_.cancel);
     receivers.Stop();
     if (!counts.ok()) return counts.status().WithContext("download");
-    nlohmann::json msg = {{"type", "counts"}, {"phase", "download"},
-                          {"window_seconds", counts->window_seconds}, {"stream_bytes", counts->stream_bytes}};
+    nlohmann::json msg = {{"type", "counts"},
+                          {"phase", "download"},
+                          {"window_seconds", counts->window_seconds},
+                          {"stream_bytes", counts->stream_bytes}};
     RESMETER_RETURN_IF_ERROR(SendFrame(control_.fd(), msg, Io(), o_.cancel));
     return counts;
   }
@@ -145,14 +156,18 @@ class ClientSession {
       RESMETER_RETURN_IF_ERROR(WriteAll(fd, msg.data(), msg.size(), Io(), o_.cancel, "latency message"));
       RESMETER_RETURN_IF_ERROR(ReadFull(fd, echo.data(), echo.size(), Io(), o_.cancel, "latency echo"));
       rtts.push_back(MonotonicNow() - t0);
-      if (echo != msg) return Status::Corruption("latency: echo " + std::to_string(i) + " differs from the message sent");
+      if (echo != msg)
+        return Status::Corruption("latency: echo " + std::to_string(i) + " differs from the message sent");
     }
     ::shutdown(fd, SHUT_WR);
     socks.clear();
-    RESMETER_RETURN_IF_ERROR(SendFrame(control_.fd(), {{"type", "counts"}, {"phase", "latency"}, {"count", p.count}}, Io(), o_.cancel));
+    RESMETER_RETURN_IF_ERROR(SendFrame(
+        control_.fd(), {{"type", "counts"}, {"phase", "latency"}, {"count", p.count}}, Io(), o_.cancel));
     RESMETER_ASSIGN_OR_RETURN(nlohmann::json reply, RecvFrame(control_.fd(), Io(), o_.cancel, "counts"));
     RESMETER_ASSIGN_OR_RETURN(int64_t echoed, GetInt(reply, "count"));
-    if (echoed != p.count) return Status::VerifyFailed("latency: peer echoed " + std::to_string(echoed) + " of " + std::to_string(p.count));
+    if (echoed != p.count)
+      return Status::VerifyFailed("latency: peer echoed " + std::to_string(echoed) + " of " +
+                                  std::to_string(p.count));
     return ComputeRttStats(std::move(rtts));
   }
 
@@ -164,9 +179,10 @@ class ClientSession {
             {"server_nonce", server_nonce_},
             {"session", session_},
             {"params", params_},
-            {"client", {{"thumbprint", o_.signer ? o_.signer->Thumbprint() : std::string()},
-                        {"address", LocalAddress(control_.fd())},
-                        {"address_seen_by_peer", address_seen_by_peer_}}},
+            {"client",
+             {{"thumbprint", o_.signer ? o_.signer->Thumbprint() : std::string()},
+              {"address", LocalAddress(control_.fd())},
+              {"address_seen_by_peer", address_seen_by_peer_}}},
             {"peer", {{"thumbprint", peer_thumbprint_}, {"address", RemoteAddress(control_.fd())}}}};
   }
 
@@ -175,7 +191,8 @@ class ClientSession {
     SignedExchange ex;
     ex.canonical = CanonicalSummary(summary);
     ex.summary = std::move(summary);
-    RESMETER_RETURN_IF_ERROR(SendFrame(control_.fd(), {{"type", "sign"}, {"summary", ex.summary}}, Io(), o_.cancel));
+    RESMETER_RETURN_IF_ERROR(
+        SendFrame(control_.fd(), {{"type", "sign"}, {"summary", ex.summary}}, Io(), o_.cancel));
     RESMETER_ASSIGN_OR_RETURN(nlohmann::json reply, RecvFrame(control_.fd(), Io(), o_.cancel, "signature"));
     RESMETER_ASSIGN_OR_RETURN(ex.peer_jws, GetString(reply, "jws"));
     auto payload = JwsCompactPayload(ex.peer_jws);
@@ -251,15 +268,20 @@ Status CheckPeerUploadCounts(const DirectionCounts& reported, const std::vector<
 }
 
 nlohmann::json ThroughputParams::ToJson() const {
-  return {{"streams", streams},           {"duration_seconds", duration_seconds}, {"omit_seconds", omit_seconds},
-          {"buffer_bytes", buffer_bytes}, {"socket_buffer_bytes", socket_buffer_bytes}, {"phases", phases}};
+  return {{"streams", streams},
+          {"duration_seconds", duration_seconds},
+          {"omit_seconds", omit_seconds},
+          {"buffer_bytes", buffer_bytes},
+          {"socket_buffer_bytes", socket_buffer_bytes},
+          {"phases", phases}};
 }
 
 nlohmann::json LatencyParams::ToJson() const {
   return {{"count", count}, {"message_bytes", message_bytes}, {"interval_seconds", interval_seconds}};
 }
 
-Result<ThroughputOutcome> RunThroughputSession(const NetTargetOptions& options, const ThroughputParams& params) {
+Result<ThroughputOutcome> RunThroughputSession(const NetTargetOptions& options,
+                                               const ThroughputParams& params) {
   ClientSession s(options, "throughput", params.ToJson());
   return Guarded<ThroughputOutcome>(s, [&]() -> Result<ThroughputOutcome> {
     RESMETER_RETURN_IF_ERROR(s.Open());
@@ -272,8 +294,10 @@ Result<ThroughputOutcome> RunThroughputSession(const NetTargetOptions& options, 
       } else {
         RESMETER_ASSIGN_OR_RETURN(c, s.Download(params));
       }
-      summary[phase] = {{"window_seconds", c.window_seconds}, {"stream_bytes", c.stream_bytes},
-                        {"total_bytes", c.total()}, {"counted_by", phase == "upload" ? "peer" : "client"}};
+      summary[phase] = {{"window_seconds", c.window_seconds},
+                        {"stream_bytes", c.stream_bytes},
+                        {"total_bytes", c.total()},
+                        {"counted_by", phase == "upload" ? "peer" : "client"}};
       out.phases[phase] = std::move(c);
     }
     RESMETER_ASSIGN_OR_RETURN(out.exchange, s.Sign(std::move(summary)));
@@ -288,12 +312,9 @@ Result<LatencyOutcome> RunLatencySession(const NetTargetOptions& options, const 
     LatencyOutcome out;
     RESMETER_ASSIGN_OR_RETURN(out.stats, s.Latency(params));
     nlohmann::json summary = s.Summary();
-    summary["latency"] = {{"count", out.stats.count},
-                          {"measured_by", "client"},
-                          {"rtt_min_seconds", out.stats.min},
-                          {"rtt_p50_seconds", out.stats.p50},
-                          {"rtt_p99_seconds", out.stats.p99},
-                          {"rtt_max_seconds", out.stats.max},
+    summary["latency"] = {{"count", out.stats.count},          {"measured_by", "client"},
+                          {"rtt_min_seconds", out.stats.min},  {"rtt_p50_seconds", out.stats.p50},
+                          {"rtt_p99_seconds", out.stats.p99},  {"rtt_max_seconds", out.stats.max},
                           {"rtt_mean_seconds", out.stats.mean}};
     RESMETER_ASSIGN_OR_RETURN(out.exchange, s.Sign(std::move(summary)));
     return out;

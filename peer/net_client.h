@@ -26,11 +26,11 @@
 namespace resmeter {
 
 struct NetTargetOptions {
-  std::string target;               // "host:port" of a resmeter peer
-  double io_timeout_seconds = 5;    // bound of every single connect/read/write
-  double deadline = 0;              // MonotonicNow() by which all must end; 0: none
+  std::string target;             // "host:port" of a resmeter peer
+  double io_timeout_seconds = 5;  // bound of every single connect/read/write
+  double deadline = 0;            // MonotonicNow() by which all must end; 0: none
   const std::atomic<bool>* cancel = nullptr;
-  const Signer* signer = nullptr;   // this agent's key; null: no agent signature
+  const Signer* signer = nullptr;                    // this agent's key; null: no agent signature
   std::function<void(const std::string&)> progress;  // optional
 };
 
@@ -54,20 +54,20 @@ struct LatencyParams {
 
 // What both sides signed, and how to check it.
 struct SignedExchange {
-  nlohmann::json summary;       // the canonical summary as JSON
-  std::string canonical;        // its exact signed bytes
-  std::string peer_jws;         // the peer's JWS over `canonical`
-  nlohmann::json peer_jwk;      // the peer's public key
+  nlohmann::json summary;   // the canonical summary as JSON
+  std::string canonical;    // its exact signed bytes
+  std::string peer_jws;     // the peer's JWS over `canonical`
+  nlohmann::json peer_jwk;  // the peer's public key
   std::string peer_thumbprint;
-  std::string agent_jws;        // this agent's JWS over `canonical`; empty without a signer
-  std::string local_address;    // control connection, as this side sees it
+  std::string agent_jws;      // this agent's JWS over `canonical`; empty without a signer
+  std::string local_address;  // control connection, as this side sees it
   std::string remote_address;
 };
 
 struct ThroughputOutcome {
   std::map<std::string, DirectionCounts> phases;  // "upload" (peer counted), "download" (we counted)
   uint64_t upload_sent_bytes = 0;  // what our upload sockets accepted in the whole phase (we counted)
-  int64_t sndbuf_bytes = -1;  // effective socket buffers of our first data socket
+  int64_t sndbuf_bytes = -1;       // effective socket buffers of our first data socket
   int64_t rcvbuf_bytes = -1;
   SignedExchange exchange;
 };
@@ -91,7 +91,8 @@ Status CheckPeerUploadCounts(const DirectionCounts& reported, const std::vector<
                              double configured_window_seconds, double phase_seconds);
 
 // Runs a throughput session against options.target.
-Result<ThroughputOutcome> RunThroughputSession(const NetTargetOptions& options, const ThroughputParams& params);
+Result<ThroughputOutcome> RunThroughputSession(const NetTargetOptions& options,
+                                               const ThroughputParams& params);
 // Runs a latency session against options.target.
 Result<LatencyOutcome> RunLatencySession(const NetTargetOptions& options, const LatencyParams& params);
 

@@ -52,7 +52,8 @@ size_t PeerServer::ReapWorkers() {
 
 void PeerServer::AcceptLoop() {
   // Each session needs its control connection plus at most max_streams data connections.
-  const size_t max_connections = static_cast<size_t>(options_.max_sessions) * (static_cast<size_t>(options_.max_streams) + 1) + 4;
+  const size_t max_connections =
+      static_cast<size_t>(options_.max_sessions) * (static_cast<size_t>(options_.max_streams) + 1) + 4;
   while (!stop_.load()) {
     size_t running = ReapWorkers();
     pollfd p{listener_.fd(), POLLIN, 0};
@@ -112,7 +113,8 @@ void PeerServer::HandleConnection(Socket socket) {
 void PeerServer::ServeSession(Socket socket, nlohmann::json hello) {
   const std::string who = RemoteAddress(socket.fd());
   const int fd = socket.fd();
-  auto session = std::make_shared<PeerSession>(std::move(socket), std::move(hello), options_, signer_, &stop_);
+  auto session =
+      std::make_shared<PeerSession>(std::move(socket), std::move(hello), options_, signer_, &stop_);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (sessions_.size() >= static_cast<size_t>(options_.max_sessions)) {

@@ -31,10 +31,10 @@ namespace resmeter {
 class PeerServer {
  public:
   struct Counters {
-    uint64_t sessions_signed = 0;     // sessions that ended with a co-signed summary
-    uint64_t sessions_failed = 0;     // sessions that ended with an error
-    uint64_t sessions_refused = 0;    // over max_sessions or bad parameters
-    uint64_t connections_refused = 0; // over the connection limit or a bad first frame
+    uint64_t sessions_signed = 0;      // sessions that ended with a co-signed summary
+    uint64_t sessions_failed = 0;      // sessions that ended with an error
+    uint64_t sessions_refused = 0;     // over max_sessions or bad parameters
+    uint64_t connections_refused = 0;  // over the connection limit or a bad first frame
   };
   using Log = std::function<void(const std::string&)>;
 

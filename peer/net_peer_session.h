@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,12 +29,12 @@ namespace resmeter {
 // Limits and timeouts of the responder (resmeter peer).
 struct PeerServerOptions {
   std::string listen = "0.0.0.0:5301";
-  int max_sessions = 4;                    // sessions served at once; more are refused
-  double idle_timeout_seconds = 10;        // longest wait for a frame or a data connection
-  double session_timeout_seconds = 120;    // longest a whole session may last
+  int max_sessions = 4;                  // sessions served at once; more are refused
+  double idle_timeout_seconds = 10;      // longest wait for a frame or a data connection
+  double session_timeout_seconds = 120;  // longest a whole session may last
   int max_streams = 64;
-  double max_phase_seconds = 60;           // omit + duration of one phase
-  int64_t max_buffer_bytes = 4 << 20;      // write size and socket buffer limit
+  double max_phase_seconds = 60;       // omit + duration of one phase
+  int64_t max_buffer_bytes = 4 << 20;  // write size and socket buffer limit
   int64_t max_latency_count = 100000;
 };
 

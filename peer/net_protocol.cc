@@ -54,7 +54,8 @@ Result<nlohmann::json> RecvFrame(int fd, double deadline, const std::atomic<bool
   const std::string what = expect_type.empty() ? "control frame" : "'" + expect_type + "' frame";
   unsigned char header[4];
   RESMETER_RETURN_IF_ERROR(ReadFull(fd, header, 4, deadline, cancel, what));
-  uint32_t n = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) | header[3];
+  uint32_t n =
+      (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) | header[3];
   if (n == 0 || n > kMaxFrameBytes) {
     return Status::Corruption("garbage instead of " + what + ": length " + std::to_string(n) +
                               " outside 1.." + std::to_string(kMaxFrameBytes) + " (bytes '" +
@@ -66,7 +67,8 @@ Result<nlohmann::json> RecvFrame(int fd, double deadline, const std::atomic<bool
   limits.max_bytes = kMaxFrameBytes;
   limits.what = "peer " + what;
   auto parsed = ParseUntrustedJson(body, limits);
-  if (!parsed.ok() && parsed.status().code() == Status::Code::kInvalidArgument) {  // a bound, not a syntax error
+  if (!parsed.ok() &&
+      parsed.status().code() == Status::Code::kInvalidArgument) {  // a bound, not a syntax error
     return Status::Corruption("garbage instead of " + what + ": " + parsed.status().message());
   }
   nlohmann::json msg = parsed.ok() ? std::move(*parsed) : nlohmann::json();
@@ -76,11 +78,13 @@ Result<nlohmann::json> RecvFrame(int fd, double deadline, const std::atomic<bool
   }
   const std::string type = msg["type"].get<std::string>();
   if (type == "error") {
-    std::string m = msg.contains("message") && msg["message"].is_string() ? msg["message"].get<std::string>() : "?";
+    std::string m =
+        msg.contains("message") && msg["message"].is_string() ? msg["message"].get<std::string>() : "?";
     return Status::IOError("peer error: " + Excerpt(m, 200));
   }
   if (!expect_type.empty() && type != expect_type) {
-    return Status::Corruption("protocol error: expected '" + expect_type + "' frame, got '" + type.substr(0, 40) + "'");
+    return Status::Corruption("protocol error: expected '" + expect_type + "' frame, got '" +
+                              type.substr(0, 40) + "'");
   }
   return msg;
 }
@@ -91,7 +95,8 @@ void SendErrorFrame(int fd, const std::string& msg, double deadline) {
 
 Result<std::string> GetString(const nlohmann::json& msg, const std::string& key) {
   auto it = msg.find(key);
-  if (it == msg.end() || !it->is_string()) return Status::Corruption("protocol error: field '" + key + "' missing or not a string");
+  if (it == msg.end() || !it->is_string())
+    return Status::Corruption("protocol error: field '" + key + "' missing or not a string");
   return it->get<std::string>();
 }
 
@@ -114,7 +119,8 @@ Result<double> GetNumber(const nlohmann::json& msg, const std::string& key) {
 Result<std::vector<uint64_t>> GetCounts(const nlohmann::json& msg, const std::string& key, size_t want) {
   auto it = msg.find(key);
   if (it == msg.end() || !it->is_array() || it->size() != want) {
-    return Status::Corruption("protocol error: field '" + key + "' is not an array of " + std::to_string(want) + " counts");
+    return Status::Corruption("protocol error: field '" + key + "' is not an array of " +
+                              std::to_string(want) + " counts");
   }
   std::vector<uint64_t> out;
   for (const auto& v : *it) {
@@ -175,7 +181,8 @@ std::string CanonicalSummary(const nlohmann::json& summary) { return summary.dum
 
 Result<std::string> JwsCompactPayload(const std::string& jws) {
   auto parts = Split(jws, '.');
-  if (parts.size() != 3) return Status::Corruption("JWS compact serialization needs 3 parts, got " + std::to_string(parts.size()));
+  if (parts.size() != 3)
+    return Status::Corruption("JWS compact serialization needs 3 parts, got " + std::to_string(parts.size()));
   auto payload = Base64UrlDecode(parts[1]);
   if (!payload) return Status::Corruption("JWS payload is not base64url");
   return *payload;

@@ -34,7 +34,6 @@
 #include <vector>
 
 #include "core/fio_latency_bins.h"
-
 #include "core/result.h"
 
 namespace resmeter {

@@ -208,7 +208,8 @@ Status WaitFd(int fd, short events, double deadline, const std::atomic<bool>* ca
   for (;;) {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) return Status::Cancelled("cancelled");
     double now = MonotonicNow();
-    if (now >= deadline) return Status::DeadlineExceeded("timed out after " + Secs(std::round((now - start) * 10) / 10));
+    if (now >= deadline)
+      return Status::DeadlineExceeded("timed out after " + Secs(std::round((now - start) * 10) / 10));
     double slice = std::min(kPollSliceSeconds, deadline - now);
     pollfd p{fd, events, 0};
     int rc = ::poll(&p, 1, std::max(1, static_cast<int>(std::ceil(slice * 1000))));

@@ -37,7 +37,11 @@ class Socket {
   int fd() const { return fd_; }
   bool valid() const { return fd_ >= 0; }
   // Gives up ownership and returns the descriptor.
-  int Release() { int f = fd_; fd_ = -1; return f; }
+  int Release() {
+    int f = fd_;
+    fd_ = -1;
+    return f;
+  }
   // Closes the descriptor (no-op when invalid).
   void Close();
 

@@ -125,7 +125,8 @@ Status StreamReceivers::SleepWatching(double until, const std::atomic<bool>* can
       std::lock_guard<std::mutex> lock(mu_);
       if (!error_.ok()) return error_;
     }
-    if (cancel != nullptr && cancel->load()) return Status::Cancelled("cancelled during the measurement window");
+    if (cancel != nullptr && cancel->load())
+      return Status::Cancelled("cancelled during the measurement window");
     double now = MonotonicNow();
     if (now >= until) return Status::Ok();
     std::this_thread::sleep_for(std::chrono::duration<double>(std::min(0.02, until - now)));

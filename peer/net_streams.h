@@ -23,7 +23,7 @@ namespace resmeter {
 
 // Bytes counted by the receiver in one direction during the window.
 struct DirectionCounts {
-  double window_seconds = 0;          // measured length of the window
+  double window_seconds = 0;           // measured length of the window
   std::vector<uint64_t> stream_bytes;  // per stream, in stream order
   uint64_t total() const;
   // Bits per second of the total (0 when the window is empty).

@@ -1,9 +1,9 @@
-#include "core/untrusted_json.h"
 #include "policy/net_cosign.h"
 
 #include <algorithm>
 #include <string>
 
+#include "core/untrusted_json.h"
 #include "jose/jws.h"
 
 namespace resmeter {

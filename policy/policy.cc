@@ -1,4 +1,3 @@
-#include "core/yaml_checks.h"
 #include "policy/policy.h"
 
 #include <yaml-cpp/yaml.h>
@@ -8,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/yaml_checks.h"
 #include "policy/policy_claims.h"
 #include "policy/policy_evidence_parser.h"
 #include "policy/policy_yaml.h"
@@ -131,10 +131,12 @@ class PolicyParser : public PolicyYaml {
         p->max_time_error_bound_seconds = v;
       } else if (key == "nts_servers") {
         RESMETER_ASSIGN_OR_RETURN(p->nts_servers, StringList(kv.second, "time.nts_servers"));
-        if (p->nts_servers.empty()) return Error(kv.second, "key 'time.nts_servers': expected at least one server");
+        if (p->nts_servers.empty())
+          return Error(kv.second, "key 'time.nts_servers': expected at least one server");
       } else if (key == "require_tsa") {
         RESMETER_ASSIGN_OR_RETURN(p->require_tsa, StringList(kv.second, "time.require_tsa"));
-        if (p->require_tsa.empty()) return Error(kv.second, "key 'time.require_tsa': expected at least one TSA");
+        if (p->require_tsa.empty())
+          return Error(kv.second, "key 'time.require_tsa': expected at least one TSA");
       } else if (key == "max_unstamped_seconds") {
         RESMETER_ASSIGN_OR_RETURN(double v, Positive(kv.second, "time.max_unstamped_seconds"));
         p->max_unstamped_seconds = v;
@@ -142,9 +144,10 @@ class PolicyParser : public PolicyYaml {
         RESMETER_ASSIGN_OR_RETURN(double v, Positive(kv.second, "time.bracket_tolerance_seconds"));
         p->bracket_tolerance_seconds = v;
       } else {
-        return Error(kv.first, "unknown key 'time." + key +
-                                   "' (known: require_trusted, max_error_bound_seconds, nts_servers, require_tsa, "
-                                   "max_unstamped_seconds, bracket_tolerance_seconds)");
+        return Error(kv.first,
+                     "unknown key 'time." + key +
+                         "' (known: require_trusted, max_error_bound_seconds, nts_servers, require_tsa, "
+                         "max_unstamped_seconds, bracket_tolerance_seconds)");
       }
     }
     return Status::Ok();

@@ -47,9 +47,9 @@ struct PolicyClause {
   std::optional<std::string> equals_text;    // text claims: exact match
   std::optional<std::string> contains_text;  // text claims: substring (case-insensitive)
   std::string peer;                          // net.* qualifier: a name from Policy::peers ("" = every target)
-  std::string peer_kid;  // net.* qualifier: that peer's key thumbprint (set by the parser)
-  std::optional<int> queue_depth;            // disk.* qualifier (required there)
-  int line = 0;                              // 1-based line in the policy file
+  std::string peer_kid;            // net.* qualifier: that peer's key thumbprint (set by the parser)
+  std::optional<int> queue_depth;  // disk.* qualifier (required there)
+  int line = 0;                    // 1-based line in the policy file
 
   // "cpu.vcpus", "disk.rand_read_iops[qd=32]", "net.download_gbit_per_second[peer=storage]".
   std::string DisplayName() const;

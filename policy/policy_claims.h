@@ -35,7 +35,7 @@ struct PolicyClaimSpec {
   const char* unit;  // for people: "GHz", "GiB", "" (a count or ratio)
   PolicyValueKind kind;
   PolicyQualifier qualifier;
-  bool higher_is_better;  // picks the worst of several targets/devices
+  bool higher_is_better;   // picks the worst of several targets/devices
   const ClaimSpec* claim;  // the declared meter claim it reads
   ClaimBindings bindings;  // the family member it reads ("queue_depth" = "N": the clause's)
   const char* conversion;  // from the claim to this unit, for the README ("/ 1e9", "" = as is)

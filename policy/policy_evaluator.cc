@@ -75,15 +75,17 @@ ClauseResult TimeNtsServer(const Policy& p, const nlohmann::json& time) {
   const std::string name = time.is_object() && time.contains("server_name") && time["server_name"].is_string()
                                ? time["server_name"].get<std::string>()
                                : "";
-  const bool nts = time.is_object() && time.contains("nts_authenticated") && time["nts_authenticated"].is_boolean() &&
-                   time["nts_authenticated"].get<bool>();
+  const bool nts = time.is_object() && time.contains("nts_authenticated") &&
+                   time["nts_authenticated"].is_boolean() && time["nts_authenticated"].get<bool>();
   if (server.empty()) {
     r.measured = "unavailable: the time claim names no selected server";
     return r;
   }
-  r.measured = (name.empty() ? server : name + " (" + server + ")") + (nts ? ", NTS" : ", not NTS-authenticated");
-  const bool listed = std::find(p.nts_servers.begin(), p.nts_servers.end(), server) != p.nts_servers.end() ||
-                      (!name.empty() && std::find(p.nts_servers.begin(), p.nts_servers.end(), name) != p.nts_servers.end());
+  r.measured =
+      (name.empty() ? server : name + " (" + server + ")") + (nts ? ", NTS" : ", not NTS-authenticated");
+  const bool listed =
+      std::find(p.nts_servers.begin(), p.nts_servers.end(), server) != p.nts_servers.end() ||
+      (!name.empty() && std::find(p.nts_servers.begin(), p.nts_servers.end(), name) != p.nts_servers.end());
   r.passed = nts && listed;
   return r;
 }

@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "evidence/report_evidence.h"
 #include "jose/jwk.h"
 #include "policy/policy.h"
 #include "policy/policy_claims.h"
-#include "evidence/report_evidence.h"
 
 namespace resmeter {
 

@@ -41,7 +41,8 @@ Result<std::string> SignReport(const ReportInputs& in, const Signer& signer) {
 
 Result<std::string> NormalizeNonceHex(const std::string& hex) {
   auto bytes = HexDecode(hex);
-  if (!bytes) return Status::InvalidArgument("nonce '" + hex + "' is not hex (an even number of 0-9a-f digits)");
+  if (!bytes)
+    return Status::InvalidArgument("nonce '" + hex + "' is not hex (an even number of 0-9a-f digits)");
   if (bytes->size() < 8 || bytes->size() > 64) {
     return Status::InvalidArgument("nonce must be 8 to 64 bytes (16 to 128 hex digits), got " +
                                    std::to_string(bytes->size()) + " bytes");

@@ -19,10 +19,10 @@ namespace resmeter {
 inline constexpr const char* kReportProfile = "tag:resmeter.dev,2026:report/v1";
 
 struct ReportInputs {
-  nlohmann::json submods = nlohmann::json::object();  // meter name -> submod object
-  nlohmann::json time = nlohmann::json::object();     // time assessment
-  nlohmann::json evidence = nlohmann::json::object(); // evidence and key binding
-  std::optional<std::string> nonce_hex;               // the challenge, lowercase hex
+  nlohmann::json submods = nlohmann::json::object();   // meter name -> submod object
+  nlohmann::json time = nlohmann::json::object();      // time assessment
+  nlohmann::json evidence = nlohmann::json::object();  // evidence and key binding
+  std::optional<std::string> nonce_hex;                // the challenge, lowercase hex
   double issued_at_unix_seconds = 0;
   int64_t validity_seconds = 3600;
   // True only when the meters read the live machine: procfs and sysfs at

@@ -1,4 +1,3 @@
-#include "core/untrusted_json.h"
 #include "report/report_appraisal.h"
 
 #include <algorithm>
@@ -6,6 +5,7 @@
 
 #include "core/base64url.h"
 #include "core/strings.h"
+#include "core/untrusted_json.h"
 #include "jose/jws.h"
 #include "policy/policy_claims.h"
 #include "policy/policy_evidence.h"

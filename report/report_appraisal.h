@@ -28,13 +28,13 @@
 #include <string>
 #include <vector>
 
+#include "core/verdict.h"
 #include "evidence/evidence_verifier.h"
+#include "evidence/report_evidence.h"
 #include "jose/jwk.h"
 #include "policy/net_cosign.h"
 #include "policy/policy.h"
 #include "policy/policy_evaluator.h"
-#include "evidence/report_evidence.h"
-#include "core/verdict.h"
 
 namespace resmeter {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/strings.h"
 #include "core/base64url.h"
+#include "core/strings.h"
 #include "jose/jws.h"
 #include "report/report.h"
 
@@ -34,7 +34,9 @@ Result<ReportVerification> VerifyReport(const std::string& token_in, const Publi
     out.failure = detail;
     return out;
   };
-  auto pass = [&](const std::string& name, const std::string& detail) { out.checks.push_back({name, true, detail}); };
+  auto pass = [&](const std::string& name, const std::string& detail) {
+    out.checks.push_back({name, true, detail});
+  };
 
   const std::string_view token = Trim(token_in);
   if (token.empty()) return Status::Corruption("report is empty");
@@ -49,14 +51,14 @@ Result<ReportVerification> VerifyReport(const std::string& token_in, const Publi
   auto header = ParseJwsHeaderJson(*header_bytes);
   if (!header.ok()) return Status::Corruption("report " + header.status().message());
   out.header = std::move(*header);
-  if (!out.header.is_object() || !out.header.contains("alg") ||
-      !out.header["alg"].is_string()) {
+  if (!out.header.is_object() || !out.header.contains("alg") || !out.header["alg"].is_string()) {
     return Status::Corruption("report header is not a JSON object with a string 'alg'");
   }
   pass("structure", "JWS compact, 3 parts");
 
   const std::string alg = out.header["alg"];
-  if (alg == "none" || alg.empty()) return fail("algorithm", "algorithm '" + alg + "' is never accepted (unsigned)");
+  if (alg == "none" || alg.empty())
+    return fail("algorithm", "algorithm '" + alg + "' is never accepted (unsigned)");
   if (std::find(options.allowed_algorithms.begin(), options.allowed_algorithms.end(), alg) ==
       options.allowed_algorithms.end()) {
     return fail("algorithm", "algorithm '" + alg + "' is not allowed by configuration");
@@ -69,14 +71,16 @@ Result<ReportVerification> VerifyReport(const std::string& token_in, const Publi
     return fail("key", "wrong key: report uses " + alg + " but the given key is " + key.algorithm());
   }
   if (kid != key.thumbprint()) {
-    return fail("key", "wrong key: report was signed by kid " + kid + ", the given key is " + key.thumbprint());
+    return fail("key",
+                "wrong key: report was signed by kid " + kid + ", the given key is " + key.thumbprint());
   }
   pass("key", "kid " + kid);
 
   const size_t sig_bytes = alg == kAlgEdDSA ? 64 : 96;
   if (parts[2].size() != EncodedLength(sig_bytes)) {
-    return Status::Corruption("report signature has " + std::to_string(parts[2].size()) + " characters, expected " +
-                              std::to_string(EncodedLength(sig_bytes)) + ": truncated");
+    return Status::Corruption("report signature has " + std::to_string(parts[2].size()) +
+                              " characters, expected " + std::to_string(EncodedLength(sig_bytes)) +
+                              ": truncated");
   }
   auto signature = Base64UrlDecode(parts[2]);
   if (!signature) return fail("signature", "bad signature: not valid base64url");
@@ -96,25 +100,31 @@ Result<ReportVerification> VerifyReport(const std::string& token_in, const Publi
   out.claims = claims;
 
   if (claims.value("eat_profile", "") != kReportProfile) {
-    return fail("profile", "eat_profile is '" + claims.value("eat_profile", "") + "', expected " + kReportProfile);
+    return fail("profile",
+                "eat_profile is '" + claims.value("eat_profile", "") + "', expected " + kReportProfile);
   }
   pass("profile", kReportProfile);
 
-  if (!claims.contains("iat") || !claims["iat"].is_number() || !claims.contains("exp") || !claims["exp"].is_number()) {
+  if (!claims.contains("iat") || !claims["iat"].is_number() || !claims.contains("exp") ||
+      !claims["exp"].is_number()) {
     return fail("expiry", "iat/exp missing or not numbers");
   }
   const double iat = claims["iat"], exp = claims["exp"], now = options.now_unix_seconds;
   const double skew = options.max_clock_skew_seconds;
-  if (now > exp + skew) return fail("expiry", "expired at " + FormatTime(exp) + " (now " + FormatTime(now) + ")");
-  if (iat > now + skew) return fail("expiry", "issued in the future at " + FormatTime(iat) + " (now " + FormatTime(now) + ")");
+  if (now > exp + skew)
+    return fail("expiry", "expired at " + FormatTime(exp) + " (now " + FormatTime(now) + ")");
+  if (iat > now + skew)
+    return fail("expiry", "issued in the future at " + FormatTime(iat) + " (now " + FormatTime(now) + ")");
   pass("expiry", "valid until " + FormatTime(exp));
 
   const bool has_nonce = claims.contains("eat_nonce") && claims["eat_nonce"].is_string();
   if (options.expected_nonce_hex) {
-    if (!has_nonce) return fail("nonce", "nonce mismatch: report carries no eat_nonce, expected " + *options.expected_nonce_hex);
+    if (!has_nonce)
+      return fail("nonce",
+                  "nonce mismatch: report carries no eat_nonce, expected " + *options.expected_nonce_hex);
     if (claims["eat_nonce"] != *options.expected_nonce_hex) {
-      return fail("nonce", "nonce mismatch: report has " + claims["eat_nonce"].get<std::string>() + ", expected " +
-                               *options.expected_nonce_hex);
+      return fail("nonce", "nonce mismatch: report has " + claims["eat_nonce"].get<std::string>() +
+                               ", expected " + *options.expected_nonce_hex);
     }
     pass("nonce", "matches");
   } else {

@@ -26,7 +26,7 @@ struct ReportVerifyOptions {
 };
 
 struct VerifyCheck {
-  std::string name;    // "structure", "algorithm", "key", "signature", "expiry", "nonce", "profile"
+  std::string name;  // "structure", "algorithm", "key", "signature", "expiry", "nonce", "profile"
   bool passed = false;
   std::string detail;  // what was found, or why it failed
 };

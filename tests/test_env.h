@@ -75,7 +75,9 @@ class FakeClockEnv final : public Env {
  public:
   FakeClockEnv(double mono_start, double wall_start) : mono(mono_start), wall(wall_start) {}
   Result<std::string> ReadFile(const std::string& p) const override { return Status::NotFound(p); }
-  Result<std::vector<std::string>> ListDir(const std::string& p) const override { return Status::NotFound(p); }
+  Result<std::vector<std::string>> ListDir(const std::string& p) const override {
+    return Status::NotFound(p);
+  }
   bool Exists(const std::string&) const override { return false; }
   double MonotonicSeconds() const override { return mono; }
   double WallSeconds() const override { return wall; }

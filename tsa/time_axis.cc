@@ -83,7 +83,8 @@ void TimeAxisChecker::OnPeriod(uint64_t seq, double start, double end, bool bill
       slow_lower_seq_ = lower_seq_;
       findings_.push_back({"time_bracket", true, seq, seq,
                            Seq(seq) + " ends at " + Seconds(end) + ", " + Seconds(*lower_ - end) +
-                               " s before the TSA time " + Seconds(*lower_) + " of the token in " + Seq(lower_seq_) +
+                               " s before the TSA time " + Seconds(*lower_) + " of the token in " +
+                               Seq(lower_seq_) +
                                ", which it follows: the agent's clock ran slow (tolerance " +
                                Seconds(lower_tolerance_) + " s)"});
     }
@@ -170,17 +171,20 @@ void TimeAxisChecker::OnTimestamp(uint64_t seq, uint64_t stamped_seq, const std:
   auto verified = VerifyTimestampToken(*der, {line_hash, nonce_hex}, options_.anchors);
   if (!verified.ok()) {
     ++summary_.tokens_rejected;
-    findings_.push_back({"timestamp_token", true, seq, seq, at + " rejected: " + verified.status().message()});
+    findings_.push_back(
+        {"timestamp_token", true, seq, seq, at + " rejected: " + verified.status().message()});
     return;
   }
   const std::string& subject = verified->signer_subject;
   const auto& accepted = options_.accepted_tsas;
-  if (!accepted.empty() && std::find(accepted.begin(), accepted.end(), CommonName(subject)) == accepted.end() &&
+  if (!accepted.empty() &&
+      std::find(accepted.begin(), accepted.end(), CommonName(subject)) == accepted.end() &&
       std::find(accepted.begin(), accepted.end(), subject) == accepted.end()) {
     ++summary_.tokens_ignored;
     if (warned_tsas_.insert(subject).second) {
-      findings_.push_back({"timestamp_tsa", false, seq, seq,
-                           at + ": signed by \"" + subject + "\", not a TSA the policy requires; not counted"});
+      findings_.push_back(
+          {"timestamp_tsa", false, seq, seq,
+           at + ": signed by \"" + subject + "\", not a TSA the policy requires; not counted"});
     }
     return;
   }

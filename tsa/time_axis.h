@@ -55,12 +55,12 @@ struct TimeAxisFinding {
 };
 
 struct TimeAxisSummary {
-  uint64_t tokens = 0;           // timestamp statements seen
-  uint64_t tokens_verified = 0;  // that verified and count
-  uint64_t tokens_rejected = 0;  // that did not verify (findings)
-  uint64_t tokens_ignored = 0;   // verified, but from a TSA not accepted
-  double checked_seconds = 0;    // billed time inside a verified bracket
-  double unchecked_seconds = 0;  // billed time without both bounds, or outside them
+  uint64_t tokens = 0;                   // timestamp statements seen
+  uint64_t tokens_verified = 0;          // that verified and count
+  uint64_t tokens_rejected = 0;          // that did not verify (findings)
+  uint64_t tokens_ignored = 0;           // verified, but from a TSA not accepted
+  double checked_seconds = 0;            // billed time inside a verified bracket
+  double unchecked_seconds = 0;          // billed time without both bounds, or outside them
   double longest_unchecked_seconds = 0;  // longest run of consecutive unchecked periods
   uint64_t first_unchecked_seq = 0;      // start of that run
   uint64_t periods_outside = 0;          // periods outside their bracket
@@ -74,8 +74,8 @@ class TimeAxisChecker {
   // Every authentic line, in chain order, with its SHA-256.
   void OnLine(uint64_t seq, const unsigned char sha256[32]);
   // A timestamp statement (before OnLine for its own line is fine).
-  void OnTimestamp(uint64_t seq, uint64_t stamped_seq, const std::string& stamped_sha256_hex, const std::string& tsa,
-                   const std::string& nonce_hex, const std::string& token_base64url);
+  void OnTimestamp(uint64_t seq, uint64_t stamped_seq, const std::string& stamped_sha256_hex,
+                   const std::string& tsa, const std::string& nonce_hex, const std::string& token_base64url);
   // An authentic usage period, in chain order; `billed`: it counts in the
   // hours (a period that is not billed is still checked against its bracket).
   void OnPeriod(uint64_t seq, double start_unix_seconds, double end_unix_seconds, bool billed = true);
@@ -94,7 +94,8 @@ class TimeAxisChecker {
     bool billed;
   };
   // Applies a verified upper bound (line `stamped_seq` existed at `t`).
-  void ApplyUpper(uint64_t stamped_seq, double t, double tolerance, const std::string& tsa, uint64_t token_seq);
+  void ApplyUpper(uint64_t stamped_seq, double t, double tolerance, const std::string& tsa,
+                  uint64_t token_seq);
   // Counts one period whose fate is known.
   void Resolve(const Pending& p, bool checked);
   double Clipped(double start, double end) const;

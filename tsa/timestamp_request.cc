@@ -23,7 +23,8 @@ Result<TimestampRequest> MakeTimestampRequestWithNonce(std::string_view sha256, 
   TsReqPtr req(TS_REQ_new());
   MsgImprintPtr imprint(TS_MSG_IMPRINT_new());
   AlgorPtr algo(X509_ALGOR_new());
-  BignumPtr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(nonce.data()), static_cast<int>(nonce.size()), nullptr));
+  BignumPtr bn(BN_bin2bn(reinterpret_cast<const unsigned char*>(nonce.data()), static_cast<int>(nonce.size()),
+                         nullptr));
   if (!req || !imprint || !algo || !bn) return Status::IOError("timestamp request: out of memory");
   Asn1IntegerPtr nonce_int(BN_to_ASN1_INTEGER(bn.get(), nullptr));
   std::string msg(sha256);
@@ -31,8 +32,8 @@ Result<TimestampRequest> MakeTimestampRequestWithNonce(std::string_view sha256, 
       X509_ALGOR_set0(algo.get(), OBJ_nid2obj(NID_sha256), V_ASN1_NULL, nullptr) != 1 ||
       TS_MSG_IMPRINT_set_algo(imprint.get(), algo.get()) != 1 ||
       TS_MSG_IMPRINT_set_msg(imprint.get(), reinterpret_cast<unsigned char*>(msg.data()), 32) != 1 ||
-      TS_REQ_set_msg_imprint(req.get(), imprint.get()) != 1 || TS_REQ_set_nonce(req.get(), nonce_int.get()) != 1 ||
-      TS_REQ_set_cert_req(req.get(), 1) != 1) {
+      TS_REQ_set_msg_imprint(req.get(), imprint.get()) != 1 ||
+      TS_REQ_set_nonce(req.get(), nonce_int.get()) != 1 || TS_REQ_set_cert_req(req.get(), 1) != 1) {
     return Status::IOError("timestamp request: " + TakeOpenSslError());
   }
   unsigned char* der = nullptr;
@@ -49,7 +50,8 @@ Result<TimestampRequest> MakeTimestampRequest(std::string_view sha256) {
   unsigned char nonce[8];
   if (RAND_bytes(nonce, sizeof nonce) != 1) return Status::IOError("timestamp nonce: " + TakeOpenSslError());
   nonce[0] |= 1;  // a non-zero first byte keeps the hex 16 digits, as the token prints it
-  return MakeTimestampRequestWithNonce(sha256, std::string_view(reinterpret_cast<char*>(nonce), sizeof nonce));
+  return MakeTimestampRequestWithNonce(sha256,
+                                       std::string_view(reinterpret_cast<char*>(nonce), sizeof nonce));
 }
 
 }  // namespace resmeter

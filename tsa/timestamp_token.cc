@@ -77,8 +77,8 @@ std::string TsaHex(std::string_view bytes) {
 Result<TimestampTokenInfo> ParseTimestampToken(std::string_view der) {
   if (der.empty()) return Status::Corruption("timestamp token is empty");
   if (der.size() > kMaxTimestampTokenBytes) {
-    return Status::Corruption("timestamp token is " + std::to_string(der.size()) + " bytes, over the limit of " +
-                              std::to_string(kMaxTimestampTokenBytes));
+    return Status::Corruption("timestamp token is " + std::to_string(der.size()) +
+                              " bytes, over the limit of " + std::to_string(kMaxTimestampTokenBytes));
   }
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   Pkcs7Ptr token(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
@@ -108,7 +108,8 @@ Result<TimestampTokenInfo> ParseTimestampToken(std::string_view der) {
                      static_cast<size_t>(ASN1_STRING_length(msg)));
 
   const ASN1_INTEGER* nonce = TS_TST_INFO_get_nonce(info.get());
-  if (nonce && ASN1_STRING_type(nonce) == V_ASN1_NEG_INTEGER) return Status::Corruption("timestamp nonce is negative");
+  if (nonce && ASN1_STRING_type(nonce) == V_ASN1_NEG_INTEGER)
+    return Status::Corruption("timestamp nonce is negative");
   out.nonce_hex = IntegerHex(nonce);
   out.serial_hex = IntegerHex(TS_TST_INFO_get_serial(info.get()));
 
@@ -120,7 +121,8 @@ Result<TimestampTokenInfo> ParseTimestampToken(std::string_view der) {
     const double s = SmallInteger(TS_ACCURACY_get_seconds(acc));
     const double ms = SmallInteger(TS_ACCURACY_get_millis(acc));
     const double us = SmallInteger(TS_ACCURACY_get_micros(acc));
-    if (s < 0 || ms < 0 || us < 0 || ms > 999 || us > 999) return Status::Corruption("timestamp accuracy out of range");
+    if (s < 0 || ms < 0 || us < 0 || ms > 999 || us > 999)
+      return Status::Corruption("timestamp accuracy out of range");
     out.accuracy_seconds = s + ms / 1e3 + us / 1e6;
   }
   out.tsa_name = GeneralNameText(TS_TST_INFO_get_tsa(info.get()));
@@ -130,7 +132,8 @@ Result<TimestampTokenInfo> ParseTimestampToken(std::string_view der) {
 
 Result<std::string> TimestampTokenFromResponse(std::string_view der) {
   if (der.empty()) return Status::Corruption("timestamp reply is empty");
-  if (der.size() > kMaxTimestampTokenBytes) return Status::Corruption("timestamp reply is over the size limit");
+  if (der.size() > kMaxTimestampTokenBytes)
+    return Status::Corruption("timestamp reply is over the size limit");
   const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
   TsRespPtr resp(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())));
   if (!resp) return Status::Corruption("timestamp reply is not a DER TimeStampResp: " + TakeOpenSslError());
@@ -154,7 +157,8 @@ Result<std::string> TimestampTokenFromResponse(std::string_view der) {
     for (char& c : text) {
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
     }
-    return Status::VerifyFailed("TSA refused: status " + std::to_string(code) + (text.empty() ? "" : " (" + text + ")"));
+    return Status::VerifyFailed("TSA refused: status " + std::to_string(code) +
+                                (text.empty() ? "" : " (" + text + ")"));
   }
   PKCS7* token = TS_RESP_get_token(resp.get());
   if (!token) return Status::Corruption("timestamp reply grants but carries no token");

@@ -44,12 +44,13 @@ Result<VerifiedTimestamp> VerifyTimestampToken(std::string_view der, const Times
   const TimestampTokenInfo& info = out.info;
 
   if (info.imprint_algorithm != "SHA256" || info.imprint != expect.sha256) {
-    return Status::VerifyFailed("imprint: the token stamps " + info.imprint_algorithm + " " + TsaHex(info.imprint) +
-                                ", expected SHA256 " + TsaHex(expect.sha256));
+    return Status::VerifyFailed("imprint: the token stamps " + info.imprint_algorithm + " " +
+                                TsaHex(info.imprint) + ", expected SHA256 " + TsaHex(expect.sha256));
   }
   if (!expect.nonce_hex.empty() && info.nonce_hex != expect.nonce_hex) {
-    return Status::VerifyFailed("nonce: the token carries " + (info.nonce_hex.empty() ? "none" : info.nonce_hex) +
-                                ", the request sent " + expect.nonce_hex);
+    return Status::VerifyFailed("nonce: the token carries " +
+                                (info.nonce_hex.empty() ? "none" : info.nonce_hex) + ", the request sent " +
+                                expect.nonce_hex);
   }
   if (anchors.empty()) return Status::VerifyFailed("chain: no TSA trust anchors (" + anchors.source() + ")");
 
@@ -64,7 +65,8 @@ Result<VerifiedTimestamp> VerifyTimestampToken(std::string_view der, const Times
   if (!signers || sk_PKCS7_SIGNER_INFO_num(signers) != 1) {
     return Status::VerifyFailed("signature: the token must have exactly one signer");
   }
-  X509StackPtr signer_stack(PKCS7_get0_signers(token.get(), nullptr, 0), [](STACK_OF(X509)* s) { sk_X509_free(s); });
+  X509StackPtr signer_stack(PKCS7_get0_signers(token.get(), nullptr, 0),
+                            [](STACK_OF(X509) * s) { sk_X509_free(s); });
   if (!signer_stack || sk_X509_num(signer_stack.get()) != 1) {
     ERR_clear_error();
     return Status::VerifyFailed("chain: the token does not carry its signer's certificate");
@@ -83,8 +85,8 @@ Result<VerifiedTimestamp> VerifyTimestampToken(std::string_view der, const Times
     const int err = X509_STORE_CTX_get_error(ctx.get());
     ERR_clear_error();
     return Status::VerifyFailed("chain: TSA certificate \"" + out.signer_subject +
-                                "\": " + X509_verify_cert_error_string(err) + " (checked at the stamped time " +
-                                info.gen_time_text + ")");
+                                "\": " + X509_verify_cert_error_string(err) +
+                                " (checked at the stamped time " + info.gen_time_text + ")");
   }
 
   ctx.reset();  // it refers to the store, which the verify context takes over below

@@ -49,7 +49,8 @@ Result<TsaAnchors> TsaAnchors::LoadDir(const std::string& dir) {
   std::sort(files.begin(), files.end());
   for (const fs::path& file : files) {
     const uintmax_t size = fs::file_size(file, ec);
-    if (ec || size > kMaxAnchorFileBytes) return Status::IOError(file.string() + ": unreadable or over 1 MiB");
+    if (ec || size > kMaxAnchorFileBytes)
+      return Status::IOError(file.string() + ": unreadable or over 1 MiB");
     std::ifstream in(file, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();

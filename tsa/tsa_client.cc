@@ -23,7 +23,8 @@ Result<ParsedUrl> ParseTsaUrl(const std::string& url) {
   char* port = nullptr;
   char* path = nullptr;
   int use_ssl = 0;
-  if (OSSL_HTTP_parse_url(url.c_str(), &use_ssl, nullptr, &host, &port, nullptr, &path, nullptr, nullptr) != 1) {
+  if (OSSL_HTTP_parse_url(url.c_str(), &use_ssl, nullptr, &host, &port, nullptr, &path, nullptr, nullptr) !=
+      1) {
     ERR_clear_error();
     return Status::InvalidArgument("TSA URL '" + url + "' is not http://host[:port]/path");
   }
@@ -32,7 +33,8 @@ Result<ParsedUrl> ParseTsaUrl(const std::string& url) {
   OPENSSL_free(port);
   OPENSSL_free(path);
   if (use_ssl || url.rfind("http://", 0) != 0) {
-    return Status::InvalidArgument("TSA URL '" + url + "': only http:// is supported (tokens are signed by the TSA)");
+    return Status::InvalidArgument("TSA URL '" + url +
+                                   "': only http:// is supported (tokens are signed by the TSA)");
   }
   if (out.host.empty()) return Status::InvalidArgument("TSA URL '" + url + "' has no host");
   return out;
@@ -59,7 +61,8 @@ Result<TsaEndpoint> ParseTsaEntry(const std::string& entry) {
   return out;
 }
 
-Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha256, const TsaRequestOptions& options) {
+Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha256,
+                                  const TsaRequestOptions& options) {
   RESMETER_ASSIGN_OR_RETURN(ParsedUrl url, ParseTsaUrl(tsa.url));
   RESMETER_ASSIGN_OR_RETURN(TimestampRequest request, MakeTimestampRequest(sha256));
   BioPtr body(BIO_new_mem_buf(request.der.data(), static_cast<int>(request.der.size())));
@@ -68,16 +71,17 @@ Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha25
   const int timeout = std::max(1, options.timeout_seconds);
   const auto started = std::chrono::steady_clock::now();
   // proxy NULL: OpenSSL honours http_proxy / no_proxy from the environment.
-  BioPtr reply(OSSL_HTTP_transfer(nullptr, url.host.c_str(), url.port.c_str(), url.path.c_str(), 0, nullptr, nullptr,
-                                  nullptr, nullptr, nullptr, nullptr, 0, nullptr, "application/timestamp-query",
-                                  body.get(), nullptr, /*expect_asn1=*/1, options.max_reply_bytes, timeout,
+  BioPtr reply(OSSL_HTTP_transfer(nullptr, url.host.c_str(), url.port.c_str(), url.path.c_str(), 0, nullptr,
+                                  nullptr, nullptr, nullptr, nullptr, nullptr, 0, nullptr,
+                                  "application/timestamp-query", body.get(), nullptr, /*expect_asn1=*/1,
+                                  options.max_reply_bytes, timeout,
                                   /*keep_alive=*/0));
   if (!reply) {
     const std::string why = TakeOpenSslError("no reply");
-    const double waited =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::string msg = "TSA " + tsa.name + " (" + tsa.url + "): " + why;
-    if (waited >= timeout - 0.05) return Status::DeadlineExceeded(msg + " (timeout " + std::to_string(timeout) + " s)");
+    if (waited >= timeout - 0.05)
+      return Status::DeadlineExceeded(msg + " (timeout " + std::to_string(timeout) + " s)");
     return Status::IOError(msg);
   }
   std::string der;
@@ -85,7 +89,8 @@ Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha25
   int n = 0;
   while ((n = BIO_read(reply.get(), buf, sizeof buf)) > 0) {
     der.append(buf, static_cast<size_t>(n));
-    if (der.size() > options.max_reply_bytes) return Status::Corruption("TSA " + tsa.name + ": reply over the size limit");
+    if (der.size() > options.max_reply_bytes)
+      return Status::Corruption("TSA " + tsa.name + ": reply over the size limit");
   }
   ERR_clear_error();
   auto token = TimestampTokenFromResponse(der);

@@ -24,7 +24,7 @@ struct TsaEndpoint {
 };
 
 struct TsaRequestOptions {
-  int timeout_seconds = 10;                      // connect, send and receive, all together (>= 1)
+  int timeout_seconds = 10;  // connect, send and receive, all together (>= 1)
   size_t max_reply_bytes = kMaxTimestampTokenBytes;
 };
 
@@ -40,7 +40,8 @@ struct TsaStamp {
 // DeadlineExceeded when the TSA cannot be reached or answers too slowly
 // (the message names the TSA); Corruption for a reply that is not a token;
 // VerifyFailed when the TSA refused or its token stamps another hash or nonce.
-Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha256, const TsaRequestOptions& options);
+Result<TsaStamp> RequestTimestamp(const TsaEndpoint& tsa, std::string_view sha256,
+                                  const TsaRequestOptions& options);
 
 // Checks a URL the way RequestTimestamp will use it (config validation).
 Status CheckTsaUrl(const std::string& url);

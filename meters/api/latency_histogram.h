@@ -57,7 +57,9 @@ class LatencyHistogram {
   static int BucketCount();
   // How many values bucket `index` holds (0 outside [0, BucketCount())).
   uint64_t CountAt(int index) const {
-    return index >= 0 && static_cast<std::size_t>(index) < buckets_.size() ? buckets_[static_cast<std::size_t>(index)] : 0;
+    return index >= 0 && static_cast<std::size_t>(index) < buckets_.size()
+               ? buckets_[static_cast<std::size_t>(index)]
+               : 0;
   }
 
  private:

@@ -13,7 +13,8 @@ namespace resmeter {
 inline FioBins FioBinsOf(const LatencyHistogram& h) {
   FioBins bins;
   for (int i = 0; i < LatencyHistogram::BucketCount(); ++i) {
-    if (const uint64_t n = h.CountAt(i); n > 0) bins[FioBinValue(FioBinIndex(LatencyHistogram::BucketLower(i)))] += n;
+    if (const uint64_t n = h.CountAt(i); n > 0)
+      bins[FioBinValue(FioBinIndex(LatencyHistogram::BucketLower(i)))] += n;
   }
   return bins;
 }

@@ -6,9 +6,12 @@ const char* MeterKindName(MeterKind kind) { return kind == MeterKind::kLight ? "
 
 const char* MeterStatusName(MeterStatus status) {
   switch (status) {
-    case MeterStatus::kOk: return "ok";
-    case MeterStatus::kUnavailable: return "unavailable";
-    case MeterStatus::kFailed: return "failed";
+    case MeterStatus::kOk:
+      return "ok";
+    case MeterStatus::kUnavailable:
+      return "unavailable";
+    case MeterStatus::kFailed:
+      return "failed";
   }
   return "failed";
 }

@@ -36,8 +36,8 @@ const char* MeterStatusName(MeterStatus status);
 // A disagreement between what the platform reports and what was measured,
 // or another noteworthy observation. Codes are stable snake_case strings.
 struct Finding {
-  std::string code;      // e.g. "memory_total_mismatch", "throttled"
-  std::string message;   // one human line
+  std::string code;                                   // e.g. "memory_total_mismatch", "throttled"
+  std::string message;                                // one human line
   nlohmann::json details = nlohmann::json::object();  // reported/measured values
 };
 nlohmann::json FindingToJson(const Finding& f);
@@ -50,12 +50,22 @@ struct MeterResult {
   std::vector<Finding> findings;
   double duration_seconds = 0;  // set by the framework
 
-  static MeterResult Ok() { MeterResult r; r.status = MeterStatus::kOk; return r; }
+  static MeterResult Ok() {
+    MeterResult r;
+    r.status = MeterStatus::kOk;
+    return r;
+  }
   static MeterResult Unavailable(std::string why) {
-    MeterResult r; r.status = MeterStatus::kUnavailable; r.reason = std::move(why); return r;
+    MeterResult r;
+    r.status = MeterStatus::kUnavailable;
+    r.reason = std::move(why);
+    return r;
   }
   static MeterResult Failed(std::string why) {
-    MeterResult r; r.status = MeterStatus::kFailed; r.reason = std::move(why); return r;
+    MeterResult r;
+    r.status = MeterStatus::kFailed;
+    r.reason = std::move(why);
+    return r;
   }
 };
 // The submod object of a report: {status, reason?, claims, conditions, duration_seconds, findings}.
@@ -68,7 +78,7 @@ struct MeterContext {
   std::string sys_root = "/sys";
   Options options;  // this meter's validated options (see MeterInfo::options)
   std::shared_ptr<std::atomic<bool>> cancel_flag = std::make_shared<std::atomic<bool>>(false);
-  double deadline_monotonic_seconds = 0;  // env->MonotonicSeconds() value of the timeout
+  double deadline_monotonic_seconds = 0;             // env->MonotonicSeconds() value of the timeout
   std::function<void(const std::string&)> progress;  // optional; may be empty
   const Signer* signer = nullptr;  // the agent's key, for meters whose peers co-sign; may be null
   std::string state_dir;           // where a meter may keep state between runs (e.g. last GPU UUIDs)
@@ -77,7 +87,9 @@ struct MeterContext {
   std::string Proc(const std::string& rel) const { return proc_root + "/" + rel; }
   std::string Sys(const std::string& rel) const { return sys_root + "/" + rel; }
   bool cancelled() const { return cancel_flag->load(std::memory_order_relaxed); }
-  void Progress(const std::string& what) const { if (progress) progress(what); }
+  void Progress(const std::string& what) const {
+    if (progress) progress(what);
+  }
 };
 
 class Meter {

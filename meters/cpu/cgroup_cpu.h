@@ -17,10 +17,10 @@
 namespace resmeter {
 
 struct CgroupCpuLimit {
-  std::string version;         // "v1" or "v2"
-  std::string path;            // the process's cgroup path, e.g. "/resmeter_test"
-  double quota_cpus = 0;       // quota / period of the tightest level; 0 when unlimited
-  uint64_t nr_throttled = 0;   // cpu.stat of the cgroup and its ancestors, summed
+  std::string version;           // "v1" or "v2"
+  std::string path;              // the process's cgroup path, e.g. "/resmeter_test"
+  double quota_cpus = 0;         // quota / period of the tightest level; 0 when unlimited
+  uint64_t nr_throttled = 0;     // cpu.stat of the cgroup and its ancestors, summed
   double throttled_seconds = 0;  // summed over the cgroup's per-CPU queues (kernel's own sum)
 };
 

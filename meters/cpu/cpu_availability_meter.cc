@@ -17,9 +17,27 @@ namespace resmeter {
 std::vector<OptionSpec> CpuAvailabilityOptions() {
   return {
       {"window_seconds", OptionType::kDouble, 3.0, 0.5, 600, {}, "seconds the challenge runs on every vCPU"},
-      {"chunk_seconds", OptionType::kDouble, 0.001, 0.00005, 0.1, {}, "length of one timed chunk of the chain"},
-      {"nice", OptionType::kInt, -20, -20, 19, {}, "nice value of the challenge threads (applied when permitted)"},
-      {"min_availability_ratio", OptionType::kDouble, 0.9, 0, 1, {}, "finding when total availability is below this"},
+      {"chunk_seconds",
+       OptionType::kDouble,
+       0.001,
+       0.00005,
+       0.1,
+       {},
+       "length of one timed chunk of the chain"},
+      {"nice",
+       OptionType::kInt,
+       -20,
+       -20,
+       19,
+       {},
+       "nice value of the challenge threads (applied when permitted)"},
+      {"min_availability_ratio",
+       OptionType::kDouble,
+       0.9,
+       0,
+       1,
+       {},
+       "finding when total availability is below this"},
   };
 }
 
@@ -49,7 +67,8 @@ AvailabilityFigures ComputeAvailability(const ChallengeWindow& w) {
 }
 
 MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
-  if (!DependentChainIsCalibrated()) return MeterResult::Unavailable("no calibrated chain for this architecture");
+  if (!DependentChainIsCalibrated())
+    return MeterResult::Unavailable("no calibrated chain for this architecture");
   Result<std::vector<int>> cpus_or = AllowedCpus();
   if (!cpus_or.ok()) return MeterResult::Failed(cpus_or.status().message());
   const std::vector<int> cpus = *cpus_or;
@@ -74,7 +93,8 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
   for (size_t i = 0; i < cpus.size(); ++i) {
     if (!errors[i].empty()) return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": " + errors[i]);
-    if (runs[i].best_hz <= 0 || runs[i].wall_seconds <= 0) return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": no chunk completed");
+    if (runs[i].best_hz <= 0 || runs[i].wall_seconds <= 0)
+      return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": no chunk completed");
   }
   Result<std::string> stat_after = ctx.env->ReadFile(ctx.Proc("stat"));
   Result<CgroupCpuLimit> cg_after = ReadCgroupCpuLimit(ctx);
@@ -92,7 +112,8 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
     cg = {{"version", cg_after->version},
           {"path", cg_after->path},
           {"quota_cpus", cg_after->quota_cpus},
-          {"throttled_periods", cg_after->nr_throttled - std::min(cg_after->nr_throttled, cg_before->nr_throttled)},
+          {"throttled_periods",
+           cg_after->nr_throttled - std::min(cg_after->nr_throttled, cg_before->nr_throttled)},
           {"throttled_seconds", throttled}};
   }
   const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -108,7 +129,9 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
     w.clock_hz = r.best_hz;
     w.wall_seconds = r.wall_seconds;
     w.cpu_seconds = r.cpu_seconds;
-    w.steal_seconds = static_cast<double>(steal_after[cpus[i]] - std::min(steal_after[cpus[i]], steal_before[cpus[i]])) * tick;
+    w.steal_seconds =
+        static_cast<double>(steal_after[cpus[i]] - std::min(steal_after[cpus[i]], steal_before[cpus[i]])) *
+        tick;
     w.throttled_seconds = throttled_each;
     const AvailabilityFigures a = ComputeAvailability(w);
     sum.availability_ratio += a.availability_ratio;
@@ -167,10 +190,14 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
     Finding f;
     f.code = "cpu_availability_low";
     f.message = "the vcpus delivered less of the window than required: " + cause;
-    f.details = {{"availability_ratio", total}, {"min_availability_ratio", min_ratio},
-                 {"delivered_vcpus", sum.availability_ratio}, {"vcpus", cpus.size()},
-                 {"cpu_time_ratio", sum.cpu_time_ratio / n}, {"hidden_loss_ratio", sum.hidden_loss_ratio / n},
-                 {"steal_seconds", steal_total}, {"guest_cgroup_cpu", cg}};
+    f.details = {{"availability_ratio", total},
+                 {"min_availability_ratio", min_ratio},
+                 {"delivered_vcpus", sum.availability_ratio},
+                 {"vcpus", cpus.size()},
+                 {"cpu_time_ratio", sum.cpu_time_ratio / n},
+                 {"hidden_loss_ratio", sum.hidden_loss_ratio / n},
+                 {"steal_seconds", steal_total},
+                 {"guest_cgroup_cpu", cg}};
     result.findings.push_back(std::move(f));
   }
   return result;

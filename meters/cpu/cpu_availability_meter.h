@@ -56,12 +56,12 @@ std::map<int, uint64_t> StealTicksByCpu(std::string_view proc_stat);
 
 // What one challenge thread saw over its window.
 struct ChallengeWindow {
-  double work_ops = 0;          // N
-  double clock_hz = 0;          // R, fastest chunk rate
-  double wall_seconds = 0;      // W
-  double cpu_seconds = 0;       // C
-  double steal_seconds = 0;     // S
-  double throttled_seconds = 0; // T
+  double work_ops = 0;           // N
+  double clock_hz = 0;           // R, fastest chunk rate
+  double wall_seconds = 0;       // W
+  double cpu_seconds = 0;        // C
+  double steal_seconds = 0;      // S
+  double throttled_seconds = 0;  // T
 };
 struct AvailabilityFigures {
   double availability_ratio = 0;       // N / (R E)

@@ -24,9 +24,12 @@ std::optional<double> ParseModelNameHz(std::string_view cpuinfo) {
   if (at == std::string_view::npos) return std::nullopt;
   std::string_view rest = Trim(name->substr(at + 1));
   double scale = 0;
-  if (EndsWith(rest, "GHz")) scale = 1e9;
-  else if (EndsWith(rest, "MHz")) scale = 1e6;
-  else return std::nullopt;
+  if (EndsWith(rest, "GHz"))
+    scale = 1e9;
+  else if (EndsWith(rest, "MHz"))
+    scale = 1e6;
+  else
+    return std::nullopt;
   auto v = ParseDouble(Trim(rest.substr(0, rest.size() - 3)));
   if (!v || *v <= 0) return std::nullopt;
   return *v * scale;

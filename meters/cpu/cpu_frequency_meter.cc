@@ -52,11 +52,40 @@ CpuFrequencyMeter::CpuFrequencyMeter() : pmu_(MakePerfCycleCounterSource()) {}
 
 std::vector<OptionSpec> CpuFrequencyOptions() {
   return {
-      {"sample_seconds", OptionType::kDouble, 0.25, 0.01, 10, {}, "seconds each CPU runs alone (single-core burst)"},
-      {"all_core_seconds", OptionType::kDouble, 0.5, 0.01, 30, {}, "seconds all CPUs run at once (all-core frequency)"},
-      {"chunk_seconds", OptionType::kDouble, 0.001, 0.00005, 0.1, {}, "length of one timed chunk of the chain"},
-      {"use_pmu", OptionType::kBool, true, {}, {}, {}, "use a hardware cycle counter when one passes the runtime check"},
-      {"below_nominal_fraction", OptionType::kDouble, 0.95, 0.1, 1.0, {},
+      {"sample_seconds",
+       OptionType::kDouble,
+       0.25,
+       0.01,
+       10,
+       {},
+       "seconds each CPU runs alone (single-core burst)"},
+      {"all_core_seconds",
+       OptionType::kDouble,
+       0.5,
+       0.01,
+       30,
+       {},
+       "seconds all CPUs run at once (all-core frequency)"},
+      {"chunk_seconds",
+       OptionType::kDouble,
+       0.001,
+       0.00005,
+       0.1,
+       {},
+       "length of one timed chunk of the chain"},
+      {"use_pmu",
+       OptionType::kBool,
+       true,
+       {},
+       {},
+       {},
+       "use a hardware cycle counter when one passes the runtime check"},
+      {"below_nominal_fraction",
+       OptionType::kDouble,
+       0.95,
+       0.1,
+       1.0,
+       {},
        "finding when the burst frequency is below this fraction of the nominal one"},
   };
 }
@@ -102,16 +131,19 @@ MeterResult CpuFrequencyMeter::Measure(MeterContext& ctx) {
     burst = std::max(burst, s.run.best_hz);
     tsc_ticks += s.run.tsc_ticks;
     tsc_seconds += s.run.wall_seconds;
-    per_core.push_back({{"cpu", cpu}, {"single_core_hz", s.run.best_hz}, {"single_core_median_hz", s.run.median_hz}});
+    per_core.push_back(
+        {{"cpu", cpu}, {"single_core_hz", s.run.best_hz}, {"single_core_median_hz", s.run.median_hz}});
   }
 
   // All cores together.
   ctx.Progress("all cpus at once");
-  std::vector<CoreSample> all = SampleCpus(ctx, *cpus, ctx.options.Double("all_core_seconds"), chunk_blocks, pmu);
+  std::vector<CoreSample> all =
+      SampleCpus(ctx, *cpus, ctx.options.Double("all_core_seconds"), chunk_blocks, pmu);
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
   double all_sum = 0;
   for (size_t i = 0; i < all.size(); ++i) {
-    if (!all[i].error.empty()) return MeterResult::Failed("cpu " + std::to_string(all[i].cpu) + ": " + all[i].error);
+    if (!all[i].error.empty())
+      return MeterResult::Failed("cpu " + std::to_string(all[i].cpu) + ": " + all[i].error);
     all_sum += all[i].run.best_hz;
     per_core[i]["all_core_hz"] = all[i].run.best_hz;
   }
@@ -122,7 +154,8 @@ MeterResult CpuFrequencyMeter::Measure(MeterContext& ctx) {
   SetClaim(c, kCpuFrequencyBurstHz, burst);
   SetClaim(c, kCpuFrequencyAllCoreHz, all_core);
   SetClaim(c, kCpuFrequencyPerCore, per_core);
-  if (invariant_tsc && tsc_seconds > 0) SetClaim(c, kCpuFrequencyTscHz, static_cast<double>(tsc_ticks) / tsc_seconds);
+  if (invariant_tsc && tsc_seconds > 0)
+    SetClaim(c, kCpuFrequencyTscHz, static_cast<double>(tsc_ticks) / tsc_seconds);
   Result<NominalFrequency> nominal = ReadNominalFrequency(ctx);
   if (nominal.ok()) {
     SetClaim(c, kCpuFrequencyNominalHz, nominal->hz);
@@ -133,15 +166,18 @@ MeterResult CpuFrequencyMeter::Measure(MeterContext& ctx) {
       Finding f;
       f.code = "frequency_below_nominal";
       f.message = "measured burst frequency is below the nominal frequency the platform claims";
-      f.details = {{"measured_hz", burst}, {"nominal_hz", nominal->hz}, {"nominal_source", nominal->source},
+      f.details = {{"measured_hz", burst},
+                   {"nominal_hz", nominal->hz},
+                   {"nominal_source", nominal->source},
                    {"ratio", burst / nominal->hz}};
       result.findings.push_back(std::move(f));
     }
   }
 
   auto& k = result.conditions;
-  k["method_detail"] = pmu ? pmu_->EventName() + " per chunk over CLOCK_MONOTONIC_RAW"
-                           : std::string(DependentChainName()) + " chain, 1 cycle per op, over CLOCK_MONOTONIC_RAW";
+  k["method_detail"] =
+      pmu ? pmu_->EventName() + " per chunk over CLOCK_MONOTONIC_RAW"
+          : std::string(DependentChainName()) + " chain, 1 cycle per op, over CLOCK_MONOTONIC_RAW";
   k["pmu"] = pmu_detail;
   k["cpus"] = *cpus;
   k["ops_per_block"] = kChainOpsPerBlock;

@@ -13,8 +13,19 @@ std::vector<OptionSpec> CpuThrottlingOptions() {
   return {
       {"window_seconds", OptionType::kDouble, 10.0, 1, 600, {}, "seconds all CPUs stay loaded"},
       {"sample_seconds", OptionType::kDouble, 0.5, 0.05, 10, {}, "length of one frequency sample"},
-      {"chunk_seconds", OptionType::kDouble, 0.001, 0.00005, 0.1, {}, "length of one timed chunk of the chain"},
-      {"throttled_fraction", OptionType::kDouble, 0.9, 0.1, 1.0, {},
+      {"chunk_seconds",
+       OptionType::kDouble,
+       0.001,
+       0.00005,
+       0.1,
+       {},
+       "length of one timed chunk of the chain"},
+      {"throttled_fraction",
+       OptionType::kDouble,
+       0.9,
+       0.1,
+       1.0,
+       {},
        "finding when sustained frequency < this fraction of burst"},
   };
 }
@@ -38,7 +49,8 @@ double LinearSlope(const std::vector<double>& x, const std::vector<double>& y) {
 }
 
 MeterResult CpuThrottlingMeter::Measure(MeterContext& ctx) {
-  if (!DependentChainIsCalibrated()) return MeterResult::Unavailable("no calibrated chain for this architecture");
+  if (!DependentChainIsCalibrated())
+    return MeterResult::Unavailable("no calibrated chain for this architecture");
   Result<std::vector<int>> cpus = AllowedCpus();
   if (!cpus.ok()) return MeterResult::Failed(cpus.status().message());
   const double window = ctx.options.Double("window_seconds");
@@ -61,7 +73,8 @@ MeterResult CpuThrottlingMeter::Measure(MeterContext& ctx) {
   });
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
   for (size_t i = 0; i < errors.size(); ++i) {
-    if (!errors[i].empty()) return MeterResult::Failed("cpu " + std::to_string((*cpus)[i]) + ": " + errors[i]);
+    if (!errors[i].empty())
+      return MeterResult::Failed("cpu " + std::to_string((*cpus)[i]) + ": " + errors[i]);
   }
   const std::optional<uint64_t> thermal_after = ReadThermalThrottleCount(ctx);
 
@@ -73,7 +86,8 @@ MeterResult CpuThrottlingMeter::Measure(MeterContext& ctx) {
   }
   double burst = 0;
   for (size_t k = 0; k < samples && (k == 0 || t[k] < 1.0); ++k) burst = std::max(burst, f[k]);
-  const double sustained = MedianOf(std::vector<double>(f.begin() + static_cast<std::ptrdiff_t>(samples / 2), f.end()));
+  const double sustained =
+      MedianOf(std::vector<double>(f.begin() + static_cast<std::ptrdiff_t>(samples / 2), f.end()));
   const double slope = LinearSlope(t, f);
 
   MeterResult result = MeterResult::Ok();
@@ -84,15 +98,19 @@ MeterResult CpuThrottlingMeter::Measure(MeterContext& ctx) {
   SetClaim(c, kCpuThrottlingSustainedToBurst, burst > 0 ? sustained / burst : 0);
   SetClaim(c, kCpuThrottlingTrend, slope);
   SetClaim(c, kCpuThrottlingSamples, f);
-  if (thermal_before && thermal_after) SetClaim(c, kCpuThrottlingThermalEvents, *thermal_after - *thermal_before);
+  if (thermal_before && thermal_after)
+    SetClaim(c, kCpuThrottlingThermalEvents, *thermal_after - *thermal_before);
 
   auto& k = result.conditions;
-  k["method_detail"] = std::string(DependentChainName()) + " chain on every cpu at once, 1 cycle per op, CLOCK_MONOTONIC_RAW";
+  k["method_detail"] =
+      std::string(DependentChainName()) + " chain on every cpu at once, 1 cycle per op, CLOCK_MONOTONIC_RAW";
   k["cpus"] = *cpus;
   k["window_seconds"] = window;
   k["sample_seconds"] = sample;
   k["chunk_blocks"] = chunk_blocks;
-  k["statistic"] = "per sample: fastest chunk per cpu, mean over cpus; burst: max of first second; sustained: median of second half";
+  k["statistic"] =
+      "per sample: fastest chunk per cpu, mean over cpus; burst: max of first second; sustained: median of "
+      "second half";
   k["thermal_throttle_counters"] = thermal_before ? "sysfs thermal_throttle" : "absent";
 
   const double fraction = ctx.options.Double("throttled_fraction");

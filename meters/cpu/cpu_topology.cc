@@ -80,7 +80,8 @@ MeterResult CpuTopologyMeter::Measure(MeterContext& ctx) {
   }
   SetClaim(r.claims, kCpuTopologyVcpus, topo.pus);
   SetClaim(r.claims, kCpuTopologyAllowedVcpus, topo.allowed_pus);
-  if (topo.cores > 0 && topo.pus % topo.cores == 0) SetClaim(r.claims, kCpuTopologyThreadsPerCore, topo.pus / topo.cores);
+  if (topo.cores > 0 && topo.pus % topo.cores == 0)
+    SetClaim(r.claims, kCpuTopologyThreadsPerCore, topo.pus / topo.cores);
   SetClaim(r.claims, kCpuTopologyNumaNodes, static_cast<int>(topo.numa_nodes.size()));
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : topo.numa_nodes) {

@@ -70,7 +70,8 @@ double ThreadCpuSeconds() {
 }
 
 Status PinCurrentThreadToCpu(int cpu) {
-  if (cpu < 0 || cpu >= CPU_SETSIZE) return Status::InvalidArgument("cpu " + std::to_string(cpu) + ": out of range");
+  if (cpu < 0 || cpu >= CPU_SETSIZE)
+    return Status::InvalidArgument("cpu " + std::to_string(cpu) + ": out of range");
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cpu, &set);

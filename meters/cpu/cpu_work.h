@@ -63,14 +63,14 @@ int TrySetThreadNice(int nice);
 
 // What one timed run of the chain did.
 struct ChainRun {
-  uint64_t ops = 0;             // dependent ops executed (= cycles on the calibrated chain)
-  double wall_seconds = 0;      // first chunk start to last chunk end
-  double cpu_seconds = 0;       // thread CPU time over the same span
-  double best_hz = 0;           // fastest chunk: ops (or PMU cycles) per second
-  double median_hz = 0;         // median chunk rate
+  uint64_t ops = 0;         // dependent ops executed (= cycles on the calibrated chain)
+  double wall_seconds = 0;  // first chunk start to last chunk end
+  double cpu_seconds = 0;   // thread CPU time over the same span
+  double best_hz = 0;       // fastest chunk: ops (or PMU cycles) per second
+  double median_hz = 0;     // median chunk rate
   uint64_t chunks = 0;
-  uint64_t tsc_ticks = 0;       // time-stamp counter ticks over the run (0 without TSC)
-  uint64_t pmu_cycles = 0;      // cycles counted by the PMU (0 without one)
+  uint64_t tsc_ticks = 0;   // time-stamp counter ticks over the run (0 without TSC)
+  uint64_t pmu_cycles = 0;  // cycles counted by the PMU (0 without one)
 };
 
 // Finds how many blocks make one chunk of about `chunk_seconds` on this CPU.
@@ -79,8 +79,8 @@ uint64_t CalibrateChunkBlocks(const Env& env, double chunk_seconds);
 // Runs the chain in chunks of `chunk_blocks` until `seconds` of wall time have
 // passed (or `stop` becomes true). With a `counter` (a working PMU) chunk
 // rates are counted cycles per second instead of ops per second.
-ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks,
-                     const std::atomic<bool>* stop, CycleCounter* counter = nullptr);
+ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks, const std::atomic<bool>* stop,
+                     CycleCounter* counter = nullptr);
 
 // What RunChainFor runs and reads besides Env's clock: the chain itself and
 // the calling thread's CPU clock. Unit tests substitute a simulated vCPU (a

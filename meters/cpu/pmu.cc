@@ -66,7 +66,8 @@ class PerfCycleCounterSource final : public CycleCounterSource {
     static std::once_flag init_once;
     static int init_rc = PFM_SUCCESS;
     std::call_once(init_once, [] { init_rc = pfm_initialize(); });
-    if (init_rc != PFM_SUCCESS) return Status::NotSupported(std::string("pfm_initialize: ") + pfm_strerror(init_rc));
+    if (init_rc != PFM_SUCCESS)
+      return Status::NotSupported(std::string("pfm_initialize: ") + pfm_strerror(init_rc));
     static const char* kNames[] = {"perf::PERF_COUNT_HW_CPU_CYCLES", "cycles", "cpu_clk_unhalted"};
     int last = PFM_SUCCESS;
     for (const char* name : kNames) {
@@ -122,9 +123,7 @@ PmuDetection DetectPmu(CycleCounterSource& source, const std::function<uint64_t(
       Finding f;
       f.code = "pmu_counts_nonsense";
       f.message = "a PMU opened but its cycle count is implausible; using the calibrated chain instead";
-      f.details = {{"event", source.EventName()},
-                   {"counted_cycles", c},
-                   {"minimum_cycles", needed}};
+      f.details = {{"event", source.EventName()}, {"counted_cycles", c}, {"minimum_cycles", needed}};
       out.finding = std::move(f);
       return out;
     }

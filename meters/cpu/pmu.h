@@ -50,8 +50,8 @@ std::unique_ptr<CycleCounterSource> MakePerfCycleCounterSource();
 // The outcome of the runtime check.
 struct PmuDetection {
   bool usable = false;
-  std::string detail;               // why usable or not, one line
-  std::optional<Finding> finding;   // set when a PMU opened but counted nonsense
+  std::string detail;              // why usable or not, one line
+  std::optional<Finding> finding;  // set when a PMU opened but counted nonsense
 };
 
 // Opens a counter on the calling thread, runs `probe` (which returns the

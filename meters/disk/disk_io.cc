@@ -5,9 +5,9 @@
 #include <cstdio>
 
 #include "claims/disk_claim_specs.h"
+#include "meters/api/latency_histogram_fio.h"
 #include "meters/disk/disk_target.h"
 #include "meters/disk/disk_workload_plan.h"
-#include "meters/api/latency_histogram_fio.h"
 
 namespace resmeter {
 namespace {
@@ -34,10 +34,9 @@ void AddDiskWorkloadClaims(const DiskWorkload& w, const IoJobStats& s, nlohmann:
   // {workload}_qd{queue_depth}_* families (claims/disk_claim_specs.h).
   const bool fsync = w.op == IoOp::kFsync;
   const DiskWorkloadSpecs& k = fsync ? kDiskFsyncSpecs : kDiskQueueDepthSpecs;
-  const ClaimBindings b =
-      fsync ? ClaimBindings{}
-            : ClaimBindings{{"workload", w.name.substr(0, w.name.rfind("_qd"))},
-                            {"queue_depth", std::to_string(w.queue_depth)}};
+  const ClaimBindings b = fsync ? ClaimBindings{}
+                                : ClaimBindings{{"workload", w.name.substr(0, w.name.rfind("_qd"))},
+                                                {"queue_depth", std::to_string(w.queue_depth)}};
   SetClaim(c, *k.bytes_per_second, b, s.BytesPerSecond());
   SetClaim(c, *k.ios_per_second, b, s.IosPerSecond());
   SetClaim(c, *k.ios, b, s.ios);

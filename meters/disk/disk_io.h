@@ -19,8 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "meters/disk/io_engine.h"
 #include "meters/api/meter.h"
+#include "meters/disk/io_engine.h"
 
 namespace resmeter {
 

@@ -161,7 +161,8 @@ MeterResult CacheHierarchyMeter::Measure(MeterContext& ctx) {
   const std::vector<Plateau> plateaus = DetectPlateaus(curve, popts);
   auto& c = result.claims;
   SetClaim(c, kCacheMethod, "random_pointer_chase");
-  SetClaim(c, kCacheLevels, CompareLevels(plateaus, reported, ctx.options.Double("mismatch_octaves"), &result.findings));
+  SetClaim(c, kCacheLevels,
+           CompareLevels(plateaus, reported, ctx.options.Double("mismatch_octaves"), &result.findings));
   if (!plateaus.empty() && llc > 0 && plateaus.back().last_size_bytes >= 2 * llc) {
     SetClaim(c, kCacheMemoryLatencySeconds, plateaus.back().latency_seconds);
   }

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "core/option_spec.h"
+#include "meters/api/meter.h"
 #include "meters/memory/cache_curve.h"
 #include "meters/memory/cache_info.h"
-#include "meters/api/meter.h"
 
 namespace resmeter {
 
@@ -35,11 +35,13 @@ std::vector<OptionSpec> CacheHierarchyOptions();
 
 // The buffer sizes of the curve: min_bytes, then steps_per_octave sizes per
 // doubling up to at least max_bytes, each a multiple of `stride`.
-std::vector<uint64_t> CurveSizes(uint64_t min_bytes, uint64_t max_bytes, int steps_per_octave, uint64_t stride);
+std::vector<uint64_t> CurveSizes(uint64_t min_bytes, uint64_t max_bytes, int steps_per_octave,
+                                 uint64_t stride);
 
 // Compares plateaus with reported data levels; appends findings and returns
 // the per-level JSON. A last plateau reaching 2x the LLC is memory, not a level.
-nlohmann::json CompareLevels(const std::vector<Plateau>& plateaus, const std::vector<CacheLevelInfo>& reported,
-                             double mismatch_octaves, std::vector<Finding>* findings);
+nlohmann::json CompareLevels(const std::vector<Plateau>& plateaus,
+                             const std::vector<CacheLevelInfo>& reported, double mismatch_octaves,
+                             std::vector<Finding>* findings);
 
 }  // namespace resmeter

@@ -36,8 +36,10 @@ MemBuffer::~MemBuffer() {
 }
 
 MemBuffer::MemBuffer(MemBuffer&& o) noexcept
-    : base_(std::exchange(o.base_, nullptr)), mapped_(std::exchange(o.mapped_, 0)),
-      data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+    : base_(std::exchange(o.base_, nullptr)),
+      mapped_(std::exchange(o.mapped_, 0)),
+      data_(std::exchange(o.data_, nullptr)),
+      size_(std::exchange(o.size_, 0)) {}
 
 MemBuffer& MemBuffer::operator=(MemBuffer&& o) noexcept {
   if (this != &o) {

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "claims/memory_claim_specs.h"
-#include "meters/memory/cache_info.h"
 #include "meters/cpu/cpu_work.h"
+#include "meters/memory/cache_info.h"
 #include "meters/memory/mem_buffer.h"
 
 namespace resmeter {
@@ -16,8 +16,10 @@ constexpr double kScalar = 3.0;
 
 // The four STREAM kernels over [begin, end); not sanitizer-instrumented, as
 // a check per element would be measured as bandwidth.
-__attribute__((no_sanitize("address", "undefined"))) void RunKernel(int kernel, double* __restrict a, double* __restrict b, double* __restrict c, size_t begin,
-               size_t end) {
+__attribute__((no_sanitize("address", "undefined"))) void RunKernel(int kernel, double* __restrict a,
+                                                                    double* __restrict b,
+                                                                    double* __restrict c, size_t begin,
+                                                                    size_t end) {
   switch (kernel) {
     case 0:
       for (size_t j = begin; j < end; ++j) c[j] = a[j];
@@ -57,9 +59,21 @@ bool ValidArrays(const double* a, const double* b, const double* c, size_t n, in
 
 std::vector<OptionSpec> MemoryBandwidthOptions() {
   return {
-      {"array_bytes", OptionType::kInt, 0, 0, 1ll << 38, {}, "bytes per array; 0 = 4x the last-level cache (at least 64 MiB)"},
+      {"array_bytes",
+       OptionType::kInt,
+       0,
+       0,
+       1ll << 38,
+       {},
+       "bytes per array; 0 = 4x the last-level cache (at least 64 MiB)"},
       {"repetitions", OptionType::kInt, 5, 2, 1000, {}, "repetitions of the four kernels; the best counts"},
-      {"threads", OptionType::kInt, 0, 0, 4096, {}, "threads, one per allowed CPU in order; 0 = all allowed CPUs"},
+      {"threads",
+       OptionType::kInt,
+       0,
+       0,
+       4096,
+       {},
+       "threads, one per allowed CPU in order; 0 = all allowed CPUs"},
       {"huge_pages", OptionType::kBool, true, {}, {}, {}, "advise transparent huge pages for the arrays"},
   };
 }
@@ -68,7 +82,8 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
   Result<std::vector<int>> allowed = AllowedCpus();
   if (!allowed.ok()) return MeterResult::Failed(allowed.status().message());
   std::vector<int> cpus = *allowed;
-  if (int64_t t = ctx.options.Int("threads"); t > 0 && static_cast<size_t>(t) < cpus.size()) cpus.resize(static_cast<size_t>(t));
+  if (int64_t t = ctx.options.Int("threads"); t > 0 && static_cast<size_t>(t) < cpus.size())
+    cpus.resize(static_cast<size_t>(t));
   Result<std::vector<CacheLevelInfo>> caches = ReadCpuCaches(ctx, cpus.front());
   const uint64_t llc = caches.ok() ? LastLevelCacheBytes(*caches) : 0;
   uint64_t array_bytes = static_cast<uint64_t>(ctx.options.Int("array_bytes"));
@@ -80,7 +95,8 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
   Result<MemBuffer> ba = MemBuffer::Create(n * sizeof(double), huge);
   Result<MemBuffer> bb = MemBuffer::Create(n * sizeof(double), huge);
   Result<MemBuffer> bc = MemBuffer::Create(n * sizeof(double), huge);
-  if (!ba.ok() || !bb.ok() || !bc.ok()) return MeterResult::Failed("cannot map three arrays of " + std::to_string(array_bytes) + " bytes");
+  if (!ba.ok() || !bb.ok() || !bc.ok())
+    return MeterResult::Failed("cannot map three arrays of " + std::to_string(array_bytes) + " bytes");
   double* a = static_cast<double*>(ba->data());
   double* b = static_cast<double*>(bb->data());
   double* c = static_cast<double*>(bc->data());
@@ -92,7 +108,8 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
   std::vector<std::string> errors(threads);
   std::barrier sync(static_cast<std::ptrdiff_t>(threads));
   std::atomic<bool> stop{false};
-  ctx.Progress("stream over 3 x " + std::to_string(array_bytes) + " bytes, " + std::to_string(threads) + " threads");
+  ctx.Progress("stream over 3 x " + std::to_string(array_bytes) + " bytes, " + std::to_string(threads) +
+               " threads");
   RunPinnedThreads(cpus, [&](size_t t, int, const Status& pinned) {
     if (!pinned.ok()) errors[t] = pinned.message();
     const size_t lo = n * t / threads, hi = n * (t + 1) / threads;
@@ -118,7 +135,8 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
   for (size_t t = 0; t < threads; ++t) {
     if (!errors[t].empty()) return MeterResult::Failed("cpu " + std::to_string(cpus[t]) + ": " + errors[t]);
   }
-  if (!ValidArrays(a, b, c, n, reps)) return MeterResult::Failed("stream arrays hold wrong values after the kernels");
+  if (!ValidArrays(a, b, c, n, reps))
+    return MeterResult::Failed("stream arrays hold wrong values after the kernels");
 
   MeterResult result = MeterResult::Ok();
   auto& cl = result.claims;
@@ -150,7 +168,8 @@ MeterResult MemoryBandwidthMeter::Measure(MeterContext& ctx) {
   k["last_level_cache_bytes"] = llc;
   k["byte_counting"] = "STREAM: copy/scale 16 B, add/triad 24 B per element, no write-allocate";
   k["statistic"] = "best repetition; a kernel's time spans first thread start to last thread end";
-  k["huge_page_bytes"] = ba->HugePageBytes(*ctx.env, ctx.proc_root) + bb->HugePageBytes(*ctx.env, ctx.proc_root) +
+  k["huge_page_bytes"] = ba->HugePageBytes(*ctx.env, ctx.proc_root) +
+                         bb->HugePageBytes(*ctx.env, ctx.proc_root) +
                          bc->HugePageBytes(*ctx.env, ctx.proc_root);
   return result;
 }

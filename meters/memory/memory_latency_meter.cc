@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "claims/memory_claim_specs.h"
-#include "meters/memory/cache_info.h"
 #include "meters/cpu/cpu_work.h"
+#include "meters/memory/cache_info.h"
 #include "meters/memory/mem_buffer.h"
 #include "meters/memory/pointer_chase.h"
 
@@ -12,7 +12,13 @@ namespace resmeter {
 
 std::vector<OptionSpec> MemoryLatencyOptions() {
   return {
-      {"buffer_bytes", OptionType::kInt, 0, 0, 1ll << 38, {}, "chase buffer; 0 = 8x the last-level cache (at least 256 MiB)"},
+      {"buffer_bytes",
+       OptionType::kInt,
+       0,
+       0,
+       1ll << 38,
+       {},
+       "chase buffer; 0 = 8x the last-level cache (at least 256 MiB)"},
       {"runs", OptionType::kInt, 200, 5, 100000, {}, "timed runs of about 1 ms each"},
       {"huge_pages", OptionType::kBool, true, {}, {}, {}, "advise transparent huge pages for the buffer"},
   };
@@ -25,7 +31,8 @@ MeterResult MemoryLatencyMeter::Measure(MeterContext& ctx) {
   Result<std::vector<CacheLevelInfo>> caches = ReadCpuCaches(ctx, cpu);
   const uint64_t llc = caches.ok() ? LastLevelCacheBytes(*caches) : 0;
   uint64_t stride = 64;
-  if (caches.ok() && !caches->empty() && caches->front().line_bytes >= sizeof(void*)) stride = caches->front().line_bytes;
+  if (caches.ok() && !caches->empty() && caches->front().line_bytes >= sizeof(void*))
+    stride = caches->front().line_bytes;
   uint64_t bytes = static_cast<uint64_t>(ctx.options.Int("buffer_bytes"));
   if (bytes == 0) bytes = std::max<uint64_t>(8 * llc, uint64_t{256} << 20);
   bytes = bytes / stride * stride;
@@ -43,7 +50,8 @@ MeterResult MemoryLatencyMeter::Measure(MeterContext& ctx) {
     void* cursor = buf->data();
     const double estimate = TimeChase(*ctx.env, &cursor, 20000, 100000, 1);
     loads = std::max<uint64_t>(1000, static_cast<uint64_t>(0.001 / std::max(estimate, 1e-10)));
-    for (int r = 0; r < runs && !ctx.cancelled(); ++r) per_run.push_back(TimeChase(*ctx.env, &cursor, loads, 0, 1));
+    for (int r = 0; r < runs && !ctx.cancelled(); ++r)
+      per_run.push_back(TimeChase(*ctx.env, &cursor, loads, 0, 1));
   });
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
   if (!pin_status.ok()) return MeterResult::Failed(pin_status.message());

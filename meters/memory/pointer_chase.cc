@@ -19,7 +19,8 @@ void BuildRandomCycle(void* buf, size_t bytes, size_t stride, uint64_t seed) {
   char* base = static_cast<char*>(buf);
   for (size_t i = 0; i < n; ++i) {
     // Slot i points to slot order[i]; one cycle through all slots.
-    *reinterpret_cast<void**>(base + static_cast<size_t>(i) * stride) = base + static_cast<size_t>(order[i]) * stride;
+    *reinterpret_cast<void**>(base + static_cast<size_t>(i) * stride) =
+        base + static_cast<size_t>(order[i]) * stride;
   }
 }
 

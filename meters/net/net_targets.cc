@@ -34,7 +34,8 @@ MeterResult RunNetTargets(MeterContext& ctx, const std::string& option_path, nlo
     o.cancel = ctx.cancel_flag.get();
     o.signer = ctx.signer;
     o.progress = [&ctx](const std::string& line) { ctx.Progress(line); };
-    Result<TargetReport> r = ctx.cancelled() ? Result<TargetReport>(Status::Cancelled("cancelled")) : session(o);
+    Result<TargetReport> r =
+        ctx.cancelled() ? Result<TargetReport>(Status::Cancelled("cancelled")) : session(o);
     if (r.ok()) {
       ++ok;
       SetClaim(r->claims, kNetTarget, target);

@@ -21,11 +21,11 @@
 namespace resmeter {
 
 struct MeterInfo {
-  std::string name;            // stable dotted name, e.g. "cpu.time"
+  std::string name;  // stable dotted name, e.g. "cpu.time"
   MeterKind kind;
   double default_timeout_seconds;
   bool enabled_by_default;
-  std::string description;     // one line for --help and the README
+  std::string description;          // one line for --help and the README
   std::vector<OptionSpec> options;  // meter-specific keys under meters.<name>
   std::function<std::unique_ptr<Meter>()> factory;
   // Every claim the meter may emit (claims/*_claim_specs.h). A claim key not

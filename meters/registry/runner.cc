@@ -29,8 +29,8 @@ std::string FormatSeconds(double s) {
 bool WaitUntilDone(CallState* state, std::unique_lock<std::mutex>& lock, double timeout_seconds,
                    const std::atomic<bool>* stop, bool* stopped) {
   const std::chrono::steady_clock::time_point deadline =
-      std::chrono::steady_clock::now() +
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_seconds));
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(timeout_seconds));
   const auto slice = std::chrono::milliseconds(100);
   while (!state->done) {
     if (stop != nullptr && stop->load()) {
@@ -103,15 +103,16 @@ MeterRun MeterRunner::Run(const MeterPlan& plan, const std::function<void(const 
     worker.join();
     if (ctx->cancel_flag->load() && run.result.status == MeterStatus::kOk) {
       // It returned only after being cancelled: its numbers are partial.
-      run.result = MeterResult::Failed(stopped ? "cancelled: stopping"
-                                               : "timed out after " + FormatSeconds(plan.timeout_seconds) + " s");
+      run.result = MeterResult::Failed(
+          stopped ? "cancelled: stopping" : "timed out after " + FormatSeconds(plan.timeout_seconds) + " s");
     }
   } else {
     lock.unlock();
     worker.detach();  // keeps `state`, `ctx` and `meter` alive by shared ownership
-    run.result = MeterResult::Failed(
-        (stopped ? std::string("cancelled: stopping") : "timed out after " + FormatSeconds(plan.timeout_seconds) + " s") +
-        " and did not stop when cancelled");
+    run.result =
+        MeterResult::Failed((stopped ? std::string("cancelled: stopping")
+                                     : "timed out after " + FormatSeconds(plan.timeout_seconds) + " s") +
+                            " and did not stop when cancelled");
   }
   run.result.duration_seconds = end - start;
   run.measured_at_unix_seconds = env_->WallSeconds();

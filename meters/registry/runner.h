@@ -50,9 +50,9 @@ struct MeterRun {
 struct RunnerRoots {
   std::string proc_root = "/proc";
   std::string sys_root = "/sys";
-  std::string state_dir;            // passed to MeterContext::state_dir
-  const Signer* signer = nullptr;   // passed to MeterContext::signer
-  Options global;                   // passed to MeterContext::global
+  std::string state_dir;           // passed to MeterContext::state_dir
+  const Signer* signer = nullptr;  // passed to MeterContext::signer
+  Options global;                  // passed to MeterContext::global
   // When set and it becomes true (the agent is stopping), the running meter
   // is cancelled like a timed-out one and reported `failed`, "cancelled".
   const std::atomic<bool>* stop = nullptr;

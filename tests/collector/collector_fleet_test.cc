@@ -37,11 +37,11 @@ std::shared_ptr<CollectorSettings> TestSettings(const std::string& name, const s
   s->attest_interval_seconds = 2;
   s->slow_seconds = 1.0;
   s->fetch.connect_timeout_seconds = 1;
-  s->fetch.deadline_seconds = 1.5;  // the slowloris agent is cut off here
+  s->fetch.deadline_seconds = 1.5;         // the slowloris agent is cut off here
   s->fetch.max_response_bytes = 4u << 20;  // the huge agent sends 24 MiB
   s->workers = 8;
   s->lease_ttl_seconds = 2;
-  s->allow_dev_evidence = true;  // the simulator's evidence is "none"
+  s->allow_dev_evidence = true;   // the simulator's evidence is "none"
   s->allow_fixture_roots = true;  // its reports are not live
   s->evidence.allow_none = true;
   return s;
@@ -82,9 +82,9 @@ void RunFleet(const std::string& database, const TempDir& dir) {
   AgentFleetSimOptions so;
   so.dir = dir.path() + "/sim";
   so.agents = 50;
-  so.behaviors = {SimBehavior::kFork,      SimBehavior::kRollback, SimBehavior::kTamper,
-                  SimBehavior::kDead,      SimBehavior::kSlowloris, SimBehavior::kGarbage,
-                  SimBehavior::kHuge,      SimBehavior::kWrongContentType, SimBehavior::kWrongKey};
+  so.behaviors = {SimBehavior::kFork, SimBehavior::kRollback,         SimBehavior::kTamper,
+                  SimBehavior::kDead, SimBehavior::kSlowloris,        SimBehavior::kGarbage,
+                  SimBehavior::kHuge, SimBehavior::kWrongContentType, SimBehavior::kWrongKey};
   so.period_seconds = 0.2;
   so.misbehave_at_seconds = 6;
   AgentFleetSim sim(so);
@@ -111,26 +111,31 @@ void RunFleet(const std::string& database, const TempDir& dir) {
   metrics_req.method = "GET";
   metrics_req.path = "/metrics";
   const std::string metrics = api.Handle(metrics_req).body;
-  EXPECT_NE(metrics.find("resmeter_collector_agent_up{ueid=\"" + agents[10].ueid + "\"} 1"), std::string::npos);
-  EXPECT_NE(metrics.find("resmeter_collector_agent_up{ueid=\"" + agents[3].ueid + "\"} 0"), std::string::npos);
+  EXPECT_NE(metrics.find("resmeter_collector_agent_up{ueid=\"" + agents[10].ueid + "\"} 1"),
+            std::string::npos);
+  EXPECT_NE(metrics.find("resmeter_collector_agent_up{ueid=\"" + agents[3].ueid + "\"} 0"),
+            std::string::npos);
   EXPECT_NE(metrics.find("resmeter_collector_agent_report_accepted{ueid=\"" + agents[10].ueid + "\"} 1"),
             std::string::npos);
   collector.Stop(true);
   sim.Stop();
   CollectorStore& st = collector.store();
 
-  const std::map<SimBehavior, std::string> expected = {
-      {SimBehavior::kFork, "fork"},           {SimBehavior::kRollback, "rollback"},
-      {SimBehavior::kTamper, "finding.bad_signature"}, {SimBehavior::kDead, "unreachable"},
-      {SimBehavior::kSlowloris, "slow"},      {SimBehavior::kGarbage, "bad_response"},
-      {SimBehavior::kHuge, "bad_response"},   {SimBehavior::kWrongContentType, "bad_response"},
-      {SimBehavior::kWrongKey, "finding.unknown_key"}};
+  const std::map<SimBehavior, std::string> expected = {{SimBehavior::kFork, "fork"},
+                                                       {SimBehavior::kRollback, "rollback"},
+                                                       {SimBehavior::kTamper, "finding.bad_signature"},
+                                                       {SimBehavior::kDead, "unreachable"},
+                                                       {SimBehavior::kSlowloris, "slow"},
+                                                       {SimBehavior::kGarbage, "bad_response"},
+                                                       {SimBehavior::kHuge, "bad_response"},
+                                                       {SimBehavior::kWrongContentType, "bad_response"},
+                                                       {SimBehavior::kWrongKey, "finding.unknown_key"}};
   for (size_t i = 0; i < sim.size(); ++i) {
     const auto kinds = EventKinds(st, agents[i].id);
     const SimBehavior b = sim.behavior(i);
     if (b != SimBehavior::kHonest) {
-      EXPECT_TRUE(kinds.count(expected.at(b))) << "agent " << i << " (" << SimBehaviorName(b) << ") has no "
-                                                << expected.at(b) << " event";
+      EXPECT_TRUE(kinds.count(expected.at(b)))
+          << "agent " << i << " (" << SimBehaviorName(b) << ") has no " << expected.at(b) << " event";
       continue;
     }
     // Honest: no error event, an ACCEPTED challenge, and the ledger stored as it is.
@@ -175,8 +180,9 @@ void RunFleet(const std::string& database, const TempDir& dir) {
     req.query = "format=csv";
     const HttpResponse csv = api.Handle(req);
     std::string audit_csv;
-    RunShellCommand(std::string(RESMETER_BINARY) + " ledger audit --csv --allow-dev-evidence " + file + " 2>/dev/null",
-                    &audit_csv);
+    RunShellCommand(
+        std::string(RESMETER_BINARY) + " ledger audit --csv --allow-dev-evidence " + file + " 2>/dev/null",
+        &audit_csv);
     EXPECT_EQ(csv.body, audit_csv) << "agent " << i;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -13,16 +13,25 @@
 
 typedef int nvmlReturn_t;
 typedef struct fake_device* nvmlDevice_t;
-enum { NVML_SUCCESS = 0, NVML_ERROR_INVALID_ARGUMENT = 2, NVML_ERROR_NOT_SUPPORTED = 3,
-       NVML_ERROR_INSUFFICIENT_SIZE = 7, NVML_ERROR_DRIVER_NOT_LOADED = 9 };
+enum {
+  NVML_SUCCESS = 0,
+  NVML_ERROR_INVALID_ARGUMENT = 2,
+  NVML_ERROR_NOT_SUPPORTED = 3,
+  NVML_ERROR_INSUFFICIENT_SIZE = 7,
+  NVML_ERROR_DRIVER_NOT_LOADED = 9
+};
 
 typedef struct {
   char busIdLegacy[16];
   unsigned int domain, bus, device, pciDeviceId, pciSubSystemId;
   char busId[32];
 } nvmlPciInfo_t;
-typedef struct { unsigned long long total, free, used; } nvmlMemory_t;
-typedef struct { unsigned int environment, ccFeature, devToolsMode; } nvmlConfComputeSystemState_t;
+typedef struct {
+  unsigned long long total, free, used;
+} nvmlMemory_t;
+typedef struct {
+  unsigned int environment, ccFeature, devToolsMode;
+} nvmlConfComputeSystemState_t;
 
 static const char* env_or(const char* name, const char* dflt) {
   const char* v = getenv(name);
@@ -43,10 +52,14 @@ nvmlReturn_t nvmlInit_v2(void) {
 nvmlReturn_t nvmlShutdown(void) { return NVML_SUCCESS; }
 const char* nvmlErrorString(nvmlReturn_t r) {
   switch (r) {
-    case NVML_SUCCESS: return "Success";
-    case NVML_ERROR_NOT_SUPPORTED: return "Not Supported";
-    case NVML_ERROR_DRIVER_NOT_LOADED: return "Driver Not Loaded";
-    default: return "Unknown Error";
+    case NVML_SUCCESS:
+      return "Success";
+    case NVML_ERROR_NOT_SUPPORTED:
+      return "Not Supported";
+    case NVML_ERROR_DRIVER_NOT_LOADED:
+      return "Driver Not Loaded";
+    default:
+      return "Unknown Error";
   }
 }
 nvmlReturn_t nvmlSystemGetDriverVersion(char* v, unsigned len) {
@@ -74,8 +87,8 @@ nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t d, char* n, unsigned len) {
 }
 nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t d, char* u, unsigned len) {
   char buf[80];
-  snprintf(buf, sizeof buf, "GPU-fa4e%04x-0000-4000-8000-%012x", (unsigned)atoi(env_or("FAKE_NVML_UUID_SALT", "0")),
-           index_of(d));
+  snprintf(buf, sizeof buf, "GPU-fa4e%04x-0000-4000-8000-%012x",
+           (unsigned)atoi(env_or("FAKE_NVML_UUID_SALT", "0")), index_of(d));
   return copy_out(u, len, buf);
 }
 nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t d, char* s, unsigned len) {

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "cli/summary_table.h"
-#include "fuzz_support.h"
 #include "cli/time_format.h"
+#include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -9,8 +9,8 @@
 #include <optional>
 #include <string>
 
-#include "fuzz_support.h"
 #include "evidence/evidence_verifier.h"
+#include "fuzz_support.h"
 
 namespace {
 

@@ -9,8 +9,8 @@
 
 #include "cli/summary_table.h"
 #include "fuzz_support.h"
-#include "report/ear.h"
 #include "jose/jws.h"
+#include "report/ear.h"
 #include "report/report_appraisal.h"
 #include "report/report_verifier.h"
 

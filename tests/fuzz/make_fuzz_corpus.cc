@@ -20,8 +20,8 @@
 #include "core/strings.h"
 #include "evidence/evidence.h"
 #include "evidence/evidence_none.h"
-#include "report/report.h"
 #include "jose/signing_key.h"
+#include "report/report.h"
 #include "support/ledger_generator.h"
 #include "timesource/time_claim.h"
 

@@ -67,7 +67,8 @@ class TestCgroup {
     if (mkdir(dir_.c_str(), 0755) != 0) return "mkdir " + dir_ + " failed";
     created_ = true;
     // Highest weight: other tenants of the machine cannot starve the child.
-    if (!(v2_ ? WriteCgroupFile(dir_ + "/cpu.weight", "10000") : WriteCgroupFile(dir_ + "/cpu.shares", "262144"))) {
+    if (!(v2_ ? WriteCgroupFile(dir_ + "/cpu.weight", "10000")
+              : WriteCgroupFile(dir_ + "/cpu.shares", "262144"))) {
       return "cannot set the cpu weight of " + dir_;
     }
     return "";
@@ -79,8 +80,9 @@ class TestCgroup {
   bool SetQuota(long quota_us) {
     const long period = 100000;
     if (v2_)
-      return WriteCgroupFile(dir_ + "/cpu.max", (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) +
-                                              " " + std::to_string(period));
+      return WriteCgroupFile(
+          dir_ + "/cpu.max",
+          (quota_us < 0 ? std::string("max") : std::to_string(quota_us)) + " " + std::to_string(period));
     return WriteCgroupFile(dir_ + "/cpu.cfs_period_us", std::to_string(period)) &&
            WriteCgroupFile(dir_ + "/cpu.cfs_quota_us", std::to_string(quota_us < 0 ? -1 : quota_us));
   }

@@ -6,13 +6,14 @@
 // machine; the bound asserted here is 180 s because this test machine is
 // shared with other builds, which stretches the CPU-bound parts (the
 // throttling and availability windows are fixed at 10 s and 3 s).
-#include <cmath>
-#include <cstdio>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
+
 #include "agent/claim_tables.h"
-#include "meters/memory/cache_info.h"
 #include "meters/cpu/pmu.h"
+#include "meters/memory/cache_info.h"
 #include "meters/registry/registry.h"
 #include "meters/registry/runner.h"
 
@@ -20,7 +21,7 @@ namespace resmeter {
 namespace {
 
 TEST(cpu_memory_meters_test, six_meters_at_defaults_report_method_and_conditions) {
-  const char* kNames[] = {"cpu.frequency", "cpu.throttling", "cpu.availability",
+  const char* kNames[] = {"cpu.frequency",   "cpu.throttling",   "cpu.availability",
                           "cache.hierarchy", "memory.bandwidth", "memory.latency"};
   MeterRunner runner(DefaultEnv(), RunnerRoots{});
   std::vector<MeterPlan> plans;
@@ -57,8 +58,8 @@ TEST(cpu_memory_meters_test, six_meters_at_defaults_report_method_and_conditions
     EXPECT_NE(f.conditions["pmu"].get<std::string>().find("no usable PMU"), std::string::npos);
   }
   std::printf("frequency: burst %.3f GHz, all-core %.3f GHz, nominal %.3f GHz\n",
-              f.claims["single_core_burst_hz"].get<double>() / 1e9, f.claims["all_core_hz"].get<double>() / 1e9,
-              f.claims.value("nominal_hz", 0.0) / 1e9);
+              f.claims["single_core_burst_hz"].get<double>() / 1e9,
+              f.claims["all_core_hz"].get<double>() / 1e9, f.claims.value("nominal_hz", 0.0) / 1e9);
 
   // Measured L1d and L2 within one power of two of sysfs.
   const MeterResult& c = by_name["cache.hierarchy"];
@@ -66,10 +67,11 @@ TEST(cpu_memory_meters_test, six_meters_at_defaults_report_method_and_conditions
   for (size_t i = 0; i < 2; ++i) {
     const auto& l = c.claims["levels"][i];
     ASSERT_TRUE(l.contains("reported_size_bytes")) << l.dump();
-    const double octaves = std::fabs(std::log2(l["measured_size_bytes"].get<double>() / l["reported_size_bytes"].get<double>()));
+    const double octaves =
+        std::fabs(std::log2(l["measured_size_bytes"].get<double>() / l["reported_size_bytes"].get<double>()));
     std::printf("L%zu: measured %llu B, reported %llu B, latency %.2f ns\n", i + 1,
-                l["measured_size_bytes"].get<unsigned long long>(), l["reported_size_bytes"].get<unsigned long long>(),
-                l["latency_seconds"].get<double>() * 1e9);
+                l["measured_size_bytes"].get<unsigned long long>(),
+                l["reported_size_bytes"].get<unsigned long long>(), l["latency_seconds"].get<double>() * 1e9);
     EXPECT_LE(octaves, 1.0) << l.dump();
   }
   EXPECT_GT(by_name["memory.bandwidth"].claims["triad_bytes_per_second"].get<double>(), 0);

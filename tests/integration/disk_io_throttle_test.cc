@@ -49,7 +49,8 @@ class ThrottledCgroup {
       WriteCgroupFile(root + "/cgroup.subtree_control", "+io");
       dir_ = root + "/" + name;
       if (::mkdir(dir_.c_str(), 0755) != 0) return "cannot create " + dir_;
-      if (!WriteCgroupFile(dir_ + "/io.max", majmin + " rbps=" + std::to_string(bps))) return "cannot write io.max";
+      if (!WriteCgroupFile(dir_ + "/io.max", majmin + " rbps=" + std::to_string(bps)))
+        return "cannot write io.max";
       kind_ = "cgroup v2 io.max";
       return "";
     }

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "swtpm_process.h"
 #include "support/shell_command.h"
+#include "swtpm_process.h"
 
 namespace resmeter {
 namespace {
@@ -44,7 +44,8 @@ std::string ReadAll(const std::string& path) {
 std::string Stderr() { return ReadAll(ErrPath()); }
 
 TEST(EvidenceCli, real_snp_and_tdx_vectors_and_exit_codes) {
-  std::string snp = kBin + " evidence verify --anchors " + kSrc + "/configs/trust-anchors --at 2025-01-01T00:00:00Z";
+  std::string snp =
+      kBin + " evidence verify --anchors " + kSrc + "/configs/trust-anchors --at 2025-01-01T00:00:00Z";
   std::string files = " --report " + kSrc + "/tests/data/sev-snp/milan-report.bin --vcek " + kSrc +
                       "/tests/data/sev-snp/milan-vcek.der";
   std::string out;
@@ -57,10 +58,12 @@ TEST(EvidenceCli, real_snp_and_tdx_vectors_and_exit_codes) {
   EXPECT_EQ(j["verdict"], "ACCEPTED");
   EXPECT_EQ(j["evidence"]["type"], "sev-snp");
   EXPECT_EQ(j["evidence"]["fields"]["vmpl"], 0);
-  EXPECT_EQ(Sh(snp + " --type sev-snp --allow-debug --report-data " + std::string(128, '0') + files, &out), 1);
+  EXPECT_EQ(Sh(snp + " --type sev-snp --allow-debug --report-data " + std::string(128, '0') + files, &out),
+            1);
   EXPECT_NE(out.find("report_data"), std::string::npos) << out;
   EXPECT_EQ(Sh(snp + " --type sev-snp --allow-debug --report /nonexistent --vcek /nonexistent"), 2);
-  EXPECT_EQ(Sh(snp + " --type tdx --quote " + kSrc + "/tests/data/tdx/quote-v4-spr.dat", &out), 0) << Stderr();
+  EXPECT_EQ(Sh(snp + " --type tdx --quote " + kSrc + "/tests/data/tdx/quote-v4-spr.dat", &out), 0)
+      << Stderr();
   EXPECT_NE(out.find("quote_signature"), std::string::npos);
   EXPECT_EQ(Sh(snp + " --type tdx --quote " + kSrc + "/tests/data/sev-snp/milan-report.bin"), 2);
 }
@@ -72,8 +75,8 @@ class EvidenceCliTpm : public ::testing::Test {
     if (!tpm_.Start(&why)) GTEST_SKIP() << "skipped: " << why;
     dir_ = tpm_.state_dir() + "/cli";
     ASSERT_EQ(Sh("mkdir -p " + dir_), 0);
-    base_ = kBin + " --state-dir " + dir_ + "/state --set evidence.backend=tpm2 --set evidence.tpm_tcti=" +
-            tpm_.Tcti();
+    base_ = kBin + " --state-dir " + dir_ +
+            "/state --set evidence.backend=tpm2 --set evidence.tpm_tcti=" + tpm_.Tcti();
   }
   testing::SwtpmProcess tpm_;
   std::string dir_, base_;
@@ -82,8 +85,11 @@ class EvidenceCliTpm : public ::testing::Test {
 TEST_F(EvidenceCliTpm, identity_quote_verifies_and_other_keys_quote_is_rejected) {
   const std::string n1 = "00112233445566778899aabbccddeeff";
   // Agent keys are ephemeral: a probe writes its report and its key's identity together.
-  ASSERT_EQ(Sh(base_ + " probe -o " + dir_ + "/r.jws --identity-out " + dir_ + "/id1.json >/dev/null"), 0) << Stderr();
-  ASSERT_EQ(Sh(base_ + " probe --only cpu.time -o " + dir_ + "/r2.jws --identity-out " + dir_ + "/id2.json >/dev/null"), 0)
+  ASSERT_EQ(Sh(base_ + " probe -o " + dir_ + "/r.jws --identity-out " + dir_ + "/id1.json >/dev/null"), 0)
+      << Stderr();
+  ASSERT_EQ(Sh(base_ + " probe --only cpu.time -o " + dir_ + "/r2.jws --identity-out " + dir_ +
+               "/id2.json >/dev/null"),
+            0)
       << Stderr();
   auto id1 = nlohmann::json::parse(ReadAll(dir_ + "/id1.json"));
   EXPECT_EQ(id1["evidence"]["type"], "tpm2");
@@ -105,7 +111,7 @@ TEST_F(EvidenceCliTpm, identity_quote_verifies_and_other_keys_quote_is_rejected)
   std::ofstream(dir_ + "/forged.json") << forged.dump();
   EXPECT_EQ(Sh(base_ + " verify " + dir_ + "/r.jws --identity " + dir_ + "/forged.json"), 1);
   EXPECT_EQ(Sh(base_ + " evidence verify --type tpm2 --evidence " + dir_ + "/forged.json --report-data " +
-                std::string(128, 'a')),
+               std::string(128, 'a')),
             1);
   // A nonce-bound identity needs the running agent (POST /v1/attest).
   EXPECT_EQ(Sh(base_ + " identity --nonce " + n1), 2);
@@ -122,7 +128,9 @@ TEST(EvidenceCli, none_evidence_in_this_vm_is_reported_and_refused_by_default) {
   // No agent ran: `identity` has nothing to print; a probe writes its key's identity.
   EXPECT_EQ(Sh(base + " identity"), 2);
   EXPECT_NE(Stderr().find("start `resmeter agent`"), std::string::npos) << Stderr();
-  ASSERT_EQ(Sh(base + " probe --only cpu.time -o " + dir + "/r.jws --identity-out " + dir + "/id.json >/dev/null"), 0)
+  ASSERT_EQ(
+      Sh(base + " probe --only cpu.time -o " + dir + "/r.jws --identity-out " + dir + "/id.json >/dev/null"),
+      0)
       << Stderr();
   auto id = nlohmann::json::parse(ReadAll(dir + "/id.json"));
   EXPECT_EQ(id["evidence"]["type"], "none");
@@ -132,7 +140,8 @@ TEST(EvidenceCli, none_evidence_in_this_vm_is_reported_and_refused_by_default) {
   EXPECT_NE(out.find("REJECTED: evidence: none: trusted"), std::string::npos) << out;
   EXPECT_EQ(Sh(base + " evidence verify --identity " + dir + "/id.json --allow-none"), 0) << Stderr();
   // A required backend that is absent is an error.
-  EXPECT_EQ(Sh(base + " --set evidence.backend=tpm2 probe --only cpu.time --identity-out " + dir + "/x.json"), 2);
+  EXPECT_EQ(Sh(base + " --set evidence.backend=tpm2 probe --only cpu.time --identity-out " + dir + "/x.json"),
+            2);
   Sh("rm -rf " + dir);
 }
 

@@ -28,10 +28,10 @@
 
 #include "core/strings.h"
 #include "evidence/tpm2_quote_verifier.h"
+#include "support/shell_command.h"
 #include "support/temp_dir.h"
 #include "support/tpm2_software_quote.h"
 #include "swtpm_process.h"
-#include "support/shell_command.h"
 
 namespace resmeter {
 namespace {
@@ -170,7 +170,9 @@ TEST_F(Tpm2EvidenceTest, tpm2_checkquote_cross_check) {
 }
 
 // Runs a shell command; returns its exit status, stdout+stderr in `out`.
-int RunShell(const std::string& cmd, std::string* out = nullptr) { return RunShellCommand(cmd + " 2>&1", out); }
+int RunShell(const std::string& cmd, std::string* out = nullptr) {
+  return RunShellCommand(cmd + " 2>&1", out);
+}
 
 std::string Slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -399,19 +401,22 @@ TEST_F(Tpm2EnrolledTest, identity_document_with_certified_ak_verifies) {
   const std::string n1 = "00112233445566778899aabbccddeeff";
   std::string out;
   // Agent keys are ephemeral: each probe makes a key and writes its report and identity together.
-  ASSERT_EQ(RunShell(base + " probe --only cpu.time -o " + work_ + "/r1.jws --identity-out " + work_ + "/id1.json",
-                     &out),
-            0)
+  ASSERT_EQ(
+      RunShell(base + " probe --only cpu.time -o " + work_ + "/r1.jws --identity-out " + work_ + "/id1.json",
+               &out),
+      0)
       << out;
-  ASSERT_EQ(RunShell(base + " probe --only cpu.time -o " + work_ + "/r2.jws --identity-out " + work_ + "/id2.json",
-                     &out),
-            0)
+  ASSERT_EQ(
+      RunShell(base + " probe --only cpu.time -o " + work_ + "/r2.jws --identity-out " + work_ + "/id2.json",
+               &out),
+      0)
       << out;
   auto id1 = nlohmann::json::parse(Slurp(work_ + "/id1.json"));
   EXPECT_TRUE(id1["evidence"].contains("ak_cert"));
-  EXPECT_EQ(RunShell(base + " evidence verify --type tpm2 --identity " + work_ + "/id1.json --anchors " + anchors_,
-                     &out),
-            0)
+  EXPECT_EQ(
+      RunShell(base + " evidence verify --type tpm2 --identity " + work_ + "/id1.json --anchors " + anchors_,
+               &out),
+      0)
       << out;
   // The whole report: its TPM evidence certified by the buyer's AK CA, so ACCEPTED (dev evidence not needed).
   EXPECT_EQ(RunShell(base + " --set evidence.trust_anchors_dir=" + anchors_ + " verify " + work_ +
@@ -421,8 +426,8 @@ TEST_F(Tpm2EnrolledTest, identity_document_with_certified_ak_verifies) {
       << out;
   EXPECT_NE(out.find("\nACCEPTED\n"), std::string::npos) << out;
   // A nonce the identity was not made for: REJECTED.
-  EXPECT_EQ(RunShell(base + " evidence verify --identity " + work_ + "/id1.json --nonce " + n1 + " --anchors " +
-                         anchors_,
+  EXPECT_EQ(RunShell(base + " evidence verify --identity " + work_ + "/id1.json --nonce " + n1 +
+                         " --anchors " + anchors_,
                      &out),
             1)
       << out;

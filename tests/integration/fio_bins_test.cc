@@ -26,7 +26,8 @@ using json = nlohmann::json;
 std::string Q(const std::string& s) { return "'" + s + "'"; }
 
 TEST(FioBins, SameLayoutAsFioJsonPlusOnTheSameWorkload) {
-  if (RunShellCommand("command -v fio > /dev/null") != 0) GTEST_SKIP() << "fio not installed (scripts/install-deps.sh bench)";
+  if (RunShellCommand("command -v fio > /dev/null") != 0)
+    GTEST_SKIP() << "fio not installed (scripts/install-deps.sh bench)";
   const std::string dir = "/var/tmp/resmeter-fio-" + std::to_string(getpid());
   std::filesystem::create_directories(dir);
   struct Cleanup {
@@ -46,7 +47,8 @@ TEST(FioBins, SameLayoutAsFioJsonPlusOnTheSameWorkload) {
   ASSERT_TRUE(clat.contains("bins")) << "fio printed no json+ bins";
   const FioBins fio_bins = FioBinsFromJson(clat["bins"]);
   ASSERT_FALSE(fio_bins.empty());
-  for (const auto& [key, count] : fio_bins) EXPECT_EQ(FioBinValue(FioBinIndex(key)), key) << "fio key " << key;
+  for (const auto& [key, count] : fio_bins)
+    EXPECT_EQ(FioBinValue(FioBinIndex(key)), key) << "fio key " << key;
   for (const auto& [label, q] : {std::pair{"50.000000", 0.5}, std::pair{"99.000000", 0.99}}) {
     const double printed = clat["percentile"][label].get<double>();
     const double recomputed = static_cast<double>(FioBinsPercentile(fio_bins, q));
@@ -54,13 +56,14 @@ TEST(FioBins, SameLayoutAsFioJsonPlusOnTheSameWorkload) {
         << "fio p" << label << " " << printed << " vs from its bins " << recomputed;
   }
 
-  ASSERT_EQ(RunShellCommand(Q(RESMETER_BINARY) + " --state-dir " + Q(dir + "/state") +
-                                " --set meters.disk.io.directory=" + Q(dir) +
-                                " --set meters.disk.io.file_size_bytes=67108864 --set meters.disk.io.engine=psync"
-                                " --set \"meters.disk.io.workloads=[rand_read]\" --set meters.disk.io.deep_queue_depth=1"
-                                " --set meters.disk.io.duration_seconds=1 --set meters.disk.io.warmup_seconds=0.2"
-                                " probe --only disk.io --json 2>/dev/null",
-                            &out),
+  ASSERT_EQ(RunShellCommand(
+                Q(RESMETER_BINARY) + " --state-dir " + Q(dir + "/state") +
+                    " --set meters.disk.io.directory=" + Q(dir) +
+                    " --set meters.disk.io.file_size_bytes=67108864 --set meters.disk.io.engine=psync"
+                    " --set \"meters.disk.io.workloads=[rand_read]\" --set meters.disk.io.deep_queue_depth=1"
+                    " --set meters.disk.io.duration_seconds=1 --set meters.disk.io.warmup_seconds=0.2"
+                    " probe --only disk.io --json 2>/dev/null",
+                &out),
             0);
   const json report = json::parse(out, nullptr, false);
   ASSERT_TRUE(report.is_object());
@@ -83,8 +86,8 @@ TEST(FioBins, SameLayoutAsFioJsonPlusOnTheSameWorkload) {
   }
   const double fio_p50 = clat["percentile"]["50.000000"].get<double>();
   const double our_p50 = c["rand_read_qd1_latency_p50_seconds"].get<double>() * 1e9;
-  std::printf("p50: fio %.0f ns, resmeter %.0f ns; bins: fio %zu, resmeter %zu (%zu bytes)\n", fio_p50, our_p50,
-              fio_bins.size(), ours.size(), h.dump().size());
+  std::printf("p50: fio %.0f ns, resmeter %.0f ns; bins: fio %zu, resmeter %zu (%zu bytes)\n", fio_p50,
+              our_p50, fio_bins.size(), ours.size(), h.dump().size());
   EXPECT_LT(std::max(fio_p50, our_p50) / std::min(fio_p50, our_p50), 3.0)
       << "same workload, same disk: medians within a factor of 3 on a shared machine";
 }

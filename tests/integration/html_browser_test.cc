@@ -58,7 +58,8 @@ class HtmlBrowserTest : public ::testing::Test {
     out_ = new std::string(out && *out ? out : "/tmp/resmeter-html-" + std::to_string(getpid()));
     fs::create_directories(*out_);
     std::string path;
-    if (RunShellCommand("command -v chromium", &path) == 0) chromium_ = new std::string(path.substr(0, path.find('\n')));
+    if (RunShellCommand("command -v chromium", &path) == 0)
+      chromium_ = new std::string(path.substr(0, path.find('\n')));
   }
   static void TearDownTestSuite() {
     std::printf("html_browser_test: pages and screenshots in %s\n", out_->c_str());
@@ -74,7 +75,8 @@ class HtmlBrowserTest : public ::testing::Test {
   static std::string BrowserFlags() {
     return " --headless --no-sandbox --disable-gpu --no-first-run --disable-extensions --disable-sync"
            " --disable-background-networking --disable-component-update --hide-scrollbars"
-           " --user-data-dir=" + Q(Tmp("profile")) + " ";
+           " --user-data-dir=" +
+           Q(Tmp("profile")) + " ";
   }
 
   // One browser run: the DOM after load, the console log, and a screenshot beside the page.
@@ -84,8 +86,8 @@ class HtmlBrowserTest : public ::testing::Test {
     const std::string png = fs::path(page).replace_extension(".png").string();
     o.rc = RunShellCommand("timeout 90 " + Q(*chromium_) + BrowserFlags() +
                                "--enable-logging=stderr --v=0 --dump-dom --screenshot=" + Q(png) +
-                               " --window-size=1200," + std::to_string(shot_height) + " " + Q("file://" + page) +
-                               " 2> " + Q(err),
+                               " --window-size=1200," + std::to_string(shot_height) + " " +
+                               Q("file://" + page) + " 2> " + Q(err),
                            &o.dom);
     std::ifstream in(err);
     for (std::string line; std::getline(in, line);)
@@ -107,7 +109,8 @@ class HtmlBrowserTest : public ::testing::Test {
     EXPECT_NE(o.dom.find("<div class=\"word\">" + verdict + "</div>"), std::string::npos) << page;
     // Every plot names its axes with units: "(unit" inside an axis label, or a time axis.
     std::regex label("<text class=\"axis-label\" data-axis=\"([xy])\"[^>]*>([^<]*)</text>");
-    for (auto it = std::sregex_iterator(o.dom.begin(), o.dom.end(), label); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(o.dom.begin(), o.dom.end(), label); it != std::sregex_iterator();
+         ++it) {
       const std::string text = (*it)[2];
       EXPECT_TRUE(text.find(" (") != std::string::npos || text.find("(UTC)") != std::string::npos ||
                   text.find("-hours") != std::string::npos)
@@ -154,7 +157,8 @@ std::vector<std::string> ExpectedPlots(const json& claims) {
   }
   if (ok("net.throughput")) ids.push_back("net.throughput.peers");
   if (ok("net.latency"))
-    for (const auto& t : s["net.latency"]["claims"]["targets"]) ids.push_back("net.latency.rtt." + t.value("target", ""));
+    for (const auto& t : s["net.latency"]["claims"]["targets"])
+      ids.push_back("net.latency.rtt." + t.value("target", ""));
   if (ok("gpu.compute")) ids.push_back("gpu.compute.rate");
   return ids;
 }
@@ -168,8 +172,9 @@ void ExpectPlots(const Opened& o, const std::vector<std::string>& ids) {
 TEST_F(HtmlBrowserTest, FullReportFromThisMachine) {
   const std::string peer_state = Tmp("peer"), log = Tmp("peer.log");
   ASSERT_EQ(RunShellCommand(Q(kBin) + " --state-dir " + Q(peer_state) + " key init > /dev/null 2>&1"), 0);
-  RunShellCommand("(" + Q(kBin) + " --state-dir " + Q(peer_state) + " peer --listen 127.0.0.1:0 --duration 90 < /dev/null > /dev/null 2> " +
-                  Q(log) + " &)");  // not on popen's pipe: SIGPIPE once it closes
+  RunShellCommand("(" + Q(kBin) + " --state-dir " + Q(peer_state) +
+                  " peer --listen 127.0.0.1:0 --duration 90 < /dev/null > /dev/null 2> " + Q(log) +
+                  " &)");  // not on popen's pipe: SIGPIPE once it closes
   std::string port;
   for (int i = 0; i < 100 && port.empty(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -185,12 +190,14 @@ TEST_F(HtmlBrowserTest, FullReportFromThisMachine) {
       Q(kBin) + " --state-dir " + Q(Tmp("agent")) + " --set meters.disk.io.file_size_bytes=67108864" +
       " --set meters.disk.io.duration_seconds=0.4 --set meters.disk.io.warmup_seconds=0.1" +
       " --set meters.cache.hierarchy.seconds_per_size=0.01" +
-      " --set meters.cpu.throttling.window_seconds=2" + " --set \"meters.net.throughput.targets=[" + peer + "]\"" +
+      " --set meters.cpu.throttling.window_seconds=2" + " --set \"meters.net.throughput.targets=[" + peer +
+      "]\"" +
       " --set meters.net.throughput.duration_seconds=0.5 --set meters.net.throughput.omit_seconds=0.2" +
-      " --set \"meters.net.latency.targets=[" + peer + "]\" --set meters.net.latency.count=200" + " probe -o " +
-      Q(report) + " 2> " + Q(Tmp("probe.err"));
+      " --set \"meters.net.latency.targets=[" + peer + "]\" --set meters.net.latency.count=200" +
+      " probe -o " + Q(report) + " 2> " + Q(Tmp("probe.err"));
   ASSERT_EQ(RunShellCommand(probe), 0) << SlurpFile(Tmp("probe.err"));
-  std::printf("probe: %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  std::printf("probe: %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   std::string human;
   RunShellCommand(Q(kBin) + " verify " + Q(report) + " --allow-dev-evidence --html " + Q(page), &human);
   const std::string verdict = human.substr(human.rfind('\n', human.size() - 2) + 1, 8);
@@ -216,8 +223,8 @@ TEST_F(HtmlBrowserTest, FailedMetersFailingPolicyAndTamperedReport) {
   const std::string report = Tmp("failed.jws");
   ASSERT_EQ(RunShellCommand(Q(kBin) + " --state-dir " + Q(Tmp("agent2")) + " --proc-root " + Q(empty) +
                             " --sys-root " + Q(empty) +
-                            " probe --only cpu.time,cpu.topology,memory.capacity,cache.hierarchy -o " + Q(report) +
-                            " 2>/dev/null"),
+                            " probe --only cpu.time,cpu.topology,memory.capacity,cache.hierarchy -o " +
+                            Q(report) + " 2>/dev/null"),
             0);
   const std::string failed_page = Out("failed-meters.html");
   RunShellCommand(Q(kBin) + " verify " + Q(report) + " --allow-dev-evidence --allow-fixture-roots --html " +
@@ -228,13 +235,14 @@ TEST_F(HtmlBrowserTest, FailedMetersFailingPolicyAndTamperedReport) {
 
   // A policy no machine meets.
   const std::string policy = Tmp("order.yaml");
-  std::ofstream(policy) << "name: impossible\nevidence:\n  accept: [none]\nclaims:\n  - cpu.vcpus: {min: 4096}\n"
-                           "  - memory.total_gib: {min: 0.001}\n";
+  std::ofstream(policy)
+      << "name: impossible\nevidence:\n  accept: [none]\nclaims:\n  - cpu.vcpus: {min: 4096}\n"
+         "  - memory.total_gib: {min: 0.001}\n";
   const std::string full = Out("full.jws");
   const std::string src = fs::exists(full) ? full : report;
   const std::string policy_page = Out("failing-policy.html");
-  RunShellCommand(Q(kBin) + " verify " + Q(src) + " --allow-dev-evidence --allow-fixture-roots --policy " + Q(policy) +
-                  " --html " + Q(policy_page) + " > /dev/null");
+  RunShellCommand(Q(kBin) + " verify " + Q(src) + " --allow-dev-evidence --allow-fixture-roots --policy " +
+                  Q(policy) + " --html " + Q(policy_page) + " > /dev/null");
   const Opened p = CheckPage(policy_page, "REJECTED", 3000);
   EXPECT_NE(p.dom.find("data-clause=\"cpu.vcpus\""), std::string::npos);
   EXPECT_NE(p.dom.find("<tr class=\"clause fail\" data-clause=\"cpu.vcpus\">"), std::string::npos);
@@ -255,19 +263,21 @@ TEST_F(HtmlBrowserTest, FailedMetersFailingPolicyAndTamperedReport) {
 // GPUs through the fake NVML and CUDA libraries and the nvidia_h100 fixture tree.
 TEST_F(HtmlBrowserTest, GpuFixtureReport) {
   const std::string build = fs::path(kBin).parent_path().string();
-  const std::string nvml = build + "/tests/libresmeter_fake_nvml.so", cuda = build + "/tests/libresmeter_fake_cuda.so";
+  const std::string nvml = build + "/tests/libresmeter_fake_nvml.so",
+                    cuda = build + "/tests/libresmeter_fake_cuda.so";
   if (!fs::exists(nvml) || !fs::exists(cuda)) GTEST_SKIP() << "fake GPU libraries not built";
   const std::string fx = std::string(RESMETER_FIXTURES_DIR) + "/gpu/nvidia_h100";
   const std::string report = Tmp("gpu.jws"), page = Out("gpu-report.html");
-  ASSERT_EQ(RunShellCommand(Q(kBin) + " --state-dir " + Q(Tmp("agent3")) + " --sys-root " + Q(fx + "/sys") +
-                            " --proc-root " + Q(fx + "/proc") + " --set meters.gpu.devices.nvml_library=" + Q(nvml) +
-                            " --set meters.gpu.compute.cuda_library=" + Q(cuda) +
-                            " --set meters.gpu.compute.matrix_size=64 --set meters.gpu.compute.iterations=3" +
-                            " probe --only gpu.devices,gpu.compute -o " + Q(report) + " 2> " + Q(Tmp("gpu.err"))),
-            0)
+  ASSERT_EQ(
+      RunShellCommand(Q(kBin) + " --state-dir " + Q(Tmp("agent3")) + " --sys-root " + Q(fx + "/sys") +
+                      " --proc-root " + Q(fx + "/proc") + " --set meters.gpu.devices.nvml_library=" +
+                      Q(nvml) + " --set meters.gpu.compute.cuda_library=" + Q(cuda) +
+                      " --set meters.gpu.compute.matrix_size=64 --set meters.gpu.compute.iterations=3" +
+                      " probe --only gpu.devices,gpu.compute -o " + Q(report) + " 2> " + Q(Tmp("gpu.err"))),
+      0)
       << SlurpFile(Tmp("gpu.err"));
-  RunShellCommand(Q(kBin) + " verify " + Q(report) + " --allow-dev-evidence --allow-fixture-roots --html " + Q(page) +
-                  " > /dev/null");
+  RunShellCommand(Q(kBin) + " verify " + Q(report) + " --allow-dev-evidence --allow-fixture-roots --html " +
+                  Q(page) + " > /dev/null");
   const json v = VerifyJson(Q(report) + " --allow-dev-evidence --allow-fixture-roots");
   const Opened o = CheckPage(page, v.value("verdict", "?"), 3000);
   ExpectPlots(o, ExpectedPlots(v["claims"]));
@@ -298,15 +308,16 @@ TEST_F(HtmlBrowserTest, ThirtyDayLedgerAndTamperedLedger) {
                             std::to_string(static_cast<int64_t>(start) + 31 * 86400);
   std::string out;
   const auto t0 = std::chrono::steady_clock::now();
-  RunShellCommand(Q(kBin) + " ledger audit " + Q(g.dir) + " --allow-dev-evidence" + range + " --html " + Q(page) +
-                      " 2>&1",
+  RunShellCommand(Q(kBin) + " ledger audit " + Q(g.dir) + " --allow-dev-evidence" + range + " --html " +
+                      Q(page) + " 2>&1",
                   &out);
   std::printf("ledger audit of %llu statements with --html: %.1f s\n",
               static_cast<unsigned long long>(sum->lines),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   const std::string verdict = out.substr(out.rfind('\n', out.size() - 2) + 1, 8);
   const Opened o = CheckPage(page, verdict == "ACCEPTED" ? "ACCEPTED" : "REJECTED", 2200);
-  for (const char* id : {"ledger.vcpu_hours", "ledger.memory_gib_hours", "ledger.gpu_hours", "ledger.coverage"})
+  for (const char* id :
+       {"ledger.vcpu_hours", "ledger.memory_gib_hours", "ledger.gpu_hours", "ledger.coverage"})
     EXPECT_EQ(Count(o.dom, std::string("data-plot=\"") + id + "\""), 1u) << id;
   EXPECT_GE(Count(o.dom, "class=\"band-gap\""), 3u) << "the restarts are shaded";
   EXPECT_GE(Count(o.dom, "class=\"band\""), 1u) << "the untrusted stretch is shaded";
@@ -317,7 +328,8 @@ TEST_F(HtmlBrowserTest, ThirtyDayLedgerAndTamperedLedger) {
   const std::string bad = Tmp("ledger-bad");
   fs::create_directories(bad);
   for (const auto& e : fs::directory_iterator(g.dir))
-    if (e.path().filename().string().rfind("ledger-", 0) == 0) fs::copy_file(e.path(), bad + "/" + e.path().filename().string());
+    if (e.path().filename().string().rfind("ledger-", 0) == 0)
+      fs::copy_file(e.path(), bad + "/" + e.path().filename().string());
   std::string first;
   for (const auto& e : fs::directory_iterator(bad)) first = std::max(first, e.path().string());
   std::string text = SlurpFile(first);
@@ -326,7 +338,8 @@ TEST_F(HtmlBrowserTest, ThirtyDayLedgerAndTamperedLedger) {
   text[p + 26] = text[p + 26] == '9' ? '8' : '9';
   std::ofstream(first, std::ios::trunc) << text;
   const std::string bad_page = Out("ledger-tampered.html");
-  RunShellCommand(Q(kBin) + " ledger audit " + Q(bad) + " --allow-dev-evidence --html " + Q(bad_page) + " > /dev/null 2>&1");
+  RunShellCommand(Q(kBin) + " ledger audit " + Q(bad) + " --allow-dev-evidence --html " + Q(bad_page) +
+                  " > /dev/null 2>&1");
   const Opened b = CheckPage(bad_page, "REJECTED", 2200);
   EXPECT_NE(b.dom.find("data-marker=\"bad_signature seq"), std::string::npos);
 }

@@ -10,8 +10,8 @@
 
 #include "core/strings.h"
 #include "evidence/evidence.h"
-#include "ledger/ledger_files.h"
 #include "jose/signing_key.h"
+#include "ledger/ledger_files.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

@@ -4,10 +4,10 @@
 #include <gtest/gtest.h>
 
 #include "agent/claim_tables.h"
+#include "jose/signing_key.h"
 #include "peer/net_peer_server.h"
 #include "peer/net_protocol.h"
 #include "policy/net_cosign.h"
-#include "jose/signing_key.h"
 #include "support/net_test_support.h"
 
 namespace resmeter {
@@ -37,9 +37,10 @@ class NetLoopbackTest : public ::testing::Test {
 
 TEST_F(NetLoopbackTest, throughput_both_directions_is_cosigned) {
   // Short phases keep the test quick; loopback moves far more than 1 MB in 0.3 s.
-  MeterRun run = RunNetMeter("net.throughput",
-                             {{"targets", {target_}}, {"streams", 2}, {"duration_seconds", 0.3}, {"omit_seconds", 0.1}},
-                             agent_.get());
+  MeterRun run =
+      RunNetMeter("net.throughput",
+                  {{"targets", {target_}}, {"streams", 2}, {"duration_seconds", 0.3}, {"omit_seconds", 0.1}},
+                  agent_.get());
   ASSERT_EQ(run.result.status, MeterStatus::kOk) << run.result.reason;
   EXPECT_EQ(ExplainClaims(run.name, run.result.claims), "");  // only declared claims (#18)
   const auto& t = run.result.claims["targets"][0];
@@ -72,7 +73,8 @@ TEST_F(NetLoopbackTest, throughput_both_directions_is_cosigned) {
 
   // What `resmeter verify` checks in a report: every ok target, failed ones skipped.
   nlohmann::json failed = {{"target", "10.0.0.1:7300"}, {"status", "failed"}, {"reason", "refused"}};
-  nlohmann::json claims = {{"submods", {{"net.throughput", {{"claims", {{"targets", {t, forged, failed}}}}}}}}};
+  nlohmann::json claims = {
+      {"submods", {{"net.throughput", {{"claims", {{"targets", {t, forged, failed}}}}}}}}};
   std::vector<NetCosignCheck> checks = VerifyReportNetCosignatures(claims, agent_->public_key());
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_TRUE(checks[0].passed) << checks[0].detail;
@@ -82,8 +84,8 @@ TEST_F(NetLoopbackTest, throughput_both_directions_is_cosigned) {
 }
 
 TEST_F(NetLoopbackTest, latency_percentiles_are_ordered_and_cosigned) {
-  MeterRun run = RunNetMeter("net.latency", {{"targets", {target_}}, {"count", 50}, {"interval_seconds", 0.0}},
-                             agent_.get());
+  MeterRun run = RunNetMeter(
+      "net.latency", {{"targets", {target_}}, {"count", 50}, {"interval_seconds", 0.0}}, agent_.get());
   ASSERT_EQ(run.result.status, MeterStatus::kOk) << run.result.reason;
   EXPECT_EQ(ExplainClaims(run.name, run.result.claims), "");  // only declared claims (#18)
   const auto& t = run.result.claims["targets"][0];
@@ -158,9 +160,10 @@ TEST(net_loopback_peer_limits_test, sessions_beyond_max_sessions_are_refused_as_
   // Hold one session open by hand (hello answered, then silence).
   auto held = ConnectTcp(*ParseHostPort(target), MonotonicNow() + 2, nullptr);
   ASSERT_TRUE(held.ok());
-  nlohmann::json hello = {{"type", "hello"}, {"protocol", kNetProtocolVersion}, {"test", "latency"},
-                          {"client_nonce", RandomHex(16)}, {"client_thumbprint", ""},
-                          {"params", {{"count", 1}, {"message_bytes", 16}, {"interval_seconds", 0}}}};
+  nlohmann::json hello = {
+      {"type", "hello"},         {"protocol", kNetProtocolVersion},
+      {"test", "latency"},       {"client_nonce", RandomHex(16)},
+      {"client_thumbprint", ""}, {"params", {{"count", 1}, {"message_bytes", 16}, {"interval_seconds", 0}}}};
   ASSERT_TRUE(SendFrame(held->fd(), hello, MonotonicNow() + 1, nullptr).ok());
   ASSERT_TRUE(RecvFrame(held->fd(), MonotonicNow() + 2, nullptr, "welcome").ok());
   MeterRun run = RunNetMeter("net.latency", {{"targets", {target}}, {"count", 3}}, agent.get());

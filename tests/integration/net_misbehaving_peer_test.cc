@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "core/base64url.h"
-#include "peer/net_protocol.h"
 #include "jose/signing_key.h"
+#include "peer/net_protocol.h"
 #include "support/net_test_support.h"
 
 namespace resmeter {
@@ -21,7 +21,8 @@ constexpr double kMaxSeconds = 4.0;
 
 // Runs net.throughput (short phases) against `target` and checks it failed
 // within kMaxSeconds + `extra` with a reason containing `expect`.
-void ExpectFailure(const std::string& meter, const std::string& target, const std::string& expect, double extra = 0) {
+void ExpectFailure(const std::string& meter, const std::string& target, const std::string& expect,
+                   double extra = 0) {
   auto key = *SigningKey::Generate("EdDSA");
   nlohmann::json o = {{"targets", {target}}, {"io_timeout_seconds", kIoTimeout}};
   if (meter == "net.throughput") {
@@ -54,8 +55,12 @@ FakePeer::Behaviour Welcoming(Step after, Step data = {}) {
       if (data) data(s, stop);
       return;
     }
-    nlohmann::json w = {{"type", "welcome"}, {"protocol", kNetProtocolVersion}, {"session", RandomHex(16)},
-                        {"server_nonce", RandomHex(16)}, {"peer_jwk", {{"kty", "OKP"}}}, {"peer_thumbprint", "x"},
+    nlohmann::json w = {{"type", "welcome"},
+                        {"protocol", kNetProtocolVersion},
+                        {"session", RandomHex(16)},
+                        {"server_nonce", RandomHex(16)},
+                        {"peer_jwk", {{"kty", "OKP"}}},
+                        {"peer_thumbprint", "x"},
                         {"client_address_seen", "127.0.0.1:1"}};
     if (!SendFrame(s.fd(), w, MonotonicNow() + 1, &stop).ok()) return;
     after(s, stop);
@@ -88,7 +93,9 @@ TEST(net_misbehaving_peer_test, stall_after_connect) {
 }
 
 TEST(net_misbehaving_peer_test, early_close_after_hello) {
-  FakePeer peer([](Socket s, const std::atomic<bool>& stop) { (void)RecvFrame(s.fd(), MonotonicNow() + 2, &stop, ""); });
+  FakePeer peer([](Socket s, const std::atomic<bool>& stop) {
+    (void)RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "");
+  });
   ExpectFailure("net.latency", peer.target(), "closed by peer");
 }
 
@@ -99,11 +106,13 @@ TEST(net_misbehaving_peer_test, stall_after_welcome) {
 
 TEST(net_misbehaving_peer_test, stall_instead_of_upload_counts) {
   // Says started, then never reports counts: fails after omit + duration + io timeout.
-  FakePeer peer(Welcoming([](Socket& s, const std::atomic<bool>& stop) {
-    if (!RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "start").ok()) return;
-    (void)SendFrame(s.fd(), {{"type", "started"}, {"phase", "upload"}}, MonotonicNow() + 1, &stop);
-    IdleUntil(stop, 10);
-  }, [](Socket&, const std::atomic<bool>& stop) { IdleUntil(stop, 10); }));
+  FakePeer peer(Welcoming(
+      [](Socket& s, const std::atomic<bool>& stop) {
+        if (!RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "start").ok()) return;
+        (void)SendFrame(s.fd(), {{"type", "started"}, {"phase", "upload"}}, MonotonicNow() + 1, &stop);
+        IdleUntil(stop, 10);
+      },
+      [](Socket&, const std::atomic<bool>& stop) { IdleUntil(stop, 10); }));
   ExpectFailure("net.throughput", peer.target(), "upload: reading 'counts' frame: timed out", 0.4);
 }
 
@@ -116,8 +125,10 @@ TEST(net_misbehaving_peer_test, early_close_during_download) {
       if (!m.ok()) return;
       (void)SendFrame(s.fd(), {{"type", "started"}, {"phase", (*m)["phase"]}}, MonotonicNow() + 1, &stop);
       if ((*m)["phase"] == "upload") {
-        (void)SendFrame(s.fd(), {{"type", "counts"}, {"phase", "upload"}, {"window_seconds", 0.3}, {"stream_bytes", {1, 1}}},
-                        MonotonicNow() + 1, &stop);
+        (void)SendFrame(
+            s.fd(),
+            {{"type", "counts"}, {"phase", "upload"}, {"window_seconds", 0.3}, {"stream_bytes", {1, 1}}},
+            MonotonicNow() + 1, &stop);
       } else {
         return;  // closes the control connection mid-phase
       }
@@ -126,8 +137,12 @@ TEST(net_misbehaving_peer_test, early_close_during_download) {
   auto key = *SigningKey::Generate("EdDSA");
   const double start = MonotonicNow();
   MeterRun run = RunNetMeter("net.throughput",
-                             {{"targets", {peer.target()}}, {"io_timeout_seconds", kIoTimeout}, {"duration_seconds", 0.3},
-                              {"omit_seconds", 0.1}, {"streams", 2}, {"directions", "download"}},
+                             {{"targets", {peer.target()}},
+                              {"io_timeout_seconds", kIoTimeout},
+                              {"duration_seconds", 0.3},
+                              {"omit_seconds", 0.1},
+                              {"streams", 2},
+                              {"directions", "download"}},
                              key.get(), 20);
   const double took = MonotonicNow() - start;
   EXPECT_EQ(run.result.status, MeterStatus::kFailed);
@@ -158,11 +173,16 @@ TEST(net_misbehaving_peer_test, silent_download_streams_fail) {
       [](Socket&, const std::atomic<bool>& stop) { IdleUntil(stop, 10); }));
   auto key = *SigningKey::Generate("EdDSA");
   MeterRun run = RunNetMeter("net.throughput",
-                             {{"targets", {peer.target()}}, {"io_timeout_seconds", kIoTimeout}, {"duration_seconds", 0.3},
-                              {"omit_seconds", 0.1}, {"streams", 2}, {"directions", "download"}},
+                             {{"targets", {peer.target()}},
+                              {"io_timeout_seconds", kIoTimeout},
+                              {"duration_seconds", 0.3},
+                              {"omit_seconds", 0.1},
+                              {"streams", 2},
+                              {"directions", "download"}},
                              key.get(), 20);
   EXPECT_EQ(run.result.status, MeterStatus::kFailed);
-  EXPECT_NE(run.result.reason.find("download: no payload byte arrived"), std::string::npos) << run.result.reason;
+  EXPECT_NE(run.result.reason.find("download: no payload byte arrived"), std::string::npos)
+      << run.result.reason;
 }
 
 // A peer that drains our upload streams (counting what arrived in `received`)
@@ -224,22 +244,26 @@ TEST(net_misbehaving_peer_test, peer_claiming_a_window_longer_than_the_phase_is_
 
 TEST(net_misbehaving_peer_test, peer_signing_something_else_is_rejected) {
   // A peer that plays along but returns a signature over other bytes.
-  FakePeer peer(Welcoming([](Socket& s, const std::atomic<bool>& stop) {
-    auto start = RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "start");
-    if (!start.ok()) return;
-    (void)SendFrame(s.fd(), {{"type", "started"}, {"phase", "latency"}}, MonotonicNow() + 1, &stop);
-    auto counts = RecvFrame(s.fd(), MonotonicNow() + 3, &stop, "counts");
-    if (!counts.ok()) return;
-    (void)SendFrame(s.fd(), {{"type", "counts"}, {"phase", "latency"}, {"count", (*counts)["count"]}}, MonotonicNow() + 1, &stop);
-    if (!RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "sign").ok()) return;
-    (void)SendFrame(s.fd(), {{"type", "signature"}, {"jws", "e30." + Base64UrlEncode("{}") + ".AA"}}, MonotonicNow() + 1, &stop);
-    IdleUntil(stop, 1);
-  }, [](Socket& s, const std::atomic<bool>& stop) {  // echo 64-byte messages until EOF
-    char buf[64];
-    while (ReadFull(s.fd(), buf, sizeof buf, MonotonicNow() + 2, &stop, "m").ok() &&
-           WriteAll(s.fd(), buf, sizeof buf, MonotonicNow() + 1, &stop, "e").ok()) {
-    }
-  }));
+  FakePeer peer(Welcoming(
+      [](Socket& s, const std::atomic<bool>& stop) {
+        auto start = RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "start");
+        if (!start.ok()) return;
+        (void)SendFrame(s.fd(), {{"type", "started"}, {"phase", "latency"}}, MonotonicNow() + 1, &stop);
+        auto counts = RecvFrame(s.fd(), MonotonicNow() + 3, &stop, "counts");
+        if (!counts.ok()) return;
+        (void)SendFrame(s.fd(), {{"type", "counts"}, {"phase", "latency"}, {"count", (*counts)["count"]}},
+                        MonotonicNow() + 1, &stop);
+        if (!RecvFrame(s.fd(), MonotonicNow() + 2, &stop, "sign").ok()) return;
+        (void)SendFrame(s.fd(), {{"type", "signature"}, {"jws", "e30." + Base64UrlEncode("{}") + ".AA"}},
+                        MonotonicNow() + 1, &stop);
+        IdleUntil(stop, 1);
+      },
+      [](Socket& s, const std::atomic<bool>& stop) {  // echo 64-byte messages until EOF
+        char buf[64];
+        while (ReadFull(s.fd(), buf, sizeof buf, MonotonicNow() + 2, &stop, "m").ok() &&
+               WriteAll(s.fd(), buf, sizeof buf, MonotonicNow() + 1, &stop, "e").ok()) {
+        }
+      }));
   ExpectFailure("net.latency", peer.target(), "peer signed something other than the summary");
 }
 

@@ -3,17 +3,16 @@
 // 10% of the shaped rate and both signatures must verify. Needs root (skips
 // with the reason otherwise); the namespaces are always deleted.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sched.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <thread>
 
+#include "jose/signing_key.h"
 #include "peer/net_peer_server.h"
 #include "policy/net_cosign.h"
-#include "jose/signing_key.h"
 #include "support/net_test_support.h"
 
 namespace resmeter {
@@ -39,15 +38,17 @@ class NetnsPair {
 
   // Creates everything; returns the first command that failed, or "".
   std::string Create() {
-    const std::string va = "rmva" + std::to_string(::getpid() % 100000), vb = "rmvb" + std::to_string(::getpid() % 100000);
+    const std::string va = "rmva" + std::to_string(::getpid() % 100000),
+                      vb = "rmvb" + std::to_string(::getpid() % 100000);
     const std::string tbf = " root tbf rate 100mbit burst 64kb latency 50ms";
-    for (const std::string& cmd : {
-             "ip netns add " + a(), "ip netns add " + b(),
-             "ip link add " + va + " netns " + a() + " type veth peer name " + vb + " netns " + b(),
-             "ip -n " + a() + " addr add 10.77.0.1/24 dev " + va, "ip -n " + b() + " addr add 10.77.0.2/24 dev " + vb,
-             "ip -n " + a() + " link set lo up", "ip -n " + b() + " link set lo up",
-             "ip -n " + a() + " link set " + va + " up", "ip -n " + b() + " link set " + vb + " up",
-             "tc -n " + a() + " qdisc add dev " + va + tbf, "tc -n " + b() + " qdisc add dev " + vb + tbf}) {
+    for (const std::string& cmd :
+         {"ip netns add " + a(), "ip netns add " + b(),
+          "ip link add " + va + " netns " + a() + " type veth peer name " + vb + " netns " + b(),
+          "ip -n " + a() + " addr add 10.77.0.1/24 dev " + va,
+          "ip -n " + b() + " addr add 10.77.0.2/24 dev " + vb, "ip -n " + a() + " link set lo up",
+          "ip -n " + b() + " link set lo up", "ip -n " + a() + " link set " + va + " up",
+          "ip -n " + b() + " link set " + vb + " up", "tc -n " + a() + " qdisc add dev " + va + tbf,
+          "tc -n " + b() + " qdisc add dev " + vb + tbf}) {
       if (!Sh(cmd)) return cmd;
     }
     return "";
@@ -68,7 +69,8 @@ class NetnsPair {
 };
 
 TEST(net_netns_test, shaped_link_is_measured_within_ten_percent_and_cosigned) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces (running as uid " << ::geteuid() << ")";
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "needs root to create network namespaces (running as uid " << ::geteuid() << ")";
   if (std::system("command -v ip >/dev/null && command -v tc >/dev/null") != 0) {
     GTEST_SKIP() << "needs iproute2 (ip, tc)";
   }
@@ -83,7 +85,9 @@ TEST(net_netns_test, shaped_link_is_measured_within_ten_percent_and_cosigned) {
   PeerServer server(o, peer_key.get());
   Status started = Status::Cancelled("not run");
   // Sockets belong to the namespace of the thread that creates them.
-  std::thread([&] { started = NetnsPair::Enter(ns.b()) ? server.Start() : Status::IOError("setns " + ns.b()); }).join();
+  std::thread([&] {
+    started = NetnsPair::Enter(ns.b()) ? server.Start() : Status::IOError("setns " + ns.b());
+  }).join();
   ASSERT_TRUE(started.ok()) << started.ToString();
 
   MeterRun run, latency;
@@ -92,10 +96,12 @@ TEST(net_netns_test, shaped_link_is_measured_within_ten_percent_and_cosigned) {
     entered = NetnsPair::Enter(ns.a());
     if (!entered) return;
     // 4 streams, 0.5 s warm-up, 2 s window per direction: about 6 s in all.
-    run = testing::RunNetMeter("net.throughput", {{"targets", {"10.77.0.2:5301"}}, {"streams", 4},
-                                                  {"duration_seconds", 2.0}, {"omit_seconds", 0.5}},
-                               agent.get(), 60);
-    latency = testing::RunNetMeter("net.latency", {{"targets", {"10.77.0.2:5301"}}, {"count", 20}}, agent.get(), 30);
+    run = testing::RunNetMeter(
+        "net.throughput",
+        {{"targets", {"10.77.0.2:5301"}}, {"streams", 4}, {"duration_seconds", 2.0}, {"omit_seconds", 0.5}},
+        agent.get(), 60);
+    latency = testing::RunNetMeter("net.latency", {{"targets", {"10.77.0.2:5301"}}, {"count", 20}},
+                                   agent.get(), 30);
   }).join();
   server.Stop();
   ASSERT_TRUE(entered) << "setns " << ns.a();
@@ -104,8 +110,8 @@ TEST(net_netns_test, shaped_link_is_measured_within_ten_percent_and_cosigned) {
   const auto& t = run.result.claims["targets"][0];
   for (const char* phase : {"upload", "download"}) {
     const double bps = t[std::string(phase) + "_bps"].get<double>();
-    std::printf("    %s: %.2f Mbit/s over a %.0f Mbit/s tbf link (ratio %.3f)\n", phase, bps / 1e6, kShapedBps / 1e6,
-                bps / kShapedBps);
+    std::printf("    %s: %.2f Mbit/s over a %.0f Mbit/s tbf link (ratio %.3f)\n", phase, bps / 1e6,
+                kShapedBps / 1e6, bps / kShapedBps);
     EXPECT_NEAR(bps / kShapedBps, 1.0, 0.10) << phase;
   }
   auto summary = VerifyNetCosignature(t, agent->public_key());

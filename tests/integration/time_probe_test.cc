@@ -36,14 +36,17 @@ nlohmann::json ProbeAndVerify(const PrivateDir& state, const std::string& socket
   testing::WriteText(state / "resmeter.yaml", "time:\n  chrony_socket: " + socket + "\n");
   const std::string common = bin + " --state-dir " + state.path() + " --config " + (state / "resmeter.yaml");
   // The probe's key is ephemeral: its public JWK comes with --identity-out.
-  Ran probe = Run(common + " probe --only time -o " + (state / "report.jws") + " --identity-out " + (state / "id.json"));
+  Ran probe = Run(common + " probe --only time -o " + (state / "report.jws") + " --identity-out " +
+                  (state / "id.json"));
   EXPECT_EQ(probe.exit_code, 0) << probe.out;
   Ran show = Run("jq .jwk " + (state / "id.json") + " > " + (state / "key.jwk"));
   EXPECT_EQ(show.exit_code, 0) << show.out;
-  Ran text = Run(bin + " verify " + (state / "report.jws") + " --key " + (state / "key.jwk") + " --allow-dev-evidence");
+  Ran text = Run(bin + " verify " + (state / "report.jws") + " --key " + (state / "key.jwk") +
+                 " --allow-dev-evidence");
   // ACCEPTED, or REJECTED only because the key came from a file (key_origin).
   const bool file_key_only =
-      text.out.find("\nREJECTED: key_origin: 'file' is not accepted (accepted: ephemeral)\n") != std::string::npos;
+      text.out.find("\nREJECTED: key_origin: 'file' is not accepted (accepted: ephemeral)\n") !=
+      std::string::npos;
   EXPECT_TRUE(text.exit_code == 0 || (text.exit_code == 1 && file_key_only)) << text.out;
   *table = text.out;
   Ran json = Run(bin + " verify --json " + (state / "report.jws") + " --key " + (state / "key.jwk") +

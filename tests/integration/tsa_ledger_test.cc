@@ -25,8 +25,8 @@
 
 #include "core/base64url.h"
 #include "core/strings.h"
-#include "ledger/ledger_writer.h"
 #include "jose/signing_key.h"
+#include "ledger/ledger_writer.h"
 #include "support/shell_command.h"
 #include "support/temp_dir.h"
 #include "support/test_http_server.h"
@@ -75,8 +75,8 @@ class TsaLedgerTest : public ::testing::Test {
     pid_t pid = fork();
     if (pid == 0) {
       freopen(log.c_str(), "w", stderr);
-      execl(RESMETER_BINARY, RESMETER_BINARY, "--config", config.c_str(), "--state-dir", state.c_str(), "agent",
-            static_cast<char*>(nullptr));
+      execl(RESMETER_BINARY, RESMETER_BINARY, "--config", config.c_str(), "--state-dir", state.c_str(),
+            "agent", static_cast<char*>(nullptr));
       _exit(127);
     }
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
@@ -98,8 +98,8 @@ class TsaLedgerTest : public ::testing::Test {
   // `resmeter ledger audit DIR --json` with `anchors` (trust-anchor dir).
   nlohmann::json Audit(const std::string& ledger, const std::string& anchors, int* code) {
     std::string out;
-    *code = RunShellCommand(std::string(RESMETER_BINARY) + " ledger audit " + ledger + " --anchors " + anchors +
-                                " --allow-dev-evidence --json 2>/dev/null",
+    *code = RunShellCommand(std::string(RESMETER_BINARY) + " ledger audit " + ledger + " --anchors " +
+                                anchors + " --allow-dev-evidence --json 2>/dev/null",
                             &out);
     auto j = nlohmann::json::parse(out, nullptr, false);
     EXPECT_FALSE(j.is_discarded()) << out;
@@ -165,7 +165,8 @@ TEST_F(TsaLedgerTest, AClockTenMinutesFastIsRejectedWithTheBracketFinding) {
   auto w = LedgerWriter::Open(o, key, LedgerClock{clock, true, ""});
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   auto stamp_head = [&] {
-    auto stamp = RequestTimestamp({"test-tsa", server_->Url()}, *HexDecode((*w)->head()), {.timeout_seconds = 5});
+    auto stamp =
+        RequestTimestamp({"test-tsa", server_->Url()}, *HexDecode((*w)->head()), {.timeout_seconds = 5});
     ASSERT_TRUE(stamp.ok()) << stamp.status().ToString() << SlurpFile(tsa_dir_ + "/openssl.err");
     LedgerTimestampFields f{(*w)->last_seq(), (*w)->head(), "test-tsa", stamp->nonce_hex,
                             Base64UrlEncode(stamp->token_der)};
@@ -189,7 +190,7 @@ TEST_F(TsaLedgerTest, AClockTenMinutesFastIsRejectedWithTheBracketFinding) {
   bool bracket = false;
   for (const auto& f : audit["findings"]) {
     if (f.value("kind", "") != "time_bracket" || bracket) continue;
-    bracket = true;  // the first names the first statement outside its bracket
+    bracket = true;                               // the first names the first statement outside its bracket
     EXPECT_EQ(f.value("seq", 0), 3) << f.dump();  // epoch 1, timestamp 2, first usage 3
     EXPECT_NE(f.value("message", "").find("ran fast"), std::string::npos) << f.dump();
   }
@@ -216,7 +217,8 @@ TEST_F(TsaLedgerTest, TsasThatFailNeverStopMetering) {
   EXPECT_NE(log_.find("TSA did not stamp the ledger"), std::string::npos) << log_;
   // Metering went on: at least 4 of the ~6 one-second periods were appended.
   size_t appended = 0;
-  for (size_t at = 0; (at = log_.find("ledger statement appended", at)) != std::string::npos; ++at) ++appended;
+  for (size_t at = 0; (at = log_.find("ledger statement appended", at)) != std::string::npos; ++at)
+    ++appended;
   EXPECT_GE(appended, 4u) << log_;
 
   int code = 0;

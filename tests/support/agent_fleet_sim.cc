@@ -16,29 +16,39 @@
 #include "agent/http_api.h"
 #include "agent/http_server.h"
 #include "agent/metrics_exporter.h"
+#include "attester/evidence_claim.h"
 #include "core/env.h"
 #include "core/strings.h"
-#include "attester/evidence_claim.h"
 #include "jose/key_origin.h"
+#include "jose/signing_key.h"
 #include "ledger/ledger_index.h"
 #include "ledger/ledger_writer.h"
 #include "report/report.h"
-#include "jose/signing_key.h"
 
 namespace resmeter {
 
 const char* SimBehaviorName(SimBehavior b) {
   switch (b) {
-    case SimBehavior::kHonest: return "honest";
-    case SimBehavior::kFork: return "fork";
-    case SimBehavior::kRollback: return "rollback";
-    case SimBehavior::kTamper: return "tamper";
-    case SimBehavior::kDead: return "dead";
-    case SimBehavior::kSlowloris: return "slowloris";
-    case SimBehavior::kGarbage: return "garbage";
-    case SimBehavior::kHuge: return "huge";
-    case SimBehavior::kWrongContentType: return "wrong_content_type";
-    case SimBehavior::kWrongKey: return "wrong_key";
+    case SimBehavior::kHonest:
+      return "honest";
+    case SimBehavior::kFork:
+      return "fork";
+    case SimBehavior::kRollback:
+      return "rollback";
+    case SimBehavior::kTamper:
+      return "tamper";
+    case SimBehavior::kDead:
+      return "dead";
+    case SimBehavior::kSlowloris:
+      return "slowloris";
+    case SimBehavior::kGarbage:
+      return "garbage";
+    case SimBehavior::kHuge:
+      return "huge";
+    case SimBehavior::kWrongContentType:
+      return "wrong_content_type";
+    case SimBehavior::kWrongKey:
+      return "wrong_key";
   }
   return "?";
 }
@@ -109,7 +119,8 @@ void CopyLedgerFiles(const std::string& from, const std::string& to) {
   fs::permissions(to, fs::perms::owner_all);
   for (const auto& e : fs::directory_iterator(from)) {
     const std::string name = e.path().filename();
-    if (StartsWith(name, "ledger-")) fs::copy_file(e.path(), fs::path(to) / name, fs::copy_options::overwrite_existing);
+    if (StartsWith(name, "ledger-"))
+      fs::copy_file(e.path(), fs::path(to) / name, fs::copy_options::overwrite_existing);
   }
 }
 
@@ -242,8 +253,12 @@ struct AgentFleetSim::Impl {
     id.ueid = UeidForThumbprint(id.kid);
     id.jwk = a->main.key->PublicJwk();
     RESMETER_ASSIGN_OR_RETURN(id.evidence, CollectEvidenceClaim(config.global, id.kid, std::string()));
-    a->identity = {{"kid", id.kid},       {"alg", id.alg},          {"ueid", id.ueid},
-                   {"jwk", id.jwk},       {"key_origin", "ephemeral"}, {"iat", static_cast<int64_t>(Wall())},
+    a->identity = {{"kid", id.kid},
+                   {"alg", id.alg},
+                   {"ueid", id.ueid},
+                   {"jwk", id.jwk},
+                   {"key_origin", "ephemeral"},
+                   {"iat", static_cast<int64_t>(Wall())},
                    {"evidence", id.evidence}};
     a->state = std::make_unique<AgentState>(std::move(id), Wall());
     a->exporter = std::make_unique<MetricsExporter>(a->state.get());

@@ -29,17 +29,26 @@
 namespace resmeter {
 
 enum class SimBehavior {
-  kHonest, kFork, kRollback, kTamper, kDead, kSlowloris, kGarbage, kHuge, kWrongContentType, kWrongKey
+  kHonest,
+  kFork,
+  kRollback,
+  kTamper,
+  kDead,
+  kSlowloris,
+  kGarbage,
+  kHuge,
+  kWrongContentType,
+  kWrongKey
 };
 const char* SimBehaviorName(SimBehavior b);
 
 struct AgentFleetSimOptions {
-  std::string dir;                      // ledgers live under it (created)
+  std::string dir;  // ledgers live under it (created)
   size_t agents = 10;
-  std::vector<SimBehavior> behaviors;   // per agent index; missing: honest
-  double period_seconds = 0.2;          // one usage statement per agent per period
-  double misbehave_at_seconds = 4;      // when the misbehaviours start
-  double rollback_quiet_seconds = 2;    // a rolled-back agent's silence before it continues
+  std::vector<SimBehavior> behaviors;  // per agent index; missing: honest
+  double period_seconds = 0.2;         // one usage statement per agent per period
+  double misbehave_at_seconds = 4;     // when the misbehaviours start
+  double rollback_quiet_seconds = 2;   // a rolled-back agent's silence before it continues
   int http_threads = 8;
 };
 

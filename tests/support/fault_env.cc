@@ -46,8 +46,8 @@ struct FaultEnv::State {
   uint64_t ops_left = kUnarmed;
   bool crashed = false;
   std::vector<std::string> log;
-  std::map<std::string, uint64_t> durable_bytes;           // file path -> bytes that survive a power loss
-  std::map<std::string, std::vector<EntryOp>> pending;     // directory path -> entry changes since its sync
+  std::map<std::string, uint64_t> durable_bytes;        // file path -> bytes that survive a power loss
+  std::map<std::string, std::vector<EntryOp>> pending;  // directory path -> entry changes since its sync
 };
 
 namespace {
@@ -182,7 +182,8 @@ class FaultDirectory final : public Directory {
     return base_->LockExclusive(name);
   }
 
-  Result<std::unique_ptr<Directory>> OpenSubdirectory(const std::string& name, unsigned create_mode) override {
+  Result<std::unique_ptr<Directory>> OpenSubdirectory(const std::string& name,
+                                                      unsigned create_mode) override {
     RESMETER_ASSIGN_OR_RETURN(auto sub, base_->OpenSubdirectory(name, create_mode));
     return std::unique_ptr<Directory>(new FaultDirectory(state_, std::move(sub)));
   }

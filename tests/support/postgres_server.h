@@ -29,9 +29,11 @@ class PostgresServer {
     if (dir_.path().empty()) return "cannot create a temporary directory";
     std::string as_user;
     if (::geteuid() == 0) {
-      if (std::system("id -u postgres >/dev/null 2>&1") != 0) return "running as root and there is no 'postgres' user";
+      if (std::system("id -u postgres >/dev/null 2>&1") != 0)
+        return "running as root and there is no 'postgres' user";
       as_user = "runuser -u postgres -- ";
-      if (std::system(("chown postgres: " + dir_.path()).c_str()) != 0) return "cannot chown the cluster directory";
+      if (std::system(("chown postgres: " + dir_.path()).c_str()) != 0)
+        return "cannot chown the cluster directory";
       ::chmod(dir_.path().c_str(), 0755);
     }
     data_ = dir_.path() + "/data";
@@ -44,7 +46,8 @@ class PostgresServer {
     ctl_ = as_user + bin + "/pg_ctl -D " + data_;
     const std::string opts = "-k " + dir_.path() + " -c listen_addresses='' -p " + std::to_string(port_) +
                              " -c fsync=off -c synchronous_commit=off -c max_connections=200";
-    if (std::system((ctl_ + " -o \"" + opts + "\" -l " + log + " -w -t 60 start >/dev/null 2>&1").c_str()) != 0)
+    if (std::system((ctl_ + " -o \"" + opts + "\" -l " + log + " -w -t 60 start >/dev/null 2>&1").c_str()) !=
+        0)
       return "pg_ctl start failed: " + SlurpFile(log).substr(0, 300);
     started_ = true;
     return "";

@@ -110,9 +110,10 @@ class TestHttpServer {
     TestHttpReply reply = handler_(in.substr(header_end + 4, content_length));
     Sleep(reply.delay_seconds);
     if (reply.hang_up || stop_) return;
-    std::string out = "HTTP/1.0 " + std::to_string(reply.status) + " X\r\nContent-Type: " + reply.content_type +
-                      "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n\r\n" +
-                      reply.body;
+    std::string out = "HTTP/1.0 " + std::to_string(reply.status) +
+                      " X\r\nContent-Type: " + reply.content_type +
+                      "\r\nContent-Length: " + std::to_string(reply.body.size()) +
+                      "\r\nConnection: close\r\n\r\n" + reply.body;
     size_t sent = 0;
     while (sent < out.size()) {
       ssize_t n = ::send(conn, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);

@@ -42,15 +42,16 @@ class TestTsa {
     ca_key_ = NewKey();
     tsa_key_ = NewKey();
     const time_t now = options.reference ? options.reference : time(nullptr);
-    ca_cert_ = MakeCert("CN=" + options.name + " root", ca_key_.get(), nullptr, ca_key_.get(), true, now - 86400,
-                        now + 10 * 86400);
+    ca_cert_ = MakeCert("CN=" + options.name + " root", ca_key_.get(), nullptr, ca_key_.get(), true,
+                        now - 86400, now + 10 * 86400);
     tsa_cert_ = MakeCert("CN=" + options.name, tsa_key_.get(), ca_cert_.get(), ca_key_.get(), false,
                          now + options.tsa_not_before_seconds, now + options.tsa_not_after_seconds);
   }
 
   // A token stamping `sha256` with `nonce_hex` (as TimestampRequest prints
   // it, "" for none) at `gen_time_unix_seconds` (milliseconds kept).
-  std::string Token(const std::string& sha256, const std::string& nonce_hex, double gen_time_unix_seconds) const {
+  std::string Token(const std::string& sha256, const std::string& nonce_hex,
+                    double gen_time_unix_seconds) const {
     std::string nonce = nonce_hex.empty() ? std::string("\x01", 1) : Unhex(nonce_hex);
     auto request = MakeTimestampRequestWithNonce(sha256, nonce);
     if (!request.ok()) throw std::runtime_error(request.status().ToString());
@@ -115,19 +116,27 @@ class TestTsa {
     WriteText(dir + "/serial", "01\n");
     WriteText(dir + "/openssl-ts.cnf",
               "[ tsa ]\ndefault_tsa = tsa_config\n[ tsa_config ]\n"
-              "serial = " + dir + "/serial\n"
-              "signer_cert = " + dir + "/tsa.pem\n"
-              "certs = " + dir + "/ca.pem\n"
-              "signer_key = " + dir + "/tsa.key\n"
-              "signer_digest = sha256\n"
-              "default_policy = 1.3.6.1.4.1.99999.1\n"
-              "digests = sha256\n"
-              "accuracy = secs:1\n"
-              "clock_precision_digits = 3\n"
-              "ordering = no\n"
-              "tsa_name = yes\n"
-              "ess_cert_id_chain = no\n"
-              "ess_cert_id_alg = sha256\n");
+              "serial = " +
+                  dir +
+                  "/serial\n"
+                  "signer_cert = " +
+                  dir +
+                  "/tsa.pem\n"
+                  "certs = " +
+                  dir +
+                  "/ca.pem\n"
+                  "signer_key = " +
+                  dir +
+                  "/tsa.key\n"
+                  "signer_digest = sha256\n"
+                  "default_policy = 1.3.6.1.4.1.99999.1\n"
+                  "digests = sha256\n"
+                  "accuracy = secs:1\n"
+                  "clock_precision_digits = 3\n"
+                  "ordering = no\n"
+                  "tsa_name = yes\n"
+                  "ess_cert_id_chain = no\n"
+                  "ess_cert_id_alg = sha256\n");
   }
 
  private:
@@ -146,8 +155,8 @@ class TestTsa {
     X509_EXTENSION_free(ext);
   }
 
-  static CertPtr MakeCert(const std::string& subject, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key, bool ca,
-                          time_t not_before, time_t not_after) {
+  static CertPtr MakeCert(const std::string& subject, EVP_PKEY* key, X509* issuer, EVP_PKEY* issuer_key,
+                          bool ca, time_t not_before, time_t not_after) {
     static long serial = 1000;
     CertPtr cert(X509_new(), X509_free);
     X509_set_version(cert.get(), 2);
@@ -171,7 +180,8 @@ class TestTsa {
       AddExt(cert.get(), issuer, NID_key_usage, "critical,digitalSignature");
       AddExt(cert.get(), issuer, NID_ext_key_usage, "critical,timeStamping");
     }
-    if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0) throw std::runtime_error("test TSA: cannot sign");
+    if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0)
+      throw std::runtime_error("test TSA: cannot sign");
     return cert;
   }
 
@@ -192,7 +202,8 @@ class TestTsa {
   }
   static std::string Unhex(const std::string& hex) {
     std::string out;
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+    for (size_t i = 0; i + 1 < hex.size(); i += 2)
+      out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
     return out;
   }
   // A request without a nonce (a TSA that drops it is modelled by this).
@@ -203,7 +214,8 @@ class TestTsa {
     X509_ALGOR_set0(algo, OBJ_nid2obj(NID_sha256), V_ASN1_NULL, nullptr);
     TS_MSG_IMPRINT_set_algo(imprint, algo);
     std::string msg = sha256;
-    TS_MSG_IMPRINT_set_msg(imprint, reinterpret_cast<unsigned char*>(msg.data()), static_cast<int>(msg.size()));
+    TS_MSG_IMPRINT_set_msg(imprint, reinterpret_cast<unsigned char*>(msg.data()),
+                           static_cast<int>(msg.size()));
     TS_REQ_set_version(req, 1);
     TS_REQ_set_msg_imprint(req, imprint);
     TS_REQ_set_cert_req(req, 1);

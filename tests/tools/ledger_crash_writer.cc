@@ -9,8 +9,8 @@
 #include <string>
 
 #include "core/env.h"
-#include "ledger/ledger_writer.h"
 #include "jose/signing_key.h"
+#include "ledger/ledger_writer.h"
 
 int main(int argc, char** argv) {
   using namespace resmeter;

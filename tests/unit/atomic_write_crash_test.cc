@@ -3,12 +3,11 @@
 // operation through the fault-injecting Env: what is left is always the old
 // file or the new one (never a mix), and a key is there whole or not at all.
 // Also checks the fault Env's own model of a power loss.
-#include "core/atomic_write.h"
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "core/atomic_write.h"
 #include "core/env.h"
 #include "jose/key_store.h"
 #include "jose/signing_key.h"

@@ -25,10 +25,14 @@ std::vector<CurvePoint> LoadCurve(const std::string& name) {
 }
 
 // |log2(a/b)|: how many powers of two apart two sizes are.
-double Octaves(uint64_t a, uint64_t b) { return std::fabs(std::log2(static_cast<double>(a) / static_cast<double>(b))); }
+double Octaves(uint64_t a, uint64_t b) {
+  return std::fabs(std::log2(static_cast<double>(a) / static_cast<double>(b)));
+}
 
 std::vector<CacheLevelInfo> EpycReported() {
-  return {{1, "Data", 32 * 1024, 64, "0"}, {2, "Unified", 512 * 1024, 64, "0"}, {3, "Unified", 32u << 20, 64, "0-1"}};
+  return {{1, "Data", 32 * 1024, 64, "0"},
+          {2, "Unified", 512 * 1024, 64, "0"},
+          {3, "Unified", 32u << 20, 64, "0-1"}};
 }
 
 TEST(cache_curve_test, live_epyc_curve_yields_l1_l2_l3_and_memory) {
@@ -48,9 +52,11 @@ TEST(cache_curve_test, live_epyc_curve_yields_l1_l2_l3_and_memory) {
 
 TEST(cache_curve_test, live_curve_against_reported_sizes_flags_only_the_shrunken_l3) {
   std::vector<Finding> findings;
-  nlohmann::json levels = CompareLevels(DetectPlateaus(LoadCurve("epyc_vm_loaded.json")), EpycReported(), 1.0, &findings);
+  nlohmann::json levels =
+      CompareLevels(DetectPlateaus(LoadCurve("epyc_vm_loaded.json")), EpycReported(), 1.0, &findings);
   ASSERT_EQ(levels.size(), 3u);  // memory plateau is not a level
-  EXPECT_LE(Octaves(levels[0]["measured_size_bytes"].get<uint64_t>(), 32768), 0.25);  // the knee, a little past 32K
+  EXPECT_LE(Octaves(levels[0]["measured_size_bytes"].get<uint64_t>(), 32768),
+            0.25);  // the knee, a little past 32K
   EXPECT_EQ(levels[0]["reported_size_bytes"], 32768);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].code, "cache_size_mismatch");

@@ -120,7 +120,7 @@ TEST_F(CollectorStoreTest, LeaseHeldUntilExpiryOrRelease) {
   EXPECT_FALSE(*store_->AcquireLease(agent_.id, "c2", 105, 10));  // c1's until 110
   EXPECT_TRUE(*store_->AcquireLease(agent_.id, "c1", 105, 10));   // renewed to 115
   EXPECT_FALSE(*store_->AcquireLease(agent_.id, "c2", 112, 10));
-  EXPECT_TRUE(*store_->AcquireLease(agent_.id, "c2", 116, 10));   // expired: taken over
+  EXPECT_TRUE(*store_->AcquireLease(agent_.id, "c2", 116, 10));  // expired: taken over
   ASSERT_TRUE(store_->ReleaseLease(agent_.id, "c2").ok());
   EXPECT_TRUE(*store_->AcquireLease(agent_.id, "c1", 117, 10));
   ASSERT_TRUE(store_->Heartbeat("c1", 100, 10).ok());

@@ -119,7 +119,8 @@ TEST(config_test, a_program_without_meters_reads_the_agent_config_and_ignores_me
   ASSERT_TRUE(loaded.ok()) << loaded.status().message();
   EXPECT_TRUE(loaded->meters.empty());
   EXPECT_EQ(loaded->global.json(), DefaultConfig().global.json());
-  auto odd = ParseConfig("meters: {no.such.meter: {x: 1}}\nreport: {validity_seconds: 100}\n", "v.yaml", none);
+  auto odd =
+      ParseConfig("meters: {no.such.meter: {x: 1}}\nreport: {validity_seconds: 100}\n", "v.yaml", none);
   ASSERT_TRUE(odd.ok()) << odd.status().message();
   EXPECT_EQ(odd->global.Int("report.validity_seconds"), 100);
   EXPECT_FALSE(ParseConfig("report: {colour: blue}\n", "v.yaml", none).ok());  // global keys still checked

@@ -2,11 +2,11 @@
 // tests/fixtures/cpu_memory/ (never the live machine).
 #include <gtest/gtest.h>
 
-#include "meters/memory/cache_info.h"
 #include "meters/cpu/cgroup_cpu.h"
 #include "meters/cpu/cpu_availability_meter.h"
 #include "meters/cpu/cpu_claims.h"
 #include "meters/cpu/cpu_throttling_meter.h"
+#include "meters/memory/cache_info.h"
 #include "meters/memory/mem_buffer.h"
 
 namespace resmeter {

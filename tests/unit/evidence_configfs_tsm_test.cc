@@ -17,8 +17,8 @@
 #include <sstream>
 #include <thread>
 
-#include "core/strings.h"
 #include "attester/evidence_detector.h"
+#include "core/strings.h"
 #include "evidence/evidence_sev_snp.h"
 #include "evidence/evidence_verifier.h"
 #include "snp_test_chain.h"

@@ -56,8 +56,8 @@ TEST(TdxVerifierTest, real_quote_passes_signature_and_chain_checks) {
   TdxVerifier verifier(ReadAll(kRoot), {});
   auto v = verifier.Verify(RealInput());
   ASSERT_TRUE(v.ok()) << v.status().ToString();
-  for (const char* check : {"header", "pck_root_trusted", "pck_chain", "qe_report_signature", "qe_report_binding",
-                            "quote_signature", "td_debug"}) {
+  for (const char* check : {"header", "pck_root_trusted", "pck_chain", "qe_report_signature",
+                            "qe_report_binding", "quote_signature", "td_debug"}) {
     EXPECT_NE(std::find(v->checks.begin(), v->checks.end(), check), v->checks.end()) << check;
   }
   ASSERT_FALSE(v->not_checked.empty());
@@ -110,7 +110,8 @@ TEST(TdxVerifierTest, tee_tcb_svn_minimum_per_byte) {
 }
 
 TEST(TdxVerifierTest, wrong_root_fails) {
-  std::string amd = ReadAll(std::string(RESMETER_SOURCE_DIR) + "/configs/trust-anchors/amd_ask_ark_milan.pem");
+  std::string amd =
+      ReadAll(std::string(RESMETER_SOURCE_DIR) + "/configs/trust-anchors/amd_ask_ark_milan.pem");
   auto v = TdxVerifier(amd, {}).Verify(RealInput());
   ASSERT_FALSE(v.ok());
   EXPECT_NE(v.status().message().find("pck_root_trusted"), std::string::npos) << v.status().message();

@@ -42,7 +42,8 @@ TEST(FioLatencyBins, JsonRoundTripAndHostileKeys) {
   const nlohmann::json j = FioBinsJson(bins);
   EXPECT_EQ(j["count"], 10);
   EXPECT_EQ(FioBinsFromJson(j["bins"]), bins);
-  const nlohmann::json bad = {{"-5", 1}, {"1e3", 1}, {"x", 1}, {"12", -1}, {"13", "2"}, {"99999999999999999999", 1}};
+  const nlohmann::json bad = {{"-5", 1},  {"1e3", 1},  {"x", 1},
+                              {"12", -1}, {"13", "2"}, {"99999999999999999999", 1}};
   EXPECT_TRUE(FioBinsFromJson(bad).empty());
   EXPECT_TRUE(FioBinsFromJson(nlohmann::json::array()).empty());
 }

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "ledger/flat_json.h"
+
+#include <gtest/gtest.h>
 
 namespace resmeter {
 namespace {
@@ -18,7 +18,8 @@ std::unique_ptr<Parsed> Parse(std::string_view text) {
 }
 
 TEST(flat_json_test, parses_strings_numbers_and_booleans) {
-  auto p = Parse(R"( {"a":"x\"y\u00e9\ud83d\ude00","b":-1.5e3,"c":18446744073709551615,"d":true,"e":false,"f":0} )");
+  auto p = Parse(
+      R"( {"a":"x\"y\u00e9\ud83d\ude00","b":-1.5e3,"c":18446744073709551615,"d":true,"e":false,"f":0} )");
   ASSERT_TRUE(p->status.ok()) << p->status.message();
   ASSERT_EQ(p->count, 6u);
   EXPECT_EQ(p->members[0].key, "a");
@@ -34,11 +35,34 @@ TEST(flat_json_test, parses_strings_numbers_and_booleans) {
 }
 
 TEST(flat_json_test, rejects_what_is_not_a_flat_json_object) {
-  for (const char* bad : {"", "[]", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "{\"a\":1} x", "{\"a\":{}}", "{\"a\":[1]}",
-                          "{\"a\":null}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}", "{\"a\":1e}",
-                          "{\"a\":nan}", "{\"a\":1e999}", "{\"a\":tru}", "{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}",
-                          "{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\"}", "{\"a\":\"\xc3\"}", "{\"a\":\"\xed\xa0\x80\"}",
-                          "{\"a\":\"abc}", "{\"a\":1,\"a\":2}", "{\"\\u0061\":1}", "{a:1}"}) {
+  for (const char* bad : {"",
+                          "[]",
+                          "{",
+                          "{\"a\"}",
+                          "{\"a\":}",
+                          "{\"a\":1,}",
+                          "{\"a\":1} x",
+                          "{\"a\":{}}",
+                          "{\"a\":[1]}",
+                          "{\"a\":null}",
+                          "{\"a\":01}",
+                          "{\"a\":1.}",
+                          "{\"a\":.5}",
+                          "{\"a\":+1}",
+                          "{\"a\":1e}",
+                          "{\"a\":nan}",
+                          "{\"a\":1e999}",
+                          "{\"a\":tru}",
+                          "{\"a\":\"\x01\"}",
+                          "{\"a\":\"\\x\"}",
+                          "{\"a\":\"\\ud800\"}",
+                          "{\"a\":\"\\udc00\"}",
+                          "{\"a\":\"\xc3\"}",
+                          "{\"a\":\"\xed\xa0\x80\"}",
+                          "{\"a\":\"abc}",
+                          "{\"a\":1,\"a\":2}",
+                          "{\"\\u0061\":1}",
+                          "{a:1}"}) {
     EXPECT_FALSE(Parse(bad)->status.ok()) << bad;
   }
   // More members than room.

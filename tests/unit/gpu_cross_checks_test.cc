@@ -1,14 +1,13 @@
 // Unit tests of gpu/gpu_cross_checks and gpu/nvidia_proc parsing.
-#include <gtest/gtest.h>
+#include "gpu/gpu_cross_checks.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-
-#include "gpu/gpu_cross_checks.h"
 
 namespace resmeter {
 namespace {
@@ -80,8 +79,9 @@ TEST(gpu_cross_checks_test, spoofed_nvml_yields_count_presence_id_name_and_dupli
                   MakeNvml(1, "NVIDIA H100 80GB HBM3", "0000:19:00.0", 0x2330, "GPU-a")};
   PciIds ids = TestIds();
   auto f = CheckNvmlAgainstPci(pci, &ids, nvml);
-  EXPECT_EQ(Codes(f), (std::vector<std::string>{"gpu_count_mismatch", "gpu_duplicate_identity",
-                                                "gpu_pci_id_mismatch", "gpu_name_mismatch", "gpu_not_on_pci"}));
+  EXPECT_EQ(Codes(f),
+            (std::vector<std::string>{"gpu_count_mismatch", "gpu_duplicate_identity", "gpu_pci_id_mismatch",
+                                      "gpu_name_mismatch", "gpu_not_on_pci"}));
   EXPECT_EQ(f[0].details["nvml_count"], 2);
   EXPECT_EQ(f[0].details["pci_count"], 1);
   EXPECT_EQ(f[3].details["pci_name"], "AD102 [GeForce RTX 4090]");
@@ -150,9 +150,11 @@ TEST(nvidia_proc_test, parses_information_and_nvrm_versions) {
   EXPECT_EQ(g.bus_id, "0000:18:00.0");
   EXPECT_EQ(*g.device_minor, 3);
   EXPECT_FALSE(*g.excluded);
-  EXPECT_EQ(*ParseNvrmVersion("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 2023\n"),
-            "535.104.05");
-  EXPECT_EQ(*ParseNvrmVersion("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release Build\n"),
+  EXPECT_EQ(
+      *ParseNvrmVersion("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.104.05  Sat Aug 19 2023\n"),
+      "535.104.05");
+  EXPECT_EQ(*ParseNvrmVersion(
+                "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  550.54.14  Release Build\n"),
             "550.54.14");
   EXPECT_FALSE(ParseNvrmVersion("GCC version: 12.2.0\n").has_value());
 }

@@ -1,5 +1,7 @@
 // gpu.devices on the fixture trees of tests/fixtures/gpu, with NVML either
 // absent (a path that does not exist) or the fake NVML test library.
+#include "gpu/gpu_devices_meter.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,7 +11,6 @@
 #include <cstdlib>
 
 #include "gpu/gpu_cross_checks.h"
-#include "gpu/gpu_devices_meter.h"
 #include "meters/registry/registry.h"
 
 namespace resmeter {

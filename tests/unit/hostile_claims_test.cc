@@ -6,9 +6,9 @@
 #include <sstream>
 
 #include "cli/summary_table.h"
+#include "cli/time_format.h"
 #include "evidence/evidence_verifier.h"
 #include "evidence/tpm2_quote_verifier.h"
-#include "cli/time_format.h"
 
 namespace resmeter {
 namespace {

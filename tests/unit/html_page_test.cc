@@ -71,7 +71,8 @@ json SampleVerify() {
            {{"bins", {{"100352", 5}, {"200704", 50}, {"802816", 3}}}}}}}}},
       {"cpu.throttling",
        {{"status", "ok"},
-        {"claims", {{"all_core_hz_samples", {3e9, 2.9e9, 2.8e9}}, {"burst_hz", 3e9}, {"sustained_hz", 2.8e9}}},
+        {"claims",
+         {{"all_core_hz_samples", {3e9, 2.9e9, 2.8e9}}, {"burst_hz", 3e9}, {"sustained_hz", 2.8e9}}},
         {"conditions", {{"sample_seconds", 0.5}}}}},
       {"cpu.time", {{"status", "unavailable"}, {"reason", "no /proc/stat"}}},
   };
@@ -81,7 +82,9 @@ json SampleVerify() {
           {"policy",
            {{"passed", false},
             {"clauses",
-             {{{"name", "disk.rand_read_iops[qd=32]"}, {"required", ">= 20000 IOPS"}, {"measured", "12000"},
+             {{{"name", "disk.rand_read_iops[qd=32]"},
+               {"required", ">= 20000 IOPS"},
+               {"measured", "12000"},
                {"passed", false}}}}}},
           {"claims", {{"iat", 1.8e9}, {"exp", 1.8e9 + 3600}, {"live", true}, {"submods", submods}}}};
 }
@@ -102,27 +105,29 @@ TEST(HtmlPage, EscapesEveryHostileString) {
   EXPECT_EQ(Escape(std::string("a\x01z\xff", 4)), "a\xEF\xBF\xBDz\xEF\xBF\xBD");
   EXPECT_EQ(Escape("\xC3\xA9"), "\xC3\xA9");  // well-formed UTF-8 stays
   // A report whose every string tries to break out of its context.
-  const std::string evil = "\"'><script>fetch('https://evil.example/x')</script><img src=https://evil.example/p>";
+  const std::string evil =
+      "\"'><script>fetch('https://evil.example/x')</script><img src=https://evil.example/p>";
   json v = SampleVerify();
   v["reasons"].push_back(evil);
   v["checks"].push_back({{"name", evil}, {"outcome", evil}, {"detail", evil}});
-  v["claims"]["submods"][evil] = {{"status", evil},
-                                  {"reason", evil},
-                                  {"claims", {{evil, evil}, {"latency_curve", evil}, {"levels", {{{evil, 1}}}}}},
-                                  {"findings", {{{"code", evil}, {"message", evil}}}}};
-  v["claims"]["submods"]["net.latency"] = {{"status", "ok"},
-                                           {"claims", {{"targets", {{{"target", evil}, {"rtt_p50_seconds", 1e-4}}}}}}};
+  v["claims"]["submods"][evil] = {
+      {"status", evil},
+      {"reason", evil},
+      {"claims", {{evil, evil}, {"latency_curve", evil}, {"levels", {{{evil, 1}}}}}},
+      {"findings", {{{"code", evil}, {"message", evil}}}}};
+  v["claims"]["submods"]["net.latency"] = {
+      {"status", "ok"}, {"claims", {{"targets", {{{"target", evil}, {"rtt_p50_seconds", 1e-4}}}}}}};
   const std::string page = RenderVerifyPage(v, {evil, evil, 0});
   EXPECT_EQ(Count(page, "<script"), 1u);  // the page's own
   EXPECT_EQ(Count(page, "<img"), 0u);
   EXPECT_EQ(Count(page, "url("), 0u);
   // Every tag is one the renderer writes, and none loads or links anything.
   const std::regex tag("<([a-zA-Z0-9]+)([^>]*)>");
-  const std::set<std::string> allowed = {"html", "head", "meta", "title", "style", "script", "body", "main", "section",
-                                         "strong", "ul", "ol", "li", "h1", "h2", "h3", "h4", "div", "table", "tr",
-                                         "th", "td", "code", "span", "p", "article", "header", "details", "summary",
-                                         "figure", "figcaption", "svg", "g", "rect", "line", "polyline", "circle",
-                                         "text", "footer"};
+  const std::set<std::string> allowed = {
+      "html",       "head", "meta", "title", "style", "script",   "body",   "main",    "section", "strong",
+      "ul",         "ol",   "li",   "h1",    "h2",    "h3",       "h4",     "div",     "table",   "tr",
+      "th",         "td",   "code", "span",  "p",     "article",  "header", "details", "summary", "figure",
+      "figcaption", "svg",  "g",    "rect",  "line",  "polyline", "circle", "text",    "footer"};
   for (auto it = std::sregex_iterator(page.begin(), page.end(), tag); it != std::sregex_iterator(); ++it) {
     EXPECT_TRUE(allowed.count((*it)[1].str())) << (*it)[0].str().substr(0, 80);
     // Attribute names only: quoted values (escaped text) removed.
@@ -170,11 +175,13 @@ TEST(HtmlPage, TamperedReportRendersWithoutClaims) {
 TEST(HtmlPage, HostileShapesStayBounded) {
   json v = SampleVerify();
   json big = json::array();
-  for (int i = 0; i < 20000; ++i) big.push_back({{"size_bytes", 4096 + i}, {"latency_seconds", 1e-9 * (1 + i % 7)}});
+  for (int i = 0; i < 20000; ++i)
+    big.push_back({{"size_bytes", 4096 + i}, {"latency_seconds", 1e-9 * (1 + i % 7)}});
   v["claims"]["submods"]["cache.hierarchy"]["claims"]["latency_curve"] = big;
   json deep = 1;
   for (int i = 0; i < 200; ++i) deep = json::array({deep});
-  v["claims"]["submods"]["cpu.time"]["claims"] = {{"deep", deep}, {"levels", "x"}, {"per_cpu", {1, "a", nullptr}}};
+  v["claims"]["submods"]["cpu.time"]["claims"] = {
+      {"deep", deep}, {"levels", "x"}, {"per_cpu", {1, "a", nullptr}}};
   v["claims"]["submods"]["cpu.throttling"]["claims"]["all_core_hz_samples"] = {"x", nullptr, -1, 1e308};
   v["claims"]["submods"]["weird"] = "not an object";
   v["claims"]["iat"] = "yesterday";
@@ -203,23 +210,42 @@ TEST(HtmlPage, TicksAreRoundAndLabelled) {
 TEST(HtmlPage, LedgerPageShowsBillTimelineAndCoverage) {
   json hours = json::array();
   for (int h = 0; h < 24 * 30; ++h)
-    hours.push_back({{"hour_unix_seconds", 1'800'000'000 + 3600 * h}, {"delivered_vcpu_hours", 3.9},
-                     {"stolen_vcpu_hours", 0.1}, {"memory_gib_hours", 16}, {"gpu_hours", 1}, {"covered_hours", 1}});
+    hours.push_back({{"hour_unix_seconds", 1'800'000'000 + 3600 * h},
+                     {"delivered_vcpu_hours", 3.9},
+                     {"stolen_vcpu_hours", 0.1},
+                     {"memory_gib_hours", 16},
+                     {"gpu_hours", 1},
+                     {"covered_hours", 1}});
   json audit = {{"verdict", "REJECTED"},
                 {"reasons", {"ledger.chain: 1 error"}},
                 {"bill",
-                 {{"delivered_vcpu_hours", 2808}, {"asked_hours", 744}, {"coverage_gap_hours", 24},
-                  {"from_unix_seconds", 1.8e9}, {"to_unix_seconds", 1.8e9 + 744 * 3600}}},
+                 {{"delivered_vcpu_hours", 2808},
+                  {"asked_hours", 744},
+                  {"coverage_gap_hours", 24},
+                  {"from_unix_seconds", 1.8e9},
+                  {"to_unix_seconds", 1.8e9 + 744 * 3600}}},
                 {"hours", hours},
-                {"untrusted_periods", {{{"start_unix_seconds", 1.8e9 + 7200}, {"end_unix_seconds", 1.8e9 + 9000},
-                                        {"reason", "<b>unsynchronized</b>"}}}},
-                {"epochs", {{{"seq", 1}, {"kid", "k"}, {"gap_start_unix_seconds", 1.8e9 + 86400},
-                             {"gap_end_unix_seconds", 1.8e9 + 90000}, {"evidence_ok", true}}}},
-                {"findings", {{{"kind", "bad_signature"}, {"severity", "error"}, {"seq", 99}, {"seq_end", 99},
-                               {"message", "edited"}, {"after_unix_seconds", 1.8e9 + 5940}}}}};
+                {"untrusted_periods",
+                 {{{"start_unix_seconds", 1.8e9 + 7200},
+                   {"end_unix_seconds", 1.8e9 + 9000},
+                   {"reason", "<b>unsynchronized</b>"}}}},
+                {"epochs",
+                 {{{"seq", 1},
+                   {"kid", "k"},
+                   {"gap_start_unix_seconds", 1.8e9 + 86400},
+                   {"gap_end_unix_seconds", 1.8e9 + 90000},
+                   {"evidence_ok", true}}}},
+                {"findings",
+                 {{{"kind", "bad_signature"},
+                   {"severity", "error"},
+                   {"seq", 99},
+                   {"seq_end", 99},
+                   {"message", "edited"},
+                   {"after_unix_seconds", 1.8e9 + 5940}}}}};
   const std::string page = RenderLedgerPage(audit, {});
   EXPECT_NE(page.find(">REJECTED<"), std::string::npos);
-  for (const char* id : {"ledger.vcpu_hours", "ledger.memory_gib_hours", "ledger.gpu_hours", "ledger.coverage"})
+  for (const char* id :
+       {"ledger.vcpu_hours", "ledger.memory_gib_hours", "ledger.gpu_hours", "ledger.coverage"})
     EXPECT_EQ(Count(page, std::string("data-plot=\"") + id + "\""), 1u) << id;
   EXPECT_NE(page.find("data-marker=\"bad_signature seq 99\""), std::string::npos);
   EXPECT_NE(page.find("class=\"band\""), std::string::npos);

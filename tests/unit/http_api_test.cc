@@ -222,8 +222,11 @@ TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
   };
   f.state.RecordRuns(
       {ok_run("cpu.time", MeterKind::kLight,
-              {{"busy_seconds", 1.5}, {"user_seconds", 0.5}, {"per_cpu", nlohmann::json::array()},
-               {"undeclared_seconds", 3}, {"name", "text"}}),
+              {{"busy_seconds", 1.5},
+               {"user_seconds", 0.5},
+               {"per_cpu", nlohmann::json::array()},
+               {"undeclared_seconds", 3},
+               {"name", "text"}}),
        ok_run("memory.capacity", MeterKind::kLight, {{"totals_agree", true}, {"hugepages", 4}}),
        ok_run("disk.io", MeterKind::kHeavy,
               {{"rand_read_qd32_ios_per_second", 1000}, {"fsync_latency_p99_seconds", 0.002}})},

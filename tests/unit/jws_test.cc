@@ -1,11 +1,12 @@
+#include "jose/jws.h"
+
 #include <gtest/gtest.h>
 
 #include "core/base64url.h"
 #include "jose/jwk.h"
-#include "jose/jws.h"
+#include "jose/signing_key.h"
 #include "report/report.h"
 #include "report/report_verifier.h"
-#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {
@@ -41,7 +42,8 @@ TEST(base64url_test, round_trips_and_rejects_padding_and_noncanonical) {
 
 TEST(jwk_test, rfc7638_thumbprint_example) {
   // RFC 8037 appendix A.3: thumbprint of the Ed25519 example key.
-  nlohmann::json jwk = {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}};
+  nlohmann::json jwk = {
+      {"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}};
   EXPECT_EQ(*JwkThumbprint(jwk), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
 }
 

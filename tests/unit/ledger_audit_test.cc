@@ -2,11 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include "ledger_test_support.h"
+#include "jose/signing_key.h"
 #include "ledger/ledger_files.h"
 #include "ledger/ledger_statement.h"
 #include "ledger/ledger_writer.h"
-#include "jose/signing_key.h"
+#include "ledger_test_support.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <iostream>
 
+#include "jose/signing_key.h"
 #include "ledger/ledger_files.h"
 #include "ledger/ledger_writer.h"
-#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

@@ -8,13 +8,13 @@
 #include <fstream>
 
 #include "core/strings.h"
-#include "ledger_test_support.h"
 #include "evidence/evidence.h"
 #include "jose/key_store.h"
+#include "jose/signing_key.h"
 #include "ledger/ledger_audit.h"
 #include "ledger/ledger_files.h"
 #include "ledger/ledger_writer.h"
-#include "jose/signing_key.h"
+#include "ledger_test_support.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 
@@ -345,8 +345,9 @@ TEST_F(LedgerRecoveryTest, a_running_agents_ledger_is_accepted) {
 TEST_F(LedgerRecoveryTest, zero_length_overlapping_and_future_periods_are_findings_not_billed) {
   auto w = Open(kT0);
   double t = Append(*w, 2, kT0);
-  ASSERT_TRUE(w->AppendUsage(LedgerUsage{{t, t, 50, 0, 0, 0}, true, "", ""}).ok());            // zero length
-  ASSERT_TRUE(w->AppendUsage(LedgerUsage{{t - 30, t + 30, 60, 0, 0, 0}, true, "", ""}).ok());  // overlaps seq 3
+  ASSERT_TRUE(w->AppendUsage(LedgerUsage{{t, t, 50, 0, 0, 0}, true, "", ""}).ok());  // zero length
+  ASSERT_TRUE(
+      w->AppendUsage(LedgerUsage{{t - 30, t + 30, 60, 0, 0, 0}, true, "", ""}).ok());  // overlaps seq 3
   const double future = kLedgerTestAuditTime + 3600;
   ASSERT_TRUE(
       w->AppendUsage(LedgerUsage{{t + 30, future, 70, 0, 0, 0}, true, "", ""}).ok());  // ends in the future

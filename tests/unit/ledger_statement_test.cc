@@ -2,8 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include "ledger/ledger_files.h"
 #include "jose/signing_key.h"
+#include "ledger/ledger_files.h"
 
 namespace resmeter {
 namespace {

@@ -11,11 +11,11 @@
 #include <string>
 
 #include "evidence/evidence.h"
+#include "jose/signing_key.h"
 #include "ledger/ledger_audit.h"
 #include "ledger/ledger_writer.h"
-#include "jose/signing_key.h"
-#include "support/temp_dir.h"
 #include "snp_test_chain.h"
+#include "support/temp_dir.h"
 
 namespace resmeter {
 

@@ -7,8 +7,8 @@
 
 #include "core/base64url.h"
 #include "core/strings.h"
-#include "ledger_test_support.h"
 #include "ledger/ledger_files.h"
+#include "ledger_test_support.h"
 #include "support/test_tsa.h"
 #include "tsa/timestamp_token.h"
 

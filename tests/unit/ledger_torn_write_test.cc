@@ -16,11 +16,11 @@
 #include <map>
 #include <set>
 
-#include "ledger_test_support.h"
+#include "jose/signing_key.h"
 #include "ledger/ledger_audit.h"
 #include "ledger/ledger_files.h"
 #include "ledger/ledger_writer.h"
-#include "jose/signing_key.h"
+#include "ledger_test_support.h"
 #include "support/fault_env.h"
 #include "support/temp_dir.h"
 
@@ -62,7 +62,8 @@ class LedgerTornWriteTest : public LedgerWriterFixture {
     o.dir = run_dir_;
     o.env = env ? env : &no_faults_;
     if (env && !crash_key_) crash_key_ = *SigningKey::Generate(kAlgEdDSA);
-    return LedgerWriter::Open(o, env ? crash_key_ : *SigningKey::Generate(kAlgEdDSA), LedgerClock{now, true, ""});
+    return LedgerWriter::Open(o, env ? crash_key_ : *SigningKey::Generate(kAlgEdDSA),
+                              LedgerClock{now, true, ""});
   }
 
   LedgerAuditResult AuditRun() {
@@ -121,7 +122,8 @@ class LedgerTornWriteTest : public LedgerWriterFixture {
     for (const auto& e : std::filesystem::directory_iterator(dir))
       files[e.path().filename().string()] = SlurpFile(e.path().string());
     std::string out;
-    for (const auto& [name, content] : files) out += name + '\0' + std::to_string(content.size()) + '\0' + content;
+    for (const auto& [name, content] : files)
+      out += name + '\0' + std::to_string(content.size()) + '\0' + content;
     return out;
   }
 
@@ -173,7 +175,8 @@ TEST_F(LedgerTornWriteTest, usage_statement_torn_at_every_byte_loses_no_synced_s
     restarted->reset();
 
     auto r = AuditRun();
-    EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n" << DescribeFindings(r);
+    EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                  << DescribeFindings(r);
     ASSERT_EQ(r.epochs.size(), 2u);
     EXPECT_FALSE(r.epochs[1].clean);
     EXPECT_EQ(r.epochs[1].reason.rfind("recovered after unclean stop", 0), 0u) << r.epochs[1].reason;
@@ -221,7 +224,8 @@ TEST_F(LedgerTornWriteTest, epoch_statement_torn_at_every_byte_during_a_restart_
     restarted->reset();
 
     auto r = AuditRun();
-    EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n" << DescribeFindings(r);
+    EXPECT_TRUE(LedgerAuditVerdict(r).accepted()) << LedgerAuditVerdict(r).Line() << "\n"
+                                                  << DescribeFindings(r);
     ASSERT_EQ(r.epochs.size(), whole_line ? 3u : 2u);
     EXPECT_EQ(r.epochs.back().cut_bytes, rec.cut_bytes);
     EXPECT_EQ(r.bill.totals.statements, 1u);

@@ -5,10 +5,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "ledger_test_support.h"
+#include "jose/signing_key.h"
 #include "ledger/ledger_audit.h"
 #include "ledger/ledger_files.h"
-#include "jose/signing_key.h"
+#include "ledger_test_support.h"
 #include "support/temp_dir.h"
 
 namespace resmeter {

@@ -2,8 +2,6 @@
 // exceptions become `failed`, the timeout cancels the meter (and abandons one
 // that ignores cancellation), and an external stop flag cancels at once.
 // Bounds are loose on purpose: they only need the order of magnitude.
-#include "meters/registry/runner.h"
-
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -11,6 +9,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "meters/registry/runner.h"
 #include "test_env.h"
 
 namespace resmeter {
@@ -28,7 +27,12 @@ class LambdaMeter final : public Meter {
 
 // A registry row named "test.meter" around `fn`.
 MeterInfo Row(std::function<MeterResult(MeterContext&)> fn) {
-  return MeterInfo{"test.meter", MeterKind::kHeavy, 5, true, "test", {},
+  return MeterInfo{"test.meter",
+                   MeterKind::kHeavy,
+                   5,
+                   true,
+                   "test",
+                   {},
                    [fn] { return std::make_unique<LambdaMeter>(fn); }};
 }
 

@@ -2,10 +2,9 @@
 // a socketpair (no network), payload generator, base64url, percentiles.
 #include "peer/net_protocol.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <array>
 #include <cmath>

@@ -1,8 +1,8 @@
 // PMU detection: a counter source is injected, so the decision logic runs
 // without hardware counters (these machines have none).
-#include "meters/cpu/pmu.h"
-
 #include <gtest/gtest.h>
+
+#include "meters/cpu/pmu.h"
 
 namespace resmeter {
 namespace {

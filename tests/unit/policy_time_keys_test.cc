@@ -10,8 +10,7 @@ namespace resmeter {
 namespace {
 
 const Policy& NtsPolicy() {
-  static const Policy p =
-      *ParsePolicy("time: {nts_servers: [time.example.net, 192.0.2.10]}\n", "nts.yaml");
+  static const Policy p = *ParsePolicy("time: {nts_servers: [time.example.net, 192.0.2.10]}\n", "nts.yaml");
   return p;
 }
 
@@ -29,14 +28,15 @@ PolicyVerdict Evaluate(const nlohmann::json& time) {
 
 TEST(PolicyTimeKeys, ParsesTheTimeAxisKeys) {
   auto p = ParsePolicy(
-      "time: {require_tsa: [freetsa, acme], max_unstamped_seconds: 7200, bracket_tolerance_seconds: 2.5}\n", "p.yaml");
+      "time: {require_tsa: [freetsa, acme], max_unstamped_seconds: 7200, bracket_tolerance_seconds: 2.5}\n",
+      "p.yaml");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->require_tsa, (std::vector<std::string>{"freetsa", "acme"}));
   EXPECT_EQ(p->max_unstamped_seconds, 7200);
   EXPECT_EQ(p->bracket_tolerance_seconds, 2.5);
-  for (const char* bad : {"time: {require_tsa: []}\n", "time: {require_tsa: freetsa}\n",
-                          "time: {max_unstamped_seconds: -1}\n", "time: {nts_servers: [}\n",
-                          "time: {nts_server: [a]}\n"}) {
+  for (const char* bad :
+       {"time: {require_tsa: []}\n", "time: {require_tsa: freetsa}\n", "time: {max_unstamped_seconds: -1}\n",
+        "time: {nts_servers: [}\n", "time: {nts_server: [a]}\n"}) {
     auto r = ParsePolicy(bad, "bad.yaml");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().message().find('\n'), std::string::npos) << r.status().message();
@@ -44,20 +44,22 @@ TEST(PolicyTimeKeys, ParsesTheTimeAxisKeys) {
 }
 
 TEST(PolicyTimeKeys, AListedNtsServerPasses) {
-  const PolicyVerdict v = Evaluate({{"trusted", true}, {"server", "192.0.2.10"}, {"nts_authenticated", true}});
+  const PolicyVerdict v =
+      Evaluate({{"trusted", true}, {"server", "192.0.2.10"}, {"nts_authenticated", true}});
   const ClauseResult c = Find(v, "time.nts_server");
   ASSERT_EQ(c.name, "time.nts_server");
   EXPECT_TRUE(c.passed) << c.measured;
   // By name, when the claim gives one.
-  EXPECT_TRUE(Find(Evaluate({{"server", "198.51.100.1"}, {"server_name", "time.example.net"},
+  EXPECT_TRUE(Find(Evaluate({{"server", "198.51.100.1"},
+                             {"server_name", "time.example.net"},
                              {"nts_authenticated", true}}),
                    "time.nts_server")
                   .passed);
 }
 
 TEST(PolicyTimeKeys, AnNtsServerNotInThePolicyFailsTheClause) {
-  ClauseResult c =
-      Find(Evaluate({{"trusted", true}, {"server", "203.0.113.7"}, {"nts_authenticated", true}}), "time.nts_server");
+  ClauseResult c = Find(Evaluate({{"trusted", true}, {"server", "203.0.113.7"}, {"nts_authenticated", true}}),
+                        "time.nts_server");
   ASSERT_EQ(c.name, "time.nts_server");
   EXPECT_FALSE(c.passed);
   EXPECT_NE(c.measured.find("203.0.113.7"), std::string::npos);

@@ -9,12 +9,12 @@
 #include <fstream>
 
 #include "core/strings.h"
-#include "report/ear.h"
 #include "evidence/evidence.h"
 #include "jose/jws.h"
 #include "jose/key_origin.h"
-#include "report/report.h"
 #include "jose/signing_key.h"
+#include "report/ear.h"
+#include "report/report.h"
 #include "snp_test_chain.h"
 
 namespace resmeter {

@@ -13,8 +13,8 @@
 #include "core/atomic_write.h"
 #include "core/env.h"
 #include "jose/key_store.h"
-#include "ledger/ledger_writer.h"
 #include "jose/signing_key.h"
+#include "ledger/ledger_writer.h"
 #include "support/temp_dir.h"
 
 namespace resmeter {

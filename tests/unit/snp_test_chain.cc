@@ -8,8 +8,8 @@
 #include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace resmeter::testing {
@@ -31,8 +31,10 @@ EvpPkeyPtr GenerateP384() {
 
 X509_NAME* Name(const std::string& cn) {
   X509_NAME* name = X509_NAME_new();
-  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Test AMD"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("Test AMD"), -1,
+                             -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(cn.c_str()), -1,
+                             -1, 0);
   return name;
 }
 
@@ -50,7 +52,8 @@ void AddExt(X509* cert, X509* issuer, int nid, const char* value) {
 void AddRawExt(X509* cert, const char* oid, const std::string& der) {
   ASN1_OBJECT* obj = OBJ_txt2obj(oid, 1);
   ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
-  ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(der.data()), static_cast<int>(der.size()));
+  ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(der.data()),
+                        static_cast<int>(der.size()));
   X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, data);
   X509_add_ext(cert, ext, -1);
   X509_EXTENSION_free(ext);
@@ -70,8 +73,9 @@ std::string DerInt(long v) {
 }
 
 // Builds and signs a certificate; RSA issuers sign with RSA-PSS SHA-384.
-X509Ptr MakeCert(const std::string& subject_cn, EVP_PKEY* subject_key, X509* issuer, const std::string& issuer_cn,
-                 EVP_PKEY* issuer_key, bool ca, long serial, const SyntheticSnpReport* tcb) {
+X509Ptr MakeCert(const std::string& subject_cn, EVP_PKEY* subject_key, X509* issuer,
+                 const std::string& issuer_cn, EVP_PKEY* issuer_key, bool ca, long serial,
+                 const SyntheticSnpReport* tcb) {
   X509Ptr cert(X509_new());
   X509_set_version(cert.get(), 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), serial);
@@ -130,7 +134,8 @@ SnpTestChain::SnpTestChain(const std::string& tag)
   SyntheticSnpReport defaults;
   ark_ = MakeCert("ARK-" + tag, ark_key_.get(), nullptr, "ARK-" + tag, ark_key_.get(), true, 1, nullptr);
   ask_ = MakeCert("SEV-" + tag, ask_key_.get(), ark_.get(), "ARK-" + tag, ark_key_.get(), true, 2, nullptr);
-  vcek_ = MakeCert("SEV-VCEK", vcek_key_.get(), ask_.get(), "SEV-" + tag, ask_key_.get(), false, 3, &defaults);
+  vcek_ =
+      MakeCert("SEV-VCEK", vcek_key_.get(), ask_.get(), "SEV-" + tag, ask_key_.get(), false, 3, &defaults);
 }
 
 std::string SnpTestChain::ChainPem() const { return Pem(ask_.get()) + Pem(ark_.get()); }
@@ -156,7 +161,8 @@ std::string SnpTestChain::SignReport(const SyntheticSnpReport& f) const {
   EVP_MD_CTX* md = EVP_MD_CTX_new();
   Must(EVP_DigestSignInit(md, nullptr, EVP_sha384(), nullptr, vcek_key_.get()) == 1, "report sign init");
   size_t len = 0;
-  Must(EVP_DigestSign(md, nullptr, &len, reinterpret_cast<const unsigned char*>(b.data()), 0x2A0) == 1, "size");
+  Must(EVP_DigestSign(md, nullptr, &len, reinterpret_cast<const unsigned char*>(b.data()), 0x2A0) == 1,
+       "size");
   std::string der(len, '\0');
   Must(EVP_DigestSign(md, reinterpret_cast<unsigned char*>(der.data()), &len,
                       reinterpret_cast<const unsigned char*>(b.data()), 0x2A0) == 1,

@@ -1,8 +1,9 @@
-#include "core/result.h"
 #include "core/status.h"
-#include "core/strings.h"
 
 #include <gtest/gtest.h>
+
+#include "core/result.h"
+#include "core/strings.h"
 
 namespace resmeter {
 namespace {

@@ -1,11 +1,12 @@
 // TimeAxisChecker (tsa/time_axis.h) on its own: synthetic line hashes,
 // tokens from a test TSA, periods; the bracket arithmetic, hours, the
 // longest unchecked run, clipping, and bad stamps.
+#include "tsa/time_axis.h"
+
 #include <gtest/gtest.h>
 
 #include "core/base64url.h"
 #include "support/test_tsa.h"
-#include "tsa/time_axis.h"
 #include "tsa/timestamp_token.h"
 
 namespace resmeter {
@@ -48,10 +49,10 @@ class TimeAxisTest : public ::testing::Test {
 TEST_F(TimeAxisTest, PeriodsBetweenTwoStampsAreChecked) {
   TimeAxisChecker c(Options());
   Line(c, 1);
-  Stamp(c, 2, 1, kT0);                // lower bound kT0 for lines after 2
+  Stamp(c, 2, 1, kT0);  // lower bound kT0 for lines after 2
   Period(c, 3, kT0, kT0 + 60);
   Period(c, 4, kT0 + 60, kT0 + 120);
-  Stamp(c, 5, 4, kT0 + 121);          // upper bound for 3..4
+  Stamp(c, 5, 4, kT0 + 121);           // upper bound for 3..4
   Period(c, 6, kT0 + 120, kT0 + 180);  // no later stamp: unchecked
   c.Finish();
   EXPECT_TRUE(c.findings().empty()) << c.findings()[0].message;

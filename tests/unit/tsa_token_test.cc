@@ -83,14 +83,16 @@ TEST(TimestampVerifier, RejectsAnotherNonceOrNone) {
   EXPECT_EQ(v.status().message().rfind("nonce:", 0), 0u) << v.status().message();
   v = VerifyTimestampToken(tsa.Token(hash, "", time(nullptr)), {hash, kNonce}, AnchorsOf(tsa.CaPem()));
   ASSERT_FALSE(v.ok());
-  EXPECT_NE(v.status().message().find("nonce: the token carries none"), std::string::npos) << v.status().message();
+  EXPECT_NE(v.status().message().find("nonce: the token carries none"), std::string::npos)
+      << v.status().message();
 }
 
 TEST(TimestampVerifier, RejectsAnUntrustedChain) {
   TestTsa tsa;
   TestTsa other(TestTsa::Options{.name = "other"});
   const std::string hash = Sha256Of("a");
-  auto v = VerifyTimestampToken(tsa.Token(hash, kNonce, time(nullptr)), {hash, kNonce}, AnchorsOf(other.CaPem()));
+  auto v =
+      VerifyTimestampToken(tsa.Token(hash, kNonce, time(nullptr)), {hash, kNonce}, AnchorsOf(other.CaPem()));
   ASSERT_FALSE(v.ok());
   EXPECT_EQ(v.status().message().rfind("chain:", 0), 0u) << v.status().message();
   EXPECT_NE(v.status().message().find("local issuer"), std::string::npos) << v.status().message();
@@ -130,13 +132,15 @@ TEST(TimestampVerifier, RejectsATamperedToken) {
 TEST(TimestampVerifier, AcceptsAPinnedTsaCertificate) {
   TestTsa tsa;
   const std::string hash = Sha256Of("a");
-  auto v = VerifyTimestampToken(tsa.Token(hash, kNonce, time(nullptr)), {hash, kNonce}, AnchorsOf(tsa.TsaCertPem()));
+  auto v = VerifyTimestampToken(tsa.Token(hash, kNonce, time(nullptr)), {hash, kNonce},
+                                AnchorsOf(tsa.TsaCertPem()));
   EXPECT_TRUE(v.ok()) << v.status().ToString();
 }
 
 TEST(TimestampToken, RejectsGarbageWithOneLine) {
-  for (const std::string& bad : {std::string(), std::string("garbage"), std::string("\x30\x03\x02\x01\x01", 5),
-                                 std::string(kMaxTimestampTokenBytes + 1, '\x30')}) {
+  for (const std::string& bad :
+       {std::string(), std::string("garbage"), std::string("\x30\x03\x02\x01\x01", 5),
+        std::string(kMaxTimestampTokenBytes + 1, '\x30')}) {
     auto t = ParseTimestampToken(bad);
     ASSERT_FALSE(t.ok());
     EXPECT_EQ(t.status().code(), Status::Code::kCorruption);
@@ -202,7 +206,8 @@ TEST_F(TsaClientTest, GarbageSlowDeadAndRefusingTsasFailWithOneLine) {
   }
   {
     // Answers after 30 s; the 1 s timeout must end the wait (bound: 5 s on a loaded machine).
-    TestHttpServer server([](const std::string&) { return TestHttpReply{.body = "late", .delay_seconds = 30}; });
+    TestHttpServer server(
+        [](const std::string&) { return TestHttpReply{.body = "late", .delay_seconds = 30}; });
     const auto started = std::chrono::steady_clock::now();
     auto stamp = RequestTimestamp({"slow", server.Url()}, hash, {.timeout_seconds = 1});
     const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
