@@ -23,8 +23,11 @@ cat <<'BANNER'
    and buffers of up to 512 MiB for the memory meters.
 BANNER
 [ "${RESMETER_QUICKSTART_QUIET:-0}" = 1 ] || sleep 3
+t0=$SECONDS
 bash scripts/install-deps.sh build run
+t_install=$((SECONDS - t0)); t0=$SECONDS
 bash scripts/build.sh binary
+t_build=$((SECONDS - t0)); t0=$SECONDS
 mkdir -p out
 STATE=${RESMETER_STATE_DIR:-$PWD/out/state}
 R=build/resmeter
@@ -34,4 +37,8 @@ $R --state-dir "$STATE" probe --nonce "$NONCE" -o out/report.jws --identity-out 
 echo
 # Without a TEE the evidence is "none" (development mode), hence --allow-dev-evidence.
 echo "== resmeter verify out/report.jws --identity out/identity.json --allow-dev-evidence --nonce $NONCE"
-$R verify out/report.jws --identity out/identity.json --allow-dev-evidence --nonce "$NONCE"
+rc=0
+$R verify out/report.jws --identity out/identity.json --allow-dev-evidence --nonce "$NONCE" || rc=$?
+echo
+echo "== quick start times: install ${t_install} s, build ${t_build} s, probe + verify $((SECONDS - t0)) s"
+exit $rc
