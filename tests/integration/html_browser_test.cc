@@ -172,7 +172,7 @@ void ExpectPlots(const Opened& o, const std::vector<std::string>& ids) {
 TEST_F(HtmlBrowserTest, FullReportFromThisMachine) {
   const std::string peer_state = Tmp("peer"), log = Tmp("peer.log");
   ASSERT_EQ(RunShellCommand(Q(kBin) + " --state-dir " + Q(peer_state) + " key init > /dev/null 2>&1"), 0);
-  RunShellCommand("(" + Q(kBin) + " --state-dir " + Q(peer_state) +
+  RunShellCommand(std::string("(").append(Q(kBin)) + " --state-dir " + Q(peer_state) +
                   " peer --listen 127.0.0.1:0 --duration 90 < /dev/null > /dev/null 2> " + Q(log) +
                   " &)");  // not on popen's pipe: SIGPIPE once it closes
   std::string port;

@@ -284,7 +284,7 @@ TEST(device_metrics_test, per_gpu_series) {
 
   // At most kMaxDevices devices.
   nlohmann::json many = nlohmann::json::array();
-  for (int i = 0; i < 1000; ++i) many.push_back({{"pci_bus_id", "b" + std::to_string(i)}});
+  for (int i = 0; i < 1000; ++i) many.push_back({{"pci_bus_id", std::string("b").append(std::to_string(i))}});
   meters["gpu.devices"] = OkRecord("gpu.devices", {{"devices", many}});
   EXPECT_EQ(Find(DeviceFamilies(meters), "resmeter_gpu_info")->metric.size(), kMaxDevices);
 }
