@@ -245,7 +245,7 @@ TEST(declared_claims_test, disk_and_net_claim_builders_emit_only_declared_claims
     stats.latency_ns.Record(1000);
     AddDiskWorkloadClaims(w, stats, &claims);
   }
-  EXPECT_EQ(claims.size(), plan->workloads.size() * 10);
+  EXPECT_EQ(claims.size(), plan->workloads.size() * 11);  // 10 numbers and the histogram
   EXPECT_TRUE(claims.contains("rand_read_qd32_latency_p99_seconds"));
   EXPECT_TRUE(claims.contains("fsync_latency_p99_seconds"));
   EXPECT_EQ(ExplainClaims("disk.io", claims), "");

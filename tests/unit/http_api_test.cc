@@ -249,10 +249,11 @@ TEST(metrics_exporter_test, names_are_prefixed_and_labels_bounded) {
   EXPECT_NE(text.find("# HELP resmeter_cpu_time_busy_seconds CPU seconds not idle"), std::string::npos);
   EXPECT_NE(text.find("resmeter_meter_success{meter=\"cpu.time\"} 1"), std::string::npos);
   EXPECT_NE(text.find("resmeter_http_requests_total{code=\"404\",handler=\"other\"} 50"), std::string::npos);
-  EXPECT_EQ(text.find("random"), std::string::npos);
+  EXPECT_EQ(text.find("/random"), std::string::npos);
   for (auto line : Split(text, '\n')) {
     if (line.empty() || line[0] == '#') continue;
-    EXPECT_EQ(line.rfind("resmeter_", 0), 0u) << line;
+    // The standard process_* names are the only ones without the prefix.
+    EXPECT_TRUE(line.rfind("resmeter_", 0) == 0 || line.rfind("process_", 0) == 0) << line;
   }
 }
 

@@ -56,7 +56,7 @@ TEST(memory_capacity_test, two_socket_machine_agrees_across_sources) {
   EXPECT_EQ(r.claims["numa_nodes"], 2);
   EXPECT_EQ(r.claims["numa"][0]["mem_total_bytes"], 65842780 * kKiB);
   EXPECT_EQ(r.claims["numa"][1]["mem_total_bytes"], 66058112 * kKiB);
-  EXPECT_EQ(r.claims["numa"][1]["hugepages_total"], 512);
+  EXPECT_EQ(r.claims["numa"][1]["hugepages"], 512);
   EXPECT_EQ(r.claims["numa_total_bytes"], total);
   EXPECT_EQ(r.claims["hwloc_numa_nodes"], 2);
   EXPECT_EQ(r.claims["hwloc_numa_total_bytes"], total);
