@@ -15,10 +15,12 @@
 #include "meters/time_meter.h"
 #include "meters/cache_hierarchy_meter.h"
 #include "meters/cpu_availability_meter.h"
+#include "meters/cpu_effective_meter.h"
 #include "meters/cpu_frequency_meter.h"
 #include "meters/cpu_throttling_meter.h"
 #include "meters/memory_bandwidth_meter.h"
 #include "meters/memory_latency_meter.h"
+#include "meters/memory_verified_meter.h"
 
 namespace resmeter {
 
@@ -37,12 +39,24 @@ const std::vector<MeterInfo>& MeterRegistry() {
        CpuThrottlingOptions(), [] { return std::make_unique<CpuThrottlingMeter>(); }},
       {"cpu.availability", MeterKind::kHeavy, 60, true, "fraction of wall time each vCPU really ran a challenge",
        CpuAvailabilityOptions(), [] { return std::make_unique<CpuAvailabilityMeter>(); }},
+      // Off by default: it saturates every vCPU for about 4 s, and on a machine shared with
+      // other work its figure (and finding) reflect that work too; enable it where a
+      // policy claims cpu.effective_vcpus.
+      {"cpu.effective", MeterKind::kHeavy, 60, false,
+       "effective vCPUs by challenge: parallel speed-up of an ALU-bound workload on all vCPUs against one",
+       CpuEffectiveOptions(), [] { return std::make_unique<CpuEffectiveMeter>(); }},
       {"cache.hierarchy", MeterKind::kHeavy, 60, true, "cache levels from a pointer-chase latency curve vs reported sizes",
        CacheHierarchyOptions(), [] { return std::make_unique<CacheHierarchyMeter>(); }},
       {"memory.bandwidth", MeterKind::kHeavy, 60, true, "STREAM copy/scale/add/triad, one pinned thread per CPU",
        MemoryBandwidthOptions(), [] { return std::make_unique<MemoryBandwidthMeter>(); }},
       {"memory.latency", MeterKind::kHeavy, 60, true, "main-memory latency from a pointer chase far beyond the LLC",
        MemoryLatencyOptions(), [] { return std::make_unique<MemoryLatencyMeter>(); }},
+      // Off by default: it allocates and touches half of MemAvailable (GiBs, seconds, and
+      // pressure on the guest's page cache); enable it where a policy claims memory.verified_bytes.
+      {"memory.verified", MeterKind::kHeavy, 300, false,
+       "RAM by challenge: a share of MemAvailable written with a keyed pattern, read back and timed per GiB "
+       "(swapped or compressed GiBs are slow)",
+       MemoryVerifiedOptions(), [] { return std::make_unique<MemoryVerifiedMeter>(); }},
       {"disk.io", MeterKind::kHeavy, 120, true,
        "disk bytes/s, IOPS and latency percentiles (seq/rand read/write at qd 1 and deep, fsync) with O_DIRECT",
        {

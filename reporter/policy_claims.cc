@@ -206,12 +206,21 @@ const std::vector<PolicyClaimSpec>& PolicyClaimTable() {
        [](const json& s, const PolicyClause&) {
          return Scalar(s, "cpu.availability", "availability_ratio", 1);
        }},
+      {"cpu.effective_vcpus", "", K::kNumber, Q::kNone, true, "cpu.effective effective_vcpus",
+       [](const json& s, const PolicyClause&) { return Scalar(s, "cpu.effective", "effective_vcpus", 1); }},
+      {"cpu.availability_ci95_low_ratio", "", K::kNumber, Q::kNone, true,
+       "cpu.availability availability_ci95_low_ratio",
+       [](const json& s, const PolicyClause&) {
+         return Scalar(s, "cpu.availability", "availability_ci95_low_ratio", 1);
+       }},
       {"cpu.steal_ratio", "", K::kNumber, Q::kNone, false, "cpu.time steal_ratio",
        [](const json& s, const PolicyClause&) { return Scalar(s, "cpu.time", "steal_ratio", 1); }},
       {"memory.total_gib", "GiB", K::kNumber, Q::kNone, true, "memory.capacity mem_total_bytes / 2^30",
        [](const json& s, const PolicyClause&) {
          return Scalar(s, "memory.capacity", "mem_total_bytes", 1 / kGiB);
        }},
+      {"memory.verified_bytes", "bytes", K::kNumber, Q::kNone, true, "memory.verified verified_bytes",
+       [](const json& s, const PolicyClause&) { return Scalar(s, "memory.verified", "verified_bytes", 1); }},
       {"memory.triad_gb_per_second", "GB/s", K::kNumber, Q::kNone, true,
        "memory.bandwidth triad_bytes_per_second / 1e9",
        [](const json& s, const PolicyClause&) {
