@@ -6,7 +6,8 @@
 //
 // Workload: eight independent dependent-add chains interleaved
 // (RunIndependentChains), so that one thread keeps a core's integer ALUs
-// busy (about 4 adds per cycle on current x86-64 and AArch64 cores). A
+// busy (4 to 6 adds per cycle on current x86-64 and AArch64 cores; 6.0 on
+// the build VM's AMD EPYC, whose two vCPUs each kept that rate together). A
 // single dependency chain would not do: it uses one ALU a cycle, so two
 // hyper-threads of one core would each run it at full speed and the core
 // would count twice.
