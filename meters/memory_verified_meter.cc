@@ -161,8 +161,13 @@ MeterResult MemoryVerifiedMeter::Measure(MeterContext& ctx) {
     write_seconds[u] = ctx.env->MonotonicSeconds() - t0;
   }
   ctx.Progress("reading back " + std::to_string(bytes >> 20) + " MiB");
+  // Newest unit first: under memory pressure the kernel keeps the most
+  // recently written units, so they are checked while still resident,
+  // before faulting older units back in evicts them (oldest first would
+  // find every unit just evicted by its predecessor's read-back).
   std::vector<VerifiedUnit> results(units);
-  for (uint64_t u = 0; u < units; ++u) {
+  for (uint64_t v = units; v-- > 0;) {
+    const uint64_t u = v;
     if (ctx.cancelled()) return MeterResult::Failed("cancelled");
     uint64_t* p = map.data() + u * words_per_unit;
     results[u].bytes = unit;

@@ -1,8 +1,8 @@
 // memory.verified: how much RAM the machine really serves, by challenge.
 // The meter allocates `share_of_available` of MemAvailable (capped by
 // max_bytes), writes every word with a keyed pseudo-random pattern, reads it
-// all back and checks it, and times each unit (1 GiB by default) of the
-// read-back pass.
+// all back (newest unit first) and checks it, and times each unit (1 GiB by
+// default) of the read-back pass.
 //
 // Why each part:
 //  - a fresh random key per run (getrandom) makes the content unknown in

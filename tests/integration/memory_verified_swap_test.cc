@@ -2,9 +2,11 @@
 // child limited by a memory cgroup to 192 MiB of RAM, with a 320 MiB swap
 // file switched on for the test (smaller than the challenge), verifies a
 // 384 MiB challenge. More than a third of it cannot be in RAM at any time,
-// so the meter must report the swapped or slow fraction with a
-// memory_swapped finding, verify every word (swap keeps the data), and
-// count less than the challenge as verified. Without the limit the same
+// so the meter must report the swapped fraction (about half: measured
+// 0.50) with a memory_swapped finding, verify every word (swap keeps the
+// data), and count less than the challenge as verified. Units still resident
+// read back slowly too while the cgroup reclaims at its limit (0.3-0.9 GB/s
+// against a 3-5 GB/s reference), so few of them count as verified. Without the limit the same
 // challenge verifies in full. About 10 s.
 #include <gtest/gtest.h>
 #include <sys/swap.h>
@@ -89,8 +91,9 @@ TEST(memory_verified_swap_test, memory_limited_below_the_challenge_reports_the_s
   Print("192 MiB limit", limited);
   const auto& c = limited["claims"];
   EXPECT_EQ(c["mismatched_words"], 0);
-  EXPECT_GT(std::max(c["swapped_fraction"].get<double>(), c["slow_fraction"].get<double>()), 0.3) << c.dump(1);
   EXPECT_LT(c["verified_bytes"].get<double>(), 0.7 * 384 * kMiB) << c.dump(1);
+  // About half the challenge was out of RAM when read back (newest first).
+  EXPECT_GT(c["swapped_fraction"].get<double>(), 0.3) << c.dump(1);
   ASSERT_FALSE(limited["findings"].empty()) << limited.dump(1);
   EXPECT_EQ(limited["findings"][0]["code"], "memory_swapped");
   EXPECT_TRUE(limited["findings"][0]["details"].contains("swapped_fraction"));
