@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "meters/memory_accounting.h"
-#include "meters/memory_capacity.h"
+#include "meters/memory/memory_accounting.h"
+#include "meters/memory/memory_capacity.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view all(reinterpret_cast<const char*>(data), size);

@@ -9,7 +9,7 @@
 // only difference between them is the quota, and other tenants of this
 // shared test machine (compilers of other branches) cannot starve the child
 // below its quota. The meter itself discounts time its guest gave to other
-// tasks (see meters/cpu_availability_meter.h), which is what keeps the
+// tasks (see meters/cpu/cpu_availability_meter.h), which is what keeps the
 // no-quota figure near 1 on a busy machine.
 // Each run: 5 windows of 0.6 s plus 0.2 s warm-up; about 25 s in all.
 #include <gtest/gtest.h>
@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "meters/cpu_availability_meter.h"
-#include "meters/cpu_work.h"
+#include "meters/cpu/cpu_availability_meter.h"
+#include "meters/cpu/cpu_work.h"
 #include "support/test_cgroup.h"
 
 namespace resmeter {

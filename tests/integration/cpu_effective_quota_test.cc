@@ -9,8 +9,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "meters/cpu_effective_meter.h"
-#include "meters/cpu_work.h"
+#include "meters/cpu/cpu_effective_meter.h"
+#include "meters/cpu/cpu_work.h"
 #include "support/test_cgroup.h"
 
 namespace resmeter {

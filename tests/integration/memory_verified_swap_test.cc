@@ -16,7 +16,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "meters/memory_verified_meter.h"
+#include "meters/memory/memory_verified_meter.h"
 #include "support/shell_command.h"
 #include "support/test_cgroup.h"
 

@@ -3,9 +3,9 @@
 // and the effective-vCPU ratio. Pure functions: no timing, no machine speed.
 #include <gtest/gtest.h>
 
-#include "meters/cpu_availability_meter.h"
-#include "meters/cpu_effective_meter.h"
-#include "meters/cpu_work.h"
+#include "meters/cpu/cpu_availability_meter.h"
+#include "meters/cpu/cpu_effective_meter.h"
+#include "meters/cpu/cpu_work.h"
 
 namespace resmeter {
 namespace {

@@ -1,4 +1,4 @@
-#include "meters/memory_accounting.h"
+#include "meters/memory/memory_accounting.h"
 
 #include <gtest/gtest.h>
 

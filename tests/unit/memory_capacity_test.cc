@@ -1,10 +1,10 @@
-#include "meters/memory_capacity.h"
+#include "meters/memory/memory_capacity.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

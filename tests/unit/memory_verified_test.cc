@@ -1,9 +1,9 @@
 // memory.verified's pattern and judgement (pure), and one small real run.
-#include "meters/memory_verified_meter.h"
+#include "meters/memory/memory_verified_meter.h"
 
 #include <gtest/gtest.h>
 
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

@@ -1,0 +1,136 @@
+// The io_uring engine (liburing): one ring of queue_depth entries, kept full.
+#include <liburing.h>
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "meters/disk/io_engine.h"
+#include "meters/disk/io_job_support.h"
+
+namespace resmeter {
+namespace {
+
+// Owns an initialised ring.
+class Ring {
+ public:
+  Ring() = default;
+  ~Ring() {
+    if (ok_) io_uring_queue_exit(&ring_);
+  }
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  // Returns 0 or -errno.
+  int Init(unsigned entries) {
+    int rc = io_uring_queue_init(entries, &ring_, 0);
+    ok_ = rc == 0;
+    return rc;
+  }
+  io_uring* get() { return &ring_; }
+
+ private:
+  io_uring ring_{};
+  bool ok_ = false;
+};
+
+class UringEngine final : public IoEngine {
+ public:
+  const char* name() const override { return "io_uring"; }
+
+  Result<IoJobStats> Run(const IoJob& job) override {
+    const int qd = job.workload.queue_depth;
+    const bool write = job.workload.op == IoOp::kWrite;
+    Ring ring;
+    if (int rc = ring.Init(static_cast<unsigned>(qd)); rc < 0) {
+      return Status::FromErrno("io_uring_queue_init(" + std::to_string(qd) + ")", -rc);
+    }
+    struct Slot {
+      std::unique_ptr<IoBuffer> buf;
+      uint64_t offset = 0;
+      double submitted = 0;
+    };
+    std::vector<Slot> slots(static_cast<size_t>(qd));
+    std::vector<int> idle;
+    for (int i = 0; i < qd; ++i) {
+      slots[i].buf = std::make_unique<IoBuffer>(job.workload.block_size_bytes, job.seed + 0x1000 * (i + 1));
+      idle.push_back(i);
+    }
+    std::atomic<uint64_t> cursor{0};
+    OffsetSource offsets(job, &cursor, job.seed ^ 0xabcdef);
+    SplitMix64 rng(job.seed + 3);
+    IoJobStats stats;
+    Status failure;
+    int in_flight = 0;
+    const JobWindow win = JobWindow::Start(job);
+    bool submitting = true;
+    for (;;) {
+      if (job.cancelled() && failure.ok())
+        failure = Status::Cancelled("disk.io " + job.workload.name + " cancelled");
+      double now = job.env->MonotonicSeconds();
+      if (now >= win.end || !failure.ok()) submitting = false;
+      if (submitting && !idle.empty()) {
+        for (int i : idle) {
+          Slot& s = slots[i];
+          s.offset = offsets.Next();
+          io_uring_sqe* sqe = io_uring_get_sqe(ring.get());
+          if (write) {
+            s.buf->Scramble(rng);
+            io_uring_prep_write(sqe, job.fd, s.buf->data(), static_cast<unsigned>(s.buf->size()), s.offset);
+          } else {
+            io_uring_prep_read(sqe, job.fd, s.buf->data(), static_cast<unsigned>(s.buf->size()), s.offset);
+          }
+          io_uring_sqe_set_data64(sqe, static_cast<uint64_t>(i));
+        }
+        now = job.env->MonotonicSeconds();
+        for (int i : idle) slots[i].submitted = now;
+        int n = io_uring_submit(ring.get());
+        if (n < 0) {
+          if (failure.ok()) failure = Status::FromErrno("io_uring_submit", -n);
+          submitting = false;
+        } else {
+          in_flight += static_cast<int>(idle.size());
+          idle.clear();
+        }
+      }
+      if (in_flight == 0) break;
+      io_uring_cqe* cqe = nullptr;
+      int rc = io_uring_wait_cqe(ring.get(), &cqe);
+      if (rc == -EINTR) continue;
+      if (rc < 0) return Status::FromErrno("io_uring_wait_cqe", -rc);
+      const double t_done = job.env->MonotonicSeconds();
+      unsigned head;
+      unsigned seen = 0;
+      io_uring_for_each_cqe(ring.get(), head, cqe) {
+        ++seen;
+        const int i = static_cast<int>(io_uring_cqe_get_data64(cqe));
+        Slot& s = slots[i];
+        if (cqe->res != static_cast<int>(s.buf->size())) {
+          if (failure.ok()) failure = IoFailure(job, write, s.offset, cqe->res);
+        } else if (win.Counts(t_done)) {
+          ++stats.ios;
+          stats.bytes += s.buf->size();
+          stats.latency_ns.Record(ElapsedNs(s.submitted, t_done));
+        }
+        idle.push_back(i);
+      }
+      io_uring_cq_advance(ring.get(), seen);
+      in_flight -= static_cast<int>(seen);
+    }
+    if (!failure.ok()) return failure;
+    stats.window_seconds = job.workload.duration_seconds;
+    return stats;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<IoEngine> MakeUringEngine() { return std::make_unique<UringEngine>(); }
+
+std::string UringUnavailableReason() {
+  Ring ring;
+  int rc = ring.Init(4);
+  if (rc == 0) return "";
+  return std::string("io_uring unavailable: io_uring_queue_init: ") + std::strerror(-rc);
+}
+
+}  // namespace resmeter
