@@ -4,7 +4,7 @@
 //   memory triad   resmeter memory.bandwidth (N threads)  vs  likwid-bench -t stream (N threads, same bytes)
 //   memory copy    resmeter memory.bandwidth (1 thread)   vs  mbw -t0 (memcpy, single thread)
 //   frequency      resmeter cpu.frequency                 vs  an imul dependency chain timed right after it
-//                  (3 cycles per imul on x86-64; cycles = 3 x imuls / thread CPU seconds, pinned),
+//                  (3 cycles per imul on x86-64; median of chunks the guest did not preempt, pinned),
 //                  /proc/cpuinfo cpu MHz, the nominal rate, perf stat cycles
 //
 // Targets (issue 3): triad >= 0.9x likwid-bench; frequency within 5% of nominal.
@@ -15,6 +15,7 @@
 #include <atomic>
 #include <barrier>
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -78,23 +79,31 @@ uint64_t RunImulChain(uint64_t blocks) {
 #endif
 
 // The clock of each CPU in `cpus` running the imul chain at once for
-// `seconds`: 3 x imuls / thread CPU seconds (time the guest did not run the
-// thread is not counted). Empty where there is no reference chain.
+// `seconds`: the chain is timed in ~1 ms chunks on the wall clock; a chunk
+// counts only when the thread's CPU clock advanced as much as the wall clock
+// over it (within 1 %: the guest did not preempt it), and the reference is
+// the median of those chunks' 3 x imuls per second. A plain median over all
+// chunks, or imuls over the whole run's CPU time, read low on a shared
+// machine (preempted chunks; host time taken without steal still runs the
+// thread's CPU clock). Empty where there is no reference chain.
 std::vector<double> ImulReferenceHz(const std::vector<int>& cpus, double seconds) {
   std::vector<double> hz(cpus.size(), 0);
 #if defined(__x86_64__)
+  constexpr uint64_t kChunkBlocks = 6000;  // 1.15 M imul cycles: about 0.3 ms at 3.5 GHz
   std::barrier start(static_cast<std::ptrdiff_t>(cpus.size()));
   RunPinnedThreads(cpus, [&](size_t i, int, const Status&) {
     start.arrive_and_wait();
-    const double c0 = ThreadCpuSeconds();
-    const auto t0 = std::chrono::steady_clock::now();
-    uint64_t blocks = 0;
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < seconds) {
-      RunImulChain(2000);
-      blocks += 2000;
+    std::vector<double> clean;
+    const auto t_end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < t_end) {
+      const double c0 = ThreadCpuSeconds();
+      const auto w0 = std::chrono::steady_clock::now();
+      RunImulChain(kChunkBlocks);
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+      const double cpu = ThreadCpuSeconds() - c0;
+      if (wall > 0 && std::abs(cpu - wall) <= 0.01 * wall) clean.push_back(3.0 * 64.0 * kChunkBlocks / wall);
     }
-    const double cpu = ThreadCpuSeconds() - c0;
-    if (cpu > 0) hz[i] = 3.0 * 64.0 * static_cast<double>(blocks) / cpu;
+    hz[i] = MedianOf(clean);
   });
   return hz;
 #else
@@ -192,7 +201,7 @@ int main(int argc, char** argv) {
     std::vector<double> all = ImulReferenceHz(*cpus, 0.5);
     double ref_all = 0;
     for (double h : all) ref_all += h / static_cast<double>(all.size());
-    std::printf("  imul chain reference: 3 cycles per dependent imul, over thread CPU time, pinned\n");
+    std::printf("  imul chain reference: 3 cycles per dependent imul, median of unpreempted ~0.3 ms chunks, pinned\n");
     PrintRatio("burst vs imul chain reference", burst, ref_burst, "GHz", 1e9);
     PrintRatio("all-core vs imul chain reference", all_core, all.empty() ? -1 : ref_all, "GHz", 1e9);
   }
