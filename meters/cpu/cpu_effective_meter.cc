@@ -1,11 +1,39 @@
 #include "meters/cpu/cpu_effective_meter.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <barrier>
+#include <map>
 
+#include "meters/cpu/cgroup_cpu.h"
+#include "meters/cpu/cpu_availability_meter.h"
 #include "meters/cpu/cpu_work.h"
 
 namespace resmeter {
+namespace {
+
+// Steal ticks per vCPU and the cgroup's throttled time, read at both ends of
+// the all-vCPU phase.
+struct Counters {
+  std::map<int, uint64_t> steal_ticks;
+  bool cgroup_ok = false;
+  double throttled_seconds = 0;
+};
+
+Counters ReadCounters(const MeterContext& ctx) {
+  Counters c;
+  Result<std::string> stat = ctx.env->ReadFile(ctx.Proc("stat"));
+  if (stat.ok()) c.steal_ticks = StealTicksByCpu(*stat);
+  Result<CgroupCpuLimit> cg = ReadCgroupCpuLimit(ctx);
+  if (cg.ok()) {
+    c.cgroup_ok = true;
+    c.throttled_seconds = cg->throttled_seconds;
+  }
+  return c;
+}
+
+}  // namespace
 
 uint64_t RunIndependentChains(uint64_t blocks) {
   uint64_t a = 0, b = 1, c = 2, d = 3, e = 4, f = 5, g = 6, h = 7;
@@ -35,11 +63,20 @@ uint64_t RunIndependentChains(uint64_t blocks) {
 
 double EffectiveVcpus(const ParallelRound& round) {
   if (round.single_ops_per_second <= 0) return 0;
+  const size_t n = std::min(round.all_ops.size(), round.all_wall_seconds.size());
   double total = 0;
-  for (size_t i = 0; i < round.all_ops.size() && i < round.all_wall_seconds.size(); ++i) {
-    if (round.all_wall_seconds[i] > 0) total += round.all_ops[i] / round.all_wall_seconds[i];
+  for (size_t i = 0; i < n; ++i) {
+    ChallengeWindow w;
+    w.work_ops = round.all_ops[i];
+    w.clock_hz = round.single_ops_per_second;
+    w.wall_seconds = round.all_wall_seconds[i];
+    // Without CPU clocks the whole wall time counts as entitled.
+    w.cpu_seconds = i < round.all_cpu_seconds.size() ? round.all_cpu_seconds[i] : w.wall_seconds;
+    w.steal_seconds = i < round.all_steal_seconds.size() ? round.all_steal_seconds[i] : 0;
+    w.throttled_seconds = round.throttled_seconds / static_cast<double>(n);
+    total += ComputeAvailability(w).availability_ratio;
   }
-  return total / round.single_ops_per_second;
+  return total;
 }
 
 std::vector<OptionSpec> CpuEffectiveOptions() {
@@ -84,6 +121,7 @@ MeterResult CpuEffectiveMeter::Measure(MeterContext& ctx) {
     }
   }
 
+  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
   nlohmann::json per_round = nlohmann::json::array();
   std::vector<double> effective;
   for (int r = 0; r < rounds; ++r) {
@@ -105,18 +143,33 @@ MeterResult CpuEffectiveMeter::Measure(MeterContext& ctx) {
 
     round.all_ops.assign(n, 0);
     round.all_wall_seconds.assign(n, 0);
+    round.all_cpu_seconds.assign(n, 0);
+    round.all_steal_seconds.assign(n, 0);
     std::vector<std::string> errors(n);
-    std::barrier start(static_cast<std::ptrdiff_t>(n));
+    Counters before, after;
+    std::barrier start(static_cast<std::ptrdiff_t>(n), [&]() noexcept { before = ReadCounters(ctx); });
+    std::barrier end(static_cast<std::ptrdiff_t>(n), [&]() noexcept { after = ReadCounters(ctx); });
     RunPinnedThreads(cpus, [&](size_t i, int, const Status& pinned) {
       if (!pinned.ok()) errors[i] = pinned.message();
       TrySetThreadNice(want_nice);
       if (errors[i].empty() && warmup > 0) RunChainFor(*ctx.env, warmup, chunk_blocks, ctx.cancel_flag.get(), workload);
       start.arrive_and_wait();
-      if (!errors[i].empty()) return;
-      const ChainRun run = RunChainFor(*ctx.env, all_seconds, chunk_blocks, ctx.cancel_flag.get(), workload);
-      round.all_ops[i] = static_cast<double>(run.ops);
-      round.all_wall_seconds[i] = run.wall_seconds;
+      if (errors[i].empty()) {
+        const ChainRun run = RunChainFor(*ctx.env, all_seconds, chunk_blocks, ctx.cancel_flag.get(), workload);
+        round.all_ops[i] = static_cast<double>(run.ops);
+        round.all_wall_seconds[i] = run.wall_seconds;
+        round.all_cpu_seconds[i] = run.cpu_seconds;
+      }
+      end.arrive_and_wait();
     });
+    for (size_t i = 0; i < n; ++i) {
+      auto x = before.steal_ticks.find(cpus[i]);
+      auto y = after.steal_ticks.find(cpus[i]);
+      if (x != before.steal_ticks.end() && y != after.steal_ticks.end() && y->second >= x->second)
+        round.all_steal_seconds[i] = static_cast<double>(y->second - x->second) * tick;
+    }
+    if (before.cgroup_ok && after.cgroup_ok)
+      round.throttled_seconds = std::max(0.0, after.throttled_seconds - before.throttled_seconds);
     for (size_t i = 0; i < n; ++i) {
       if (!errors[i].empty()) return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": " + errors[i]);
     }
@@ -129,6 +182,7 @@ MeterResult CpuEffectiveMeter::Measure(MeterContext& ctx) {
     per_round.push_back({{"single_cpu", single_cpu},
                          {"single_ops_per_second", round.single_ops_per_second},
                          {"all_ops_per_second", all_rate},
+                         {"throttled_seconds", round.throttled_seconds},
                          {"effective_vcpus", e}});
   }
   std::vector<double> sorted = effective;
@@ -146,8 +200,9 @@ MeterResult CpuEffectiveMeter::Measure(MeterContext& ctx) {
   c["rounds"] = per_round;
   auto& k = result.conditions;
   k["method_detail"] =
-      "8 interleaved independent add chains per thread; effective = sum over vcpus of work per wall second "
-      "(all at once) / typical chunk rate of one vcpu alone; median over rounds";
+      "8 interleaved independent add chains per thread; effective = sum over vcpus (all at once) of work / "
+      "(typical chunk rate of one vcpu alone x entitled time), entitled = min(wall, thread cpu time + steal + "
+      "cgroup throttled time); median over rounds";
   k["cpus"] = cpus;
   k["single_seconds"] = single_seconds;
   k["all_seconds"] = all_seconds;

@@ -18,13 +18,17 @@
 // while it runs: a quota or a host that takes the vCPU away only removes
 // chunks or slows some of them, not the typical one. (2) One pinned thread
 // per vCPU runs it together, after a `warmup_seconds` spin that spends an
-// idle quota's leftover budget, for `all_seconds`; their work per wall
-// second, summed, over the one-vCPU rate is the round's effective vCPUs.
+// idle quota's leftover budget, for `all_seconds`. Each thread's work over
+// (the one-vCPU rate x its entitled time) is the share of a vCPU it got,
+// with entitled time as in cpu.availability: min(wall, its CPU time + the
+// steal on its vCPU + its share of the cgroup's throttled time). So a quota
+// (throttled time) and a host that withholds the vCPU (steal, or CPU time
+// that did no work) count, while other processes of the same guest that
+// took the vCPU (measured 0.36 instead of 1.9 on the shared build VM
+// before this) do not. The shares summed are the round's effective vCPUs.
 // effective_vcpus = median over `rounds` rounds. Turbo makes one core run
 // faster alone than all together, so a machine whose vCPUs are all real
 // reads a little under its count (all-core / single-core clock).
-// Time lost to other processes of the same guest also lowers it; the
-// threads ask for nice -20 to keep that small.
 // Finding `effective_vcpus_low` when effective_vcpus < min_effective_ratio x
 // the vCPUs this process may run on.
 //
@@ -45,14 +49,19 @@ inline constexpr uint64_t kIndependentOpsPerBlock = 64;
 // value derived from them so the work cannot be elided.
 uint64_t RunIndependentChains(uint64_t blocks);
 
-// One round's inputs: the one-vCPU rate and each thread's work and wall time
-// of the all-vCPU phase.
+// One round's inputs: the one-vCPU rate and, per thread of the all-vCPU
+// phase, its work, wall time, CPU time and the steal on its vCPU, and the
+// cgroup's throttled time over the phase.
 struct ParallelRound {
   double single_ops_per_second = 0;
   std::vector<double> all_ops;
   std::vector<double> all_wall_seconds;
+  std::vector<double> all_cpu_seconds;    // empty: taken as the wall time
+  std::vector<double> all_steal_seconds;  // empty: none
+  double throttled_seconds = 0;
 };
-// Sum over threads of ops / wall, over the single rate (0 when undefined).
+// Sum over threads of cpu.availability's ratio with the single rate as the
+// clock (0 when undefined).
 double EffectiveVcpus(const ParallelRound& round);
 
 class CpuEffectiveMeter final : public Meter {
