@@ -11,7 +11,8 @@
 // below its quota. The meter itself discounts time its guest gave to other
 // tasks (see meters/cpu/cpu_availability_meter.h), which is what keeps the
 // no-quota figure near 1 on a busy machine.
-// Each run: 5 windows of 0.6 s plus 0.2 s warm-up; about 25 s in all.
+// Each run: 5 windows of 0.6 s plus 0.2 s warm-up; about 25 s in all (45 s
+// at most, with the repeats of contended runs).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -60,10 +61,18 @@ TEST(cpu_availability_quota_test, half_quota_reads_half_five_times_of_five_and_n
 
   ASSERT_TRUE(cg.SetCpuQuota(quota));
   for (int run = 1; run <= 5; ++run) {
-    nlohmann::json limited = RunChallengeInCgroup(cg);
-    ASSERT_FALSE(limited.contains("error")) << limited.dump();
-    ASSERT_EQ(limited["status"], "ok") << limited.dump();
-    Print(("with quota, run " + std::to_string(run)).c_str(), limited);
+    // Another test of the same kind on this shared machine (its own
+    // max-weight cgroup) takes CPU from the child inside its quota; the meter
+    // rightly discounts that as guest contention, which moves the figure
+    // above half. Such a run is repeated once rather than judged.
+    nlohmann::json limited;
+    for (int attempt = 1; attempt <= 2; ++attempt) {
+      limited = RunChallengeInCgroup(cg);
+      ASSERT_FALSE(limited.contains("error")) << limited.dump();
+      ASSERT_EQ(limited["status"], "ok") << limited.dump();
+      Print(("with quota, run " + std::to_string(run) + " attempt " + std::to_string(attempt)).c_str(), limited);
+      if (limited["claims"]["guest_contention_ratio"].get<double>() <= 0.05) break;
+    }
     const double a = limited["claims"]["availability_ratio"].get<double>();
     EXPECT_GE(a, 0.45) << limited.dump(1);
     EXPECT_LE(a, 0.55) << limited.dump(1);
