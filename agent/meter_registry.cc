@@ -61,7 +61,10 @@ const std::vector<MeterInfo>& MeterRegistry() {
             "I/O engine; auto = io_uring, psync when io_uring is unavailable"},
            {"workloads", OptionType::kStringList,
             nlohmann::json::array({"seq_read", "rand_read", "seq_write", "rand_write", "fsync"}), {}, {}, {},
-            "subset of seq_read, rand_read, seq_write, rand_write, fsync"},
+            "subset of seq_read, rand_read, seq_write, rand_write, fsync, rand_read_large (random reads over "
+            "the whole block device or a large_working_set_bytes file: exposes a cache in front of the disk)"},
+           {"large_working_set_bytes", OptionType::kInt, int64_t{4294967296}, 1048576, 1099511627776.0, {},
+            "scratch file size for rand_read_large in file mode (the whole device in block_device mode)"},
            {"warmup_seconds", OptionType::kDouble, 0.5, 0, 60, {}, "uncounted warm-up per workload"},
            {"duration_seconds", OptionType::kDouble, 2.0, 0.1, 600, {}, "measured window per workload"},
            {"sequential_block_size_bytes", OptionType::kInt, 1048576, 4096, 67108864, {},

@@ -12,6 +12,13 @@
 //   W_bytes_per_second, W_ios_per_second, W_ios (count in the window),
 //   W_latency_{min,mean,p50,p90,p99,p999,max}_seconds (omitted when no I/O
 //   completed in the window). Conditions carry every parameter.
+// rand_read_large_qdN (random reads over the whole device or a large file,
+// meters/disk_workload_plan.h) adds W_working_set_bytes, W_latency_bimodal,
+// W_fast_mode_fraction, W_device_{ios,bytes}_per_second (the slow mode's
+// rate: what the device delivers when a cache serves the fast mode; the
+// overall rate when there is one mode) and, when bimodal,
+// W_{fast,slow}_mode_latency_p50_seconds and W_mode_split_seconds, plus a
+// disk_latency_bimodal finding (meters/disk_latency_modes.h).
 //
 // Thread behaviour: Measure() runs on the framework's thread and joins the
 // engine threads it starts before returning.
@@ -19,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "meters/disk_latency_modes.h"
 #include "meters/io_engine.h"
 #include "meters/meter.h"
 
@@ -33,5 +41,7 @@ class DiskIoMeter final : public Meter {
 Result<IoJobStats> RunDiskWorkload(IoEngine& engine, const IoJob& job);
 // Adds the claims of one finished workload (names prefixed by w.name).
 void AddDiskWorkloadClaims(const DiskWorkload& w, const IoJobStats& stats, nlohmann::json* claims);
+// Adds the latency-mode claims of a rand_read_large workload; returns the modes found.
+LatencyModes AddLargeWorkingSetClaims(const DiskWorkload& w, const IoJobStats& stats, nlohmann::json* claims);
 
 }  // namespace resmeter
