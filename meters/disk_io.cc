@@ -49,14 +49,9 @@ LatencyModes AddLargeWorkingSetClaims(const DiskWorkload& w, const IoJobStats& s
   nlohmann::json& c = *claims;
   const std::string p = w.name + "_";
   const LatencyModes modes = FindLatencyModes(s.latency_ns);
-  // The slow mode is what the device itself delivered: its I/Os per second of
-  // the window (at queue depth 1 the fast mode's time is a small share of it).
-  const double device_iops = s.window_seconds > 0 ? static_cast<double>(modes.slow_count) / s.window_seconds : 0;
   c[p + "working_set_bytes"] = w.span_bytes;
   c[p + "latency_bimodal"] = modes.bimodal;
   c[p + "fast_mode_fraction"] = modes.FastFraction();
-  c[p + "device_ios_per_second"] = device_iops;
-  c[p + "device_bytes_per_second"] = device_iops * static_cast<double>(w.block_size_bytes);
   if (modes.bimodal) {
     c[p + "fast_mode_latency_p50_seconds"] = modes.fast_median_ns * 1e-9;
     c[p + "slow_mode_latency_p50_seconds"] = modes.slow_median_ns * 1e-9;
@@ -145,14 +140,15 @@ MeterResult DiskIoMeter::Measure(MeterContext& ctx) {
       const LatencyModes modes = AddLargeWorkingSetClaims(w, *stats, &result.claims);
       wcond["latency_modes"] = modes.explanation;
       if (modes.bimodal) {
-        char line[512];
+        char line[640];
         std::snprintf(line, sizeof line,
-                      "%s: read latency is bimodal: %.1f %% of reads at a median of %.1f us (served from a "
-                      "cache in front of the disk), %.1f %% at %.1f us (the device); the device delivers %.0f "
-                      "reads/s, not the %.0f measured overall",
+                      "%s: read latency is bimodal: %.1f %% of reads took about %.1f us, %.1f %% about %.1f us; "
+                      "the fast ones did not wait for the device (a cache in front of it, or a throttle letting "
+                      "bursts through), so the percentiles are not the device's; over this %llu-byte working set "
+                      "the device sustained %.0f reads/s",
                       w.name.c_str(), modes.FastFraction() * 100, modes.fast_median_ns / 1e3,
                       (1 - modes.FastFraction()) * 100, modes.slow_median_ns / 1e3,
-                      result.claims[w.name + "_device_ios_per_second"].get<double>(), stats->IosPerSecond());
+                      static_cast<unsigned long long>(w.span_bytes), stats->IosPerSecond());
         result.findings.push_back({"disk_latency_bimodal", line, {{"workload", w.name}}});
       }
     }

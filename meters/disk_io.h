@@ -13,12 +13,15 @@
 //   W_latency_{min,mean,p50,p90,p99,p999,max}_seconds (omitted when no I/O
 //   completed in the window). Conditions carry every parameter.
 // rand_read_large_qdN (random reads over the whole device or a large file,
-// meters/disk_workload_plan.h) adds W_working_set_bytes, W_latency_bimodal,
-// W_fast_mode_fraction, W_device_{ios,bytes}_per_second (the slow mode's
-// rate: what the device delivers when a cache serves the fast mode; the
-// overall rate when there is one mode) and, when bimodal,
-// W_{fast,slow}_mode_latency_p50_seconds and W_mode_split_seconds, plus a
-// disk_latency_bimodal finding (meters/disk_latency_modes.h).
+// meters/disk_workload_plan.h): its W_ios_per_second is the rate the device
+// sustains, since a cache in front of it can hold only a small part of the
+// working set. It adds W_working_set_bytes, W_latency_bimodal,
+// W_fast_mode_fraction and, when bimodal, W_{fast,slow}_mode_latency_p50_seconds
+// and W_mode_split_seconds, plus a disk_latency_bimodal finding
+// (meters/disk_latency_modes.h). No "device rate" is derived from the slow
+// mode alone: behind a token-bucket throttle most reads that reach the device
+// complete fast too (the burst allowance), and only the rate says what the
+// device sustains.
 //
 // Thread behaviour: Measure() runs on the framework's thread and joins the
 // engine threads it starts before returning.
