@@ -114,7 +114,6 @@ class UringEngine final : public IoEngine {
       if (job.cancelled() && failure.ok())
         failure = Status::Cancelled("disk.io " + job.workload.name + " cancelled");
       if (job.env->MonotonicSeconds() >= win.end || !failure.ok()) submitting = false;
-      unsigned to_submit = 0;
       if (submitting && !idle.empty()) {
         for (int i : idle) {
           Slot& s = slots[i];
@@ -137,7 +136,6 @@ class UringEngine final : public IoEngine {
         }
         const double now = job.env->MonotonicSeconds();
         for (int i : idle) slots[i].submitted = now;
-        to_submit = static_cast<unsigned>(idle.size());
         in_flight += static_cast<int>(idle.size());
         idle.clear();
       }

@@ -6,8 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+
+#include "meters/disk_io.h"
 
 namespace resmeter {
 namespace {
@@ -135,6 +138,37 @@ TEST(disk_latency_modes_test, bins_in_any_order_give_the_same_split) {
   ASSERT_TRUE(c.bimodal) << c.explanation;
   EXPECT_EQ(c.fast_count, 30u);
   EXPECT_EQ(c.slow_count, 70u);
+}
+
+TEST(disk_latency_modes_test, large_working_set_claims_report_the_modes) {
+  DiskWorkload w;
+  w.name = "rand_read_large_qd1";
+  w.block_size_bytes = 4096;
+  w.span_bytes = 1ull << 30;
+  w.large_working_set = true;
+  IoJobStats stats;
+  stats.latency_ns = CacheInFrontOfDisk(0.3);
+  stats.ios = stats.latency_ns.count();
+  stats.bytes = stats.ios * 4096;
+  stats.window_seconds = 2;
+  nlohmann::json claims = nlohmann::json::object();
+  const LatencyModes m = AddLargeWorkingSetClaims(w, stats, &claims);
+  ASSERT_TRUE(m.bimodal);
+  EXPECT_EQ(claims["rand_read_large_qd1_working_set_bytes"], 1ull << 30);
+  EXPECT_EQ(claims["rand_read_large_qd1_latency_bimodal"], true);
+  EXPECT_NEAR(claims["rand_read_large_qd1_fast_mode_fraction"].get<double>(), 0.3, 0.002);
+  EXPECT_NEAR(claims["rand_read_large_qd1_fast_mode_latency_p50_seconds"].get<double>(), 30e-6, 2e-6);
+  EXPECT_NEAR(claims["rand_read_large_qd1_slow_mode_latency_p50_seconds"].get<double>(), 5e-3, 3e-4);
+  EXPECT_GT(claims["rand_read_large_qd1_mode_split_seconds"].get<double>(), 100e-6);
+
+  IoJobStats one_mode;  // one mode: no per-mode keys, fraction 0
+  one_mode.latency_ns.Record(100000);
+  one_mode.window_seconds = 1;
+  claims = nlohmann::json::object();
+  EXPECT_FALSE(AddLargeWorkingSetClaims(w, one_mode, &claims).bimodal);
+  EXPECT_EQ(claims["rand_read_large_qd1_latency_bimodal"], false);
+  EXPECT_EQ(claims["rand_read_large_qd1_fast_mode_fraction"], 0.0);
+  EXPECT_FALSE(claims.contains("rand_read_large_qd1_mode_split_seconds"));
 }
 
 }  // namespace
