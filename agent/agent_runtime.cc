@@ -4,11 +4,11 @@
 
 #include "agent/commands.h"
 #include "core/safe_dir.h"
-#include "reporter/evidence_claim.h"
-#include "reporter/key_origin.h"
-#include "reporter/key_store.h"
-#include "reporter/ledger_files.h"
-#include "reporter/report.h"
+#include "attester/evidence_claim.h"
+#include "jose/key_origin.h"
+#include "jose/key_store.h"
+#include "ledger/ledger_files.h"
+#include "report/report.h"
 #include "timesource/time_claim.h"
 
 namespace resmeter {

@@ -30,7 +30,7 @@
 #include "agent/usage_accountant.h"
 #include "agent/usage_recorder.h"
 #include "core/env.h"
-#include "reporter/signing_key.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 

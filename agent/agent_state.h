@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "meters/runner.h"
+#include "meters/registry/runner.h"
 
 namespace resmeter {
 

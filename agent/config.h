@@ -1,48 +1,33 @@
-// Config: the validated configuration of resmeter.
-//
-// Loaded from YAML (configs/resmeter.yaml documents every key) with yaml-cpp
-// and checked against typed OptionSpec tables: the global table in
-// agent/config_schema.cc and each meter's options from the registry
-// (meters.<name>.<key>, plus `enabled` and `timeout_seconds`). Unknown keys,
-// wrong types and out-of-range values are errors naming the file, the line
-// and the key. `--set KEY=VALUE` and command-line flags override the file.
-// A Config is a plain value; copies are independent.
+// The agent's view of config/config.h: the same functions with the meters of
+// the registry as the configurable ones (`meters.<name>.<key>`).
 #pragma once
 
-#include <map>
 #include <string>
 #include <vector>
 
-#include "core/option_spec.h"
-#include "core/result.h"
-#include "meters/registry.h"
+#include "config/config.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 
-struct Config {
-  std::string source = "built-in defaults";  // the file it came from
-  Options global;                            // dotted keys, e.g. "report.validity_seconds"
-  std::map<std::string, Options> meters;     // meter name -> its options
-
-  // The options of a registered meter. REQUIRES: name is in the registry.
-  const Options& Meter(const std::string& name) const { return meters.at(name); }
-};
-
-// The global keys (not under `meters:`), in documentation order.
-const std::vector<OptionSpec>& GlobalSchema();
-// The keys of one meter: enabled, timeout_seconds, then the meter's own.
+// The registry's rows as the config sees them (built once).
+const ConfigurableMeters& RegisteredConfigurableMeters();
+// The keys of one registered meter: enabled, timeout_seconds, then its own.
 std::vector<OptionSpec> MeterSchema(const MeterInfo& info);
 
-// A config with every key at its default.
-Config DefaultConfig();
-// Parses YAML text; `source` names it in errors. InvalidArgument on any bad key or value.
-Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source);
-// Reads and parses a file. NotFound / IOError / InvalidArgument.
-Result<Config> LoadConfigFile(const std::string& path);
-// Applies one "KEY=VALUE" override (VALUE is YAML: 5, true, [a, b]).
-Status ApplyConfigOverride(Config& config, const std::string& assignment);
-// Validates and sets one dotted key (used by flags such as --state-dir).
-Status SetConfigValue(Config& config, const std::string& key, const std::string& yaml_value,
-                      const std::string& origin);
+inline Config DefaultConfig() { return DefaultConfig(RegisteredConfigurableMeters()); }
+inline Result<Config> ParseConfig(const std::string& yaml_text, const std::string& source) {
+  return ParseConfig(yaml_text, source, RegisteredConfigurableMeters());
+}
+inline Result<Config> LoadConfigFile(const std::string& path) {
+  return LoadConfigFile(path, RegisteredConfigurableMeters());
+}
+inline Status ApplyConfigOverride(Config& config, const std::string& assignment) {
+  return ApplyConfigOverride(config, assignment, RegisteredConfigurableMeters());
+}
+inline Status SetConfigValue(Config& config, const std::string& key, const std::string& yaml_value,
+                             const std::string& origin) {
+  return SetConfigValue(config, key, yaml_value, origin, RegisteredConfigurableMeters());
+}
 
 }  // namespace resmeter

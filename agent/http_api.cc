@@ -7,8 +7,8 @@
 #include "agent/scheduler.h"
 #include "core/strings.h"
 #include "core/version.h"
-#include "reporter/key_origin.h"
-#include "reporter/report.h"
+#include "jose/key_origin.h"
+#include "report/report.h"
 
 namespace resmeter {
 namespace {

@@ -9,7 +9,7 @@
 #include "agent/commands.h"
 #include "core/safe_dir.h"
 #include "core/untrusted_json.h"
-#include "reporter/key_store.h"
+#include "jose/key_store.h"
 
 namespace resmeter {
 namespace {

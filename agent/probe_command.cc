@@ -6,12 +6,12 @@
 
 #include "agent/commands.h"
 #include "agent/report_producer.h"
-#include "agent/summary_table.h"
+#include "cli/summary_table.h"
 #include "core/safe_dir.h"
-#include "reporter/evidence_claim.h"
-#include "reporter/key_origin.h"
-#include "reporter/key_store.h"
-#include "reporter/report.h"
+#include "attester/evidence_claim.h"
+#include "jose/key_origin.h"
+#include "jose/key_store.h"
+#include "report/report.h"
 
 namespace resmeter {
 namespace {

@@ -1,9 +1,9 @@
 #include "agent/report_producer.h"
 
 #include "core/strings.h"
-#include "reporter/evidence_claim.h"
-#include "reporter/key_store.h"
-#include "reporter/report.h"
+#include "attester/evidence_claim.h"
+#include "jose/key_store.h"
+#include "report/report.h"
 #include "timesource/time_claim.h"
 
 namespace resmeter {

@@ -10,10 +10,10 @@
 
 #include "agent/config.h"
 #include "core/env.h"
-#include "meters/runner.h"
-#include "reporter/key_origin.h"
-#include "reporter/report.h"
-#include "reporter/signing_key.h"
+#include "meters/registry/runner.h"
+#include "jose/key_origin.h"
+#include "report/report.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 
@@ -31,7 +31,7 @@ nlohmann::json SubmodJson(const MeterRun& run);
 std::vector<MeterPlan> PlanMeters(const Config& config, const std::vector<const MeterInfo*>& meters);
 
 // Runs `plans` and signs the report. `nonce_hex` must be normalized already;
-// `key_origin` says where `key` came from (reporter/key_origin.h) and is
+// `key_origin` says where `key` came from (jose/key_origin.h) and is
 // signed; nullopt: found out with KeyOriginOf.
 Result<ProducedReport> ProduceReport(const Config& config, const std::vector<MeterPlan>& plans,
                                      const std::optional<std::string>& nonce_hex, const SigningKey& key,

@@ -6,7 +6,7 @@
 #include "agent/process_stats.h"
 #include "agent/report_producer.h"
 #include "core/strings.h"
-#include "reporter/openssl_util.h"
+#include "jose/openssl_util.h"
 
 namespace resmeter {
 namespace {

@@ -33,7 +33,7 @@
 #include "agent/heavy_schedule.h"
 #include "agent/logger.h"
 #include "core/env.h"
-#include "reporter/signing_key.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 
@@ -81,7 +81,7 @@ class Scheduler {
                               double wait_seconds);
 
   // Runs one light or heavy cycle in the calling thread (tests, start-up);
-  // `trigger` is one of the kTrigger* names (meters/runner.h).
+  // `trigger` is one of the kTrigger* names (meters/registry/runner.h).
   Status RunLightCycle();
   Status RunHeavyCycle(const std::string& trigger);
   // OK when `name` is a registered heavy meter enabled in `config`; else

@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "core/env.h"
-#include "meters/cpu_availability_sampler.h"
-#include "meters/cpu_time.h"
-#include "meters/runner.h"
-#include "reporter/ledger_statement.h"
+#include "meters/cpu/cpu_availability_sampler.h"
+#include "meters/cpu/cpu_time.h"
+#include "meters/registry/runner.h"
+#include "ledger/ledger_statement.h"
 
 namespace resmeter {
 

@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "reporter/ledger_statement.h"
+#include "ledger/ledger_statement.h"
 
 namespace resmeter {
 namespace {

@@ -1,5 +1,5 @@
 // UsageRecorder: the agent's side of the hash-chained usage ledger
-// (reporter/ledger_writer.h). A thread appends one usage statement per
+// (ledger/ledger_writer.h). A thread appends one usage statement per
 // ledger.period_seconds from the UsageAccountant (delivered and stolen
 // vCPU-seconds, memory GiB-seconds, GPU-seconds), with the time claim's trust
 // and the digest of the latest capability report.
@@ -17,7 +17,7 @@
 // with a new epoch statement) at the next period. Each durable append is
 // logged at info with its seq and the SHA-256 of its line.
 //
-// Read serves pages from a LedgerIndex (reporter/ledger_index.h) built when
+// Read serves pages from a LedgerIndex (ledger/ledger_index.h) built when
 // the ledger is opened (and reopened) and extended after each append, so a
 // page costs O(page) whatever the ledger's size.
 //
@@ -38,9 +38,9 @@
 #include "agent/usage_accountant.h"
 #include "core/env.h"
 #include "core/signer.h"
-#include "reporter/evidence_verifier.h"
-#include "reporter/ledger_index.h"
-#include "reporter/ledger_writer.h"
+#include "evidence/evidence_verifier.h"
+#include "ledger/ledger_index.h"
+#include "ledger/ledger_writer.h"
 
 namespace resmeter {
 

@@ -1,4 +1,4 @@
-// Cost of the CPU availability sampler (meters/cpu_availability_sampler.h)
+// Cost of the CPU availability sampler (meters/cpu/cpu_availability_sampler.h)
 // with the agent's default settings: the sampler's own CPU time (every
 // challenge thread and the coordinator) over wall time, against the target
 // (<= 1 % of one core; the default budget is 0.5 %), and against the
@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <thread>
 
-#include "meters/cpu_availability_sampler.h"
+#include "meters/cpu/cpu_availability_sampler.h"
 
 namespace {
 

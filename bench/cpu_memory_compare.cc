@@ -16,10 +16,10 @@
 #include <string>
 
 #include "core/strings.h"
-#include "meters/cpu_claims.h"
-#include "meters/cpu_work.h"
-#include "meters/registry.h"
-#include "meters/runner.h"
+#include "meters/cpu/cpu_claims.h"
+#include "meters/cpu/cpu_work.h"
+#include "meters/registry/registry.h"
+#include "meters/registry/runner.h"
 
 using namespace resmeter;
 

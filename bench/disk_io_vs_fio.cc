@@ -38,10 +38,10 @@
 
 #include "core/env.h"
 #include "core/temp_path_registry.h"
-#include "meters/disk_io.h"
-#include "meters/disk_target.h"
-#include "meters/disk_workload_plan.h"
-#include "meters/registry.h"
+#include "meters/disk/disk_io.h"
+#include "meters/disk/disk_target.h"
+#include "meters/disk/disk_workload_plan.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

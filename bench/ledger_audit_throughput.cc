@@ -15,9 +15,9 @@
 #include <string>
 
 #include "core/strings.h"
-#include "reporter/ledger_audit.h"
-#include "reporter/ledger_files.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_audit.h"
+#include "ledger/ledger_files.h"
+#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

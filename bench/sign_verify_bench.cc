@@ -2,10 +2,10 @@
 // realistic size (ten meters with a dozen claims each). Prints reports/s.
 #include <benchmark/benchmark.h>
 
-#include "reporter/jwk.h"
-#include "reporter/report.h"
-#include "reporter/report_verifier.h"
-#include "reporter/signing_key.h"
+#include "jose/jwk.h"
+#include "report/report.h"
+#include "report/report_verifier.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {

@@ -4,13 +4,15 @@
 # same tree by hand.
 #
 # Two packages (Debian paths; /etc and /lib are absolute, the rest under the prefix):
-# resmeter-verify (component verify): the binary and what a buyer needs to
-# verify reports, ledgers and evidence; no service, no chrony.
-#   /usr/bin/resmeter                         the one binary (agent, verifier, peer)
+# resmeter-verify (component verify): what a buyer needs to verify reports,
+# ledgers and evidence; no service, no chrony, no hwloc/liburing/tss2-esys.
+#   /usr/bin/resmeter-verify                  verify, ledger audit, evidence verify, key, peer
 #   /etc/resmeter/trust-anchors/*.pem         AMD/Intel roots (conffiles; evidence.trust_anchors_dir)
-#   /usr/share/man/man1/resmeter.1.gz, /usr/share/bash-completion/completions/resmeter
+#   /usr/share/man/man1/resmeter-verify.1.gz  the resmeter page (same subcommands)
 #   /usr/share/doc/resmeter-verify/           README.md, policies/, copyright, changelog.Debian.gz
-# resmeter (component agent): the agent service on the provider's VM.
+# resmeter (component agent): the agent on the provider's VM.
+#   /usr/bin/resmeter                         the whole program (agent, probe, and the buyer's commands)
+#   /usr/share/man/man1/resmeter.1.gz, /usr/share/bash-completion/completions/resmeter
 #   /etc/resmeter/resmeter.yaml               default config (conffile)
 #   /lib/systemd/system/resmeter.service      the hardened unit (not enabled on install)
 #   /usr/share/doc/resmeter/                  README.md, copyright, changelog.Debian.gz
@@ -39,17 +41,19 @@ add_custom_command(
 add_custom_target(resmeter_docs ALL DEPENDS ${resmeter_man_gz} ${resmeter_changelog_gz})
 
 # resmeter-verify
-install(TARGETS resmeter RUNTIME DESTINATION bin COMPONENT verify)
+install(TARGETS resmeter-verify RUNTIME DESTINATION bin COMPONENT verify)
 file(GLOB resmeter_anchor_pems ${CMAKE_SOURCE_DIR}/configs/trust-anchors/*.pem)
 install(FILES ${resmeter_anchor_pems} DESTINATION /etc/resmeter/trust-anchors COMPONENT verify)
-install(FILES ${resmeter_man_gz} DESTINATION share/man/man1 COMPONENT verify)
-install(FILES ${CMAKE_SOURCE_DIR}/packaging/bash-completion/resmeter DESTINATION share/bash-completion/completions
-        COMPONENT verify)
+install(FILES ${resmeter_man_gz} DESTINATION share/man/man1 RENAME resmeter-verify.1.gz COMPONENT verify)
 file(GLOB resmeter_policies ${CMAKE_SOURCE_DIR}/configs/policies/*.yaml)
 install(FILES ${resmeter_policies} DESTINATION share/doc/resmeter-verify/policies COMPONENT verify)
 install(FILES ${CMAKE_SOURCE_DIR}/configs/trust-anchors/README.md DESTINATION share/doc/resmeter-verify
         RENAME trust-anchors.md COMPONENT verify)
 # resmeter
+install(TARGETS resmeter RUNTIME DESTINATION bin COMPONENT agent)
+install(FILES ${resmeter_man_gz} DESTINATION share/man/man1 COMPONENT agent)
+install(FILES ${CMAKE_SOURCE_DIR}/packaging/bash-completion/resmeter DESTINATION share/bash-completion/completions
+        COMPONENT agent)
 install(FILES ${CMAKE_SOURCE_DIR}/configs/resmeter.yaml DESTINATION /etc/resmeter COMPONENT agent)
 install(FILES ${CMAKE_SOURCE_DIR}/configs/resmeter.service DESTINATION /lib/systemd/system COMPONENT agent)
 # Both: README, copyright and changelog in each package's doc directory.
@@ -101,15 +105,16 @@ set(CPACK_DEBIAN_VERIFY_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_VERIFY_PACKAGE_RECOMMENDS "pci.ids")
 set(CPACK_DEBIAN_VERIFY_PACKAGE_CONTROL_EXTRA ${resmeter_pkg_dir}/verify/conffiles)
 set(CPACK_COMPONENT_VERIFY_DESCRIPTION "verify resmeter reports, usage ledgers and hardware evidence
-The resmeter binary without the agent service: what a buyer needs to check
-the signed reports (resmeter verify), usage ledgers (resmeter ledger audit)
-and SEV-SNP, TDX or TPM 2.0 evidence (resmeter evidence verify) of a VM
-running resmeter, and to serve co-signed network measurements (resmeter
-peer). Includes the AMD and Intel root certificates.
+resmeter-verify is what a buyer needs to check the signed reports
+(resmeter-verify verify), usage ledgers (resmeter-verify ledger audit) and
+SEV-SNP, TDX or TPM 2.0 evidence (resmeter-verify evidence verify) of a VM
+running resmeter, and to serve co-signed network measurements
+(resmeter-verify peer). It runs no meters and needs neither hwloc, liburing
+nor the TPM's ESAPI. Includes the AMD and Intel root certificates.
 
 Install the resmeter package on the VM to be measured.")
 set(CPACK_DEBIAN_AGENT_PACKAGE_NAME resmeter)
-set(CPACK_DEBIAN_AGENT_PACKAGE_SHLIBDEPS OFF)
+set(CPACK_DEBIAN_AGENT_PACKAGE_SHLIBDEPS ON)
 # The unit joins chrony's group to ask chronyd for the time (time trust).
 set(CPACK_DEBIAN_AGENT_PACKAGE_DEPENDS "resmeter-verify (= ${resmeter_deb_version}), chrony")
 set(CPACK_DEBIAN_AGENT_PACKAGE_CONTROL_EXTRA
@@ -122,6 +127,6 @@ bandwidth and latency, caches, disk I/O, network throughput to peers and
 GPUs. Every result is signed in a report (JWS) bound to hardware evidence
 (SEV-SNP, TDX or TPM 2.0) and trusted time from chronyd.
 
-This package holds the agent service (a hardened systemd unit, not enabled
-on install) and its configuration; the binary is in resmeter-verify.")
+This package holds the resmeter program, the agent service (a hardened
+systemd unit, not enabled on install) and its configuration.")
 include(CPack)

@@ -1,5 +1,5 @@
 // Signer: the one capability meters and services get for signing, without
-// knowing keys or algorithms (those live in reporter/).
+// knowing keys or algorithms (those live in jose/).
 //
 // The network meter uses it so both agents sign the same canonical summary.
 // Implementations are thread-safe.

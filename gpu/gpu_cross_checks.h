@@ -26,7 +26,7 @@
 #include "gpu/nvml_loader.h"
 #include "gpu/pci_ids.h"
 #include "gpu/pci_scan.h"
-#include "meters/meter.h"
+#include "meters/api/meter.h"
 
 namespace resmeter {
 

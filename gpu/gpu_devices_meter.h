@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/option_spec.h"
-#include "meters/meter.h"
+#include "meters/api/meter.h"
 
 namespace resmeter {
 

@@ -21,7 +21,7 @@ BUILD=(build-essential cmake ninja-build pkg-config ccache git
        libcli11-dev nlohmann-json3-dev)
 RUN=(chrony pci.ids openssl)
 FUZZ=(clang libclang-rt-14-dev)
-TEST=(python3 python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
+TEST=(python3 clang-format python3-jwcrypto python3-jsonschema jose openssl curl jq systemd chrony swtpm swtpm-tools tpm2-tools
       prometheus iproute2 hwloc pci.ids util-linux procps lintian debootstrap bash-completion)
 BENCH=(fio iperf3 likwid mbw wrk bc linux-perf)
 # Services whose packages start them on install; only chrony is wanted running.

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds the Debian packages: the release binary (scripts/build.sh binary, into
 # build/), the compressed man page and changelog, then cpack, then lintian.
-#   scripts/package.sh   -> build/resmeter-verify_<version>-<rev>_<arch>.deb (binary, verifier)
-#                           build/resmeter_<version>-<rev>_<arch>.deb        (agent service, config)
+#   scripts/package.sh   -> build/resmeter-verify_<version>-<rev>_<arch>.deb (resmeter-verify, the buyer's tools)
+#                           build/resmeter_<version>-<rev>_<arch>.deb        (resmeter, the agent service, config)
 # RESMETER_SKIP_LINTIAN=1 skips lintian. Exit 1 when lintian reports an error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh binary
-cmake --build build --target resmeter_docs > /dev/null
+cmake --build build --target resmeter-verify resmeter_docs > /dev/null
 rm -f build/resmeter_*.deb build/resmeter-verify_*.deb
 (cd build && cpack -G DEB > cpack.log 2>&1) || { cat build/cpack.log; exit 1; }
 debs=(build/resmeter-verify_*.deb build/resmeter_*.deb)

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Quick start, step 2: install dependencies, build, and run the whole test
 # suite, printing each stage's wall time at the end:
-#   1. release tree (gcc): unit tests in parallel, then integration tests
-#      (one at a time: some measure the machine);
+#   0. clang-format (scripts/check_format.sh); the include direction between
+#      libraries (scripts/check_layering.py) runs with the unit tests;
+#   1. release tree (gcc): unit tests in parallel, end-to-end tests (label
+#      e2e) in parallel, then the tests that measure the machine (label
+#      measure) one at a time;
 #   2. check tree (clang, ASan+UBSan, libFuzzer coverage; one build for both):
 #      the unit tests again under the sanitizers, then every fuzz target,
 #      which replays its seed corpus and fuzzes RESMETER_FUZZ_SECONDS
@@ -30,9 +33,12 @@ summary() {
 }
 jobs=$(nproc)
 stage "install dependencies" bash scripts/install-deps.sh
+stage "format (clang-format)" bash scripts/check_format.sh
 stage "build release tree" bash scripts/build.sh release
 stage "unit tests (release)" bash -c "cd build && ctest --output-on-failure --timeout 600 -j $jobs -L unit"
-stage "integration tests (release)" bash -c "cd build && ctest --output-on-failure --timeout 900 -L integration"
+# e2e tests mostly wait on daemons and sockets: twice the cores keeps both busy.
+stage "e2e tests (release, parallel)" bash -c "cd build && ctest --output-on-failure --timeout 900 -j $((2 * jobs)) -L e2e"
+stage "measure tests (release, serial)" bash -c "cd build && ctest --output-on-failure --timeout 900 -L measure"
 stage "build check tree (ASan+UBSan, fuzz)" bash scripts/build.sh check
 stage "unit tests (ASan+UBSan)" bash -c "cd build-check && ASAN_OPTIONS=detect_leaks=1 \
   UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure --timeout 900 -j $jobs -L unit"

@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "agent/summary_table.h"
+#include "cli/summary_table.h"
 #include "fuzz_support.h"
-#include "timesource/time_format.h"
+#include "cli/time_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -12,7 +12,7 @@
 #include <sstream>
 #include <streambuf>
 
-#include "reporter/jwk.h"
+#include "jose/jwk.h"
 
 namespace resmeter::fuzz {
 

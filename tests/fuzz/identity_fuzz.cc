@@ -10,7 +10,7 @@
 #include <string>
 
 #include "fuzz_support.h"
-#include "reporter/evidence_verifier.h"
+#include "evidence/evidence_verifier.h"
 
 namespace {
 

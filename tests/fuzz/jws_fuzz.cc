@@ -7,12 +7,12 @@
 #include <cstdint>
 #include <string>
 
-#include "agent/summary_table.h"
+#include "cli/summary_table.h"
 #include "fuzz_support.h"
-#include "reporter/ear.h"
-#include "reporter/jws.h"
-#include "reporter/report_appraisal.h"
-#include "reporter/report_verifier.h"
+#include "report/ear.h"
+#include "jose/jws.h"
+#include "report/report_appraisal.h"
+#include "report/report_verifier.h"
 
 namespace {
 

@@ -12,9 +12,9 @@
 #include <string_view>
 
 #include "fuzz_support.h"
-#include "reporter/flat_json.h"
-#include "reporter/ledger_audit.h"
-#include "reporter/ledger_statement.h"
+#include "ledger/flat_json.h"
+#include "ledger/ledger_audit.h"
+#include "ledger/ledger_statement.h"
 
 namespace {
 

@@ -18,10 +18,10 @@
 
 #include "agent/config.h"
 #include "core/strings.h"
-#include "reporter/evidence.h"
-#include "reporter/evidence_none.h"
-#include "reporter/report.h"
-#include "reporter/signing_key.h"
+#include "evidence/evidence.h"
+#include "evidence/evidence_none.h"
+#include "report/report.h"
+#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "timesource/time_claim.h"
 

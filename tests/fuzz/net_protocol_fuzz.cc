@@ -10,9 +10,9 @@
 #include <cstdint>
 #include <string>
 
-#include "meters/net_peer_session.h"
-#include "meters/net_protocol.h"
-#include "meters/net_socket.h"
+#include "peer/net_peer_session.h"
+#include "peer/net_protocol.h"
+#include "peer/net_socket.h"
 
 namespace {
 

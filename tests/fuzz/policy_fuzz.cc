@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "reporter/ledger_policy.h"
-#include "reporter/policy.h"
-#include "reporter/policy_evaluator.h"
+#include "ledger/ledger_policy.h"
+#include "policy/policy.h"
+#include "policy/policy_evaluator.h"
 
 namespace {
 

@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "reporter/evidence_sev_snp.h"
-#include "reporter/sev_snp_report.h"
+#include "evidence/evidence_sev_snp.h"
+#include "evidence/sev_snp_report.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

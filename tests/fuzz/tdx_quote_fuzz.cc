@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
-#include "reporter/evidence_crypto.h"
-#include "reporter/tdx_quote.h"
+#include "evidence/evidence_crypto.h"
+#include "evidence/tdx_quote.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view bytes(reinterpret_cast<const char*>(data), size);

@@ -19,8 +19,8 @@
 #include <string>
 #include <string_view>
 
-#include "reporter/evidence.h"
-#include "reporter/tpm2_quote_verifier.h"
+#include "evidence/evidence.h"
+#include "evidence/tpm2_quote_verifier.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 // highest CPU weight, so the only difference between them is the quota, and
 // other tenants of this shared test machine (compilers of other branches)
 // cannot starve the child below its quota. The meter itself discounts time
-// its guest gave to other tasks (see meters/cpu_availability_meter.h), which
+// its guest gave to other tasks (see meters/cpu/cpu_availability_meter.h), which
 // is what keeps the no-quota figure near 1 on a busy machine.
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -24,8 +24,8 @@
 #include <string>
 
 #include "core/strings.h"
-#include "meters/cpu_availability_meter.h"
-#include "meters/cpu_work.h"
+#include "meters/cpu/cpu_availability_meter.h"
+#include "meters/cpu/cpu_work.h"
 
 namespace resmeter {
 namespace {

@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <gtest/gtest.h>
 
-#include "meters/cache_info.h"
-#include "meters/pmu.h"
-#include "meters/registry.h"
-#include "meters/runner.h"
+#include "meters/memory/cache_info.h"
+#include "meters/cpu/pmu.h"
+#include "meters/registry/registry.h"
+#include "meters/registry/runner.h"
 
 namespace resmeter {
 namespace {

@@ -28,7 +28,7 @@
 #include <cstring>
 
 #include "disk_io_test_util.h"
-#include "meters/io_job_support.h"
+#include "meters/disk/io_job_support.h"
 
 namespace resmeter {
 namespace {

@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "core/env.h"
-#include "meters/disk_io.h"
-#include "meters/registry.h"
+#include "meters/disk/disk_io.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter::disk_test {
 

@@ -12,7 +12,7 @@
 // 12's swtpm 0.7.1 (swtpm_setup --create-ek-cert, swtpm_localca) and
 // tpm2-tools 5.4 (makecredential -G rsa with the certified EK's PEM key,
 // activatecredential under a PolicySecret(endorsement) session).
-#include "reporter/evidence_tpm2.h"
+#include "attester/evidence_tpm2.h"
 
 #include <gtest/gtest.h>
 #include <tss2/tss2_tpm2_types.h>
@@ -27,7 +27,7 @@
 #include <sstream>
 
 #include "core/strings.h"
-#include "reporter/tpm2_quote_verifier.h"
+#include "evidence/tpm2_quote_verifier.h"
 #include "support/temp_dir.h"
 #include "support/tpm2_software_quote.h"
 #include "swtpm_process.h"

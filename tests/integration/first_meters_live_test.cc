@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "meters/registry.h"
-#include "meters/runner.h"
+#include "meters/registry/registry.h"
+#include "meters/registry/runner.h"
 
 namespace resmeter {
 namespace {

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
-#include "reporter/evidence.h"
-#include "reporter/ledger_files.h"
-#include "reporter/signing_key.h"
+#include "evidence/evidence.h"
+#include "ledger/ledger_files.h"
+#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

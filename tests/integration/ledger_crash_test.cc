@@ -17,11 +17,11 @@
 
 #include "core/env.h"
 #include "core/strings.h"
-#include "reporter/ledger_audit.h"
-#include "reporter/ledger_files.h"
-#include "reporter/ledger_reader.h"
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_audit.h"
+#include "ledger/ledger_files.h"
+#include "ledger/ledger_reader.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 #include "support/temp_dir.h"
 
 namespace resmeter {

@@ -3,10 +3,10 @@
 // down target fails alone, and the peer enforces its limits.
 #include <gtest/gtest.h>
 
-#include "meters/net_peer_server.h"
-#include "meters/net_protocol.h"
-#include "reporter/net_cosign.h"
-#include "reporter/signing_key.h"
+#include "peer/net_peer_server.h"
+#include "peer/net_protocol.h"
+#include "policy/net_cosign.h"
+#include "jose/signing_key.h"
 #include "support/net_test_support.h"
 
 namespace resmeter {

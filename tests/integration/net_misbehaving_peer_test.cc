@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "core/base64url.h"
-#include "meters/net_protocol.h"
-#include "reporter/signing_key.h"
+#include "peer/net_protocol.h"
+#include "jose/signing_key.h"
 #include "support/net_test_support.h"
 
 namespace resmeter {

@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <thread>
 
-#include "meters/net_peer_server.h"
-#include "reporter/net_cosign.h"
-#include "reporter/signing_key.h"
+#include "peer/net_peer_server.h"
+#include "policy/net_cosign.h"
+#include "jose/signing_key.h"
 #include "support/net_test_support.h"
 
 namespace resmeter {

@@ -38,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 
 # 1. The package, from the tree the binary was built in.
-cmake --build "$B" --target resmeter_docs > "$PKG/docs.log" 2>&1 || { cat "$PKG/docs.log"; fail "resmeter_docs"; }
+cmake --build "$B" --target resmeter-verify resmeter_docs > "$PKG/docs.log" 2>&1 || { cat "$PKG/docs.log"; fail "resmeter_docs"; }
 (cd "$B" && cpack -G DEB -B "$PKG" > "$PKG/cpack.log" 2>&1) || { cat "$PKG/cpack.log"; fail "cpack"; }
 deb=$(ls "$PKG"/resmeter_*.deb 2> /dev/null | head -n 1)
 vdeb=$(ls "$PKG"/resmeter-verify_*.deb 2> /dev/null | head -n 1)
@@ -88,15 +88,21 @@ if ! install_debs "$vdeb"; then
   inroot apt-get update -qq > /dev/null 2>&1
   install_debs "$vdeb" || { tail -n 30 "$PKG/install.log"; fail "apt-get install ./$(basename "$vdeb")"; }
 fi
-[ -x "$D/usr/bin/resmeter" ] || fail "resmeter-verify installed no /usr/bin/resmeter"
+[ -x "$D/usr/bin/resmeter-verify" ] || fail "resmeter-verify installed no /usr/bin/resmeter-verify"
+[ ! -e "$D/usr/bin/resmeter" ] || fail "resmeter-verify ships the agent's binary"
 [ ! -e "$D/lib/systemd/system/resmeter.service" ] || fail "resmeter-verify ships the agent's unit"
 inroot dpkg-query -W -f='${Status}' chrony 2> /dev/null | grep -q "install ok" && fail "resmeter-verify pulled in chrony"
-inroot resmeter --help > /dev/null 2>&1 || fail "resmeter --help from resmeter-verify"
-echo "ok   resmeter-verify alone installs the binary without the service or chrony"
+for lib in libhwloc15 liburing2 libpfm4 libtss2-esys-3.0.2-0; do
+  inroot dpkg-query -W -f='${Status}' "$lib" 2> /dev/null | grep -q "install ok" && fail "resmeter-verify pulled in $lib"
+done
+inroot resmeter-verify --help > "$PKG/vhelp" 2>&1 || { cat "$PKG/vhelp"; fail "resmeter-verify --help"; }
+grep -q "verify" "$PKG/vhelp" && ! grep -q "probe" "$PKG/vhelp" || { cat "$PKG/vhelp"; fail "resmeter-verify --help: expected verify and no probe"; }
+echo "ok   resmeter-verify alone installs its binary without the service, chrony, hwloc, liburing or tss2-esys"
 install_debs "$deb" || { tail -n 30 "$PKG/install.log"; fail "apt-get install ./$(basename "$deb")"; }
 cp -a "$D/var/cache/apt/archives/"*.deb "$CACHE/apt-archives/" 2> /dev/null
 for f in /usr/bin/resmeter /etc/resmeter/resmeter.yaml /etc/resmeter/trust-anchors/intel_sgx_root_ca.pem \
-         /lib/systemd/system/resmeter.service /usr/share/man/man1/resmeter.1.gz \
+         /lib/systemd/system/resmeter.service /usr/share/man/man1/resmeter.1.gz /usr/bin/resmeter-verify \
+         /usr/share/man/man1/resmeter-verify.1.gz \
          /usr/share/bash-completion/completions/resmeter /usr/share/doc/resmeter/copyright \
          /usr/share/doc/resmeter/changelog.Debian.gz /usr/share/doc/resmeter-verify/copyright; do
   [ -e "$D$f" ] || fail "not installed: $f"
@@ -125,9 +131,13 @@ elif inroot resmeter --state-dir "$STATE" key show > "$D/tmp/key.jwk" 2> /dev/nu
 fi
 inroot resmeter "${verify_args[@]}" > "$PKG/verify" 2>&1
 rc=$?
+# The buyer's binary reaches the same verdict.
+inroot resmeter-verify "${verify_args[@]}" > "$PKG/verify2" 2>&1
+rc2=$?
 # Dev evidence on a machine without a TEE: ACCEPTED (0) or REJECTED (1) are
 # both answers; 2 or a crash is not. The output must carry the verdict.
 [ "$rc" -eq 0 ] || [ "$rc" -eq 1 ] || { cat "$PKG/verify"; fail "resmeter verify exited $rc"; }
+[ "$rc2" -eq "$rc" ] || { cat "$PKG/verify2"; fail "resmeter-verify verify exited $rc2, resmeter verify $rc"; }
 grep -Eqi "ACCEPTED|REJECTED|valid" "$PKG/verify" || { cat "$PKG/verify"; fail "resmeter verify printed no verdict"; }
 echo "ok   probe + verify ran from /usr/bin/resmeter (verify exit $rc: $(grep -Eio 'ACCEPTED|REJECTED|valid[^ ]*' "$PKG/verify" | head -n 1))"
 

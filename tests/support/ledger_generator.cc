@@ -1,7 +1,7 @@
 #include "support/ledger_generator.h"
 
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 

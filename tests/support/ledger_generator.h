@@ -11,7 +11,7 @@
 
 #include "core/result.h"
 #include "core/signer.h"
-#include "reporter/evidence_verifier.h"
+#include "evidence/evidence_verifier.h"
 
 namespace resmeter {
 

@@ -16,9 +16,9 @@
 #include <thread>
 
 #include "core/env.h"
-#include "meters/net_socket.h"
-#include "meters/registry.h"
-#include "meters/runner.h"
+#include "peer/net_socket.h"
+#include "meters/registry/registry.h"
+#include "meters/registry/runner.h"
 
 namespace resmeter::testing {
 

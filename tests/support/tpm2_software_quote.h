@@ -21,9 +21,9 @@
 #include <string>
 
 #include "core/strings.h"
-#include "reporter/evidence.h"
-#include "reporter/evidence_crypto.h"
-#include "reporter/tpm2_quote_verifier.h"
+#include "evidence/evidence.h"
+#include "evidence/evidence_crypto.h"
+#include "evidence/tpm2_quote_verifier.h"
 
 namespace resmeter::testing {
 

@@ -9,8 +9,8 @@
 #include <string>
 
 #include "core/env.h"
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 
 int main(int argc, char** argv) {
   using namespace resmeter;

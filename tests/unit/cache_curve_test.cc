@@ -1,6 +1,6 @@
 // Plateau detection on fixture latency curves (tests/fixtures/cache_curve/):
 // two live curves from a loaded 2-vCPU EPYC guest and one synthetic curve.
-#include "meters/cache_curve.h"
+#include "meters/memory/cache_curve.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "meters/cache_hierarchy_meter.h"
+#include "meters/memory/cache_hierarchy_meter.h"
 
 namespace resmeter {
 namespace {

@@ -107,3 +107,27 @@ TEST(config_test, string_values_must_be_utf8) {
 
 }  // namespace
 }  // namespace resmeter
+
+namespace resmeter {
+namespace {
+
+// resmeter-verify passes no meters: it reads the agent's config file for the
+// keys it shares and ignores `meters:`, but refuses to set a meter key.
+TEST(config_test, a_program_without_meters_reads_the_agent_config_and_ignores_meters) {
+  const ConfigurableMeters none;
+  auto loaded = LoadConfigFile(std::string(RESMETER_SOURCE_DIR) + "/configs/resmeter.yaml", none);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_TRUE(loaded->meters.empty());
+  EXPECT_EQ(loaded->global.json(), DefaultConfig().global.json());
+  auto odd = ParseConfig("meters: {no.such.meter: {x: 1}}\nreport: {validity_seconds: 100}\n", "v.yaml", none);
+  ASSERT_TRUE(odd.ok()) << odd.status().message();
+  EXPECT_EQ(odd->global.Int("report.validity_seconds"), 100);
+  EXPECT_FALSE(ParseConfig("report: {colour: blue}\n", "v.yaml", none).ok());  // global keys still checked
+  Config c = DefaultConfig(none);
+  Status s = ApplyConfigOverride(c, "meters.cpu.time.enabled=false", none);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("runs no meters"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace resmeter

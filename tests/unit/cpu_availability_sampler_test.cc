@@ -2,7 +2,7 @@
 // the fake chain advances, with a CFS-style quota (a budget of CPU time per
 // period, refilled at each period boundary, full after an idle spell) or a
 // host that deschedules the vCPU without the guest noticing.
-#include "meters/cpu_availability_sampler.h"
+#include "meters/cpu/cpu_availability_sampler.h"
 
 #include <gtest/gtest.h>
 

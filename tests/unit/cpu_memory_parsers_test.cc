@@ -2,12 +2,12 @@
 // tests/fixtures/cpu_memory/ (never the live machine).
 #include <gtest/gtest.h>
 
-#include "meters/cache_info.h"
-#include "meters/cgroup_cpu.h"
-#include "meters/cpu_availability_meter.h"
-#include "meters/cpu_claims.h"
-#include "meters/cpu_throttling_meter.h"
-#include "meters/mem_buffer.h"
+#include "meters/memory/cache_info.h"
+#include "meters/cpu/cgroup_cpu.h"
+#include "meters/cpu/cpu_availability_meter.h"
+#include "meters/cpu/cpu_claims.h"
+#include "meters/cpu/cpu_throttling_meter.h"
+#include "meters/memory/mem_buffer.h"
 
 namespace resmeter {
 namespace {

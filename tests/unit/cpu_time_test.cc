@@ -1,10 +1,10 @@
-#include "meters/cpu_time.h"
+#include "meters/cpu/cpu_time.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "meters/registry.h"
-#include "meters/runner.h"
+#include "meters/registry/registry.h"
+#include "meters/registry/runner.h"
 #include "test_env.h"
 
 namespace resmeter {

@@ -1,9 +1,9 @@
-#include "meters/cpu_topology.h"
+#include "meters/cpu/cpu_topology.h"
 
 #include <gtest/gtest.h>
 
-#include "meters/hwloc_snapshot.h"
-#include "meters/registry.h"
+#include "meters/cpu/hwloc_snapshot.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

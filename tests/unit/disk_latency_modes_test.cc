@@ -2,7 +2,7 @@
 // disk (two separate modes, any mix from 10 % to 90 % cached) is split at the
 // valley; one mode with a long tail, a flat spread, close modes, a tiny
 // cached share and too few I/Os are not called bimodal.
-#include "meters/disk_latency_modes.h"
+#include "meters/disk/disk_latency_modes.h"
 
 #include <gtest/gtest.h>
 
@@ -10,7 +10,7 @@
 #include <cmath>
 #include <random>
 
-#include "meters/disk_io.h"
+#include "meters/disk/disk_io.h"
 
 namespace resmeter {
 namespace {

@@ -1,8 +1,8 @@
-#include "meters/disk_workload_plan.h"
+#include "meters/disk/disk_workload_plan.h"
 
 #include <gtest/gtest.h>
 
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

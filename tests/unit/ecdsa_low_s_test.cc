@@ -1,13 +1,13 @@
-#include "reporter/ecdsa_low_s.h"
+#include "jose/ecdsa_low_s.h"
 
 #include <gtest/gtest.h>
 #include <openssl/bn.h>
 
 #include "core/base64url.h"
 #include "core/strings.h"
-#include "reporter/jwk.h"
-#include "reporter/jws.h"
-#include "reporter/signing_key.h"
+#include "jose/jwk.h"
+#include "jose/jws.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {

@@ -1,7 +1,7 @@
 // Tests of configfs-tsm collection against a test double: a directory tree and
 // a thread that plays the kernel (creates an entry's attributes on mkdir and
 // answers an inblob write with an outblob signed by a test SNP chain).
-#include "reporter/evidence_configfs_tsm.h"
+#include "attester/evidence_configfs_tsm.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,9 +18,9 @@
 #include <thread>
 
 #include "core/strings.h"
-#include "reporter/evidence_detector.h"
-#include "reporter/evidence_sev_snp.h"
-#include "reporter/evidence_verifier.h"
+#include "attester/evidence_detector.h"
+#include "evidence/evidence_sev_snp.h"
+#include "evidence/evidence_verifier.h"
 #include "snp_test_chain.h"
 
 namespace resmeter {

@@ -1,7 +1,7 @@
 // Tests of the SEV-SNP report parser and verifier: the real Milan report with
 // its VCEK and AMD's chain, byte flips, wrong chains, a test-minted chain,
 // policy and user-data failures.
-#include "reporter/evidence_sev_snp.h"
+#include "evidence/evidence_sev_snp.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Tests of the TDX quote parser and verifier on the real Sapphire Rapids quote.
-#include "reporter/evidence_tdx.h"
+#include "evidence/evidence_tdx.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "reporter/flat_json.h"
+#include "ledger/flat_json.h"
 
 namespace resmeter {
 namespace {

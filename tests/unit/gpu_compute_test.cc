@@ -10,7 +10,7 @@
 
 #include "gpu/cuda_challenge.h"
 #include "gpu/sgemm_kernel.h"
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

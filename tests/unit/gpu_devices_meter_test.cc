@@ -10,7 +10,7 @@
 
 #include "gpu/gpu_cross_checks.h"
 #include "gpu/gpu_devices_meter.h"
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

@@ -5,10 +5,10 @@
 
 #include <sstream>
 
-#include "agent/summary_table.h"
-#include "reporter/evidence_verifier.h"
-#include "reporter/tpm2_quote_verifier.h"
-#include "timesource/time_format.h"
+#include "cli/summary_table.h"
+#include "evidence/evidence_verifier.h"
+#include "evidence/tpm2_quote_verifier.h"
+#include "cli/time_format.h"
 
 namespace resmeter {
 namespace {

@@ -1,11 +1,11 @@
 #include <gtest/gtest.h>
 
 #include "core/base64url.h"
-#include "reporter/jwk.h"
-#include "reporter/jws.h"
-#include "reporter/report.h"
-#include "reporter/report_verifier.h"
-#include "reporter/signing_key.h"
+#include "jose/jwk.h"
+#include "jose/jws.h"
+#include "report/report.h"
+#include "report/report_verifier.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {

@@ -1,4 +1,4 @@
-#include "meters/latency_histogram.h"
+#include "meters/api/latency_histogram.h"
 
 #include <gtest/gtest.h>
 

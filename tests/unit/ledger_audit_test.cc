@@ -1,12 +1,12 @@
-#include "reporter/ledger_audit.h"
+#include "ledger/ledger_audit.h"
 
 #include <gtest/gtest.h>
 
 #include "ledger_test_support.h"
-#include "reporter/ledger_files.h"
-#include "reporter/ledger_statement.h"
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_files.h"
+#include "ledger/ledger_statement.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

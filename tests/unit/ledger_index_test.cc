@@ -2,7 +2,7 @@
 // (across rotated files, after appends, past the head), a ledger edited
 // behind the index is answered from the scan, and a page near the end of a
 // 64 MiB ledger costs O(page) CPU, not O(ledger).
-#include "reporter/ledger_index.h"
+#include "ledger/ledger_index.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -11,9 +11,9 @@
 #include <algorithm>
 #include <iostream>
 
-#include "reporter/ledger_files.h"
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_files.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

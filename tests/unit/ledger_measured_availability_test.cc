@@ -2,9 +2,9 @@
 // optional) and the bill that prefers them to the host's steal.
 #include <gtest/gtest.h>
 
-#include "reporter/ledger_bill.h"
-#include "reporter/ledger_statement.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_bill.h"
+#include "ledger/ledger_statement.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {

@@ -1,12 +1,12 @@
 // Ledger policy assessment: the clauses a ledger can express, judged per
 // usage period, grouped into violations, and billed as policy-not-met hours.
-#include "reporter/ledger_policy.h"
+#include "ledger/ledger_policy.h"
 
 #include <gtest/gtest.h>
 
-#include "reporter/ledger_audit.h"
-#include "reporter/ledger_files.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_audit.h"
+#include "ledger/ledger_files.h"
+#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

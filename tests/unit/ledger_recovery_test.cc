@@ -9,12 +9,12 @@
 
 #include "core/strings.h"
 #include "ledger_test_support.h"
-#include "reporter/evidence.h"
-#include "reporter/key_store.h"
-#include "reporter/ledger_audit.h"
-#include "reporter/ledger_files.h"
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "evidence/evidence.h"
+#include "jose/key_store.h"
+#include "ledger/ledger_audit.h"
+#include "ledger/ledger_files.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 #include "support/ledger_generator.h"
 #include "support/temp_dir.h"
 

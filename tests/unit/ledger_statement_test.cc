@@ -1,9 +1,9 @@
-#include "reporter/ledger_statement.h"
+#include "ledger/ledger_statement.h"
 
 #include <gtest/gtest.h>
 
-#include "reporter/ledger_files.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_files.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {

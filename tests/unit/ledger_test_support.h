@@ -10,10 +10,10 @@
 #include <memory>
 #include <string>
 
-#include "reporter/evidence.h"
-#include "reporter/ledger_audit.h"
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "evidence/evidence.h"
+#include "ledger/ledger_audit.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 #include "support/temp_dir.h"
 #include "snp_test_chain.h"
 

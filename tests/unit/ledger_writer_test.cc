@@ -1,4 +1,4 @@
-#include "reporter/ledger_writer.h"
+#include "ledger/ledger_writer.h"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 #include <fstream>
 
 #include "ledger_test_support.h"
-#include "reporter/ledger_audit.h"
-#include "reporter/ledger_files.h"
-#include "reporter/signing_key.h"
+#include "ledger/ledger_audit.h"
+#include "ledger/ledger_files.h"
+#include "jose/signing_key.h"
 #include "support/temp_dir.h"
 
 namespace resmeter {

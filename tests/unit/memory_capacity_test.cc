@@ -1,8 +1,8 @@
-#include "meters/memory_capacity.h"
+#include "meters/memory/memory_capacity.h"
 
 #include <gtest/gtest.h>
 
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 
 namespace resmeter {
 namespace {

@@ -2,7 +2,7 @@
 // exceptions become `failed`, the timeout cancels the meter (and abandons one
 // that ignores cancellation), and an external stop flag cancels at once.
 // Bounds are loose on purpose: they only need the order of magnitude.
-#include "meters/runner.h"
+#include "meters/registry/runner.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "meters/net_client.h"
+#include "peer/net_client.h"
 
 namespace resmeter {
 namespace {

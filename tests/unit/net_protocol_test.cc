@@ -1,6 +1,6 @@
 // Unit tests of the network protocol pieces: host:port parsing, framing over
 // a socketpair (no network), payload generator, base64url, percentiles.
-#include "meters/net_protocol.h"
+#include "peer/net_protocol.h"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "core/base64url.h"
-#include "meters/net_socket.h"
+#include "peer/net_socket.h"
 
 namespace resmeter {
 namespace {

@@ -1,6 +1,6 @@
 // PMU detection: a counter source is injected, so the decision logic runs
 // without hardware counters (these machines have none).
-#include "meters/pmu.h"
+#include "meters/cpu/pmu.h"
 
 #include <gtest/gtest.h>
 

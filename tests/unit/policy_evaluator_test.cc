@@ -2,16 +2,16 @@
 // unavailable measurements, evidence types, measurements and pins, time and
 // age, findings, meter ages, and net clauses that count only numbers
 // co-signed by a peer the policy lists.
-#include "reporter/policy_evaluator.h"
+#include "policy/policy_evaluator.h"
 
 #include <gtest/gtest.h>
 
 #include <functional>
 
 #include "core/strings.h"
-#include "reporter/evidence.h"
-#include "reporter/jws.h"
-#include "reporter/signing_key.h"
+#include "evidence/evidence.h"
+#include "jose/jws.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {

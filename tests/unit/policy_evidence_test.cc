@@ -2,7 +2,7 @@
 // policy file, parsed, turned into verifier options by
 // EvidenceOptionsFromPolicy and checked against real SEV-SNP and TDX
 // evidence (tests/data/); a value the evidence does not have fails.
-#include "reporter/policy_evidence.h"
+#include "policy/policy_evidence.h"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +11,9 @@
 #include <sstream>
 
 #include "core/strings.h"
-#include "reporter/evidence.h"
-#include "reporter/evidence_verifier.h"
-#include "reporter/key_origin.h"
+#include "evidence/evidence.h"
+#include "evidence/evidence_verifier.h"
+#include "jose/key_origin.h"
 #include "snp_test_chain.h"
 
 namespace resmeter {

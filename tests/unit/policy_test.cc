@@ -1,13 +1,13 @@
 // Policy files: the parser accepts the documented format and rejects every
 // user mistake with one "FILE:LINE: message" naming the key.
-#include "reporter/policy.h"
+#include "policy/policy.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <set>
 
-#include "reporter/policy_claims.h"
+#include "policy/policy_claims.h"
 
 namespace resmeter {
 namespace {

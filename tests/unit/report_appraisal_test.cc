@@ -1,7 +1,7 @@
 // AppraiseReport: one verdict over key source, nonce, policy and evidence,
 // whose JSON, human line and exit code always agree; and the attacks it
 // closes: reports from fixture trees, a swapped cnf.jwk, a foreign ueid.
-#include "reporter/report_appraisal.h"
+#include "report/report_appraisal.h"
 
 #include <gtest/gtest.h>
 
@@ -9,12 +9,12 @@
 #include <fstream>
 
 #include "core/strings.h"
-#include "reporter/ear.h"
-#include "reporter/evidence.h"
-#include "reporter/jws.h"
-#include "reporter/key_origin.h"
-#include "reporter/report.h"
-#include "reporter/signing_key.h"
+#include "report/ear.h"
+#include "evidence/evidence.h"
+#include "jose/jws.h"
+#include "jose/key_origin.h"
+#include "report/report.h"
+#include "jose/signing_key.h"
 #include "snp_test_chain.h"
 
 namespace resmeter {

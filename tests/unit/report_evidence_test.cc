@@ -1,12 +1,12 @@
 // Appraisal of a report's evidence claim: "none" is development mode when it
 // binds the signing key and nonce, and fails when it binds another key.
-#include "reporter/report_evidence.h"
+#include "evidence/report_evidence.h"
 
 #include <gtest/gtest.h>
 
 #include "core/strings.h"
-#include "reporter/evidence.h"
-#include "reporter/signing_key.h"
+#include "evidence/evidence.h"
+#include "jose/signing_key.h"
 
 namespace resmeter {
 namespace {

@@ -10,9 +10,9 @@
 
 #include <fstream>
 
-#include "reporter/key_store.h"
-#include "reporter/ledger_writer.h"
-#include "reporter/signing_key.h"
+#include "jose/key_store.h"
+#include "ledger/ledger_writer.h"
+#include "jose/signing_key.h"
 #include "support/temp_dir.h"
 
 namespace resmeter {

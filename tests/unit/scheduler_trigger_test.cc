@@ -13,7 +13,7 @@
 #include "agent/scheduler.h"
 #include "core/base64url.h"
 #include "core/strings.h"
-#include "meters/net_protocol.h"
+#include "peer/net_protocol.h"
 #include "support/temp_dir.h"
 #include "test_env.h"
 

@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "reporter/evidence_crypto.h"
+#include "evidence/evidence_crypto.h"
 
 namespace resmeter::testing {
 

@@ -1,10 +1,10 @@
 // The `time` meter without chronyd: unavailable with the reason, and clock
 // jumps between two calls of one instance become findings.
-#include "meters/time_meter.h"
+#include "timesource/time_meter.h"
 
 #include <gtest/gtest.h>
 
-#include "meters/registry.h"
+#include "meters/registry/registry.h"
 #include "test_env.h"
 
 namespace resmeter {

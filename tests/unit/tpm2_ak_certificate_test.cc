@@ -2,14 +2,14 @@
 // software with TPM-looking attributes must not verify as tpm2 evidence unless
 // a certificate for exactly that key chains to a TPM CA in
 // <anchors>/tpm2/*.pem. Certificates and quotes are minted here with OpenSSL.
-#include "reporter/tpm2_ak_certificate.h"
+#include "evidence/tpm2_ak_certificate.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "reporter/evidence_verifier.h"
+#include "evidence/evidence_verifier.h"
 #include "support/temp_dir.h"
 #include "support/tpm2_software_quote.h"
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/base64url.h"
-#include "reporter/jws.h"
+#include "jose/jws.h"
 
 namespace resmeter {
 namespace {

@@ -1,0 +1,192 @@
+#include "meters/memory/cache_hierarchy_meter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "meters/cpu/cpu_work.h"
+#include "meters/memory/mem_buffer.h"
+#include "meters/memory/pointer_chase.h"
+
+namespace resmeter {
+namespace {
+// Length of one timed run of the chase.
+constexpr double kRunSeconds = 0.001;
+// Default upper end of the curve: 4x a 128 MiB LLC; larger needs max_bytes.
+constexpr uint64_t kDefaultMaxCurveBytes = uint64_t{512} << 20;
+
+// "a factor of 2" for 1 octave, "a factor of 2.83" for 1.5.
+std::string FormatOctaves(double octaves) {
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "a factor of %.3g", std::exp2(octaves));
+  return buf;
+}
+}  // namespace
+
+std::vector<OptionSpec> CacheHierarchyOptions() {
+  return {
+      {"min_bytes", OptionType::kInt, 4096, 1024, 1 << 20, {}, "smallest buffer of the curve"},
+      {"max_bytes",
+       OptionType::kInt,
+       0,
+       0,
+       1ll << 36,
+       {},
+       "largest buffer; 0 = 4x the last-level cache (64 MiB to 512 MiB)"},
+      {"steps_per_octave", OptionType::kInt, 2, 1, 8, {}, "buffer sizes per doubling"},
+      {"seconds_per_size", OptionType::kDouble, 0.05, 0.001, 5, {}, "timed chase per size, in runs of 1 ms"},
+      {"repetitions",
+       OptionType::kInt,
+       5,
+       1,
+       1000,
+       {},
+       "at least this many timed runs per size; the fastest counts"},
+      {"huge_pages", OptionType::kBool, true, {}, {}, {}, "advise transparent huge pages for the buffer"},
+      {"mismatch_octaves",
+       OptionType::kDouble,
+       1.0,
+       0,
+       10,
+       {},
+       "finding when measured and reported sizes differ by more than this many powers of two"},
+  };
+}
+
+std::vector<uint64_t> CurveSizes(uint64_t min_bytes, uint64_t max_bytes, int steps_per_octave,
+                                 uint64_t stride) {
+  std::vector<uint64_t> out;
+  for (int k = 0;; ++k) {
+    const double exact =
+        static_cast<double>(min_bytes) * std::exp2(static_cast<double>(k) / steps_per_octave);
+    uint64_t size = static_cast<uint64_t>(std::llround(exact / static_cast<double>(stride))) * stride;
+    size = std::max(size, 2 * stride);
+    if (out.empty() || size > out.back()) out.push_back(size);
+    if (size >= max_bytes) break;
+  }
+  return out;
+}
+
+nlohmann::json CompareLevels(const std::vector<Plateau>& plateaus,
+                             const std::vector<CacheLevelInfo>& reported, double mismatch_octaves,
+                             std::vector<Finding>* findings) {
+  const uint64_t llc = reported.empty() ? 0 : reported.back().size_bytes;
+  std::vector<Plateau> levels = plateaus;
+  // The last plateau is main memory when it reaches twice the LLC: no cache holds that.
+  if (!levels.empty() && llc > 0 && levels.back().last_size_bytes >= 2 * llc) levels.pop_back();
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < levels.size(); ++i) {
+    nlohmann::json j = {{"level", i + 1},
+                        {"measured_size_bytes", levels[i].capacity_bytes},
+                        {"latency_seconds", levels[i].latency_seconds}};
+    if (i < reported.size()) {
+      const double diff = std::log2(static_cast<double>(levels[i].capacity_bytes) /
+                                    static_cast<double>(reported[i].size_bytes));
+      j["reported_size_bytes"] = reported[i].size_bytes;
+      j["size_ratio"] = std::exp2(diff);
+      if (std::fabs(diff) > mismatch_octaves + 1e-9) {
+        Finding f;
+        f.code = "cache_size_mismatch";
+        f.message = "measured L" + std::to_string(i + 1) +
+                    " size differs from the reported one by more than " + FormatOctaves(mismatch_octaves);
+        f.details = {{"level", i + 1},
+                     {"measured_bytes", levels[i].capacity_bytes},
+                     {"reported_bytes", reported[i].size_bytes}};
+        findings->push_back(std::move(f));
+      }
+    }
+    out.push_back(std::move(j));
+  }
+  if (levels.size() != reported.size()) {
+    Finding f;
+    f.code = "cache_level_count_mismatch";
+    f.message = "the latency curve shows " + std::to_string(levels.size()) +
+                " cache level(s), the platform reports " + std::to_string(reported.size());
+    f.details = {{"measured_levels", levels.size()}, {"reported_levels", reported.size()}};
+    findings->push_back(std::move(f));
+  }
+  return out;
+}
+
+MeterResult CacheHierarchyMeter::Measure(MeterContext& ctx) {
+  Result<std::vector<int>> cpus = AllowedCpus();
+  if (!cpus.ok()) return MeterResult::Failed(cpus.status().message());
+  const int cpu = cpus->front();
+  Result<ReportedCaches> caches = ReportedDataCaches(ctx, cpu);
+  std::vector<CacheLevelInfo> reported = caches.ok() ? caches->levels : std::vector<CacheLevelInfo>{};
+  const uint64_t llc = reported.empty() ? 0 : reported.back().size_bytes;
+  uint64_t stride = 64;
+  if (!reported.empty() && reported.front().line_bytes >= sizeof(void*)) stride = reported.front().line_bytes;
+
+  uint64_t max_bytes = static_cast<uint64_t>(ctx.options.Int("max_bytes"));
+  // A host may report an absurd LLC (CPUID of a VM said 508 MB per core);
+  // the default curve stops at kDefaultMaxCurveBytes whatever it claims.
+  if (max_bytes == 0) max_bytes = std::clamp<uint64_t>(4 * llc, uint64_t{64} << 20, kDefaultMaxCurveBytes);
+  const int steps = static_cast<int>(ctx.options.Int("steps_per_octave"));
+  const std::vector<uint64_t> sizes =
+      CurveSizes(static_cast<uint64_t>(ctx.options.Int("min_bytes")), max_bytes, steps, stride);
+  Result<MemBuffer> buf = MemBuffer::Create(sizes.back(), ctx.options.Bool("huge_pages"));
+  if (!buf.ok()) return MeterResult::Failed(buf.status().message());
+
+  const double per_size = ctx.options.Double("seconds_per_size");
+  const int reps = static_cast<int>(ctx.options.Int("repetitions"));
+  std::vector<CurvePoint> curve;
+  Status pin_status = Status::Ok();
+  RunPinnedThreads({cpu}, [&](size_t, int, const Status& pinned) {
+    pin_status = pinned;
+    for (uint64_t size : sizes) {
+      if (ctx.cancelled()) return;
+      ctx.Progress("chase over " + std::to_string(size) + " bytes");
+      BuildRandomCycle(buf->data(), size, stride, 0x5eed + size);
+      const uint64_t slots = size / stride;
+      // Warm up (two passes over small buffers), estimate, then many short
+      // timed runs: a run hit by preemption or a neighbour's cache traffic is
+      // slower, so the fastest is the level's latency.
+      void* cursor = buf->data();
+      const double estimate = TimeChase(*ctx.env, &cursor, 10000, std::min<uint64_t>(2 * slots, 200000), 3);
+      const uint64_t loads =
+          std::max<uint64_t>(2000, static_cast<uint64_t>(kRunSeconds / std::max(estimate, 1e-10)));
+      const int runs = std::max(reps, static_cast<int>(per_size / kRunSeconds));
+      curve.push_back({size, TimeChase(*ctx.env, &cursor, loads, 0, runs)});
+    }
+  });
+  if (ctx.cancelled()) return MeterResult::Failed("cancelled");
+  if (!pin_status.ok()) return MeterResult::Failed(pin_status.message());
+
+  MeterResult result = MeterResult::Ok();
+  PlateauOptions popts;
+  popts.min_points =
+      static_cast<size_t>(std::max(2L, std::lround(1.5 * steps)));  // a level spans 1.5 octaves at least
+  const std::vector<Plateau> plateaus = DetectPlateaus(curve, popts);
+  auto& c = result.claims;
+  c["method"] = "random_pointer_chase";
+  c["levels"] = CompareLevels(plateaus, reported, ctx.options.Double("mismatch_octaves"), &result.findings);
+  if (!plateaus.empty() && llc > 0 && plateaus.back().last_size_bytes >= 2 * llc) {
+    c["memory_latency_seconds"] = plateaus.back().latency_seconds;
+  }
+  nlohmann::json jcurve = nlohmann::json::array();
+  for (const CurvePoint& p : curve)
+    jcurve.push_back({{"size_bytes", p.size_bytes}, {"latency_seconds", p.latency_seconds}});
+  c["latency_curve"] = jcurve;
+
+  auto& k = result.conditions;
+  k["cpu"] = cpu;
+  k["stride_bytes"] = stride;
+  k["min_bytes"] = sizes.front();
+  k["max_bytes"] = sizes.back();
+  k["steps_per_octave"] = steps;
+  k["seconds_per_size"] = per_size;
+  k["repetitions"] = reps;
+  k["run_seconds"] = kRunSeconds;
+  k["statistic"] = "fastest 1 ms run per size; plateaus by 3-point median and flat-step runs";
+  k["plateau_min_points"] = popts.min_points;
+  k["huge_page_bytes"] = buf->HugePageBytes(*ctx.env, ctx.proc_root);
+  k["reported_source"] = caches.ok() ? caches->source : caches.status().message();
+  nlohmann::json rep = nlohmann::json::array();
+  for (const CacheLevelInfo& l : reported)
+    rep.push_back({{"level", l.level}, {"type", l.type}, {"size_bytes", l.size_bytes}});
+  k["reported_levels"] = rep;
+  return result;
+}
+
+}  // namespace resmeter
