@@ -55,7 +55,9 @@ class LatencyHistogram {
   static uint64_t BucketUpper(int index);
   static int BucketCount();
   // How many values fell into bucket `index` (0 <= index < BucketCount()).
-  uint64_t BucketValueCount(int index) const { return buckets_[static_cast<std::vector<uint64_t>::size_type>(index)]; }
+  uint64_t BucketValueCount(int index) const {
+    return buckets_[static_cast<std::vector<uint64_t>::size_type>(index)];
+  }
 
  private:
   std::vector<uint64_t> buckets_;

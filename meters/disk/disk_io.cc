@@ -141,14 +141,15 @@ MeterResult DiskIoMeter::Measure(MeterContext& ctx) {
       wcond["latency_modes"] = modes.explanation;
       if (modes.bimodal) {
         char line[640];
-        std::snprintf(line, sizeof line,
-                      "%s: read latency is bimodal: %.1f %% of reads took about %.1f us, %.1f %% about %.1f us; "
-                      "the fast ones did not wait for the device (a cache in front of it, or a throttle letting "
-                      "bursts through), so the percentiles are not the device's; over this %llu-byte working set "
-                      "the device sustained %.0f reads/s",
-                      w.name.c_str(), modes.FastFraction() * 100, modes.fast_median_ns / 1e3,
-                      (1 - modes.FastFraction()) * 100, modes.slow_median_ns / 1e3,
-                      static_cast<unsigned long long>(w.span_bytes), stats->IosPerSecond());
+        std::snprintf(
+            line, sizeof line,
+            "%s: read latency is bimodal: %.1f %% of reads took about %.1f us, %.1f %% about %.1f us; "
+            "the fast ones did not wait for the device (a cache in front of it, or a throttle letting "
+            "bursts through), so the percentiles are not the device's; over this %llu-byte working set "
+            "the device sustained %.0f reads/s",
+            w.name.c_str(), modes.FastFraction() * 100, modes.fast_median_ns / 1e3,
+            (1 - modes.FastFraction()) * 100, modes.slow_median_ns / 1e3,
+            static_cast<unsigned long long>(w.span_bytes), stats->IosPerSecond());
         result.findings.push_back({"disk_latency_bimodal", line, {{"workload", w.name}}});
       }
     }

@@ -10,7 +10,9 @@ namespace {
 constexpr int kBinsPerOctave = 4;
 constexpr int kLogBins = kBinsPerOctave * 64 + 1;
 
-double Mid(const LatencyBin& b) { return (static_cast<double>(b.lower_ns) + static_cast<double>(b.upper_ns)) / 2; }
+double Mid(const LatencyBin& b) {
+  return (static_cast<double>(b.lower_ns) + static_cast<double>(b.upper_ns)) / 2;
+}
 
 // Quarter-octave index of a latency (values below 1 ns count as 1 ns).
 int LogIndex(double ns) {
@@ -56,7 +58,8 @@ LatencyModes FindLatencyModes(const std::vector<LatencyBin>& bins_in) {
   std::vector<LatencyBin> bins;
   for (const auto& b : bins_in)
     if (b.count > 0) bins.push_back(b);
-  std::sort(bins.begin(), bins.end(), [](const LatencyBin& a, const LatencyBin& b) { return a.lower_ns < b.lower_ns; });
+  std::sort(bins.begin(), bins.end(),
+            [](const LatencyBin& a, const LatencyBin& b) { return a.lower_ns < b.lower_ns; });
 
   LatencyModes m;
   std::vector<double> c(kLogBins, 0);
@@ -122,8 +125,8 @@ LatencyModes FindLatencyModes(const std::vector<LatencyBin>& bins_in) {
                             " fast (median " + Us(fast_median) + "), " + Pct(static_cast<double>(slow) / n) +
                             " slow (median " + Us(slow_median) + ")";
   if (minority < LatencyModes::kMinModeFraction || std::min(fast, slow) < LatencyModes::kMinModeCount) {
-    m.explanation = "one mode: the best " + found + " leaves fewer than " + Pct(LatencyModes::kMinModeFraction) +
-                    " on one side";
+    m.explanation = "one mode: the best " + found + " leaves fewer than " +
+                    Pct(LatencyModes::kMinModeFraction) + " on one side";
   } else if (m.separation_ratio < LatencyModes::kMinSeparationRatio) {
     m.explanation = "one mode: the best " + found + " separates the medians by less than " +
                     std::to_string(static_cast<int>(LatencyModes::kMinSeparationRatio)) + "x";

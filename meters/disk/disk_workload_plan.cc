@@ -43,9 +43,12 @@ Status CheckBlockSize(const std::string& key, uint64_t bs, const DiskTargetShape
 }  // namespace
 
 nlohmann::json DiskWorkload::ConditionsJson() const {
-  nlohmann::json j = {{"pattern", PatternName(pattern)},      {"op", OpName(op)},
-                      {"block_size_bytes", block_size_bytes}, {"queue_depth", queue_depth},
-                      {"warmup_seconds", warmup_seconds},     {"duration_seconds", duration_seconds},
+  nlohmann::json j = {{"pattern", PatternName(pattern)},
+                      {"op", OpName(op)},
+                      {"block_size_bytes", block_size_bytes},
+                      {"queue_depth", queue_depth},
+                      {"warmup_seconds", warmup_seconds},
+                      {"duration_seconds", duration_seconds},
                       {"span_bytes", span_bytes}};
   if (large_working_set) j["large_working_set"] = true;
   return j;
@@ -88,8 +91,9 @@ Result<DiskWorkloadPlan> PlanDiskWorkloads(const Options& options, const DiskTar
     bool known = false;
     for (const auto& valid : DiskWorkloadKinds()) known |= (k == valid);
     if (!known) {
-      return Status::InvalidArgument("meters.disk.io.workloads: unknown workload '" + k +
-                                     "' (known: seq_read, seq_write, rand_read, rand_write, fsync, rand_read_large)");
+      return Status::InvalidArgument(
+          "meters.disk.io.workloads: unknown workload '" + k +
+          "' (known: seq_read, seq_write, rand_read, rand_write, fsync, rand_read_large)");
     }
     wanted.insert(k);
   }

@@ -34,7 +34,7 @@ struct DiskWorkload {
   int queue_depth = 1;
   double warmup_seconds = 0;
   double duration_seconds = 0;
-  uint64_t span_bytes = 0;  // offsets drawn from [0, span_bytes) of the target
+  uint64_t span_bytes = 0;         // offsets drawn from [0, span_bytes) of the target
   bool large_working_set = false;  // a rand_read_large workload
 
   // The workload's conditions object (signed with its claims).

@@ -22,8 +22,8 @@
 
 #include "core/env.h"
 #include "core/result.h"
-#include "meters/disk/disk_workload_plan.h"
 #include "meters/api/latency_histogram.h"
+#include "meters/disk/disk_workload_plan.h"
 
 namespace resmeter {
 

@@ -104,8 +104,8 @@ double CachedReadRate(const std::string& dev, uint64_t span, double seconds) {
 // Empties B's page cache, then caches its first `bytes` (unthrottled: this
 // process is not in the cgroup).
 bool WarmCache(const LoopDevice& b, uint64_t bytes) {
-  return Sh("blockdev --flushbufs " + b.path()) &&
-         Sh("dd if=" + b.path() + " of=/dev/null bs=1M count=" + std::to_string(bytes >> 20) + " status=none");
+  return Sh("blockdev --flushbufs " + b.path()) && Sh("dd if=" + b.path() + " of=/dev/null bs=1M count=" +
+                                                      std::to_string(bytes >> 20) + " status=none");
 }
 
 TEST(disk_io_cache_test, a_cache_in_front_of_a_throttled_disk_cannot_pass_as_a_fast_disk) {
@@ -116,9 +116,11 @@ TEST(disk_io_cache_test, a_cache_in_front_of_a_throttled_disk_cannot_pass_as_a_f
   LoopDevice b, a;
   if (std::string why = b.Attach(backing, "", dir.Sub("loop-b")); !why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(disk_test::WriteFile(b.QueueAttribute("read_ahead_kb"), "0"));
-  if (std::string why = a.Attach(b.path(), "--direct-io=off", dir.Sub("loop-a")); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = a.Attach(b.path(), "--direct-io=off", dir.Sub("loop-a")); !why.empty())
+    GTEST_SKIP() << why;
   ThrottledCgroup cg;
-  if (std::string why = cg.Create(b.majmin(), ThrottledCgroup::kReadIops, 100); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = cg.Create(b.majmin(), ThrottledCgroup::kReadIops, 100); !why.empty())
+    GTEST_SKIP() << why;
 
   // Phase 1: the working set is 64x the cache.
   constexpr uint64_t kCached1 = 4ull << 20;

@@ -162,10 +162,12 @@ class ThrottledCgroup {
     const std::string n = std::to_string(limit);
     if (v1_) {
       const std::string file = kind == kReadBps ? "read_bps_device" : "read_iops_device";
-      if (!WriteFile(dir_ + "/blkio.throttle." + file, majmin + " " + n)) return "cannot write blkio.throttle." + file;
+      if (!WriteFile(dir_ + "/blkio.throttle." + file, majmin + " " + n))
+        return "cannot write blkio.throttle." + file;
       return "";
     }
-    if (!WriteFile(dir_ + "/io.max", majmin + (kind == kReadBps ? " rbps=" : " riops=") + n)) return "cannot write io.max";
+    if (!WriteFile(dir_ + "/io.max", majmin + (kind == kReadBps ? " rbps=" : " riops=") + n))
+      return "cannot write io.max";
     return "";
   }
   ~ThrottledCgroup() {

@@ -38,7 +38,8 @@ TEST(disk_io_throttle_test, read_bandwidth_matches_a_cgroup_throttle_on_a_loop_d
   const std::string majmin = dev.majmin();
 
   ThrottledCgroup cg;
-  if (std::string why = cg.Create(majmin, ThrottledCgroup::kReadBps, kLimitBps); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = cg.Create(majmin, ThrottledCgroup::kReadBps, kLimitBps); !why.empty())
+    GTEST_SKIP() << why;
 
   for (const auto& [engine, block] :
        {std::pair<std::string, int>{"psync", 1 << 20}, {"io_uring", 256 << 10}}) {

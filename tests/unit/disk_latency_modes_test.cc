@@ -134,7 +134,8 @@ TEST(disk_latency_modes_test, bins_in_any_order_give_the_same_split) {
   EXPECT_EQ(a.fast_count, b.fast_count);
   EXPECT_EQ(a.split_ns, b.split_ns);
   // A hand-made two-bin input: 30 cache hits and 70 device reads.
-  const LatencyModes c = FindLatencyModes(std::vector<LatencyBin>{{5000000, 5100000, 70}, {20000, 21000, 30}});
+  const LatencyModes c =
+      FindLatencyModes(std::vector<LatencyBin>{{5000000, 5100000, 70}, {20000, 21000, 30}});
   ASSERT_TRUE(c.bimodal) << c.explanation;
   EXPECT_EQ(c.fast_count, 30u);
   EXPECT_EQ(c.slow_count, 70u);
