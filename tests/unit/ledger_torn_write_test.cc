@@ -164,8 +164,8 @@ TEST_F(LedgerTornWriteTest, usage_statement_torn_at_every_byte_loses_no_synced_s
   auto check = [&](uint64_t kept) {
     auto restarted = OpenRun(nullptr, t + 180);
     ASSERT_TRUE(restarted.ok()) << restarted.status().message();
-    const LedgerRecovery& rec = (*restarted)->recovery();
-    const bool whole_line = kept == line_bytes;  // written, not yet synced, but complete
+    const LedgerRecovery rec = (*restarted)->recovery();  // a copy: the writer is closed below
+    const bool whole_line = kept == line_bytes;           // written, not yet synced, but complete
     EXPECT_EQ(rec.last_seq, synced_seq + (whole_line ? 1 : 0));
     EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
     EXPECT_FALSE(rec.clean);  // the restart marker: an epoch saying the stop was unclean
@@ -215,8 +215,8 @@ TEST_F(LedgerTornWriteTest, epoch_statement_torn_at_every_byte_during_a_restart_
   auto check = [&](uint64_t kept) {
     auto restarted = OpenRun(nullptr, t + 120);
     ASSERT_TRUE(restarted.ok()) << restarted.status().message();
-    const LedgerRecovery& rec = (*restarted)->recovery();
-    const bool whole_line = kept == line_bytes;  // the crashed start's epoch survived whole
+    const LedgerRecovery rec = (*restarted)->recovery();  // a copy: the writer is closed below
+    const bool whole_line = kept == line_bytes;           // the crashed start's epoch survived whole
     EXPECT_EQ(rec.last_seq, template_seq + (whole_line ? 1 : 0));
     EXPECT_EQ(rec.cut_bytes, whole_line ? 0 : kept);
     EXPECT_EQ(rec.clean, !whole_line);  // after the clean stop, nothing the crashed start wrote stays
