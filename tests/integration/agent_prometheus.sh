@@ -21,19 +21,7 @@ if grep -v '^#' "$T/metrics.txt" | grep -v '^resmeter_\|^process_' | grep -q .; 
 
 # A real Prometheus scraping every second.
 PP=$(free_port)
-cat > "$T/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: resmeter
-    static_configs:
-      - targets: ['127.0.0.1:$AGENT_PORT']
-YML
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
-  --web.listen-address="127.0.0.1:$PP" > "$T/prometheus.log" 2>&1 &
-EXTRA_PIDS+=($!)
-P="http://127.0.0.1:$PP"
+start_prometheus "$PP"
 
 query() {  # query PROMQL -> the first sample's value, or empty
   curl -sf --max-time 5 "$P/api/v1/query" --data-urlencode "query=$1" |

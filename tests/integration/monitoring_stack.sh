@@ -43,20 +43,7 @@ curl -sf "$URL/v1/identity" -o "$T/identity.json" || bad "GET /v1/identity"
 PP=$(free_port)
 sed '/^    interval:/d' "$M/resmeter-recording.yml" > "$T/recording.yml"
 cp "$M/resmeter-alerts.yml" "$T/alerts.yml"
-cat > "$T/prometheus.yml" <<YML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files: ['$T/recording.yml', '$T/alerts.yml']
-scrape_configs:
-  - job_name: resmeter
-    static_configs:
-      - targets: ['127.0.0.1:$AGENT_PORT']
-YML
-prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
-  --web.listen-address="127.0.0.1:$PP" > "$T/prometheus.log" 2>&1 &
-EXTRA_PIDS+=($!)
-P="http://127.0.0.1:$PP"
+start_prometheus "$PP" "$T/recording.yml" "$T/alerts.yml"
 query() {  # query PROMQL [TIME] -> the raw JSON answer
   curl -sf --max-time 5 "$P/api/v1/query" --data-urlencode "query=$1" ${2:+--data-urlencode "time=$2"}
 }

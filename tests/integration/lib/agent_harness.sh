@@ -65,3 +65,22 @@ wait_for() {
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
+
+# start_prometheus PORT [RULE_FILE...]: a real Prometheus on 127.0.0.1:PORT
+# scraping the agent at $AGENT_PORT every second (rules evaluated every
+# second), with its data and log in $T; sets P to its base URL.
+start_prometheus() {
+  local port=$1; shift
+  local rules="" f
+  for f in "$@"; do rules+="${rules:+, }'$f'"; done
+  {
+    printf 'global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n'
+    [ -z "$rules" ] || printf 'rule_files: [%s]\n' "$rules"
+    printf 'scrape_configs:\n  - job_name: resmeter\n    static_configs:\n'
+    printf "      - targets: ['127.0.0.1:%s']\n" "$AGENT_PORT"
+  } > "$T/prometheus.yml"
+  prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/prom" \
+    --web.listen-address="127.0.0.1:$port" > "$T/prometheus.log" 2>&1 &
+  EXTRA_PIDS+=($!)
+  P="http://127.0.0.1:$port"
+}
