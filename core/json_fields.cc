@@ -27,4 +27,11 @@ double JsonNumber(const nlohmann::json& obj, const char* key, double fallback) {
   return m && m->is_number() ? m->get<double>() : fallback;
 }
 
+const nlohmann::json& JsonMember(const nlohmann::json& obj, const char* key) {
+  static const nlohmann::json kNull;
+  if (!obj.is_object()) return kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
 }  // namespace resmeter

@@ -16,5 +16,7 @@ std::string JsonString(const nlohmann::json& obj, const char* key, const std::st
 bool JsonBool(const nlohmann::json& obj, const char* key, bool fallback);
 // obj[key] when it is a number, else `fallback`.
 double JsonNumber(const nlohmann::json& obj, const char* key, double fallback);
+// obj[key] of any type when obj is an object holding it, else a null value.
+const nlohmann::json& JsonMember(const nlohmann::json& obj, const char* key);
 
 }  // namespace resmeter

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "core/json_fields.h"
 #include "core/version.h"
 #include "html/html_text.h"
 #include "html/page_shell.h"
@@ -19,26 +20,19 @@ constexpr size_t kMaxFindingMarks = 40;
 constexpr size_t kMaxFindingRows = 500;
 constexpr size_t kMaxBands = 500;
 
-const json& Member(const json& obj, const char* key) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
-
 double Num(const json& obj, const char* key, double fallback = 0) {
-  const json& v = Member(obj, key);
+  const json& v = JsonMember(obj, key);
   return v.is_number() && std::isfinite(v.get<double>()) ? v.get<double>() : fallback;
 }
 
 std::string Str(const json& obj, const char* key, const std::string& fallback = "") {
-  const json& v = Member(obj, key);
+  const json& v = JsonMember(obj, key);
   return v.is_string() ? v.get<std::string>() : fallback;
 }
 
 // The hour's start: "hour_unix_seconds", else parsed from "hour" (YYYY-MM-DDTHH:MM:SSZ).
 bool HourStart(const json& h, double* out) {
-  if (Member(h, "hour_unix_seconds").is_number()) {
+  if (JsonMember(h, "hour_unix_seconds").is_number()) {
     *out = Num(h, "hour_unix_seconds");
     return true;
   }
@@ -60,7 +54,7 @@ std::string Banner(const json& a) {
   std::string out = std::string("<section id=\"verdict\" class=\"verdict ") +
                     (accepted ? "accepted" : "rejected") + "\"><div class=\"word\">" +
                     (accepted ? "ACCEPTED" : "REJECTED") + "</div>";
-  const json& reasons = Member(a, "reasons");
+  const json& reasons = JsonMember(a, "reasons");
   if (!accepted && reasons.is_array()) {
     out += "<ul class=\"reasons\">";
     for (const auto& r : reasons)
@@ -73,7 +67,7 @@ std::string Banner(const json& a) {
 }
 
 std::string Totals(const json& a) {
-  const json& b = Member(a, "bill");
+  const json& b = JsonMember(a, "bill");
   auto row = [](const std::string& name, const std::string& value, const std::string& cls = "") {
     return "<tr" + (cls.empty() ? std::string() : " class=\"" + cls + "\"") + "><th>" + Escape(name) +
            "</th><td class=\"num\">" + Escape(value) + "</td></tr>";
@@ -89,7 +83,7 @@ std::string Totals(const json& a) {
            Num(b, "untrusted_time_hours") > 0 ? "warn" : "");
   t += row("restart gap hours", Hours(Num(b, "restart_gap_hours")),
            Num(b, "restart_gap_hours") > 0 ? "warn" : "");
-  if (Member(b, "policy_violation_hours").is_number())
+  if (JsonMember(b, "policy_violation_hours").is_number())
     t += row("policy not met hours", Hours(Num(b, "policy_violation_hours")),
              Num(b, "policy_violation_hours") > 0 ? "fail" : "");
   t += row("unmeasured statements (billed from steal)", Number(Num(b, "unmeasured_statements"), 12));
@@ -102,8 +96,9 @@ std::string Totals(const json& a) {
   c += row("statements", Number(Num(a, "statements"), 12) + " (seq " + Number(Num(a, "first_seq"), 15) +
                              ".." + Number(Num(a, "last_seq"), 15) + ")");
   c += row("signatures verified", Number(Num(a, "signatures_verified"), 12));
-  c += row("epochs (agent starts)", std::to_string(Member(a, "epochs").is_array() ? a["epochs"].size() : 0));
-  if (Member(b, "asked_hours").is_number()) {
+  c += row("epochs (agent starts)",
+           std::to_string(JsonMember(a, "epochs").is_array() ? a["epochs"].size() : 0));
+  if (JsonMember(b, "asked_hours").is_number()) {
     const double asked = Num(b, "asked_hours"), gap = Num(b, "coverage_gap_hours");
     c += row("period asked for",
              UtcText(Num(b, "from_unix_seconds")) + " .. " + UtcText(Num(b, "to_unix_seconds")));
@@ -125,17 +120,18 @@ struct Hour {
 
 std::vector<Band> Bands(const json& a) {
   std::vector<Band> out;
-  for (const auto& u : Member(a, "untrusted_periods").is_array() ? a["untrusted_periods"] : json::array()) {
+  for (const auto& u :
+       JsonMember(a, "untrusted_periods").is_array() ? a["untrusted_periods"] : json::array()) {
     if (out.size() >= kMaxBands) break;
     out.push_back({Num(u, "start_unix_seconds"), Num(u, "end_unix_seconds"),
                    "untrusted time: " + Str(u, "reason"), "band"});
   }
-  for (const auto& e : Member(a, "epochs").is_array() ? a["epochs"] : json::array()) {
+  for (const auto& e : JsonMember(a, "epochs").is_array() ? a["epochs"] : json::array()) {
     const double from = Num(e, "gap_start_unix_seconds"), to = Num(e, "gap_end_unix_seconds");
     if (to > from && from > 0 && out.size() < kMaxBands)
       out.push_back({from, to, "restart gap: " + Str(e, "reason"), "band-gap"});
   }
-  const json& violations = Member(Member(a, "policy"), "violations");
+  const json& violations = JsonMember(JsonMember(a, "policy"), "violations");
   if (violations.is_array()) {
     for (const auto& v : violations) {
       if (out.size() >= kMaxBands) break;
@@ -147,10 +143,10 @@ std::vector<Band> Bands(const json& a) {
 
 std::vector<Marker> FindingMarks(const json& a) {
   std::vector<Marker> out;
-  const json& findings = Member(a, "findings");
+  const json& findings = JsonMember(a, "findings");
   if (!findings.is_array()) return out;
   for (const auto& f : findings) {
-    if (!Member(f, "after_unix_seconds").is_number()) continue;
+    if (!JsonMember(f, "after_unix_seconds").is_number()) continue;
     if (out.size() == kMaxFindingMarks) break;
     const bool error = Str(f, "severity") == "error";
     out.push_back({Num(f, "after_unix_seconds"), Str(f, "kind") + " seq " + Number(Num(f, "seq"), 15),
@@ -161,7 +157,7 @@ std::vector<Marker> FindingMarks(const json& a) {
 
 std::string Timeline(const json& a) {
   std::vector<Hour> hours;
-  const json& hs = Member(a, "hours");
+  const json& hs = JsonMember(a, "hours");
   if (hs.is_array()) {
     for (const auto& h : hs) {
       double start = 0;
@@ -172,11 +168,12 @@ std::string Timeline(const json& a) {
     return "<section id=\"timeline\"><h2>Timeline</h2><p class=\"muted\">No billed hour.</p></section>";
   const std::vector<Band> bands = Bands(a);
   const std::vector<Marker> marks = FindingMarks(a);
-  const json& b = Member(a, "bill");
+  const json& b = JsonMember(a, "bill");
   std::vector<Marker> range;
-  if (Member(b, "from_unix_seconds").is_number())
+  if (JsonMember(b, "from_unix_seconds").is_number())
     range.push_back({Num(b, "from_unix_seconds"), "from", 6, true});
-  if (Member(b, "to_unix_seconds").is_number()) range.push_back({Num(b, "to_unix_seconds"), "to", 6, true});
+  if (JsonMember(b, "to_unix_seconds").is_number())
+    range.push_back({Num(b, "to_unix_seconds"), "to", 6, true});
 
   auto chart = [&](const std::string& id, const std::string& title, const Axis& y) {
     XyChart c;
@@ -233,7 +230,7 @@ std::string Timeline(const json& a) {
 }
 
 std::string Epochs(const json& a) {
-  const json& epochs = Member(a, "epochs");
+  const json& epochs = JsonMember(a, "epochs");
   if (!epochs.is_array() || epochs.empty()) return "";
   std::string out =
       "<section id=\"epochs\"><h2>Epochs (agent starts)</h2><table><tr><th>seq</th><th>key</th>"
@@ -241,7 +238,7 @@ std::string Epochs(const json& a) {
   size_t n = 0;
   for (const auto& e : epochs) {
     if (n++ == kMaxFindingRows) break;
-    const json& ok = Member(e, "evidence_ok");
+    const json& ok = JsonMember(e, "evidence_ok");
     const bool good = ok.is_boolean() && ok.get<bool>();
     out += std::string("<tr") + (good ? "" : " class=\"fail\"") + "><td class=\"num\">" +
            Number(Num(e, "seq"), 15) + "</td><td><code>" + Escape(Str(e, "kid")) + "</code> (" +
@@ -254,7 +251,7 @@ std::string Epochs(const json& a) {
 }
 
 std::string Findings(const json& a) {
-  const json& findings = Member(a, "findings");
+  const json& findings = JsonMember(a, "findings");
   std::string out = "<section id=\"findings\"><h2>Findings</h2>";
   if (!findings.is_array() || findings.empty()) return out + "<p>None.</p></section>\n";
   out += "<table><tr><th>kind</th><th>seq</th><th>message</th></tr>";
@@ -274,10 +271,10 @@ std::string Findings(const json& a) {
 }
 
 std::string PolicyViolations(const json& a) {
-  const json& p = Member(a, "policy");
+  const json& p = JsonMember(a, "policy");
   if (!p.is_object()) return "";
-  const json& violations = Member(p, "violations");
-  const bool passed = Member(p, "passed").is_boolean() && p["passed"].get<bool>();
+  const json& violations = JsonMember(p, "violations");
+  const bool passed = JsonMember(p, "passed").is_boolean() && p["passed"].get<bool>();
   std::string out = "<section id=\"policy\"><h2>Policy " + Escape(Str(p, "name", Str(p, "file"))) + " " +
                     Badge(passed, passed ? "met" : "not met") + "</h2>";
   if (!violations.is_array() || violations.empty())
@@ -286,7 +283,7 @@ std::string PolicyViolations(const json& a) {
   size_t n = 0;
   for (const auto& v : violations) {
     if (n++ == kMaxFindingRows) break;
-    const json& clauses = Member(v, "clauses");
+    const json& clauses = JsonMember(v, "clauses");
     const json& first = clauses.is_array() && !clauses.empty() ? clauses[0] : json();
     out += "<tr class=\"fail\"><td>" + Escape(UtcText(Num(v, "start_unix_seconds"))) + " .. " +
            Escape(UtcText(Num(v, "end_unix_seconds"))) + "</td><td class=\"num\">" +
@@ -298,7 +295,7 @@ std::string PolicyViolations(const json& a) {
 }
 
 std::string Checks(const json& a) {
-  const json& checks = Member(a, "checks");
+  const json& checks = JsonMember(a, "checks");
   if (!checks.is_array()) return "";
   std::string out =
       "<section id=\"checks\"><h2>Checks</h2><table><tr><th>check</th><th>outcome</th><th>detail</th></tr>";

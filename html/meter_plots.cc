@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/fio_latency_bins.h"
+#include "core/json_fields.h"
 #include "core/strings.h"
 #include "html/html_text.h"
 #include "html/svg_chart.h"
@@ -14,13 +15,6 @@ namespace resmeter::html {
 namespace {
 
 using json = nlohmann::json;
-
-const json& Member(const json& obj, const char* key) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
 
 bool Num(const json& obj, const std::string& key, double* out) {
   if (!obj.is_object()) return false;
@@ -31,14 +25,14 @@ bool Num(const json& obj, const std::string& key, double* out) {
 }
 
 std::string Str(const json& obj, const char* key) {
-  const json& v = Member(obj, key);
+  const json& v = JsonMember(obj, key);
   return v.is_string() ? v.get<std::string>() : std::string();
 }
 
 // --- cache.hierarchy -------------------------------------------------------
 
 std::vector<std::string> CachePlots(const json& claims, const json& conditions, const json& submods) {
-  const json& curve = Member(claims, "latency_curve");
+  const json& curve = JsonMember(claims, "latency_curve");
   if (!curve.is_array() || curve.empty()) return {};
   XyChart c;
   c.id = "cache.latency_curve";
@@ -55,7 +49,7 @@ std::vector<std::string> CachePlots(const json& claims, const json& conditions, 
     if (Num(p, "size_bytes", &size) && Num(p, "latency_seconds", &lat)) s.points.push_back({size, lat * 1e9});
   }
   c.series.push_back(std::move(s));
-  if (const json& levels = Member(claims, "levels"); levels.is_array()) {
+  if (const json& levels = JsonMember(claims, "levels"); levels.is_array()) {
     for (const auto& l : levels) {
       double size = 0, level = 0, lat = 0;
       if (!Num(l, "measured_size_bytes", &size)) continue;
@@ -65,7 +59,7 @@ std::vector<std::string> CachePlots(const json& claims, const json& conditions, 
       c.x_markers.push_back({size, label, 1, false});
     }
   }
-  if (const json& rep = Member(conditions, "reported_levels"); rep.is_array()) {
+  if (const json& rep = JsonMember(conditions, "reported_levels"); rep.is_array()) {
     for (const auto& l : rep) {
       double size = 0, level = 0;
       if (!Num(l, "size_bytes", &size)) continue;
@@ -77,7 +71,7 @@ std::vector<std::string> CachePlots(const json& claims, const json& conditions, 
     }
   }
   double mem = 0;
-  if (Num(Member(Member(submods, "memory.latency"), "claims"), "latency_seconds", &mem))
+  if (Num(JsonMember(JsonMember(submods, "memory.latency"), "claims"), "latency_seconds", &mem))
     c.y_markers.push_back({mem * 1e9, "memory.latency " + Number(mem * 1e9, 3) + " ns", 3, true});
   return {RenderXyChart(c)};
 }
@@ -118,7 +112,7 @@ struct Bin {
 };
 std::vector<Bin> HistogramBins(const json& histogram) {
   std::vector<Bin> out;
-  for (const auto& [value, count] : FioBinsFromJson(Member(histogram, "bins"))) {
+  for (const auto& [value, count] : FioBinsFromJson(JsonMember(histogram, "bins"))) {
     if (count == 0) continue;
     const int i = FioBinIndex(value);
     out.push_back({static_cast<double>(FioBinLower(i)), static_cast<double>(FioBinUpper(i)),
@@ -151,7 +145,7 @@ std::vector<std::string> DiskPlots(const json& claims, const std::vector<ClauseB
     XyChart c;
     c.id = "disk.latency." + w;
     c.x = {"completion latency", "s", AxisScale::kLog};
-    const std::vector<Bin> bins = HistogramBins(Member(claims, (w + "_latency_histogram").c_str()));
+    const std::vector<Bin> bins = HistogramBins(JsonMember(claims, (w + "_latency_histogram").c_str()));
     if (!bins.empty()) {
       c.title = "Disk " + w + ": completion latency distribution";
       c.note =
@@ -215,7 +209,7 @@ std::vector<std::string> DiskPlots(const json& claims, const std::vector<ClauseB
 // --- cpu -------------------------------------------------------------------
 
 std::vector<std::string> ThrottlingPlots(const json& claims, const json& conditions) {
-  const json& samples = Member(claims, "all_core_hz_samples");
+  const json& samples = JsonMember(claims, "all_core_hz_samples");
   if (!samples.is_array() || samples.empty()) return {};
   double step = 0;
   if (!Num(conditions, "sample_seconds", &step) || step <= 0) step = 1;
@@ -245,7 +239,7 @@ std::vector<std::string> FrequencyPlots(const json& claims, const json& submods)
   double v = 0;
   if (Num(claims, "single_core_burst_hz", &v)) b.bars.push_back({"single-core burst", v, false});
   if (Num(claims, "all_core_hz", &v)) b.bars.push_back({"all-core", v, false});
-  if (Num(Member(Member(submods, "cpu.throttling"), "claims"), "sustained_hz", &v))
+  if (Num(JsonMember(JsonMember(submods, "cpu.throttling"), "claims"), "sustained_hz", &v))
     b.bars.push_back({"all-core sustained (cpu.throttling)", v, false});
   if (Num(claims, "tsc_hz", &v)) b.bars.push_back({"TSC", v, false});
   if (Num(claims, "nominal_hz", &v)) {
@@ -253,7 +247,7 @@ std::vector<std::string> FrequencyPlots(const json& claims, const json& submods)
     b.reference_lines.push_back({v, "nominal", 2, true});
   }
   if (!b.bars.empty()) out.push_back(RenderBarChart(b));
-  const json& per_core = Member(claims, "per_core");
+  const json& per_core = JsonMember(claims, "per_core");
   if (per_core.is_array() && !per_core.empty()) {
     BarChart p;
     p.id = "cpu.frequency.per_core";
@@ -270,7 +264,7 @@ std::vector<std::string> FrequencyPlots(const json& claims, const json& submods)
 }
 
 std::vector<std::string> AvailabilityPlots(const json& claims) {
-  const json& per_cpu = Member(claims, "per_cpu");
+  const json& per_cpu = JsonMember(claims, "per_cpu");
   if (!per_cpu.is_array() || per_cpu.empty()) return {};
   BarChart b;
   b.id = "cpu.availability.per_cpu";
@@ -309,7 +303,7 @@ std::vector<std::string> BandwidthPlots(const json& claims) {
 // --- net -------------------------------------------------------------------
 
 std::vector<std::string> ThroughputPlots(const json& claims) {
-  const json& targets = Member(claims, "targets");
+  const json& targets = JsonMember(claims, "targets");
   if (!targets.is_array()) return {};
   BarChart b;
   b.id = "net.throughput.peers";
@@ -326,7 +320,7 @@ std::vector<std::string> ThroughputPlots(const json& claims) {
 }
 
 std::vector<std::string> LatencyPlots(const json& claims) {
-  const json& targets = Member(claims, "targets");
+  const json& targets = JsonMember(claims, "targets");
   if (!targets.is_array()) return {};
   std::vector<std::string> out;
   for (const auto& t : targets) {
@@ -334,7 +328,7 @@ std::vector<std::string> LatencyPlots(const json& claims) {
     XyChart c;
     c.id = "net.latency.rtt." + peer;
     c.x = {"round-trip time", "s", AxisScale::kLog};
-    const std::vector<Bin> bins = HistogramBins(Member(t, "rtt_histogram"));
+    const std::vector<Bin> bins = HistogramBins(JsonMember(t, "rtt_histogram"));
     if (!bins.empty()) {
       c.title = "Network " + peer + ": round-trip time distribution";
       c.note = "From the signed RTT histogram (fio json+ layout): the share of probes per bin.";
@@ -366,7 +360,7 @@ std::vector<std::string> LatencyPlots(const json& claims) {
 // --- gpu -------------------------------------------------------------------
 
 std::vector<std::string> GpuComputePlots(const json& claims) {
-  const json& devices = Member(claims, "devices");
+  const json& devices = JsonMember(claims, "devices");
   if (!devices.is_array()) return {};
   BarChart b;
   b.id = "gpu.compute.rate";
@@ -388,13 +382,13 @@ std::vector<std::string> GpuComputePlots(const json& claims) {
 
 std::vector<ClauseBound> ParseClauseBounds(const json& policy) {
   std::vector<ClauseBound> out;
-  const json& clauses = Member(policy, "clauses");
+  const json& clauses = JsonMember(policy, "clauses");
   if (!clauses.is_array()) return out;
   for (const auto& c : clauses) {
     ClauseBound b;
     std::string name = Str(c, "name");
     b.text = Str(c, "required");
-    const json& passed = Member(c, "passed");
+    const json& passed = JsonMember(c, "passed");
     b.passed = passed.is_boolean() && passed.get<bool>();
     if (auto open = name.find('['); open != std::string::npos && name.back() == ']') {
       b.qualifier = name.substr(open + 1, name.size() - open - 2);
@@ -415,8 +409,8 @@ std::vector<ClauseBound> ParseClauseBounds(const json& policy) {
 
 std::vector<std::string> MeterPlots(const std::string& name, const json& submod, const json& submods,
                                     const std::vector<ClauseBound>& bounds) {
-  const json& claims = Member(submod, "claims");
-  const json& conditions = Member(submod, "conditions");
+  const json& claims = JsonMember(submod, "claims");
+  const json& conditions = JsonMember(submod, "conditions");
   if (!claims.is_object()) return {};
   if (name == "cache.hierarchy") return CachePlots(claims, conditions, submods);
   if (name == "disk.io") return DiskPlots(claims, bounds);

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/json_fields.h"
 #include "core/version.h"
 #include "html/claim_table.h"
 #include "html/html_text.h"
@@ -13,15 +14,8 @@ namespace {
 
 using json = nlohmann::json;
 
-const json& Member(const json& obj, const char* key) {
-  static const json kNull;
-  if (!obj.is_object()) return kNull;
-  auto it = obj.find(key);
-  return it == obj.end() ? kNull : *it;
-}
-
 std::string Str(const json& obj, const char* key, const std::string& fallback = "") {
-  const json& v = Member(obj, key);
+  const json& v = JsonMember(obj, key);
   return v.is_string() ? v.get<std::string>() : fallback;
 }
 
@@ -45,7 +39,7 @@ std::string VerdictBanner(const json& v) {
   std::string out = std::string("<section id=\"verdict\" class=\"verdict ") +
                     (accepted ? "accepted" : "rejected") + "\"><div class=\"word\">" +
                     (accepted ? "ACCEPTED" : "REJECTED") + "</div>";
-  const json& reasons = Member(v, "reasons");
+  const json& reasons = JsonMember(v, "reasons");
   if (!accepted && reasons.is_array() && !reasons.empty()) {
     out += "<ul class=\"reasons\">";
     for (const auto& r : reasons)
@@ -53,32 +47,32 @@ std::string VerdictBanner(const json& v) {
     out += "</ul>";
   } else if (accepted) {
     out += "<div>Every check passed";
-    out += Member(v, "policy").is_object() ? " and every policy clause holds.</div>" : ".</div>";
+    out += JsonMember(v, "policy").is_object() ? " and every policy clause holds.</div>" : ".</div>";
   }
   return out + "</section>\n";
 }
 
 std::string Overview(const json& v, const VerifyPageOptions& o) {
-  const json& c = Member(v, "claims");
+  const json& c = JsonMember(v, "claims");
   std::string t = "<table class=\"claims\">";
   t += Row("report", "<code>" + Escape(o.report_name) + "</code>");
   if (!o.policy_name.empty()) t += Row("policy", "<code>" + Escape(o.policy_name) + "</code>");
-  const json& header = Member(v, "header");
+  const json& header = JsonMember(v, "header");
   if (header.is_object())
     t += Row("signature",
              Escape(Str(header, "alg", "?")) + ", key <code>" + Escape(Str(header, "kid", "?")) + "</code>");
   if (c.is_object()) {
     double iat = 0, exp = 0;
-    if (Member(c, "iat").is_number()) iat = Member(c, "iat").get<double>();
-    if (Member(c, "exp").is_number()) exp = Member(c, "exp").get<double>();
+    if (JsonMember(c, "iat").is_number()) iat = JsonMember(c, "iat").get<double>();
+    if (JsonMember(c, "exp").is_number()) exp = JsonMember(c, "exp").get<double>();
     t += Row("issued", Escape(UtcText(iat)) + ", expires " + Escape(UtcText(exp)));
     t += Row("software", Escape(Str(c, "swname", "?") + " " + Str(c, "swversion", "")));
     t += Row("key origin", Escape(Str(c, "key_origin", "?")));
-    const json& live = Member(c, "live");
+    const json& live = JsonMember(c, "live");
     t += Row("live",
              live.is_boolean()
                  ? (live.get<bool>() ? "true: meters read /proc and /sys"
-                                     : "false: " + Escape(ClaimText("", Member(c, "not_live_reasons"))))
+                                     : "false: " + Escape(ClaimText("", JsonMember(c, "not_live_reasons"))))
                  : "missing");
     if (c.contains("eat_nonce"))
       t += Row("nonce", "<code>" + Escape(ClaimText("", c["eat_nonce"])) + "</code>");
@@ -89,13 +83,13 @@ std::string Overview(const json& v, const VerifyPageOptions& o) {
 }
 
 std::string EvidencePanel(const json& v) {
-  const json& e = Member(v, "evidence");
+  const json& e = JsonMember(v, "evidence");
   std::string out = "<section class=\"panel\" id=\"evidence\"><h3>Evidence</h3>";
   if (!e.is_object()) return out + "<p class=\"muted\">not appraised</p></section>";
   out += "<table class=\"claims\">";
   out += Row("type", Escape(Str(e, "type", "?")));
   out += Row("status", Badge(Str(e, "status", "?")));
-  const json& trusted = Member(e, "trusted");
+  const json& trusted = JsonMember(e, "trusted");
   out += Row("trusted", trusted.is_boolean() && trusted.get<bool>() ? "yes" : "no");
   out += Row("detail", Escape(Str(e, "detail")));
   if (e.contains("measurement"))
@@ -107,24 +101,24 @@ std::string EvidencePanel(const json& v) {
 }
 
 std::string TimePanel(const json& v) {
-  const json& t = Member(v, "time");
+  const json& t = JsonMember(v, "time");
   std::string out = "<section class=\"panel\" id=\"time\"><h3>Time</h3>";
   if (!t.is_object()) return out + "<p class=\"muted\">no time assessment</p></section>";
-  const json& trusted = Member(t, "trusted");
+  const json& trusted = JsonMember(t, "trusted");
   const bool ok = trusted.is_boolean() && trusted.get<bool>();
   out += "<p>" + Badge(ok ? "passed" : "failed") + (ok ? " trusted" : " not trusted") + "</p>";
   out += ClaimTableHtml(t, 1);
-  const json& claim = Member(Member(v, "claims"), "time");
+  const json& claim = JsonMember(JsonMember(v, "claims"), "time");
   if (claim.is_object())
     out += "<details><summary>signed time claim</summary>" + ClaimTableHtml(claim, 1) + "</details>";
   return out + "</section>";
 }
 
 std::string PolicyTable(const json& v, const VerifyPageOptions& o) {
-  const json& p = Member(v, "policy");
+  const json& p = JsonMember(v, "policy");
   if (!p.is_object()) return "";
-  const json& clauses = Member(p, "clauses");
-  const json& passed = Member(p, "passed");
+  const json& clauses = JsonMember(p, "clauses");
+  const json& passed = JsonMember(p, "passed");
   const bool ok = passed.is_boolean() && passed.get<bool>();
   std::string name = Str(p, "name", Str(p, "file", o.policy_name));
   std::string out =
@@ -132,7 +126,7 @@ std::string PolicyTable(const json& v, const VerifyPageOptions& o) {
       "</h2><table class=\"clauses\"><tr><th></th><th>clause</th><th>ordered</th><th>measured</th></tr>";
   if (clauses.is_array()) {
     for (const auto& c : clauses) {
-      const json& cp = Member(c, "passed");
+      const json& cp = JsonMember(c, "passed");
       const bool cok = cp.is_boolean() && cp.get<bool>();
       out += std::string("<tr class=\"clause") + (cok ? "" : " fail") + "\" data-clause=\"" +
              Escape(Str(c, "name")) + "\"><td>" + Badge(cok ? "passed" : "failed") + "</td><td><code>" +
@@ -144,7 +138,7 @@ std::string PolicyTable(const json& v, const VerifyPageOptions& o) {
 }
 
 std::string ChecksTable(const json& v) {
-  const json& checks = Member(v, "checks");
+  const json& checks = JsonMember(v, "checks");
   if (!checks.is_array()) return "";
   std::string out =
       "<section id=\"checks\"><h2>Checks</h2><table class=\"checks\"><tr><th>check</th><th>outcome</th>"
@@ -161,13 +155,13 @@ std::string ChecksTable(const json& v) {
 }
 
 std::string Cosignatures(const json& v) {
-  const json& n = Member(v, "net_cosignatures");
+  const json& n = JsonMember(v, "net_cosignatures");
   if (!n.is_array() || n.empty()) return "";
   std::string out =
       "<section id=\"cosign\"><h2>Network peers' co-signatures</h2><table><tr><th>meter</th><th>peer</th>"
       "<th></th><th>detail</th></tr>";
   for (const auto& c : n) {
-    const json& p = Member(c, "passed");
+    const json& p = JsonMember(c, "passed");
     const bool ok = p.is_boolean() && p.get<bool>();
     out += "<tr><td>" + Escape(Str(c, "meter")) + "</td><td><code>" + Escape(Str(c, "target")) +
            "</code></td><td>" + Badge(ok ? "passed" : "failed") + "</td><td>" + Escape(Str(c, "detail")) +
@@ -182,10 +176,10 @@ std::string MeterCard(const std::string& name, const json& m, const json& submod
   std::string out = "<article class=\"card meter\" data-meter=\"" + Escape(name) + "\" data-status=\"" +
                     Escape(status) + "\"><header><h3>" + Escape(name) + "</h3>" + Badge(status);
   char dur[64] = "";
-  if (Member(m, "duration_seconds").is_number())
-    std::snprintf(dur, sizeof dur, "%.2f s", Member(m, "duration_seconds").get<double>());
+  if (JsonMember(m, "duration_seconds").is_number())
+    std::snprintf(dur, sizeof dur, "%.2f s", JsonMember(m, "duration_seconds").get<double>());
   out += "<span class=\"muted\">" + Escape(dur);
-  if (Member(m, "measured_at").is_number())
+  if (JsonMember(m, "measured_at").is_number())
     out += ", measured " + Escape(UtcText(m["measured_at"].get<double>()));
   if (m.contains("trigger")) out += ", trigger " + Escape(Str(m, "trigger", "?"));
   out += "</span></header>";
@@ -193,7 +187,7 @@ std::string MeterCard(const std::string& name, const json& m, const json& submod
     out +=
         "<p class=\"reason\"><strong>Reason:</strong> " + Escape(ClaimText("reason", m["reason"])) + "</p>";
   // Policy clauses about this meter's checks are listed by the policy table; failed checks naming it here.
-  const json& checks = Member(verify, "checks");
+  const json& checks = JsonMember(verify, "checks");
   if (checks.is_array()) {
     std::string fails;
     for (const auto& c : checks) {
@@ -204,7 +198,7 @@ std::string MeterCard(const std::string& name, const json& m, const json& submod
     }
     if (!fails.empty()) out += "<ul class=\"findings\">" + fails + "</ul>";
   }
-  const json& findings = Member(m, "findings");
+  const json& findings = JsonMember(m, "findings");
   if (findings.is_array() && !findings.empty()) {
     out += "<h4>Findings</h4><ul class=\"findings\">";
     size_t n = 0;
@@ -215,9 +209,9 @@ std::string MeterCard(const std::string& name, const json& m, const json& submod
     out += "</ul>";
   }
   for (const std::string& plot : MeterPlots(name, m, submods, bounds)) out += plot;
-  const json& claims = Member(m, "claims");
+  const json& claims = JsonMember(m, "claims");
   if (claims.is_object() && !claims.empty()) out += "<h4>Claims</h4>" + ClaimTableHtml(claims);
-  const json& conditions = Member(m, "conditions");
+  const json& conditions = JsonMember(m, "conditions");
   if (conditions.is_object() && !conditions.empty())
     out += "<details><summary>Conditions (how it was measured)</summary>" + ClaimTableHtml(conditions, 1) +
            "</details>";
@@ -227,8 +221,8 @@ std::string MeterCard(const std::string& name, const json& m, const json& submod
 }  // namespace
 
 std::string RenderVerifyPage(const json& verify, const VerifyPageOptions& options) {
-  const json& claims = Member(verify, "claims");
-  const json& submods = Member(claims, "submods");
+  const json& claims = JsonMember(verify, "claims");
+  const json& submods = JsonMember(claims, "submods");
   std::string body = "<h1>resmeter report appraisal</h1>";
   body += VerdictBanner(verify);
   body += PolicyTable(verify, options);
@@ -237,7 +231,7 @@ std::string RenderVerifyPage(const json& verify, const VerifyPageOptions& option
   body += ChecksTable(verify);
   body += Cosignatures(verify);
   if (submods.is_object()) {
-    const std::vector<ClauseBound> bounds = ParseClauseBounds(Member(verify, "policy"));
+    const std::vector<ClauseBound> bounds = ParseClauseBounds(JsonMember(verify, "policy"));
     body += "<section id=\"meters\"><h2>Meters</h2>";
     size_t ok = 0;
     for (auto it = submods.begin(); it != submods.end(); ++it) ok += Str(it.value(), "status") == "ok";
