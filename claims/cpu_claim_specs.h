@@ -1,5 +1,5 @@
 // Declared claims of the CPU meters: cpu.topology, cpu.time, cpu.frequency,
-// cpu.throttling, cpu.availability. See claims/claim_spec.h.
+// cpu.throttling, cpu.availability, cpu.effective. See claims/claim_spec.h.
 #pragma once
 
 #include "claims/claim_spec.h"
@@ -311,11 +311,86 @@ inline constexpr ClaimSpec kCpuAvailabilityStealSeconds{
     "steal the kernel reported during the window, all vCPUs",
     {},
     "resmeter_cpu_availability_steal_seconds"};
-inline constexpr ClaimSpec kCpuAvailabilityPerCpu{"cpu.availability", "per_cpu", "", ClaimType::kArray,
-                                                  "per vCPU: the ratios, steal, clock and work"};
+inline constexpr ClaimSpec kCpuAvailabilityCi95Low{
+    "cpu.availability",
+    "availability_ci95_low_ratio",
+    "ratio",
+    ClaimType::kNumber,
+    "lower end of the 95 % confidence interval of availability_ratio over the windows",
+    "cpu.availability_ci95_low_ratio",
+    "resmeter_cpu_availability_ci95_low_ratio"};
+inline constexpr ClaimSpec kCpuAvailabilityCi95High{
+    "cpu.availability",
+    "availability_ci95_high_ratio",
+    "ratio",
+    ClaimType::kNumber,
+    "upper end of the 95 % confidence interval of availability_ratio over the windows",
+    {},
+    "resmeter_cpu_availability_ci95_high_ratio"};
+inline constexpr ClaimSpec kCpuAvailabilityStddev{"cpu.availability",
+                                                  "availability_stddev_ratio",
+                                                  "ratio",
+                                                  ClaimType::kNumber,
+                                                  "standard deviation of the windows' availability ratios",
+                                                  {},
+                                                  "resmeter_cpu_availability_stddev_ratio"};
+inline constexpr ClaimSpec kCpuAvailabilityWindows{
+    "cpu.availability", "windows", "", ClaimType::kArray,
+    "per measured window: availability_ratio, wall_seconds, throttled_seconds"};
+inline constexpr ClaimSpec kCpuAvailabilityPerCpu{
+    "cpu.availability", "per_cpu", "", ClaimType::kArray,
+    "per vCPU: the ratios and clock rate, mean over the windows"};
 inline constexpr const ClaimSpec* kCpuAvailabilityClaims[] = {
     &kCpuAvailabilityMethod,          &kCpuAvailabilityRatio,        &kCpuAvailabilityDeliveredVcpus,
     &kCpuAvailabilityWallRatio,       &kCpuAvailabilityCpuTimeRatio, &kCpuAvailabilityHiddenLoss,
-    &kCpuAvailabilityGuestContention, &kCpuAvailabilityStealSeconds, &kCpuAvailabilityPerCpu};
+    &kCpuAvailabilityGuestContention, &kCpuAvailabilityStealSeconds, &kCpuAvailabilityPerCpu,
+    &kCpuAvailabilityCi95Low,         &kCpuAvailabilityCi95High,     &kCpuAvailabilityStddev,
+    &kCpuAvailabilityWindows};
+
+// cpu.effective (off by default)
+inline constexpr ClaimSpec kCpuEffectiveMethod{"cpu.effective", "method", "", ClaimType::kString,
+                                               "how effective vCPUs were measured"};
+inline constexpr ClaimSpec kCpuEffectiveVcpus{
+    "cpu.effective",
+    "effective_vcpus",
+    "count",
+    ClaimType::kNumber,
+    "parallel speed-up of the challenge on all vCPUs against one, median of the rounds: vCPUs that deliver",
+    "cpu.effective_vcpus",
+    "resmeter_cpu_effective_effective_vcpus"};
+inline constexpr ClaimSpec kCpuEffectiveAllowedVcpus{"cpu.effective",
+                                                     "vcpus",
+                                                     "count",
+                                                     ClaimType::kInteger,
+                                                     "vCPUs the challenge ran on (this process's cpuset)",
+                                                     {},
+                                                     "resmeter_cpu_effective_vcpus"};
+inline constexpr ClaimSpec kCpuEffectiveRatio{"cpu.effective",
+                                              "effective_ratio",
+                                              "ratio",
+                                              ClaimType::kNumber,
+                                              "effective_vcpus / vcpus",
+                                              {},
+                                              "resmeter_cpu_effective_effective_ratio"};
+inline constexpr ClaimSpec kCpuEffectiveVcpusMin{"cpu.effective",
+                                                 "effective_vcpus_min",
+                                                 "count",
+                                                 ClaimType::kNumber,
+                                                 "smallest speed-up of the rounds",
+                                                 {},
+                                                 "resmeter_cpu_effective_effective_vcpus_min"};
+inline constexpr ClaimSpec kCpuEffectiveVcpusMax{"cpu.effective",
+                                                 "effective_vcpus_max",
+                                                 "count",
+                                                 ClaimType::kNumber,
+                                                 "largest speed-up of the rounds",
+                                                 {},
+                                                 "resmeter_cpu_effective_effective_vcpus_max"};
+inline constexpr ClaimSpec kCpuEffectiveRounds{
+    "cpu.effective", "rounds", "", ClaimType::kArray,
+    "per round: single-vCPU and all-vCPU rates, throttled seconds, speed-up"};
+inline constexpr const ClaimSpec* kCpuEffectiveClaims[] = {
+    &kCpuEffectiveMethod,   &kCpuEffectiveVcpus,    &kCpuEffectiveAllowedVcpus, &kCpuEffectiveRatio,
+    &kCpuEffectiveVcpusMin, &kCpuEffectiveVcpusMax, &kCpuEffectiveRounds};
 
 }  // namespace resmeter

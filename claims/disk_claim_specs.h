@@ -9,7 +9,8 @@
 namespace resmeter {
 
 // The workload placeholder of the queue-depth families.
-#define RESMETER_DISK_QD "{workload:seq_read|rand_read|seq_write|rand_write}_qd{queue_depth:#}_"
+#define RESMETER_DISK_QD \
+  "{workload:seq_read|rand_read|seq_write|rand_write|rand_read_large}_qd{queue_depth:#}_"
 #define RESMETER_DISK_QD_SPEC(name, suffix, unit, type, meaning, policy)                     \
   inline constexpr ClaimSpec name{"disk.io", RESMETER_DISK_QD suffix,   unit, type, meaning, \
                                   policy,    "resmeter_disk_io_" suffix};
@@ -70,6 +71,44 @@ inline constexpr ClaimSpec kDiskFsyncLatencyHistogram{
     "disk.io", "fsync_latency_histogram", "", ClaimType::kObject,
     "write+fsync latency histogram in fio's json+ bucket layout (bucket start in ns -> I/Os)"};
 
+// rand_read_large: random reads over the whole device (or a large file),
+// with the shape of their latency distribution (meters/disk/disk_latency_modes.h).
+#define RESMETER_DISK_LARGE "rand_read_large_qd{queue_depth:#}_"
+inline constexpr ClaimSpec kDiskLargeWorkingSetBytes{
+    "disk.io",
+    RESMETER_DISK_LARGE "working_set_bytes",
+    "bytes",
+    ClaimType::kInteger,
+    "bytes the large random-read workload spread its reads over",
+    {},
+    "resmeter_disk_io_large_working_set_bytes"};
+inline constexpr ClaimSpec kDiskLargeLatencyBimodal{
+    "disk.io",
+    RESMETER_DISK_LARGE "latency_bimodal",
+    "",
+    ClaimType::kBool,
+    "the large-working-set read latencies form two modes (part served from a cache)",
+    {},
+    "resmeter_disk_io_large_latency_bimodal"};
+inline constexpr ClaimSpec kDiskLargeFastModeFraction{
+    "disk.io",
+    RESMETER_DISK_LARGE "fast_mode_fraction",
+    "ratio",
+    ClaimType::kNumber,
+    "fraction of the large-working-set reads in the fast mode (1 when not bimodal)",
+    {},
+    "resmeter_disk_io_large_fast_mode_ratio"};
+inline constexpr ClaimSpec kDiskLargeFastModeP50{
+    "disk.io", RESMETER_DISK_LARGE "fast_mode_latency_p50_seconds", "seconds", ClaimType::kNumber,
+    "median latency of the fast mode, when bimodal"};
+inline constexpr ClaimSpec kDiskLargeSlowModeP50{
+    "disk.io", RESMETER_DISK_LARGE "slow_mode_latency_p50_seconds", "seconds", ClaimType::kNumber,
+    "median latency of the slow mode (the device), when bimodal"};
+inline constexpr ClaimSpec kDiskLargeModeSplit{"disk.io", RESMETER_DISK_LARGE "mode_split_seconds", "seconds",
+                                               ClaimType::kNumber,
+                                               "latency separating the two modes, when bimodal"};
+#undef RESMETER_DISK_LARGE
+
 #undef RESMETER_DISK_QD_SPEC
 #undef RESMETER_DISK_FSYNC_SPEC
 #undef RESMETER_DISK_QD
@@ -119,6 +158,12 @@ inline constexpr const ClaimSpec* kDiskIoClaims[] = {&kDiskBytesPerSecond,
                                                      &kDiskFsyncLatencyP999,
                                                      &kDiskFsyncLatencyMax,
                                                      &kDiskLatencyHistogram,
-                                                     &kDiskFsyncLatencyHistogram};
+                                                     &kDiskFsyncLatencyHistogram,
+                                                     &kDiskLargeWorkingSetBytes,
+                                                     &kDiskLargeLatencyBimodal,
+                                                     &kDiskLargeFastModeFraction,
+                                                     &kDiskLargeFastModeP50,
+                                                     &kDiskLargeSlowModeP50,
+                                                     &kDiskLargeModeSplit};
 
 }  // namespace resmeter

@@ -89,30 +89,101 @@ inline constexpr ClaimSpec kMemHwlocNumaTotalBytes{"memory.capacity",
                                                    "sum of the NUMA nodes' memory hwloc sees",
                                                    {},
                                                    "resmeter_memory_capacity_hwloc_numa_total_bytes"};
-inline constexpr ClaimSpec kMemTotalMaxDifference{
+inline constexpr ClaimSpec kMemZonePresentBytes{
     "memory.capacity",
-    "total_max_difference_ratio",
-    "ratio",
-    ClaimType::kNumber,
-    "largest relative difference between the memory totals of the sources",
+    "zone_present_bytes",
+    "bytes",
+    ClaimType::kInteger,
+    "physical pages present in all zones (/proc/zoneinfo present)",
     {},
-    "resmeter_memory_capacity_total_max_difference_ratio"};
+    "resmeter_memory_capacity_zone_present_bytes"};
+inline constexpr ClaimSpec kMemZoneManagedBytes{
+    "memory.capacity",
+    "zone_managed_bytes",
+    "bytes",
+    ClaimType::kInteger,
+    "pages the allocator owns in all zones (/proc/zoneinfo managed; = the node files)",
+    {},
+    "resmeter_memory_capacity_zone_managed_bytes"};
+inline constexpr ClaimSpec kMemMeminfoAboveManagedBytes{
+    "memory.capacity",
+    "meminfo_above_managed_bytes",
+    "bytes",
+    ClaimType::kInteger,
+    "MemTotal minus managed pages: counted but not yet initialised (deferred init) or reserved",
+    {},
+    "resmeter_memory_capacity_meminfo_above_managed_bytes"};
+inline constexpr ClaimSpec kMemPresentNotInMeminfoBytes{
+    "memory.capacity",
+    "present_not_in_meminfo_bytes",
+    "bytes",
+    ClaimType::kInteger,
+    "present pages minus MemTotal: boot reservations, or memory present but not usable",
+    {},
+    "resmeter_memory_capacity_present_not_in_meminfo_bytes"};
+inline constexpr ClaimSpec kMemBlocksOnlineBytes{
+    "memory.capacity",
+    "memory_blocks_online_bytes",
+    "bytes",
+    ClaimType::kInteger,
+    "online memory blocks x block size (/sys/devices/system/memory)",
+    {},
+    "resmeter_memory_capacity_memory_blocks_online_bytes"};
+inline constexpr ClaimSpec kMemBlocksOfflineBytes{"memory.capacity",
+                                                  "memory_blocks_offline_bytes",
+                                                  "bytes",
+                                                  ClaimType::kInteger,
+                                                  "offline memory blocks x block size",
+                                                  {},
+                                                  "resmeter_memory_capacity_memory_blocks_offline_bytes"};
+inline constexpr ClaimSpec kMemBlockSizeBytes{"memory.capacity",
+                                              "memory_block_size_bytes",
+                                              "bytes",
+                                              ClaimType::kInteger,
+                                              "memory block size (block_size_bytes)",
+                                              {},
+                                              "resmeter_memory_capacity_memory_block_size_bytes"};
+inline constexpr ClaimSpec kMemChecks{"memory.capacity", "memory_checks", "", ClaimType::kArray,
+                                      "each like-with-like relation between the sources: name, relation, "
+                                      "left/right bytes, holds, excess_ratio"};
+inline constexpr ClaimSpec kMemTotalMaxDifference{"memory.capacity",
+                                                  "total_max_difference_ratio",
+                                                  "ratio",
+                                                  ClaimType::kNumber,
+                                                  "how far the worst like-with-like relation between the "
+                                                  "memory sources is violated, as a fraction of MemTotal",
+                                                  {},
+                                                  "resmeter_memory_capacity_total_max_difference_ratio"};
 inline constexpr ClaimSpec kMemTotalsAgree{"memory.capacity",
                                            "totals_agree",
                                            "",
                                            ClaimType::kBool,
-                                           "the totals differ by at most mismatch_tolerance_ratio",
+                                           "every like-with-like relation between the memory sources holds",
                                            {},
                                            "resmeter_memory_capacity_totals_agree"};
-inline constexpr const ClaimSpec* kMemoryCapacityClaims[] = {
-    &kMemTotalBytes,          &kMemFreeBytes,
-    &kMemAvailableBytes,      &kMemHugepages,
-    &kMemHugepagesFree,       &kMemHugepageSizeBytes,
-    &kMemHugetlbBytes,        &kMemHugepagePools,
-    &kMemNumaNodes,           &kMemNuma,
-    &kMemNumaTotalBytes,      &kMemHwlocNumaNodes,
-    &kMemHwlocNumaTotalBytes, &kMemTotalMaxDifference,
-    &kMemTotalsAgree};
+inline constexpr const ClaimSpec* kMemoryCapacityClaims[] = {&kMemTotalBytes,
+                                                             &kMemFreeBytes,
+                                                             &kMemAvailableBytes,
+                                                             &kMemHugepages,
+                                                             &kMemHugepagesFree,
+                                                             &kMemHugepageSizeBytes,
+                                                             &kMemHugetlbBytes,
+                                                             &kMemHugepagePools,
+                                                             &kMemNumaNodes,
+                                                             &kMemNuma,
+                                                             &kMemNumaTotalBytes,
+                                                             &kMemHwlocNumaNodes,
+                                                             &kMemHwlocNumaTotalBytes,
+                                                             &kMemTotalMaxDifference,
+                                                             &kMemTotalsAgree,
+                                                             &kMemZonePresentBytes,
+                                                             &kMemZoneManagedBytes,
+                                                             &kMemMeminfoAboveManagedBytes,
+                                                             &kMemPresentNotInMeminfoBytes,
+                                                             &kMemBlocksOnlineBytes,
+                                                             &kMemBlocksOfflineBytes,
+                                                             &kMemBlockSizeBytes,
+                                                             &kMemChecks};
 
 // memory.bandwidth
 inline constexpr ClaimSpec kMemBandwidthMethod{"memory.bandwidth", "method", "", ClaimType::kString,
@@ -171,5 +242,62 @@ inline constexpr ClaimSpec kCacheLatencyCurve{"cache.hierarchy", "latency_curve"
                                               "the measured curve: size_bytes, latency_seconds"};
 inline constexpr const ClaimSpec* kCacheHierarchyClaims[] = {
     &kCacheMethod, &kCacheLevels, &kCacheMemoryLatencySeconds, &kCacheLatencyCurve};
+
+// memory.verified (off by default)
+inline constexpr ClaimSpec kMemVerifiedMethod{"memory.verified", "method", "", ClaimType::kString,
+                                              "how memory was verified"};
+inline constexpr ClaimSpec kMemVerifiedChallengeBytes{
+    "memory.verified",
+    "challenge_bytes",
+    "bytes",
+    ClaimType::kInteger,
+    "bytes allocated, written with the keyed pattern and read back",
+    {},
+    "resmeter_memory_verified_challenge_bytes"};
+inline constexpr ClaimSpec kMemVerifiedBytes{"memory.verified",
+                                             "verified_bytes",
+                                             "bytes",
+                                             ClaimType::kInteger,
+                                             "resident bytes of units that verified correctly at RAM speed",
+                                             "memory.verified_bytes",
+                                             "resmeter_memory_verified_verified_bytes"};
+inline constexpr ClaimSpec kMemVerifiedSlowRatio{
+    "memory.verified",
+    "slow_ratio",
+    "ratio",
+    ClaimType::kNumber,
+    "fraction of units read back slower than reference / slow_factor (swapped or compressed)",
+    {},
+    "resmeter_memory_verified_slow_ratio"};
+inline constexpr ClaimSpec kMemVerifiedSwappedRatio{
+    "memory.verified",
+    "swapped_ratio",
+    "ratio",
+    ClaimType::kNumber,
+    "fraction of the bytes not resident before read-back (swapped out by the guest)",
+    {},
+    "resmeter_memory_verified_swapped_ratio"};
+inline constexpr ClaimSpec kMemVerifiedMismatchedWords{"memory.verified",
+                                                       "mismatched_words",
+                                                       "count",
+                                                       ClaimType::kInteger,
+                                                       "64-bit words that did not read back as written",
+                                                       {},
+                                                       "resmeter_memory_verified_mismatched_words"};
+inline constexpr ClaimSpec kMemVerifiedReferenceBps{
+    "memory.verified",
+    "reference_verify_bytes_per_second",
+    "bytes/s",
+    ClaimType::kNumber,
+    "read-back rate of a small buffer that surely is in RAM",
+    {},
+    "resmeter_memory_verified_reference_verify_bytes_per_second"};
+inline constexpr ClaimSpec kMemVerifiedUnits{
+    "memory.verified", "units", "", ClaimType::kArray,
+    "per unit (GiB by default): write and verify rates, resident ratio, mismatches, slow"};
+inline constexpr const ClaimSpec* kMemoryVerifiedClaims[] = {
+    &kMemVerifiedMethod,       &kMemVerifiedChallengeBytes, &kMemVerifiedBytes,
+    &kMemVerifiedSlowRatio,    &kMemVerifiedSwappedRatio,   &kMemVerifiedMismatchedWords,
+    &kMemVerifiedReferenceBps, &kMemVerifiedUnits};
 
 }  // namespace resmeter

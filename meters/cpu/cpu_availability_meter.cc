@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
@@ -16,7 +18,27 @@ namespace resmeter {
 
 std::vector<OptionSpec> CpuAvailabilityOptions() {
   return {
-      {"window_seconds", OptionType::kDouble, 3.0, 0.5, 600, {}, "seconds the challenge runs on every vCPU"},
+      {"window_seconds",
+       OptionType::kDouble,
+       1.0,
+       0.2,
+       600,
+       {},
+       "seconds of one measured window on every vCPU"},
+      {"windows",
+       OptionType::kInt,
+       5,
+       1,
+       100,
+       {},
+       "measured windows, back to back (the interval comes from their spread)"},
+      {"warmup_seconds",
+       OptionType::kDouble,
+       0.2,
+       0,
+       10,
+       {},
+       "unmeasured spin before the first window (spends a CPU quota's idle budget)"},
       {"chunk_seconds",
        OptionType::kDouble,
        0.001,
@@ -37,8 +59,34 @@ std::vector<OptionSpec> CpuAvailabilityOptions() {
        0,
        1,
        {},
-       "finding when total availability is below this"},
+       "finding when the whole 95 % confidence interval of the availability is below this"},
   };
+}
+
+double StudentT975(int dof) {
+  // Two-sided 95 % quantiles of Student's t for 1..30 degrees of freedom.
+  static const double kT[] = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+                              2.201,  2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+                              2.080,  2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+  if (dof < 1) return 0;
+  if (dof <= 30) return kT[dof - 1];
+  return 1.96;
+}
+
+MeanInterval MeanConfidenceInterval(const std::vector<double>& values) {
+  MeanInterval m;
+  if (values.empty()) return m;
+  double sum = 0;
+  for (double v : values) sum += v;
+  const double n = static_cast<double>(values.size());
+  m.mean = sum / n;
+  double ss = 0;
+  for (double v : values) ss += (v - m.mean) * (v - m.mean);
+  m.stddev = values.size() > 1 ? std::sqrt(ss / (n - 1)) : 0;
+  const double half = StudentT975(static_cast<int>(values.size()) - 1) * m.stddev / std::sqrt(n);
+  m.low = m.mean - half;
+  m.high = m.mean + half;
+  return m;
 }
 
 std::map<int, uint64_t> StealTicksByCpu(std::string_view proc_stat) {
@@ -66,118 +114,185 @@ AvailabilityFigures ComputeAvailability(const ChallengeWindow& w) {
   return a;
 }
 
+namespace {
+
+// Counters read at every window boundary (by the barrier's completion step,
+// while all challenge threads wait).
+struct BoundaryCounters {
+  std::map<int, uint64_t> steal_ticks;  // by vCPU
+  std::optional<CgroupCpuLimit> cgroup;
+};
+
+BoundaryCounters ReadBoundary(const MeterContext& ctx) {
+  BoundaryCounters b;
+  Result<std::string> stat = ctx.env->ReadFile(ctx.Proc("stat"));
+  if (stat.ok()) b.steal_ticks = StealTicksByCpu(*stat);
+  Result<CgroupCpuLimit> cg = ReadCgroupCpuLimit(ctx);
+  if (cg.ok()) b.cgroup = *cg;
+  return b;
+}
+
+double StealBetween(const BoundaryCounters& a, const BoundaryCounters& b, int cpu, double tick) {
+  auto x = a.steal_ticks.find(cpu);
+  auto y = b.steal_ticks.find(cpu);
+  if (x == a.steal_ticks.end() || y == b.steal_ticks.end() || y->second < x->second) return 0;
+  return static_cast<double>(y->second - x->second) * tick;
+}
+
+}  // namespace
+
 MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
   if (!DependentChainIsCalibrated())
     return MeterResult::Unavailable("no calibrated chain for this architecture");
   Result<std::vector<int>> cpus_or = AllowedCpus();
   if (!cpus_or.ok()) return MeterResult::Failed(cpus_or.status().message());
   const std::vector<int> cpus = *cpus_or;
+  const size_t n_cpus = cpus.size();
   const double window = ctx.options.Double("window_seconds");
+  const size_t windows = static_cast<size_t>(ctx.options.Has("windows") ? ctx.options.Int("windows") : 5);
+  const double warmup = ctx.options.Has("warmup_seconds") ? ctx.options.Double("warmup_seconds") : 0.2;
   const int want_nice = static_cast<int>(ctx.options.Int("nice"));
   const uint64_t chunk_blocks = CalibrateChunkBlocks(*ctx.env, ctx.options.Double("chunk_seconds"));
+  ctx.Progress("challenge on " + std::to_string(n_cpus) + " vcpus: " + std::to_string(windows) +
+               " windows of " + std::to_string(window) + " s");
 
-  Result<CgroupCpuLimit> cg_before = ReadCgroupCpuLimit(ctx);
-  Result<std::string> stat_before = ctx.env->ReadFile(ctx.Proc("stat"));
-  ctx.Progress("challenge on " + std::to_string(cpus.size()) + " vcpus for " + std::to_string(window) + " s");
-
-  std::vector<ChainRun> runs(cpus.size());
-  std::vector<std::string> errors(cpus.size());
-  std::vector<int> nice_applied(cpus.size(), 0);
-  std::barrier start(static_cast<std::ptrdiff_t>(cpus.size()));
+  // runs[w][i]: window w of thread i. Threads spin through all windows; the
+  // barrier between windows reads steal and throttle counters.
+  std::vector<std::vector<ChainRun>> runs(windows, std::vector<ChainRun>(n_cpus));
+  std::vector<BoundaryCounters> bounds;
+  bounds.reserve(windows + 1);
+  std::vector<std::string> errors(n_cpus);
+  std::vector<int> nice_applied(n_cpus, 0);
+  std::barrier boundary(static_cast<std::ptrdiff_t>(n_cpus),
+                        [&]() noexcept { bounds.push_back(ReadBoundary(ctx)); });
   RunPinnedThreads(cpus, [&](size_t i, int, const Status& pinned) {
     if (!pinned.ok()) errors[i] = pinned.message();
     nice_applied[i] = TrySetThreadNice(want_nice);
-    start.arrive_and_wait();
-    if (errors[i].empty()) runs[i] = RunChainFor(*ctx.env, window, chunk_blocks, ctx.cancel_flag.get());
+    ChainRun warm;
+    if (errors[i].empty()) warm = RunChainFor(*ctx.env, warmup, chunk_blocks, ctx.cancel_flag.get());
+    for (size_t w = 0; w < windows; ++w) {
+      boundary.arrive_and_wait();
+      if (errors[i].empty()) runs[w][i] = RunChainFor(*ctx.env, window, chunk_blocks, ctx.cancel_flag.get());
+    }
+    boundary.arrive_and_wait();
   });
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
-  for (size_t i = 0; i < cpus.size(); ++i) {
+  for (size_t i = 0; i < n_cpus; ++i) {
     if (!errors[i].empty()) return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": " + errors[i]);
-    if (runs[i].best_hz <= 0 || runs[i].wall_seconds <= 0)
+  }
+
+  // Each thread's clock rate while running: the typical chunk rate over all its windows.
+  std::vector<double> clock_hz(n_cpus, 0);
+  for (size_t i = 0; i < n_cpus; ++i) {
+    std::vector<double> rates;
+    for (size_t w = 0; w < windows; ++w)
+      rates.insert(rates.end(), runs[w][i].rates.begin(), runs[w][i].rates.end());
+    clock_hz[i] = TypicalRate(std::move(rates));
+    if (clock_hz[i] <= 0)
       return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": no chunk completed");
   }
-  Result<std::string> stat_after = ctx.env->ReadFile(ctx.Proc("stat"));
-  Result<CgroupCpuLimit> cg_after = ReadCgroupCpuLimit(ctx);
 
-  std::map<int, uint64_t> steal_before, steal_after;
-  if (stat_before.ok() && stat_after.ok()) {
-    steal_before = StealTicksByCpu(*stat_before);
-    steal_after = StealTicksByCpu(*stat_after);
-  }
-  double throttled_each = 0;  // the cgroup's throttled time, shared evenly over our vCPUs
-  nlohmann::json cg = nullptr;
-  if (cg_before.ok() && cg_after.ok()) {
-    const double throttled = std::max(0.0, cg_after->throttled_seconds - cg_before->throttled_seconds);
-    throttled_each = throttled / static_cast<double>(cpus.size());
-    cg = {{"version", cg_after->version},
-          {"path", cg_after->path},
-          {"quota_cpus", cg_after->quota_cpus},
-          {"throttled_periods",
-           cg_after->nr_throttled - std::min(cg_after->nr_throttled, cg_before->nr_throttled)},
-          {"throttled_seconds", throttled}};
-  }
   const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-
   MeterResult result = MeterResult::Ok();
-  nlohmann::json per_cpu = nlohmann::json::array();
+  nlohmann::json per_window = nlohmann::json::array();
+  std::vector<double> window_ratios;
+  std::vector<AvailabilityFigures> per_cpu_sum(n_cpus);
   AvailabilityFigures sum;
-  double steal_total = 0, wall = 0;
-  for (size_t i = 0; i < cpus.size(); ++i) {
-    const ChainRun& r = runs[i];
-    ChallengeWindow w;
-    w.work_ops = static_cast<double>(r.ops);
-    w.clock_hz = r.best_hz;
-    w.wall_seconds = r.wall_seconds;
-    w.cpu_seconds = r.cpu_seconds;
-    w.steal_seconds =
-        static_cast<double>(steal_after[cpus[i]] - std::min(steal_after[cpus[i]], steal_before[cpus[i]])) *
-        tick;
-    w.throttled_seconds = throttled_each;
-    const AvailabilityFigures a = ComputeAvailability(w);
-    sum.availability_ratio += a.availability_ratio;
-    sum.wall_availability_ratio += a.wall_availability_ratio;
-    sum.cpu_time_ratio += a.cpu_time_ratio;
-    sum.hidden_loss_ratio += a.hidden_loss_ratio;
-    sum.guest_contention_ratio += a.guest_contention_ratio;
-    steal_total += w.steal_seconds;
-    wall = std::max(wall, r.wall_seconds);
-    per_cpu.push_back({{"cpu", cpus[i]},
-                       {"availability_ratio", a.availability_ratio},
-                       {"wall_availability_ratio", a.wall_availability_ratio},
-                       {"cpu_time_ratio", a.cpu_time_ratio},
-                       {"hidden_loss_ratio", a.hidden_loss_ratio},
-                       {"guest_contention_ratio", a.guest_contention_ratio},
-                       {"steal_seconds", w.steal_seconds},
-                       {"clock_hz", r.best_hz},
-                       {"work_ops", r.ops}});
+  double steal_total = 0, throttled_total = 0, wall = 0;
+  for (size_t w = 0; w < windows; ++w) {
+    const BoundaryCounters& b0 = bounds[w];
+    const BoundaryCounters& b1 = bounds[w + 1];
+    double throttled = 0;
+    if (b0.cgroup && b1.cgroup)
+      throttled = std::max(0.0, b1.cgroup->throttled_seconds - b0.cgroup->throttled_seconds);
+    throttled_total += throttled;
+    double window_sum = 0, window_wall = 0;
+    for (size_t i = 0; i < n_cpus; ++i) {
+      const ChainRun& r = runs[w][i];
+      ChallengeWindow cw;
+      cw.work_ops = static_cast<double>(r.ops);
+      cw.clock_hz = clock_hz[i];
+      cw.wall_seconds = r.wall_seconds;
+      cw.cpu_seconds = r.cpu_seconds;
+      cw.steal_seconds = StealBetween(b0, b1, cpus[i], tick);
+      cw.throttled_seconds = throttled / static_cast<double>(n_cpus);  // shared evenly over our vCPUs
+      const AvailabilityFigures a = ComputeAvailability(cw);
+      window_sum += a.availability_ratio;
+      for (AvailabilityFigures* f : {&sum, &per_cpu_sum[i]}) {
+        f->availability_ratio += a.availability_ratio;
+        f->wall_availability_ratio += a.wall_availability_ratio;
+        f->cpu_time_ratio += a.cpu_time_ratio;
+        f->hidden_loss_ratio += a.hidden_loss_ratio;
+        f->guest_contention_ratio += a.guest_contention_ratio;
+      }
+      steal_total += cw.steal_seconds;
+      window_wall = std::max(window_wall, r.wall_seconds);
+    }
+    wall += window_wall;
+    const double ratio = window_sum / static_cast<double>(n_cpus);
+    window_ratios.push_back(ratio);
+    per_window.push_back(
+        {{"availability_ratio", ratio}, {"wall_seconds", window_wall}, {"throttled_seconds", throttled}});
   }
-  const double n = static_cast<double>(cpus.size());
-  const double total = sum.availability_ratio / n;
+  const double samples = static_cast<double>(windows * n_cpus);
+  const MeanInterval ci = MeanConfidenceInterval(window_ratios);
+  nlohmann::json per_cpu = nlohmann::json::array();
+  for (size_t i = 0; i < n_cpus; ++i) {
+    const double k = static_cast<double>(windows);
+    per_cpu.push_back({{"cpu", cpus[i]},
+                       {"availability_ratio", per_cpu_sum[i].availability_ratio / k},
+                       {"wall_availability_ratio", per_cpu_sum[i].wall_availability_ratio / k},
+                       {"cpu_time_ratio", per_cpu_sum[i].cpu_time_ratio / k},
+                       {"hidden_loss_ratio", per_cpu_sum[i].hidden_loss_ratio / k},
+                       {"guest_contention_ratio", per_cpu_sum[i].guest_contention_ratio / k},
+                       {"clock_hz", clock_hz[i]}});
+  }
+  nlohmann::json cg = nullptr;
+  if (bounds.back().cgroup) {
+    const CgroupCpuLimit& last = *bounds.back().cgroup;
+    const uint64_t first_nr = bounds.front().cgroup ? bounds.front().cgroup->nr_throttled : last.nr_throttled;
+    cg = {{"version", last.version},
+          {"path", last.path},
+          {"quota_cpus", last.quota_cpus},
+          {"throttled_periods", last.nr_throttled - std::min(last.nr_throttled, first_nr)},
+          {"throttled_seconds", throttled_total}};
+  }
+
+  const double total = ci.mean;
   auto& c = result.claims;
   SetClaim(c, kCpuAvailabilityMethod, "calibrated_dependent_chain_self_calibrated");
   SetClaim(c, kCpuAvailabilityRatio, total);
-  SetClaim(c, kCpuAvailabilityDeliveredVcpus, sum.availability_ratio);
-  SetClaim(c, kCpuAvailabilityWallRatio, sum.wall_availability_ratio / n);
-  SetClaim(c, kCpuAvailabilityCpuTimeRatio, sum.cpu_time_ratio / n);
-  SetClaim(c, kCpuAvailabilityHiddenLoss, sum.hidden_loss_ratio / n);
-  SetClaim(c, kCpuAvailabilityGuestContention, sum.guest_contention_ratio / n);
+  SetClaim(c, kCpuAvailabilityCi95Low, std::max(0.0, ci.low));
+  SetClaim(c, kCpuAvailabilityCi95High, std::min(1.0, ci.high));
+  SetClaim(c, kCpuAvailabilityStddev, ci.stddev);
+  SetClaim(c, kCpuAvailabilityDeliveredVcpus, total * static_cast<double>(n_cpus));
+  SetClaim(c, kCpuAvailabilityWallRatio, sum.wall_availability_ratio / samples);
+  SetClaim(c, kCpuAvailabilityCpuTimeRatio, sum.cpu_time_ratio / samples);
+  SetClaim(c, kCpuAvailabilityHiddenLoss, sum.hidden_loss_ratio / samples);
+  SetClaim(c, kCpuAvailabilityGuestContention, sum.guest_contention_ratio / samples);
   SetClaim(c, kCpuAvailabilityStealSeconds, steal_total);
+  SetClaim(c, kCpuAvailabilityWindows, per_window);
   SetClaim(c, kCpuAvailabilityPerCpu, per_cpu);
 
   auto& k = result.conditions;
-  k["method_detail"] = std::string(DependentChainName()) +
-                       " chain per vcpu; availability = work / (fastest chunk rate x entitled time), "
-                       "entitled = min(wall, thread cpu time + steal + cgroup throttled time)";
+  k["method_detail"] =
+      std::string(DependentChainName()) +
+      " chain per vcpu; per window availability = work / (typical chunk rate x entitled time), "
+      "entitled = min(wall, thread cpu time + steal + cgroup throttled time); mean over windows "
+      "with a Student-t 95 % interval";
   k["cpus"] = cpus;
   k["window_seconds"] = window;
+  k["windows"] = windows;
+  k["warmup_seconds"] = warmup;
   k["chunk_blocks"] = chunk_blocks;
   k["nice_requested"] = want_nice;
   k["nice_applied"] = nice_applied;
   k["guest_cgroup_cpu"] = cg;
 
   const double min_ratio = ctx.options.Double("min_availability_ratio");
-  if (total < min_ratio) {
+  if (AvailabilityBelowBound(ci, min_ratio)) {
     std::string cause;
+    const double n = static_cast<double>(n_cpus);
     if (!cg.is_null() && cg["quota_cpus"].get<double>() > 0) {
       char quota[32];
       std::snprintf(quota, sizeof quota, "%.2f", cg["quota_cpus"].get<double>());
@@ -189,13 +304,17 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
     }
     Finding f;
     f.code = "cpu_availability_low";
-    f.message = "the vcpus delivered less of the window than required: " + cause;
+    f.message =
+        "the vcpus delivered less of the windows than required (whole 95 % interval below the bound): " +
+        cause;
     f.details = {{"availability_ratio", total},
+                 {"ci95_low_ratio", ci.low},
+                 {"ci95_high_ratio", ci.high},
                  {"min_availability_ratio", min_ratio},
-                 {"delivered_vcpus", sum.availability_ratio},
-                 {"vcpus", cpus.size()},
-                 {"cpu_time_ratio", sum.cpu_time_ratio / n},
-                 {"hidden_loss_ratio", sum.hidden_loss_ratio / n},
+                 {"delivered_vcpus", total * n},
+                 {"vcpus", n_cpus},
+                 {"cpu_time_ratio", sum.cpu_time_ratio / samples},
+                 {"hidden_loss_ratio", sum.hidden_loss_ratio / samples},
                  {"steal_seconds", steal_total},
                  {"guest_cgroup_cpu", cg}};
     result.findings.push_back(std::move(f));

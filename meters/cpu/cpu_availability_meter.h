@@ -3,11 +3,13 @@
 // guest sees no steal time.
 //
 // How it works: one thread per allowed vCPU, pinned, runs the calibrated
-// dependent-add chain (meters/cpu/cpu_work.h) in ~1 ms chunks for the same
-// window W. Each thread calibrates itself during the run: its fastest chunk
-// is its clock rate R while it actually runs (time lost to preemption or
-// throttling only makes chunks slower), so no frequency figure from
-// elsewhere is needed and turbo or sag cancel out. With N the work done,
+// dependent-add chain (meters/cpu/cpu_work.h) in ~1 ms chunks, a warm-up and
+// then `windows` back-to-back windows W (5 x 1 s by default). Each thread
+// calibrates itself during the run: its typical chunk rate (TypicalRate,
+// the densest band of chunk rates; the fastest chunk read 5 % high and so
+// availability 5 % low) is its clock rate R while it actually runs, so no
+// frequency figure from elsewhere is needed and turbo or sag cancel out.
+// With N the work done in a window,
 //   wall_availability = N / (R x W)
 // is the plain fraction of the window the thread ran. On a shared guest it
 // also drops when other processes of the same guest run (a compiler, say),
@@ -23,7 +25,12 @@
 // is what the vCPU delivered of the time this process was entitled to: a
 // guest cgroup quota (C and T both ~W/2), reported steal (S) and a host that
 // deschedules the vCPU silently (C ~ W, N ~ R W/2) all lower it; competition
-// from other guest tasks does not. Total = mean over vCPUs. Reported beside
+// from other guest tasks does not. A window's total = mean over vCPUs; the
+// claim is the mean over windows with a Student-t 95 % interval from their
+// spread, and cpu_availability_low fires only when the whole interval lies
+// below min_availability_ratio: one window that lost the CPU to a passing
+// host hiccup widens the interval instead of raising a false alarm, while a
+// quota (every window low) still does. Reported beside
 // it: wall_availability, cpu_time_ratio (C/W), hidden_loss_ratio
 // (1 - N/(R C), time the guest counted as running that did no work) and
 // guest_contention_ratio ((W - E)/W).
@@ -72,5 +79,16 @@ struct AvailabilityFigures {
 };
 // Computes the figures above for one thread (see the header comment).
 AvailabilityFigures ComputeAvailability(const ChallengeWindow& w);
+
+// A mean with its two-sided 95 % Student-t confidence interval.
+struct MeanInterval {
+  double mean = 0, stddev = 0, low = 0, high = 0;
+};
+// The two-sided 95 % quantile of Student's t (1.96 beyond 30 degrees of freedom; 0 for none).
+double StudentT975(int dof);
+// Mean and interval of `values` (one value: a zero-width interval; none: all 0).
+MeanInterval MeanConfidenceInterval(const std::vector<double>& values);
+// The finding rule: the whole interval is below `bound`.
+inline bool AvailabilityBelowBound(const MeanInterval& ci, double bound) { return ci.high < bound; }
 
 }  // namespace resmeter

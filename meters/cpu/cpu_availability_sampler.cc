@@ -57,7 +57,9 @@ ChallengeRuns RunChallenge(const Env& env, const AvailabilitySamplerOptions& opt
 ChallengeWindow WindowOfChallenge(const ChallengeRuns& runs, double steal_seconds, double throttled_seconds) {
   ChallengeWindow w;
   w.work_ops = static_cast<double>(runs.window.ops);
-  w.clock_hz = std::max(runs.warmup.best_hz, runs.window.best_hz);
+  std::vector<double> rates = runs.warmup.rates;
+  rates.insert(rates.end(), runs.window.rates.begin(), runs.window.rates.end());
+  w.clock_hz = TypicalRate(std::move(rates));
   w.wall_seconds = runs.window.wall_seconds;
   w.cpu_seconds = runs.window.cpu_seconds;
   w.steal_seconds = steal_seconds;

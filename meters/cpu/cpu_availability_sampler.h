@@ -7,7 +7,7 @@
 // (meters/cpu/cpu_work.h) for a warm-up, then for a measured window, and the
 // figures of cpu.availability (ComputeAvailability,
 // meters/cpu/cpu_availability_meter.h) are computed for the window: work done
-// over (fastest chunk rate x entitled time), entitled = min(wall, thread CPU
+// over (typical chunk rate x entitled time), entitled = min(wall, thread CPU
 // time + reported steal + the cgroup's throttled time). One round gives one
 // sample per vCPU. Rounds start at random times (getrandom(2) draws the
 // jitter, so a host cannot predict them) with a mean interval that keeps the
@@ -78,7 +78,7 @@ ChallengeRuns RunChallenge(const Env& env, const AvailabilitySamplerOptions& opt
                            const std::function<void()>& between);
 
 // The cpu.availability inputs of a challenge's measured window: the clock
-// rate is the fastest chunk of warm-up and window together.
+// rate is the typical chunk rate (TypicalRate) of warm-up and window together.
 ChallengeWindow WindowOfChallenge(const ChallengeRuns& runs, double steal_seconds, double throttled_seconds);
 
 // Mean seconds between rounds: `configured` when positive, otherwise the

@@ -7,8 +7,11 @@
 // ops per second of the calibrated dependent-add chain (meters/cpu/cpu_work.h),
 // whose cost is one cycle per op. The thread is pinned to each allowed CPU in
 // turn for `sample_seconds` (single-core burst), then all CPUs run at once
-// for `all_core_seconds`. Each figure is the fastest chunk of its window, so
-// interrupts and preemption by other tasks cannot lower it. Where the TSC is
+// for `all_core_seconds`. Each figure is the typical chunk rate of its
+// window (TypicalRate, meters/cpu/cpu_work.h: the middle of the densest 2 % band
+// of chunk rates), so preempted chunks cannot lower it and the few fast
+// outliers that made the fastest chunk read 5 % high cannot raise it;
+// bench/compare_all checks it against an imul chain timed in the same run. Where the TSC is
 // invariant its rate over the same windows is reported as a cross-check.
 //
 // Threading: Measure() starts one pinned thread per CPU and joins them.

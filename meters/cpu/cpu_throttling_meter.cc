@@ -68,7 +68,7 @@ MeterResult CpuThrottlingMeter::Measure(MeterContext& ctx) {
       return;
     }
     for (size_t k = 0; k < samples && !ctx.cancelled(); ++k) {
-      hz[i][k] = RunChainFor(*ctx.env, sample, chunk_blocks, ctx.cancel_flag.get()).best_hz;
+      hz[i][k] = RunChainFor(*ctx.env, sample, chunk_blocks, ctx.cancel_flag.get()).typical_hz;
     }
   });
   if (ctx.cancelled()) return MeterResult::Failed("cancelled");
@@ -109,8 +109,8 @@ MeterResult CpuThrottlingMeter::Measure(MeterContext& ctx) {
   k["sample_seconds"] = sample;
   k["chunk_blocks"] = chunk_blocks;
   k["statistic"] =
-      "per sample: fastest chunk per cpu, mean over cpus; burst: max of first second; sustained: median of "
-      "second half";
+      "per sample: typical chunk rate (densest 2 % band) per cpu, mean over cpus; burst: max of first "
+      "second; sustained: median of second half";
   k["thermal_throttle_counters"] = thermal_before ? "sysfs thermal_throttle" : "absent";
 
   const double fraction = ctx.options.Double("throttled_fraction");

@@ -3,8 +3,9 @@
 // all-core frequency through it, to catch clocks that start high and sag.
 //
 // Each CPU's thread runs consecutive sub-windows of `sample_seconds`; the
-// frequency of a sub-window is its fastest chunk (preemption only slows
-// chunks down), and the all-core series is the mean across CPUs of each
+// frequency of a sub-window is its typical chunk rate (TypicalRate in
+// meters/cpu/cpu_work.h: preempted chunks and the few fast outliers do not move
+// it), and the all-core series is the mean across CPUs of each
 // sub-window. Burst = the highest sample in the first second; sustained =
 // the median of the second half; trend = least-squares slope over the window.
 // The `throttled` finding fires when sustained < throttled_fraction x burst.

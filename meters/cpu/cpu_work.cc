@@ -122,6 +122,23 @@ double MedianOf(std::vector<double> values) {
   return *mid;
 }
 
+double TypicalRate(std::vector<double> rates, double band) {
+  if (rates.empty()) return 0;
+  std::sort(rates.begin(), rates.end());
+  size_t best_lo = 0, best_hi = 0, hi = 0;
+  for (size_t lo = 0; lo < rates.size(); ++lo) {
+    hi = std::max(hi, lo);
+    while (hi + 1 < rates.size() && rates[hi + 1] <= rates[lo] * (1 + band)) ++hi;
+    if (hi - lo >= best_hi - best_lo) {  // >=: the faster of equally dense bands
+      best_lo = lo;
+      best_hi = hi;
+    }
+  }
+  // Median of the band.
+  const size_t n = best_hi - best_lo + 1;
+  return n % 2 ? rates[best_lo + n / 2] : 0.5 * (rates[best_lo + n / 2 - 1] + rates[best_lo + n / 2]);
+}
+
 namespace {
 
 // The chunk loop behind both RunChainFor overloads.
@@ -157,7 +174,9 @@ ChainRun RunChainOn(const Env& env, double seconds, uint64_t chunk_blocks, const
   run.tsc_ticks = ReadTimestampCounter() - tsc0;
   run.chunks = rates.size();
   if (!rates.empty()) run.best_hz = *std::max_element(rates.begin(), rates.end());
-  run.median_hz = MedianOf(std::move(rates));
+  run.median_hz = MedianOf(rates);
+  run.typical_hz = TypicalRate(rates);
+  run.rates = std::move(rates);
   return run;
 }
 

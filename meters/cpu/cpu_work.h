@@ -9,10 +9,14 @@
 // in parallel, so one block costs kChainOpsPerBlock cycles: ops per second of
 // wall time is the core clock in Hz while the thread runs. The chain is timed
 // in short chunks (about chunk_seconds each) on CLOCK_MONOTONIC_RAW through
-// Env; an interrupted or preempted chunk can only look slower, never faster,
-// so the fastest chunk of a window is the clock rate and the total work of a
-// window divided by (fastest rate x wall time) is the fraction of the window
-// the thread really ran.
+// Env. An interrupted or preempted chunk looks slower; timer jitter and
+// frequency wobble spread the rest a few per cent either way, so the fastest
+// chunk of a window overstates the clock (by 5 % on the build VM, against
+// an imul chain timed in the same run). The clock rate of a window is
+// therefore its typical chunk rate (TypicalRate: the middle of the densest
+// band of chunk rates, the mode), which preempted chunks, scattered from 0
+// up, do not move; the total work of a window divided by (typical rate x
+// wall time) is the fraction of the window the thread really ran.
 //
 // Wall time comes from Env (CLOCK_MONOTONIC_RAW); the per-thread CPU clock
 // and the TSC are read here directly, as Env has no per-thread clock.
@@ -63,11 +67,13 @@ int TrySetThreadNice(int nice);
 
 // What one timed run of the chain did.
 struct ChainRun {
-  uint64_t ops = 0;         // dependent ops executed (= cycles on the calibrated chain)
-  double wall_seconds = 0;  // first chunk start to last chunk end
-  double cpu_seconds = 0;   // thread CPU time over the same span
-  double best_hz = 0;       // fastest chunk: ops (or PMU cycles) per second
-  double median_hz = 0;     // median chunk rate
+  uint64_t ops = 0;           // dependent ops executed (= cycles on the calibrated chain)
+  double wall_seconds = 0;    // first chunk start to last chunk end
+  double cpu_seconds = 0;     // thread CPU time over the same span
+  double best_hz = 0;         // fastest chunk: ops (or PMU cycles) per second (diagnostic)
+  double median_hz = 0;       // median chunk rate
+  double typical_hz = 0;      // TypicalRate of the chunk rates: the clock rate while running
+  std::vector<double> rates;  // every chunk's rate, in run order
   uint64_t chunks = 0;
   uint64_t tsc_ticks = 0;   // time-stamp counter ticks over the run (0 without TSC)
   uint64_t pmu_cycles = 0;  // cycles counted by the PMU (0 without one)
@@ -102,5 +108,14 @@ void RunPinnedThreads(const std::vector<int>& cpus,
 
 // Returns the median of the values (0 for none); the vector is reordered.
 double MedianOf(std::vector<double> values);
+
+// Relative width of the band TypicalRate looks for: 2 % holds the chunk
+// noise seen on VMs (about +-1 %) and excludes most preempted chunks.
+inline constexpr double kTypicalRateBand = 0.02;
+// The typical value of `rates`: the median of the densest band [x, x (1 +
+// band)] (most values; the faster band on a tie). Robust both to slow
+// outliers (preempted chunks, even a majority of them if they scatter) and
+// to the few fast ones the maximum would pick. 0 for none.
+double TypicalRate(std::vector<double> rates, double band = kTypicalRateBand);
 
 }  // namespace resmeter

@@ -1,5 +1,6 @@
 #include "meters/disk/disk_workload_plan.h"
 
+#include <algorithm>
 #include <set>
 
 namespace resmeter {
@@ -19,6 +20,11 @@ const char* OpName(IoOp op) {
   return "?";
 }
 
+// The span of the workloads other than rand_read_large.
+uint64_t RegularSpan(const DiskTargetShape& t) {
+  return t.regular_span_bytes == 0 ? t.size_bytes : std::min(t.regular_span_bytes, t.size_bytes);
+}
+
 // Checks one block size option against the target; names the key on error.
 Status CheckBlockSize(const std::string& key, uint64_t bs, const DiskTargetShape& target) {
   if (bs == 0 || bs % target.alignment_bytes != 0) {
@@ -26,10 +32,10 @@ Status CheckBlockSize(const std::string& key, uint64_t bs, const DiskTargetShape
                                    " is not a multiple of the target's alignment of " +
                                    std::to_string(target.alignment_bytes) + " bytes");
   }
-  if (bs > target.size_bytes) {
+  const uint64_t span = RegularSpan(target);
+  if (bs > span) {
     return Status::InvalidArgument("meters.disk.io." + key + " = " + std::to_string(bs) +
-                                   " is larger than the target (" + std::to_string(target.size_bytes) +
-                                   " bytes)");
+                                   " is larger than the target (" + std::to_string(span) + " bytes)");
   }
   return Status::Ok();
 }
@@ -37,9 +43,14 @@ Status CheckBlockSize(const std::string& key, uint64_t bs, const DiskTargetShape
 }  // namespace
 
 nlohmann::json DiskWorkload::ConditionsJson() const {
-  nlohmann::json j = {{"pattern", PatternName(pattern)},      {"op", OpName(op)},
-                      {"block_size_bytes", block_size_bytes}, {"queue_depth", queue_depth},
-                      {"warmup_seconds", warmup_seconds},     {"duration_seconds", duration_seconds}};
+  nlohmann::json j = {{"pattern", PatternName(pattern)},
+                      {"op", OpName(op)},
+                      {"block_size_bytes", block_size_bytes},
+                      {"queue_depth", queue_depth},
+                      {"warmup_seconds", warmup_seconds},
+                      {"duration_seconds", duration_seconds},
+                      {"span_bytes", span_bytes}};
+  if (large_working_set) j["large_working_set"] = true;
   return j;
 }
 
@@ -50,9 +61,17 @@ double DiskWorkloadPlan::PlannedSeconds() const {
 }
 
 const std::vector<std::string>& DiskWorkloadKinds() {
-  static const std::vector<std::string> kKinds = {"seq_read", "seq_write", "rand_read", "rand_write",
-                                                  "fsync"};
+  static const std::vector<std::string> kKinds = {"seq_read",   "seq_write", "rand_read",
+                                                  "rand_write", "fsync",     "rand_read_large"};
   return kKinds;
+}
+
+uint64_t ScratchFileBytesFor(const Options& options) {
+  const uint64_t regular = static_cast<uint64_t>(options.Int("file_size_bytes"));
+  bool large = false;
+  for (const auto& k : options.Strings("workloads")) large |= (k == "rand_read_large");
+  if (!large) return regular;
+  return std::max(regular, static_cast<uint64_t>(options.Int("large_working_set_bytes")));
 }
 
 Result<DiskWorkloadPlan> PlanDiskWorkloads(const Options& options, const DiskTargetShape& target) {
@@ -72,15 +91,17 @@ Result<DiskWorkloadPlan> PlanDiskWorkloads(const Options& options, const DiskTar
     bool known = false;
     for (const auto& valid : DiskWorkloadKinds()) known |= (k == valid);
     if (!known) {
-      return Status::InvalidArgument("meters.disk.io.workloads: unknown workload '" + k +
-                                     "' (known: seq_read, seq_write, rand_read, rand_write, fsync)");
+      return Status::InvalidArgument(
+          "meters.disk.io.workloads: unknown workload '" + k +
+          "' (known: seq_read, seq_write, rand_read, rand_write, fsync, rand_read_large)");
     }
     wanted.insert(k);
   }
   if (wanted.empty()) return Status::InvalidArgument("meters.disk.io.workloads is empty");
 
   bool need_seq = wanted.count("seq_read") || wanted.count("seq_write");
-  bool need_rand = wanted.count("rand_read") || wanted.count("rand_write") || wanted.count("fsync");
+  bool need_rand = wanted.count("rand_read") || wanted.count("rand_write") || wanted.count("fsync") ||
+                   wanted.count("rand_read_large");
   if (need_seq) RESMETER_RETURN_IF_ERROR(CheckBlockSize("sequential_block_size_bytes", seq_bs, target));
   if (need_rand) RESMETER_RETURN_IF_ERROR(CheckBlockSize("random_block_size_bytes", rand_bs, target));
 
@@ -94,6 +115,7 @@ Result<DiskWorkloadPlan> PlanDiskWorkloads(const Options& options, const DiskTar
   };
   const Kind kOrder[] = {{"seq_read", IoPattern::kSequential, IoOp::kRead},
                          {"rand_read", IoPattern::kRandom, IoOp::kRead},
+                         {"rand_read_large", IoPattern::kRandom, IoOp::kRead},
                          {"seq_write", IoPattern::kSequential, IoOp::kWrite},
                          {"rand_write", IoPattern::kRandom, IoOp::kWrite},
                          {"fsync", IoPattern::kRandom, IoOp::kFsync}};
@@ -113,6 +135,8 @@ Result<DiskWorkloadPlan> PlanDiskWorkloads(const Options& options, const DiskTar
       w.queue_depth = qd;
       w.warmup_seconds = warmup;
       w.duration_seconds = duration;
+      w.large_working_set = std::string(k.name) == "rand_read_large";
+      w.span_bytes = w.large_working_set ? target.size_bytes : RegularSpan(target);
       w.name = k.op == IoOp::kFsync ? std::string("fsync") : std::string(k.name) + "_qd" + std::to_string(qd);
       plan.workloads.push_back(std::move(w));
     }

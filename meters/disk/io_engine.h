@@ -42,6 +42,7 @@ struct IoJobStats {
   uint64_t bytes = 0;           // bytes completed in the window
   double window_seconds = 0;    // the measured window's length
   LatencyHistogram latency_ns;  // per-I/O latency (fsync: per fsync call)
+  std::string engine_setup;     // how the engine issued I/O (ring mode, registered buffers), or empty
 
   double BytesPerSecond() const { return window_seconds > 0 ? bytes / window_seconds : 0; }
   double IosPerSecond() const { return window_seconds > 0 ? ios / window_seconds : 0; }

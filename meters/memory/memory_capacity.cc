@@ -1,12 +1,16 @@
 #include "meters/memory/memory_capacity.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <vector>
 
 #include "claims/memory_claim_specs.h"
 #include "core/strings.h"
 #include "meters/cpu/hwloc_snapshot.h"
+#include "meters/memory/memory_accounting.h"
 
 namespace resmeter {
 namespace {
@@ -44,6 +48,34 @@ nlohmann::json ReadHugepagePools(const MeterContext& ctx) {
     return a["page_size_bytes"].get<uint64_t>() < b["page_size_bytes"].get<uint64_t>();
   });
   return pools;
+}
+
+// Online and offline memory blocks under <sys>/devices/system/memory (the
+// hot-plug view), in bytes. NotFound when the directory or its block size is missing.
+struct MemoryBlocks {
+  uint64_t block_size = 0;
+  uint64_t online_bytes = 0;
+  uint64_t offline_bytes = 0;
+};
+Result<MemoryBlocks> ReadMemoryBlocks(const MeterContext& ctx) {
+  const std::string dir = ctx.Sys("devices/system/memory");
+  RESMETER_ASSIGN_OR_RETURN(std::string size_text, ctx.env->ReadFile(dir + "/block_size_bytes"));
+  const std::string hex(Trim(size_text));
+  char* end = nullptr;
+  const unsigned long long size = std::strtoull(hex.c_str(), &end, 16);  // the kernel prints it in hex
+  if (hex.empty() || *end != '\0' || size == 0)
+    return Status::Corruption(dir + "/block_size_bytes: not a hex size: '" + hex + "'");
+  RESMETER_ASSIGN_OR_RETURN(std::vector<std::string> names, ctx.env->ListDir(dir));
+  MemoryBlocks b;
+  b.block_size = size;
+  for (const std::string& name : names) {
+    if (!StartsWith(name, "memory") || !ParseUint64(std::string_view(name).substr(6))) continue;
+    Result<std::string> state = ctx.env->ReadFile(dir + "/" + name + "/state");
+    if (!state.ok()) continue;
+    (Trim(*state) == "online" ? b.online_bytes : b.offline_bytes) += size;
+  }
+  if (b.online_bytes == 0) return Status::NotFound(dir + ": no online memory block");
+  return b;
 }
 
 }  // namespace
@@ -104,7 +136,8 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
   if (!pools.empty()) SetClaim(r.claims, kMemHugepagePools, std::move(pools));
 
   nlohmann::json sources = {{"proc_meminfo_bytes", mem_total}};
-  std::vector<uint64_t> others;
+  MemorySources src;
+  src.meminfo_total = mem_total;
 
   // NUMA memory as the kernel's per-node files say.
   const std::string node_dir = ctx.Sys("devices/system/node");
@@ -142,7 +175,7 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
     SetClaim(r.claims, kMemNuma, std::move(nodes));
     SetClaim(r.claims, kMemNumaTotalBytes, numa_total);
     sources["sysfs_numa_bytes"] = numa_total;
-    others.push_back(numa_total);
+    src.node_total = numa_total;
   } else {
     r.conditions["sysfs_numa_unavailable"] = numa_problem;
   }
@@ -162,29 +195,87 @@ MeterResult MemoryCapacityMeter::Measure(MeterContext& ctx) {
     SetClaim(r.claims, kMemHwlocNumaTotalBytes, hwloc_total);
     if (numa_problem.empty()) {
       sources["hwloc_numa_bytes"] = hwloc_total;
-      others.push_back(hwloc_total);
+      src.hwloc_total = hwloc_total;
     } else {
       r.conditions["hwloc_not_independent"] =
           "no sysfs NUMA nodes; hwloc's figure derives from /proc/meminfo";
     }
   }
 
+  // Zone page counts: what the node files count (managed) next to what is present.
+  const uint64_t page_bytes = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  Result<std::string> zoneinfo_text = ctx.env->ReadFile(ctx.Proc("zoneinfo"));
+  Result<ZonePages> zones =
+      zoneinfo_text.ok() ? ParseZoneinfo(*zoneinfo_text) : Result<ZonePages>(zoneinfo_text.status());
+  if (zones.ok()) {
+    src.zone_present = zones->present * page_bytes;
+    src.zone_managed = zones->managed * page_bytes;
+    SetClaim(r.claims, kMemZonePresentBytes, *src.zone_present);
+    SetClaim(r.claims, kMemZoneManagedBytes, *src.zone_managed);
+    // Counted by MemTotal but not (yet) in the allocator: deferred init, or reserved.
+    SetClaim(r.claims, kMemMeminfoAboveManagedBytes,
+             mem_total > *src.zone_managed ? mem_total - *src.zone_managed : 0);
+    SetClaim(r.claims, kMemPresentNotInMeminfoBytes,
+             *src.zone_present > mem_total ? *src.zone_present - mem_total : 0);
+    sources["zone_present_bytes"] = *src.zone_present;
+    sources["zone_managed_bytes"] = *src.zone_managed;
+  } else {
+    r.conditions["zoneinfo_unavailable"] = zones.status().message();
+  }
+  Result<MemoryBlocks> blocks = ReadMemoryBlocks(ctx);
+  if (blocks.ok()) {
+    src.blocks_online = blocks->online_bytes;
+    src.block_size = blocks->block_size;
+    SetClaim(r.claims, kMemBlocksOnlineBytes, blocks->online_bytes);
+    SetClaim(r.claims, kMemBlocksOfflineBytes, blocks->offline_bytes);
+    SetClaim(r.claims, kMemBlockSizeBytes, blocks->block_size);
+    sources["memory_blocks_online_bytes"] = blocks->online_bytes;
+  } else {
+    r.conditions["memory_blocks_unavailable"] = blocks.status().message();
+  }
+  Result<std::string> cmdline = ctx.env->ReadFile(ctx.Proc("cmdline"));
+  if (cmdline.ok()) {
+    for (std::string_view arg : SplitWhitespace(*cmdline)) {
+      if (StartsWith(arg, "deferred_init="))
+        r.conditions["kernel_deferred_init"] = std::string(arg.substr(14));
+    }
+  }
+
+  MemoryTolerances tol;
+  tol.mismatch_ratio = tolerance;
+  if (ctx.options.Has("reserved_tolerance_ratio"))
+    tol.reserved_ratio = ctx.options.Double("reserved_tolerance_ratio");
+  const MemoryComparison cmp = CompareMemorySources(src, tol);
   r.conditions["mismatch_tolerance_ratio"] = tolerance;
+  r.conditions["reserved_tolerance_ratio"] = tol.reserved_ratio;
   r.conditions["sources"] = sources;
-  const double worst = MaxRelativeDifference(mem_total, others);
-  if (others.empty()) {
+  r.conditions["comparison_model"] =
+      cmp.model == "zoneinfo"
+          ? "like with like: node files = zone managed pages <= MemTotal <= zone present pages (MemTotal may "
+            "count pages not yet initialised); present - MemTotal within the reserved bound; memory blocks = "
+            "present"
+          : "no /proc/zoneinfo: node files and hwloc compared with MemTotal";
+  if (cmp.checks.empty()) {
     r.conditions["cross_check"] = "only /proc/meminfo available; nothing to compare";
   } else {
-    SetClaim(r.claims, kMemTotalMaxDifference, worst);
-    SetClaim(r.claims, kMemTotalsAgree, worst <= tolerance);
+    SetClaim(r.claims, kMemChecks, MemoryChecksToJson(cmp));
+    SetClaim(r.claims, kMemTotalMaxDifference, cmp.worst_excess_ratio);
+    SetClaim(r.claims, kMemTotalsAgree, cmp.agree);
   }
-  if (worst > tolerance) {
+  if (!cmp.agree) {
     nlohmann::json details = sources;
-    details["max_difference_ratio"] = worst;
+    details["max_difference_ratio"] = cmp.worst_excess_ratio;
     details["tolerance_ratio"] = tolerance;
-    r.findings.push_back({"memory_total_mismatch",
-                          "memory totals disagree across /proc/meminfo, sysfs NUMA nodes and hwloc",
-                          details});
+    nlohmann::json failed = nlohmann::json::array();
+    for (const MemoryCheck& c : cmp.checks) {
+      if (!c.holds) failed.push_back(c.relation);
+    }
+    details["failed_relations"] = failed;
+    r.findings.push_back(
+        {"memory_total_mismatch",
+         "memory figures of /proc/meminfo, /proc/zoneinfo, sysfs NUMA nodes, memory blocks and "
+         "hwloc cannot all be true",
+         details});
   }
   return r;
 }

@@ -1,10 +1,14 @@
 // memory.capacity (light): installed and available memory and huge pages
 // from /proc/meminfo, per-NUMA-node memory from
-// /sys/devices/system/node/node*/meminfo and from hwloc, and whether the
-// totals agree across those sources. Totals that differ by more than
-// mismatch_tolerance_ratio (default 0.05 of /proc/meminfo's MemTotal) are a
-// finding ("memory_total_mismatch"): the guest's views of its memory do not
-// agree (hot-plug, ballooning, or a host presenting different figures).
+// /sys/devices/system/node/node*/meminfo and from hwloc, zone page counts
+// from /proc/zoneinfo and online memory blocks from
+// /sys/devices/system/memory, and whether these figures can all be true.
+// The sources count different things (MemTotal may include pages the kernel
+// has not initialised yet; node files count only initialised ones), so they
+// are compared like with like (meters/memory/memory_accounting.h); a relation that
+// fails by more than mismatch_tolerance_ratio of MemTotal is a finding
+// ("memory_total_mismatch": a host presenting figures that contradict each
+// other, memory present but not usable, offline blocks).
 //
 // Thread-compatible: each Measure() call is independent.
 #pragma once

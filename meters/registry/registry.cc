@@ -13,6 +13,7 @@
 #include "gpu/cuda_challenge.h"
 #include "gpu/gpu_devices_meter.h"
 #include "meters/cpu/cpu_availability_meter.h"
+#include "meters/cpu/cpu_effective_meter.h"
 #include "meters/cpu/cpu_frequency_meter.h"
 #include "meters/cpu/cpu_throttling_meter.h"
 #include "meters/cpu/cpu_time.h"
@@ -22,6 +23,7 @@
 #include "meters/memory/memory_bandwidth_meter.h"
 #include "meters/memory/memory_capacity.h"
 #include "meters/memory/memory_latency_meter.h"
+#include "meters/memory/memory_verified_meter.h"
 #include "meters/net/net_latency.h"
 #include "meters/net/net_throughput.h"
 #include "timesource/time_meter.h"
@@ -57,14 +59,26 @@ const std::vector<MeterInfo>& MeterRegistry() {
        MeterKind::kLight,
        10,
        true,
-       "MemTotal/MemAvailable, huge pages and NUMA memory, cross-checked across /proc, sysfs and hwloc",
+       "MemTotal/MemAvailable, huge pages and NUMA memory, cross-checked like with like across "
+       "/proc/meminfo, "
+       "/proc/zoneinfo, sysfs nodes and memory blocks, and hwloc",
        {{"mismatch_tolerance_ratio",
          OptionType::kDouble,
          0.05,
          0.0,
          1.0,
          {},
-         "largest relative difference of memory totals across sources before a finding"}},
+         "slack, as a fraction of MemTotal, of each like-with-like relation between memory sources before a "
+         "finding"},
+        {"reserved_tolerance_ratio",
+         OptionType::kDouble,
+         0.10,
+         0.0,
+         1.0,
+         {},
+         "largest fraction of the zones' present memory that may be missing from MemTotal (boot "
+         "reservations) "
+         "before a finding"}},
        [] { return std::make_unique<MemoryCapacityMeter>(); },
        kMemoryCapacityClaims},
       {"time",
@@ -84,6 +98,12 @@ const std::vector<MeterInfo>& MeterRegistry() {
       {"cpu.availability", MeterKind::kHeavy, 60, true,
        "fraction of wall time each vCPU really ran a challenge", CpuAvailabilityOptions(),
        [] { return std::make_unique<CpuAvailabilityMeter>(); }, kCpuAvailabilityClaims},
+      // Off by default: it saturates every vCPU for about 4 s, and on a machine shared with
+      // other work its figure (and finding) reflect that work too; enable it where a
+      // policy claims cpu.effective_vcpus.
+      {"cpu.effective", MeterKind::kHeavy, 60, false,
+       "effective vCPUs by challenge: parallel speed-up of an ALU-bound workload on all vCPUs against one",
+       CpuEffectiveOptions(), [] { return std::make_unique<CpuEffectiveMeter>(); }, kCpuEffectiveClaims},
       {"cache.hierarchy", MeterKind::kHeavy, 60, true,
        "cache levels from a pointer-chase latency curve vs reported sizes", CacheHierarchyOptions(),
        [] { return std::make_unique<CacheHierarchyMeter>(); }, kCacheHierarchyClaims},
@@ -93,6 +113,13 @@ const std::vector<MeterInfo>& MeterRegistry() {
       {"memory.latency", MeterKind::kHeavy, 60, true,
        "main-memory latency from a pointer chase far beyond the LLC", MemoryLatencyOptions(),
        [] { return std::make_unique<MemoryLatencyMeter>(); }, kMemoryLatencyClaims},
+      // Off by default: it allocates and touches half of MemAvailable (GiBs, seconds, and
+      // pressure on the guest's page cache); enable it where a policy claims memory.verified_bytes.
+      {"memory.verified", MeterKind::kHeavy, 300, false,
+       "RAM by challenge: a share of MemAvailable written with a keyed pattern, read back and timed per GiB "
+       "(swapped or compressed GiBs are slow)",
+       MemoryVerifiedOptions(), [] { return std::make_unique<MemoryVerifiedMeter>(); },
+       kMemoryVerifiedClaims},
       {"disk.io",
        MeterKind::kHeavy,
        120,
@@ -149,7 +176,16 @@ const std::vector<MeterInfo>& MeterRegistry() {
             {},
             {},
             {},
-            "subset of seq_read, rand_read, seq_write, rand_write, fsync"},
+            "subset of seq_read, rand_read, seq_write, rand_write, fsync, rand_read_large (random reads over "
+            "the whole block device or a large_working_set_bytes file: exposes a cache in front of the "
+            "disk)"},
+           {"large_working_set_bytes",
+            OptionType::kInt,
+            int64_t{4294967296},
+            1048576,
+            1099511627776.0,
+            {},
+            "scratch file size for rand_read_large in file mode (the whole device in block_device mode)"},
            {"warmup_seconds", OptionType::kDouble, 0.5, 0, 60, {}, "uncounted warm-up per workload"},
            {"duration_seconds", OptionType::kDouble, 2.0, 0.1, 600, {}, "measured window per workload"},
            {"sequential_block_size_bytes",

@@ -61,6 +61,24 @@ TEST(disk_io_test, small_file_run_is_consistent_and_leaves_nothing) {
   EXPECT_TRUE(Entries(dir.path()).empty());
 }
 
+// rand_read_large in file mode: the scratch file grows to
+// large_working_set_bytes, only rand_read_large spans all of it, and it is removed.
+TEST(disk_io_test, large_working_set_file_is_sized_spanned_and_removed) {
+  TempDir dir;
+  Options o = SmallDiskOptions(dir.path());
+  o.Set("workloads", nlohmann::json::array({"rand_read", "rand_read_large"}));
+  o.Set("large_working_set_bytes", 32 << 20);
+  o.Set("deep_queue_depth", 1);
+  MeterResult r = RunDiskIo(o);
+  ExpectConsistent(r);
+  EXPECT_EQ(r.conditions["target"]["size_bytes"], 32 << 20);
+  EXPECT_EQ(r.conditions["workloads"]["rand_read_qd1"]["span_bytes"], 16 << 20);
+  EXPECT_EQ(r.conditions["workloads"]["rand_read_large_qd1"]["span_bytes"], 32 << 20);
+  EXPECT_TRUE(r.claims["rand_read_large_qd1_latency_bimodal"].is_boolean());
+  EXPECT_TRUE(r.conditions["workloads"]["rand_read_large_qd1"].contains("latency_modes"));
+  EXPECT_TRUE(Entries(dir.path()).empty());
+}
+
 TEST(disk_io_test, psync_engine_is_consistent_too) {
   TempDir dir;
   Options o = SmallDiskOptions(dir.path());

@@ -16,8 +16,6 @@
 #include <sys/sysmacros.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "disk_io_test_util.h"
 #include "support/cgroup_files.h"
@@ -26,68 +24,23 @@ namespace resmeter {
 namespace {
 
 using disk_test::TempDir;
+using disk_test::ThrottledCgroup;
 
 constexpr uint64_t kLimitBps = 32ull << 20;  // 32 MiB/s: far below the loop device's unthrottled rate
-
-// A throttled cgroup for one device; removed on destruction.
-class ThrottledCgroup {
- public:
-  // Returns an empty reason on success, else why no throttle can be set here.
-  std::string Create(const std::string& majmin, uint64_t bps) {
-    const std::string name = "resmeter-disk-test-" + std::to_string(::getpid());
-    const std::string v1 = "/sys/fs/cgroup/blkio";
-    if (::access((v1 + "/blkio.throttle.read_bps_device").c_str(), W_OK) == 0) {
-      dir_ = v1 + "/" + name;
-      if (::mkdir(dir_.c_str(), 0755) != 0) return "cannot create " + dir_;
-      if (!WriteCgroupFile(dir_ + "/blkio.throttle.read_bps_device", majmin + " " + std::to_string(bps)))
-        return "cannot write blkio.throttle.read_bps_device";
-      kind_ = "cgroup v1 blkio.throttle.read_bps_device";
-      return "";
-    }
-    for (const std::string root : {"/sys/fs/cgroup", "/sys/fs/cgroup/unified"}) {
-      if (ReadTextFile(root + "/cgroup.controllers").find("io") == std::string::npos) continue;
-      WriteCgroupFile(root + "/cgroup.subtree_control", "+io");
-      dir_ = root + "/" + name;
-      if (::mkdir(dir_.c_str(), 0755) != 0) return "cannot create " + dir_;
-      if (!WriteCgroupFile(dir_ + "/io.max", majmin + " rbps=" + std::to_string(bps)))
-        return "cannot write io.max";
-      kind_ = "cgroup v2 io.max";
-      return "";
-    }
-    return "no writable cgroup v1 blkio throttle and no cgroup v2 io controller";
-  }
-  ~ThrottledCgroup() {
-    if (!dir_.empty()) ::rmdir(dir_.c_str());
-  }
-  // Moves the calling process into the cgroup.
-  bool Join() const { return WriteCgroupFile(dir_ + "/cgroup.procs", std::to_string(::getpid())); }
-  const std::string& kind() const { return kind_; }
-
- private:
-  std::string dir_, kind_;
-};
 
 TEST(disk_io_throttle_test, read_bandwidth_matches_a_cgroup_throttle_on_a_loop_device) {
   if (!disk_test::IsRoot()) GTEST_SKIP() << "needs root for a loop device and a cgroup throttle";
   TempDir dir;
   const std::string backing = dir.Sub("backing.img");
   ASSERT_TRUE(disk_test::Sh("fallocate -l 256M " + backing));
-  const std::string dev_list = dir.Sub("loopdev");
-  if (!disk_test::Sh("losetup -f --show " + backing + " > " + dev_list + " 2>/dev/null")) {
-    GTEST_SKIP() << "losetup could not attach a loop device here";
-  }
-  std::string loop = ReadTextFile(dev_list);
-  while (!loop.empty() && loop.back() == '\n') loop.pop_back();
-  struct Detach {
-    std::string dev;
-    ~Detach() { disk_test::Sh("losetup -d " + dev); }
-  } detach{loop};
-  struct stat st;
-  ASSERT_EQ(::stat(loop.c_str(), &st), 0);
-  const std::string majmin = std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
+  disk_test::LoopDevice dev;
+  if (std::string why = dev.Attach(backing, "", dir.Sub("loopdev")); !why.empty()) GTEST_SKIP() << why;
+  const std::string loop = dev.path();
+  const std::string majmin = dev.majmin();
 
   ThrottledCgroup cg;
-  if (std::string why = cg.Create(majmin, kLimitBps); !why.empty()) GTEST_SKIP() << why;
+  if (std::string why = cg.Create(majmin, ThrottledCgroup::kReadBps, kLimitBps); !why.empty())
+    GTEST_SKIP() << why;
 
   for (const auto& [engine, block] :
        {std::pair<std::string, int>{"psync", 1 << 20}, {"io_uring", 256 << 10}}) {

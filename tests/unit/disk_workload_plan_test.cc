@@ -101,5 +101,38 @@ TEST(disk_workload_plan_test, durations_and_warmup_come_from_options) {
   EXPECT_EQ(plan->workloads[2].block_size_bytes, 4096u);
 }
 
+TEST(disk_workload_plan_test, large_working_set_spans_the_whole_target_and_sizes_the_file) {
+  Options o = DefaultDiskOptions();
+  EXPECT_EQ(ScratchFileBytesFor(o), 256ull << 20);  // not wanted: file_size_bytes
+  o.Set("workloads", nlohmann::json::array({"rand_read", "rand_read_large"}));
+  o.Set("deep_queue_depth", 4);
+  EXPECT_EQ(ScratchFileBytesFor(o), 4ull << 30);  // the large_working_set_bytes default
+  o.Set("large_working_set_bytes", 1 << 20);
+  EXPECT_EQ(ScratchFileBytesFor(o), 256ull << 20);  // never below file_size_bytes
+
+  DiskTargetShape file = FileShape(4ull << 30);
+  file.regular_span_bytes = 256ull << 20;
+  auto plan = PlanDiskWorkloads(o, file);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& w : plan->workloads) names.push_back(w.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"rand_read_qd1", "rand_read_qd4", "rand_read_large_qd1",
+                                             "rand_read_large_qd4"}));
+  EXPECT_EQ(plan->workloads[0].span_bytes, 256ull << 20);
+  EXPECT_FALSE(plan->workloads[0].large_working_set);
+  EXPECT_EQ(plan->workloads[2].span_bytes, 4ull << 30);
+  EXPECT_TRUE(plan->workloads[2].large_working_set);
+  EXPECT_EQ(plan->workloads[2].op, IoOp::kRead);
+  EXPECT_EQ(plan->workloads[2].block_size_bytes, 4096u);
+  EXPECT_EQ(plan->workloads[2].ConditionsJson()["large_working_set"], true);
+  EXPECT_EQ(plan->workloads[2].ConditionsJson()["span_bytes"], 4ull << 30);
+
+  DiskTargetShape dev = FileShape(100ull << 30);  // a block device: everything spans it
+  dev.read_only = true;
+  plan = PlanDiskWorkloads(o, dev);
+  ASSERT_TRUE(plan.ok());
+  for (const auto& w : plan->workloads) EXPECT_EQ(w.span_bytes, 100ull << 30) << w.name;
+}
+
 }  // namespace
 }  // namespace resmeter
