@@ -12,6 +12,7 @@
 #include "claims/cpu_claim_specs.h"
 #include "core/strings.h"
 #include "meters/cpu/cgroup_cpu.h"
+#include "meters/cpu/cpu_loss_counters.h"
 #include "meters/cpu/cpu_work.h"
 
 namespace resmeter {
@@ -114,33 +115,6 @@ AvailabilityFigures ComputeAvailability(const ChallengeWindow& w) {
   return a;
 }
 
-namespace {
-
-// Counters read at every window boundary (by the barrier's completion step,
-// while all challenge threads wait).
-struct BoundaryCounters {
-  std::map<int, uint64_t> steal_ticks;  // by vCPU
-  std::optional<CgroupCpuLimit> cgroup;
-};
-
-BoundaryCounters ReadBoundary(const MeterContext& ctx) {
-  BoundaryCounters b;
-  Result<std::string> stat = ctx.env->ReadFile(ctx.Proc("stat"));
-  if (stat.ok()) b.steal_ticks = StealTicksByCpu(*stat);
-  Result<CgroupCpuLimit> cg = ReadCgroupCpuLimit(ctx);
-  if (cg.ok()) b.cgroup = *cg;
-  return b;
-}
-
-double StealBetween(const BoundaryCounters& a, const BoundaryCounters& b, int cpu, double tick) {
-  auto x = a.steal_ticks.find(cpu);
-  auto y = b.steal_ticks.find(cpu);
-  if (x == a.steal_ticks.end() || y == b.steal_ticks.end() || y->second < x->second) return 0;
-  return static_cast<double>(y->second - x->second) * tick;
-}
-
-}  // namespace
-
 MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
   if (!DependentChainIsCalibrated())
     return MeterResult::Unavailable("no calibrated chain for this architecture");
@@ -159,12 +133,12 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
   // runs[w][i]: window w of thread i. Threads spin through all windows; the
   // barrier between windows reads steal and throttle counters.
   std::vector<std::vector<ChainRun>> runs(windows, std::vector<ChainRun>(n_cpus));
-  std::vector<BoundaryCounters> bounds;
+  std::vector<CpuLossCounters> bounds;
   bounds.reserve(windows + 1);
   std::vector<std::string> errors(n_cpus);
   std::vector<int> nice_applied(n_cpus, 0);
   std::barrier boundary(static_cast<std::ptrdiff_t>(n_cpus),
-                        [&]() noexcept { bounds.push_back(ReadBoundary(ctx)); });
+                        [&]() noexcept { bounds.push_back(ReadCpuLossCounters(ctx)); });
   RunPinnedThreads(cpus, [&](size_t i, int, const Status& pinned) {
     if (!pinned.ok()) errors[i] = pinned.message();
     nice_applied[i] = TrySetThreadNice(want_nice);
@@ -192,7 +166,6 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
       return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": no chunk completed");
   }
 
-  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
   MeterResult result = MeterResult::Ok();
   nlohmann::json per_window = nlohmann::json::array();
   std::vector<double> window_ratios;
@@ -200,11 +173,9 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
   AvailabilityFigures sum;
   double steal_total = 0, throttled_total = 0, wall = 0;
   for (size_t w = 0; w < windows; ++w) {
-    const BoundaryCounters& b0 = bounds[w];
-    const BoundaryCounters& b1 = bounds[w + 1];
-    double throttled = 0;
-    if (b0.cgroup && b1.cgroup)
-      throttled = std::max(0.0, b1.cgroup->throttled_seconds - b0.cgroup->throttled_seconds);
+    const CpuLossCounters& b0 = bounds[w];
+    const CpuLossCounters& b1 = bounds[w + 1];
+    const double throttled = ThrottledSecondsBetween(b0, b1);
     throttled_total += throttled;
     double window_sum = 0, window_wall = 0;
     for (size_t i = 0; i < n_cpus; ++i) {
@@ -214,7 +185,7 @@ MeterResult CpuAvailabilityMeter::Measure(MeterContext& ctx) {
       cw.clock_hz = clock_hz[i];
       cw.wall_seconds = r.wall_seconds;
       cw.cpu_seconds = r.cpu_seconds;
-      cw.steal_seconds = StealBetween(b0, b1, cpus[i], tick);
+      cw.steal_seconds = StealSecondsBetween(b0, b1, cpus[i]);
       cw.throttled_seconds = throttled / static_cast<double>(n_cpus);  // shared evenly over our vCPUs
       const AvailabilityFigures a = ComputeAvailability(cw);
       window_sum += a.availability_ratio;

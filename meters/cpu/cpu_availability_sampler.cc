@@ -9,40 +9,9 @@
 #include <map>
 #include <random>
 
-#include "meters/cpu/cgroup_cpu.h"
+#include "meters/cpu/cpu_loss_counters.h"
 
 namespace resmeter {
-namespace {
-
-// Counters read at both ends of a round's measured window.
-struct RoundCounters {
-  std::map<int, uint64_t> steal_ticks;  // by vCPU, from /proc/stat
-  bool cgroup_ok = false;
-  double throttled_seconds = 0;  // the cgroup's, summed over its per-CPU queues
-};
-
-// Reads /proc/stat's steal ticks and the cgroup's throttled time.
-RoundCounters ReadRoundCounters(const MeterContext& ctx) {
-  RoundCounters c;
-  Result<std::string> stat = ctx.env->ReadFile(ctx.Proc("stat"));
-  if (stat.ok()) c.steal_ticks = StealTicksByCpu(*stat);
-  Result<CgroupCpuLimit> cg = ReadCgroupCpuLimit(ctx);
-  if (cg.ok()) {
-    c.cgroup_ok = true;
-    c.throttled_seconds = cg->throttled_seconds;
-  }
-  return c;
-}
-
-// Steal seconds of one vCPU between two readings (0 when either lacks it).
-double StealSeconds(const RoundCounters& a, const RoundCounters& b, int cpu, double tick_seconds) {
-  auto x = a.steal_ticks.find(cpu);
-  auto y = b.steal_ticks.find(cpu);
-  if (x == a.steal_ticks.end() || y == b.steal_ticks.end() || y->second < x->second) return 0;
-  return static_cast<double>(y->second - x->second) * tick_seconds;
-}
-
-}  // namespace
 
 ChallengeRuns RunChallenge(const Env& env, const AvailabilitySamplerOptions& options, uint64_t chunk_blocks,
                            const std::atomic<bool>* stop, const ChainSource& source,
@@ -161,10 +130,11 @@ Status CpuAvailabilitySampler::RunRound() {
   ctx.sys_root = options_.sys_root;
 
   const size_t n = cpus.size();
-  RoundCounters before, after;
+  CpuLossCounters before, after;
   std::barrier window_start(static_cast<std::ptrdiff_t>(n),
-                            [&]() noexcept { before = ReadRoundCounters(ctx); });
-  std::barrier window_end(static_cast<std::ptrdiff_t>(n), [&]() noexcept { after = ReadRoundCounters(ctx); });
+                            [&]() noexcept { before = ReadCpuLossCounters(ctx); });
+  std::barrier window_end(static_cast<std::ptrdiff_t>(n),
+                          [&]() noexcept { after = ReadCpuLossCounters(ctx); });
   std::vector<ChallengeRuns> runs(n);
   std::vector<std::string> errors(n);
   std::vector<double> thread_cpu(n, 0);
@@ -182,11 +152,7 @@ Status CpuAvailabilitySampler::RunRound() {
     thread_cpu[i] = ThreadCpuSeconds() - c0;
   });
 
-  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
-  const double throttled_each =
-      before.cgroup_ok && after.cgroup_ok
-          ? std::max(0.0, after.throttled_seconds - before.throttled_seconds) / static_cast<double>(n)
-          : 0;
+  const double throttled_each = ThrottledSecondsBetween(before, after) / static_cast<double>(n);
   double round_cpu = ThreadCpuSeconds() - caller_cpu0;
   for (double c : thread_cpu) round_cpu += c;
   uint64_t measured = 0;
@@ -202,7 +168,7 @@ Status CpuAvailabilitySampler::RunRound() {
       continue;
     }
     const ChallengeWindow w =
-        WindowOfChallenge(runs[i], StealSeconds(before, after, cpus[i], tick), throttled_each);
+        WindowOfChallenge(runs[i], StealSecondsBetween(before, after, cpus[i]), throttled_each);
     ratio_sum += ComputeAvailability(w).availability_ratio;
     ++measured;
   }

@@ -7,35 +7,11 @@
 #include <map>
 
 #include "claims/cpu_claim_specs.h"
-#include "meters/cpu/cgroup_cpu.h"
 #include "meters/cpu/cpu_availability_meter.h"
+#include "meters/cpu/cpu_loss_counters.h"
 #include "meters/cpu/cpu_work.h"
 
 namespace resmeter {
-namespace {
-
-// Steal ticks per vCPU and the cgroup's throttled time, read at both ends of
-// the all-vCPU phase.
-struct Counters {
-  std::map<int, uint64_t> steal_ticks;
-  bool cgroup_ok = false;
-  double throttled_seconds = 0;
-};
-
-Counters ReadCounters(const MeterContext& ctx) {
-  Counters c;
-  Result<std::string> stat = ctx.env->ReadFile(ctx.Proc("stat"));
-  if (stat.ok()) c.steal_ticks = StealTicksByCpu(*stat);
-  Result<CgroupCpuLimit> cg = ReadCgroupCpuLimit(ctx);
-  if (cg.ok()) {
-    c.cgroup_ok = true;
-    c.throttled_seconds = cg->throttled_seconds;
-  }
-  return c;
-}
-
-}  // namespace
-
 uint64_t RunIndependentChains(uint64_t blocks) {
   uint64_t a = 0, b = 1, c = 2, d = 3, e = 4, f = 5, g = 6, h = 7;
   const uint64_t one = 1;
@@ -152,7 +128,6 @@ MeterResult CpuEffectiveMeter::Measure(MeterContext& ctx) {
     }
   }
 
-  const double tick = 1.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
   nlohmann::json per_round = nlohmann::json::array();
   std::vector<double> effective;
   for (int r = 0; r < rounds; ++r) {
@@ -177,9 +152,9 @@ MeterResult CpuEffectiveMeter::Measure(MeterContext& ctx) {
     round.all_cpu_seconds.assign(n, 0);
     round.all_steal_seconds.assign(n, 0);
     std::vector<std::string> errors(n);
-    Counters before, after;
-    std::barrier start(static_cast<std::ptrdiff_t>(n), [&]() noexcept { before = ReadCounters(ctx); });
-    std::barrier end(static_cast<std::ptrdiff_t>(n), [&]() noexcept { after = ReadCounters(ctx); });
+    CpuLossCounters before, after;
+    std::barrier start(static_cast<std::ptrdiff_t>(n), [&]() noexcept { before = ReadCpuLossCounters(ctx); });
+    std::barrier end(static_cast<std::ptrdiff_t>(n), [&]() noexcept { after = ReadCpuLossCounters(ctx); });
     RunPinnedThreads(cpus, [&](size_t i, int, const Status& pinned) {
       if (!pinned.ok()) errors[i] = pinned.message();
       TrySetThreadNice(want_nice);
@@ -195,14 +170,8 @@ MeterResult CpuEffectiveMeter::Measure(MeterContext& ctx) {
       }
       end.arrive_and_wait();
     });
-    for (size_t i = 0; i < n; ++i) {
-      auto x = before.steal_ticks.find(cpus[i]);
-      auto y = after.steal_ticks.find(cpus[i]);
-      if (x != before.steal_ticks.end() && y != after.steal_ticks.end() && y->second >= x->second)
-        round.all_steal_seconds[i] = static_cast<double>(y->second - x->second) * tick;
-    }
-    if (before.cgroup_ok && after.cgroup_ok)
-      round.throttled_seconds = std::max(0.0, after.throttled_seconds - before.throttled_seconds);
+    for (size_t i = 0; i < n; ++i) round.all_steal_seconds[i] = StealSecondsBetween(before, after, cpus[i]);
+    round.throttled_seconds = ThrottledSecondsBetween(before, after);
     for (size_t i = 0; i < n; ++i) {
       if (!errors[i].empty()) return MeterResult::Failed("cpu " + std::to_string(cpus[i]) + ": " + errors[i]);
     }
