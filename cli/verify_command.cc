@@ -40,7 +40,7 @@ nlohmann::json TimeSummary(const nlohmann::json& claims) {
   nlohmann::json j = {
       {"trusted", t.contains("trusted") && t["trusted"].is_boolean() && t["trusted"].get<bool>()}};
   for (const char* key : {"reason", "error_bound_seconds", "max_error_bound_seconds", "source", "server",
-                          "nts_authenticated", "synchronized"}) {
+                          "server_name", "nts_authenticated", "nts_certificate", "synchronized"}) {
     if (t.contains(key)) j[key] = t[key];
   }
   return j;

@@ -231,7 +231,8 @@ nlohmann::json Verify(const std::string& config_dir, const std::string& report, 
 }
 
 const nlohmann::json* FindCheck(const nlohmann::json& verdict, const std::string& name) {
-  for (const auto& c : verdict.value("checks", nlohmann::json::array()))
+  if (!verdict.contains("checks") || !verdict["checks"].is_array()) return nullptr;
+  for (const auto& c : verdict["checks"])
     if (c.value("name", "") == name) return &c;
   return nullptr;
 }
@@ -281,7 +282,8 @@ TEST_F(TsaLedgerTest, ProbeWithFailingTsasStillWritesItsReportAtOnce) {
       << log;
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << "probe with failing TSAs took " << took << " s\n";
-  EXPECT_LT(took, 15.0) << "garbage and a closed port fail at once (timeout 2 s; 15 s: a loaded machine)";
+  // Both TSAs are asked in parallel; OpenSSL retries a refused connect until the 2 s timeout.
+  EXPECT_LT(took, 15.0) << "bounded by one TSA timeout (2 s; 15 s: a loaded machine)";
   int code = 0;
   nlohmann::json v = Verify(tmp_.path(), report, anchors_, &code);
   EXPECT_EQ(code, 0) << v.dump(1);
