@@ -109,9 +109,11 @@ struct Policy {
   // The NTS-KE certificates the selected NTS source may present (subject CN,
   // whole RFC 2253 subject, or "sha256:<hex>" of the certificate); empty: any.
   std::vector<std::string> nts_certificate_subjects;
-  // Ledger time axis (tsa/time_axis.h): the TSAs whose tokens count (signer
-  // certificate CN or subject; empty: any anchored TSA), the longest billed
-  // stretch without a verified bracket, and the bracket tolerance.
+  // Ledger time axis (tsa/time_axis.h) and report tokens
+  // (report/report_timestamps.h): the TSAs whose tokens count (signer
+  // certificate CN or subject; empty: any anchored TSA; for reports a token
+  // from one of them is then required), the longest billed stretch without a
+  // verified bracket (ledgers), and the bracket tolerance.
   std::vector<std::string> require_tsa;
   std::optional<double> max_unstamped_seconds;
   std::optional<double> bracket_tolerance_seconds;
