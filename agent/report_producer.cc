@@ -1,6 +1,8 @@
 #include "agent/report_producer.h"
 
+#include "agent/report_timestamper.h"
 #include "attester/evidence_claim.h"
+#include "claims/time_claim_specs.h"
 #include "core/strings.h"
 #include "jose/key_store.h"
 #include "report/report.h"
@@ -27,7 +29,8 @@ Result<ProducedReport> ProduceReport(const Config& config, const std::vector<Met
   MeterRunner runner(env, RunnerRootsFromConfig(config, key));
   std::vector<MeterRun> runs = runner.RunAll(plans, observer);
   for (MeterRun& run : runs) run.trigger = kTriggerProbe;  // one-shot CLI run, when its operator chose
-  return SignMeterRuns(config, std::move(runs), nonce_hex, key, env, key_origin);
+  ReportTimestamper stamper(env);
+  return SignMeterRuns(config, std::move(runs), nonce_hex, key, env, key_origin, &stamper);
 }
 
 RunnerRoots RunnerRootsFromConfig(const Config& config, const SigningKey& key) {
@@ -65,15 +68,37 @@ void SetLiveness(const Config& config, ReportInputs& in) {
   in.live = in.not_live_reasons.empty();
 }
 
+namespace {
+
+// The time meter's view of the selected NTS source (its configured name and
+// NTS-KE certificate) into the report's time claim, when the meter looked at
+// the same source chronyd selects now.
+void CopyNtsCertificate(const nlohmann::json& submods, nlohmann::json& time) {
+  if (!submods.contains("time") || !time.is_object()) return;
+  const nlohmann::json& meter = submods["time"];
+  if (!meter.is_object() || !meter.contains("claims") || !meter["claims"].is_object()) return;
+  const nlohmann::json& claims = meter["claims"];
+  const nlohmann::json* measured = FindClaim(claims, kTimeServer);
+  const nlohmann::json* now = FindClaim(time, kTimeServer);
+  if (!measured || !now || !measured->is_string() || *measured != *now) return;
+  for (const ClaimSpec* spec : {&kTimeServerName, &kTimeNtsCertificate}) {
+    if (const nlohmann::json* v = FindClaim(claims, *spec)) SetClaim(time, *spec, *v);
+  }
+}
+
+}  // namespace
+
 Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun> runs,
                                      const std::optional<std::string>& nonce_hex, const SigningKey& key,
-                                     Env* env, std::optional<std::string_view> key_origin) {
+                                     Env* env, std::optional<std::string_view> key_origin,
+                                     ReportTimestamper* stamper) {
   ProducedReport out;
   out.runs = std::move(runs);
   ReportInputs in;
   for (const auto& run : out.runs) in.submods[run.name] = SubmodJson(run);
   in.issued_at_unix_seconds = env->WallSeconds();
   in.time = CurrentTimeClaim(config.global, in.issued_at_unix_seconds);
+  CopyNtsCertificate(in.submods, in.time);
   // Evidence from the detected backend, bound to SHA-512(kid || nonce).
   std::string nonce_bytes = nonce_hex ? HexDecode(*nonce_hex).value_or(std::string()) : std::string();
   RESMETER_ASSIGN_OR_RETURN(in.evidence, CollectEvidenceClaim(config.global, key.Thumbprint(), nonce_bytes));
@@ -82,6 +107,8 @@ Result<ProducedReport> SignMeterRuns(const Config& config, std::vector<MeterRun>
   in.key_origin = std::string(key_origin ? *key_origin : KeyOriginOf(config, key));
   SetLiveness(config, in);
   out.claims = BuildReportClaims(in, key);
+  // Tokens over everything else, then the signature over the tokens too.
+  if (stamper) stamper->Stamp(config, out.claims);
   RESMETER_ASSIGN_OR_RETURN(out.token, key.SignCompact(out.claims.dump()));
   return out;
 }

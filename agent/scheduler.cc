@@ -22,7 +22,8 @@ Clock::time_point After(double seconds) {
 Scheduler::Scheduler(Deps deps, std::shared_ptr<const Config> config)
     : deps_(std::move(deps)),
       config_(std::move(config)),
-      heavy_schedule_(deps_.uniform ? deps_.uniform : HeavySchedule::UniformSource(CsprngUniform)) {}
+      heavy_schedule_(deps_.uniform ? deps_.uniform : HeavySchedule::UniformSource(CsprngUniform)),
+      stamper_(deps_.env) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -115,8 +116,9 @@ Result<SignedReport> Scheduler::SignLatest(const Config& config,
     auto it = records.find(info.name);
     if (it != records.end() && config.Meter(info.name).Bool("enabled")) runs.push_back(it->second.run);
   }
-  RESMETER_ASSIGN_OR_RETURN(ProducedReport produced,
-                            SignMeterRuns(config, std::move(runs), nonce_hex, *deps_.key, deps_.env));
+  RESMETER_ASSIGN_OR_RETURN(
+      ProducedReport produced,
+      SignMeterRuns(config, std::move(runs), nonce_hex, *deps_.key, deps_.env, std::nullopt, &stamper_));
   SignedReport report;
   report.token = std::move(produced.token);
   report.claims = std::move(produced.claims);

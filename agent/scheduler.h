@@ -32,6 +32,7 @@
 #include "agent/config.h"
 #include "agent/heavy_schedule.h"
 #include "agent/logger.h"
+#include "agent/report_timestamper.h"
 #include "core/env.h"
 #include "jose/signing_key.h"
 
@@ -115,6 +116,7 @@ class Scheduler {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   HeavySchedule heavy_schedule_;  // used by the scheduler thread only
+  ReportTimestamper stamper_;     // RFC 3161 tokens on reports (time.tsa); remembers failed TSAs
   double heavy_cpu_seconds_ = 0;  // CPU spent in heavy cycles (excluded from the budget)
 };
 

@@ -69,9 +69,17 @@ inline constexpr ClaimSpec kTimeErrorBound{"time",
                                            "bound on the clock's distance from true time",
                                            {},
                                            "resmeter_time_error_bound_seconds"};
-inline constexpr const ClaimSpec* kTimeClaims[] = {&kTimeSynchronized, &kTimeTrusted,   &kTimeNts,
-                                                   &kTimeStratum,      &kTimeServer,    &kTimeLeapStatus,
-                                                   &kTimeOffset,       &kTimeRootDelay, &kTimeRootDispersion,
-                                                   &kTimeSinceUpdate,  &kTimeErrorBound};
+// The selected NTS source by name, and the certificate its NTS-KE server
+// presented to resmeter's own handshake (timesource/nts_certificate.h).
+inline constexpr ClaimSpec kTimeServerName{"time", "server_name", "", ClaimType::kString,
+                                           "the name chronyd was configured with for the selected source"};
+inline constexpr ClaimSpec kTimeNtsCertificate{
+    "time", "nts_certificate", "", ClaimType::kObject,
+    "the selected NTS-KE server's TLS certificate: server, subject, issuer, sha256, verified, verify_error, "
+    "not_after, checked_at"};
+inline constexpr const ClaimSpec* kTimeClaims[] = {
+    &kTimeSynchronized, &kTimeTrusted,    &kTimeNts,           &kTimeStratum,        &kTimeServer,
+    &kTimeLeapStatus,   &kTimeOffset,     &kTimeRootDelay,     &kTimeRootDispersion, &kTimeSinceUpdate,
+    &kTimeErrorBound,   &kTimeServerName, &kTimeNtsCertificate};
 
 }  // namespace resmeter

@@ -20,6 +20,7 @@
 #include "report/ear.h"
 #include "report/report.h"
 #include "report/report_appraisal.h"
+#include "tsa/tsa_anchors.h"
 
 namespace resmeter {
 namespace {
@@ -39,7 +40,7 @@ nlohmann::json TimeSummary(const nlohmann::json& claims) {
   nlohmann::json j = {
       {"trusted", t.contains("trusted") && t["trusted"].is_boolean() && t["trusted"].get<bool>()}};
   for (const char* key : {"reason", "error_bound_seconds", "max_error_bound_seconds", "source", "server",
-                          "nts_authenticated", "synchronized"}) {
+                          "server_name", "nts_authenticated", "nts_certificate", "synchronized"}) {
     if (t.contains(key)) j[key] = t[key];
   }
   return j;
@@ -109,6 +110,12 @@ int RunVerify(const CliGlobals& globals, VerifyArgs args) {
   in.max_clock_skew_seconds = static_cast<double>(config->global.Int("verify.max_clock_skew_seconds"));
   in.now_unix_seconds = DefaultEnv()->WallSeconds();
   in.evidence.trust_anchors_dir = config->global.String("evidence.trust_anchors_dir");
+  // Anchors of the report's RFC 3161 tokens: <trust_anchors_dir>/tsa/*.pem, as for `ledger audit`.
+  if (!in.evidence.trust_anchors_dir.empty()) {
+    auto tsa_anchors = TsaAnchors::LoadDir(in.evidence.trust_anchors_dir + "/tsa");
+    if (!tsa_anchors.ok()) return Fail(kExitUsage, "TSA anchors: " + tsa_anchors.status().message());
+    in.tsa_anchors = std::move(*tsa_anchors);
+  }
   if (!args.at.empty()) {
     auto at = ParseTimeArgument(args.at);
     if (!at.ok()) return Fail(kExitUsage, "--at: " + at.status().message());

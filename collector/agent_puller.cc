@@ -42,8 +42,12 @@ LedgerAuditOptions AgentPuller::AuditOptions() {
   o.evidence = settings_->evidence;
   o.evidence.allow_none = settings_->allow_dev_evidence;
   o.accepted_key_origins = settings_->accepted_key_origins;
-  o.threads = 1;  // the collector runs many agents at once; each audit on its worker
+  o.threads = 1;                           // the collector runs many agents at once; each audit on its worker
+  o.tsa_anchors = settings_->tsa_anchors;  // the ledger's time axis, as `ledger audit` checks it
   if (settings_->policy) {
+    o.accepted_tsas = settings_->policy->require_tsa;
+    if (settings_->policy->bracket_tolerance_seconds)
+      o.time_bracket_tolerance_seconds = *settings_->policy->bracket_tolerance_seconds;
     assessor_ = std::make_unique<LedgerPolicyAssessor>(*settings_->policy);
     o.policy_violated = [this](const LedgerStatement& s) {
       auto v = assessor_->Assess(s);
@@ -370,6 +374,7 @@ Status AgentPuller::Challenge() {
   in.policy = settings_->policy ? &*settings_->policy : nullptr;
   in.now_unix_seconds = Wall();
   in.evidence = settings_->evidence;
+  in.tsa_anchors = settings_->tsa_anchors;
   in.allow_dev_evidence = settings_->allow_dev_evidence;
   in.allow_fixture_roots = settings_->allow_fixture_roots;
   std::string token = resp->body;

@@ -59,6 +59,11 @@ Result<std::shared_ptr<CollectorSettings>> SettingsFromConfig(const Config& conf
   }
   const Policy* policy = s->policy ? &*s->policy : nullptr;
   s->evidence = EvidenceOptionsFromPolicy(policy, base);
+  if (!base.trust_anchors_dir.empty()) {
+    auto tsa = TsaAnchors::LoadDir(base.trust_anchors_dir + "/tsa");
+    if (!tsa.ok()) return tsa.status().WithContext("TSA anchors");
+    s->tsa_anchors = std::move(*tsa);
+  }
   s->accepted_key_origins = AcceptedKeyOrigins(policy);
   return s;
 }

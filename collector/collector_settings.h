@@ -10,6 +10,7 @@
 #include "collector/http_fetch.h"
 #include "evidence/evidence_verifier.h"
 #include "policy/policy.h"
+#include "tsa/tsa_anchors.h"
 
 namespace resmeter {
 
@@ -29,6 +30,7 @@ struct CollectorSettings {
   double lease_ttl_seconds = 15;         // PostgreSQL sharing: a dead collector's agents move after this
   std::optional<Policy> policy;          // collector.policy: evidence pins, key origins, clauses
   EvidenceVerifyOptions evidence;        // with the policy's pins applied
+  TsaAnchors tsa_anchors;                // <trust_anchors_dir>/tsa/*.pem: RFC 3161 tokens on reports
   std::vector<std::string> accepted_key_origins = {"ephemeral"};
   bool allow_dev_evidence = false;   // evidence "none" (development and tests only)
   bool allow_fixture_roots = false;  // reports measured on fixture trees (tests only)

@@ -74,6 +74,8 @@ LedgerPolicyAssessor::LedgerPolicyAssessor(Policy policy) : policy_(std::move(po
                               FormatPolicyNumber(*policy_.max_time_error_bound_seconds, "s"));
   }
   if (!policy_.nts_servers.empty()) not_assessable_.push_back("time.nts_server (report time claims only)");
+  if (!policy_.nts_certificate_subjects.empty())
+    not_assessable_.push_back("time.nts_certificate (report time claims only)");
   // time.require_tsa and time.max_unstamped_seconds are judged on the whole
   // time axis by `ledger audit` (checks policy.time.*), not per period.
   if (policy_.evidence) not_assessable_.push_back("evidence (accepted types and measurements)");

@@ -133,6 +133,11 @@ class PolicyParser : public PolicyYaml {
         RESMETER_ASSIGN_OR_RETURN(p->nts_servers, StringList(kv.second, "time.nts_servers"));
         if (p->nts_servers.empty())
           return Error(kv.second, "key 'time.nts_servers': expected at least one server");
+      } else if (key == "nts_certificate_subjects") {
+        RESMETER_ASSIGN_OR_RETURN(p->nts_certificate_subjects,
+                                  StringList(kv.second, "time.nts_certificate_subjects"));
+        if (p->nts_certificate_subjects.empty())
+          return Error(kv.second, "key 'time.nts_certificate_subjects': expected at least one subject");
       } else if (key == "require_tsa") {
         RESMETER_ASSIGN_OR_RETURN(p->require_tsa, StringList(kv.second, "time.require_tsa"));
         if (p->require_tsa.empty())
@@ -143,11 +148,15 @@ class PolicyParser : public PolicyYaml {
       } else if (key == "bracket_tolerance_seconds") {
         RESMETER_ASSIGN_OR_RETURN(double v, Positive(kv.second, "time.bracket_tolerance_seconds"));
         p->bracket_tolerance_seconds = v;
+      } else if (key == "max_stamp_delay_seconds") {
+        RESMETER_ASSIGN_OR_RETURN(double v, Positive(kv.second, "time.max_stamp_delay_seconds"));
+        p->max_stamp_delay_seconds = v;
       } else {
         return Error(kv.first,
                      "unknown key 'time." + key +
-                         "' (known: require_trusted, max_error_bound_seconds, nts_servers, require_tsa, "
-                         "max_unstamped_seconds, bracket_tolerance_seconds)");
+                         "' (known: require_trusted, max_error_bound_seconds, nts_servers, "
+                         "nts_certificate_subjects, require_tsa, "
+                         "max_unstamped_seconds, bracket_tolerance_seconds, max_stamp_delay_seconds)");
       }
     }
     return Status::Ok();

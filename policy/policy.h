@@ -5,8 +5,10 @@
 //   max_report_age_seconds: 3600
 //   time: {require_trusted: true, max_error_bound_seconds: 0.1,
 //          nts_servers: [time.cloudflare.com, 192.0.2.1],       # reports: the selected NTS source
+//          nts_certificate_subjects: [time.cloudflare.com],     # reports: its NTS-KE certificate
 //          require_tsa: [freetsa], max_unstamped_seconds: 7200,  # ledgers: RFC 3161 time axis
-//          bracket_tolerance_seconds: 5}
+//          bracket_tolerance_seconds: 5,
+//          max_stamp_delay_seconds: 120}                        # reports: iat vs the token's time
 //   evidence:
 //     accept: [sev-snp, tdx]
 //     key_origins: [ephemeral]
@@ -104,12 +106,20 @@ struct Policy {
   std::optional<double> max_time_error_bound_seconds;
   // The NTS servers (names or addresses) the report's time claim may be synchronised to; empty: any.
   std::vector<std::string> nts_servers;
-  // Ledger time axis (tsa/time_axis.h): the TSAs whose tokens count (signer
-  // certificate CN or subject; empty: any anchored TSA), the longest billed
-  // stretch without a verified bracket, and the bracket tolerance.
+  // The NTS-KE certificates the selected NTS source may present (subject CN,
+  // whole RFC 2253 subject, or "sha256:<hex>" of the certificate); empty: any.
+  std::vector<std::string> nts_certificate_subjects;
+  // Ledger time axis (tsa/time_axis.h) and report tokens
+  // (report/report_timestamps.h): the TSAs whose tokens count (signer
+  // certificate CN or subject; empty: any anchored TSA; for reports a token
+  // from one of them is then required), the longest billed stretch without a
+  // verified bracket (ledgers), and the bracket tolerance.
   std::vector<std::string> require_tsa;
   std::optional<double> max_unstamped_seconds;
   std::optional<double> bracket_tolerance_seconds;
+  // Reports: how long before a token's time the report's iat may lie (the
+  // agent sets iat, then asks the TSA); nullopt: 120 s.
+  std::optional<double> max_stamp_delay_seconds;
   int time_line = 0;
   std::optional<PolicyEvidence> evidence;
   std::optional<double> max_report_age_seconds;

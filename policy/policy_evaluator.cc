@@ -63,8 +63,8 @@ ClauseResult TimeTrusted(const Policy& p, const nlohmann::json& time) {
 }
 
 // The selected time source must be NTS-authenticated and one of the pinned
-// servers (by the name or address the time claim gives; chronyd's command
-// protocol does not expose the NTS-KE certificate, so no subject is pinned).
+// servers (by the name or address the time claim gives; the certificate is
+// pinned by time.nts_certificate_subjects, TimeNtsCertificate).
 ClauseResult TimeNtsServer(const Policy& p, const nlohmann::json& time) {
   std::string list;
   for (const auto& s : p.nts_servers) list += (list.empty() ? "" : ", ") + s;
@@ -87,6 +87,52 @@ ClauseResult TimeNtsServer(const Policy& p, const nlohmann::json& time) {
       std::find(p.nts_servers.begin(), p.nts_servers.end(), server) != p.nts_servers.end() ||
       (!name.empty() && std::find(p.nts_servers.begin(), p.nts_servers.end(), name) != p.nts_servers.end());
   r.passed = nts && listed;
+  return r;
+}
+
+// The CN of an RFC 2253 subject ("" when none).
+std::string SubjectCommonName(const std::string& subject) {
+  size_t at = 0;
+  while (at < subject.size()) {
+    size_t end = at;
+    while (end < subject.size() && subject[end] != ',') end += subject[end] == '\\' ? 2 : 1;
+    end = std::min(end, subject.size());
+    if (subject.compare(at, 3, "CN=") == 0) return subject.substr(at + 3, end - at - 3);
+    at = end + 1;
+  }
+  return "";
+}
+
+// The selected NTS source's NTS-KE certificate (resmeter's own handshake,
+// timesource/nts_certificate.h) must have verified and be one of the pinned:
+// by subject CN, whole subject, or "sha256:<hex>".
+ClauseResult TimeNtsCertificate(const Policy& p, const nlohmann::json& time) {
+  std::string list;
+  for (const auto& s : p.nts_certificate_subjects) list += (list.empty() ? "" : ", ") + s;
+  ClauseResult r{"time.nts_certificate", "one of " + list, "", false, p.time_line};
+  const nlohmann::json* cert =
+      time.is_object() && time.contains("nts_certificate") && time["nts_certificate"].is_object()
+          ? &time["nts_certificate"]
+          : nullptr;
+  if (!cert) {
+    r.measured = "unavailable: the time claim names no NTS-KE certificate";
+    return r;
+  }
+  auto text = [&](const char* key) {
+    return cert->contains(key) && (*cert)[key].is_string() ? (*cert)[key].get<std::string>() : std::string();
+  };
+  const std::string subject = text("subject"), sha256 = text("sha256");
+  const bool verified =
+      cert->contains("verified") && (*cert)["verified"].is_boolean() && (*cert)["verified"].get<bool>();
+  const std::string cn = SubjectCommonName(subject);
+  const auto& pins = p.nts_certificate_subjects;
+  const bool listed =
+      (!subject.empty() && std::find(pins.begin(), pins.end(), subject) != pins.end()) ||
+      (!cn.empty() && std::find(pins.begin(), pins.end(), cn) != pins.end()) ||
+      (!sha256.empty() && std::find(pins.begin(), pins.end(), "sha256:" + sha256) != pins.end());
+  r.measured = "\"" + subject + "\" of " + text("server") +
+               (verified ? ", verified" : ", not verified: " + text("verify_error"));
+  r.passed = verified && listed;
   return r;
 }
 
@@ -382,6 +428,7 @@ PolicyVerdict Evaluate(const Policy& policy, const nlohmann::json& claims, const
   if (policy.require_trusted_time) v.clauses.push_back(TimeTrusted(policy, time));
   if (policy.max_time_error_bound_seconds) v.clauses.push_back(TimeErrorBound(policy, time));
   if (!policy.nts_servers.empty()) v.clauses.push_back(TimeNtsServer(policy, time));
+  if (!policy.nts_certificate_subjects.empty()) v.clauses.push_back(TimeNtsCertificate(policy, time));
   if (policy.evidence) {
     v.clauses.push_back(EvidenceTypeClause(*policy.evidence, evidence));
     if (auto m = EvidenceMeasurement(*policy.evidence, evidence)) v.clauses.push_back(std::move(*m));

@@ -103,7 +103,12 @@ Vector AttesterVector(const ReportAppraisal& a) {
   const auto time = Outcome(v, "time");
   const bool cosign_failed =
       std::any_of(a.cosign.begin(), a.cosign.end(), [](const auto& c) { return !c.passed; });
-  if (cosign_failed) {
+  // An RFC 3161 token that does not verify, or a report time outside its bracket.
+  const bool timestamp_failed = std::any_of(v.checks().begin(), v.checks().end(), [](const Check& c) {
+    return c.name.rfind("timestamp", 0) == 0 &&
+           (c.outcome == CheckOutcome::kFailed || c.outcome == CheckOutcome::kError);
+  });
+  if (cosign_failed || timestamp_failed) {
     tv["sourced-data"] = ar4si::kContraindicated;
   } else if (time == CheckOutcome::kPassed) {
     tv["sourced-data"] = ar4si::kAffirming;

@@ -10,6 +10,7 @@
 #include "policy/policy_claims.h"
 #include "policy/policy_evidence.h"
 #include "report/report.h"
+#include "report/report_timestamps.h"
 #include "report/report_verifier.h"
 
 namespace resmeter {
@@ -306,6 +307,16 @@ static ReportAppraisal AppraiseUnsanitized(const std::string& token, const Appra
   if (identity) AddIdentityChecks(*identity, *out.key, in, verdict);
   AddLiveCheck(claims, in.allow_fixture_roots, verdict);
   AddTimeCheck(claims, verdict);
+  ReportTimestampOptions stamps;
+  stamps.anchors = in.tsa_anchors;
+  if (in.policy) {
+    stamps.require_tsa = in.policy->require_tsa;
+    if (in.policy->bracket_tolerance_seconds)
+      stamps.tolerance_seconds = *in.policy->bracket_tolerance_seconds;
+    if (in.policy->max_stamp_delay_seconds)
+      stamps.max_stamp_delay_seconds = *in.policy->max_stamp_delay_seconds;
+  }
+  AddReportTimestampChecks(claims, stamps, verdict);
 
   out.cosign = VerifyReportNetCosignatures(claims, *out.key);
   for (const auto& c : out.cosign) {

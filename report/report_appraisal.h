@@ -9,7 +9,9 @@
 // embedded evidence verifies and binds the key (with the policy's pins);
 // the identity document (when given) verifies and names the same key; the
 // report is live (meters read /proc and /sys, not fixture trees); time
-// trust; the net.* co-signatures; one check per policy clause.
+// trust; the RFC 3161 tokens and the policy's time.require_tsa
+// (report/report_timestamps.h); the net.* co-signatures; one check per
+// policy clause.
 //
 // The key: a pinned one (--key JWK, or the identity document's jwk) must be
 // the report's signer and equal its cnf.jwk. Without a pin the report's own
@@ -35,6 +37,7 @@
 #include "policy/net_cosign.h"
 #include "policy/policy.h"
 #include "policy/policy_evaluator.h"
+#include "tsa/tsa_anchors.h"
 
 namespace resmeter {
 
@@ -55,6 +58,9 @@ struct AppraisalInputs {
   EvidenceVerifyOptions evidence;    // trust anchors and check time; the policy's pins are added
   bool allow_dev_evidence = false;   // accept evidence "none" (development mode) as a warning
   bool allow_fixture_roots = false;  // accept a report whose meters read fixture trees
+  // Anchors for the report's RFC 3161 tokens (<trust_anchors_dir>/tsa/*.pem;
+  // report/report_timestamps.h); empty: tokens are shown but not checked.
+  TsaAnchors tsa_anchors;
 };
 
 // The verdict with the details the renderers show next to it.

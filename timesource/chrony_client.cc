@@ -232,4 +232,12 @@ Result<chrony::AuthData> ChronyClient::AuthData(const chrony::IpAddr& ip) {
   return chrony::DecodeAuthData(data);
 }
 
+Result<std::string> ChronyClient::SourceName(const chrony::IpAddr& ip) {
+  RESMETER_ASSIGN_OR_RETURN(std::string data, Call(chrony::kReqNtpSourceName, chrony::kRpyNtpSourceName,
+                                                   [&ip](uint32_t s, uint16_t a) {
+                                                     return chrony::EncodeNtpSourceNameRequest(ip, s, a);
+                                                   }));
+  return chrony::DecodeNtpSourceName(data);
+}
+
 }  // namespace resmeter

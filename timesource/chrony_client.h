@@ -75,6 +75,9 @@ class ChronyClient {
   Result<chrony::NtpData> NtpData(const chrony::IpAddr& ip);
   // REQ_AUTH_DATA: authentication (NTS) state of a source by address.
   Result<chrony::AuthData> AuthData(const chrony::IpAddr& ip);
+  // REQ_NTP_SOURCE_NAME: the name a source was configured with (an NTS
+  // source's NTS-KE server name).
+  Result<std::string> SourceName(const chrony::IpAddr& ip);
 
   // Requests sent so far, attempts included (for tests and conditions).
   int requests_sent() const { return requests_sent_; }

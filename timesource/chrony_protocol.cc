@@ -26,6 +26,7 @@ constexpr size_t kTrackingBytes = 76;
 constexpr size_t kNtpDataBytes = 124;
 constexpr size_t kNtpDataMinBytes = 108;  // through total_valid_count
 constexpr size_t kAuthDataBytes = 24;
+constexpr size_t kNtpSourceNameBytes = 256;
 
 // Appends big-endian integers to a packet.
 void PutU8(std::string& out, uint8_t v) { out.push_back(static_cast<char>(v)); }
@@ -94,6 +95,7 @@ size_t RequestDataBytes(uint16_t command) {
       return 4;
     case kReqNtpData:
     case kReqAuthData:
+    case kReqNtpSourceName:
       return kIpAddrBytes;
     default:
       return 0;
@@ -113,6 +115,8 @@ uint16_t ReplyFor(uint16_t command) {
       return kRpyNtpData;
     case kReqAuthData:
       return kRpyAuthData;
+    case kReqNtpSourceName:
+      return kRpyNtpSourceName;
     default:
       return kRpyNull;
   }
@@ -191,6 +195,8 @@ size_t ReplyDataBytes(uint16_t reply_code) {
       return kNtpDataBytes;
     case kRpyAuthData:
       return kAuthDataBytes;
+    case kRpyNtpSourceName:
+      return kNtpSourceNameBytes;
     default:
       return 0;
   }
@@ -388,6 +394,24 @@ Result<AuthData> DecodeAuthData(std::string_view data) {
   a.cookie_length = r.U16();
   a.nak = r.U16();
   return a;
+}
+
+std::string EncodeNtpSourceNameRequest(const IpAddr& ip, uint32_t sequence, uint16_t attempt) {
+  std::string data;
+  PutIpAddr(data, ip);
+  return EncodeRequest(kReqNtpSourceName, sequence, attempt, data);
+}
+
+Result<std::string> DecodeNtpSourceName(std::string_view data) {
+  RESMETER_RETURN_IF_ERROR(NeedBytes(data, kNtpSourceNameBytes, "ntp_source_name"));
+  std::string name(data.substr(0, kNtpSourceNameBytes));
+  name = name.substr(0, name.find('\0'));
+  if (name.empty()) return Status::Corruption("chronyd reply ntp_source_name is empty");
+  for (unsigned char c : name) {
+    if (c < 0x21 || c > 0x7e)
+      return Status::Corruption("chronyd reply ntp_source_name is not printable ASCII");
+  }
+  return name;
 }
 
 const char* LeapStatusName(uint16_t leap) {

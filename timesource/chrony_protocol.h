@@ -39,6 +39,7 @@ enum RequestCode : uint16_t {
   kReqSourceData = 15,
   kReqTracking = 33,
   kReqNtpData = 57,
+  kReqNtpSourceName = 65,
   kReqAuthData = 67,
 };
 
@@ -49,6 +50,7 @@ enum ReplyCode : uint16_t {
   kRpySourceData = 3,
   kRpyTracking = 5,
   kRpyNtpData = 16,
+  kRpyNtpSourceName = 19,
   kRpyAuthData = 20,
 };
 
@@ -196,6 +198,7 @@ std::string EncodeNSourcesRequest(uint32_t sequence, uint16_t attempt);
 std::string EncodeSourceDataRequest(int32_t index, uint32_t sequence, uint16_t attempt);
 std::string EncodeNtpDataRequest(const IpAddr& ip, uint32_t sequence, uint16_t attempt);
 std::string EncodeAuthDataRequest(const IpAddr& ip, uint32_t sequence, uint16_t attempt);
+std::string EncodeNtpSourceNameRequest(const IpAddr& ip, uint32_t sequence, uint16_t attempt);
 
 // Decodes a reply header. Corruption when shorter than the header, not a
 // reply packet, or of another protocol version.
@@ -214,6 +217,9 @@ Result<uint32_t> DecodeNSources(std::string_view data);
 Result<SourceData> DecodeSourceData(std::string_view data);
 Result<NtpData> DecodeNtpData(std::string_view data);
 Result<AuthData> DecodeAuthData(std::string_view data);
+// RPY_NTP_SOURCE_NAME: the name the source was configured with (up to the
+// first NUL of 256 bytes); Corruption when empty or not printable ASCII.
+Result<std::string> DecodeNtpSourceName(std::string_view data);
 
 // Human names: "normal", "insert second", "delete second", "unsynchronised".
 const char* LeapStatusName(uint16_t leap);

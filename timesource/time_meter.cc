@@ -29,11 +29,21 @@ MeterResult TimeMeter::Measure(MeterContext& ctx) {
     }
     if (!a.trusted) r.findings.push_back({"time_untrusted", a.reason, {{"reason", a.reason}}});
   }
+  std::string nts_certificate_reason;
+  if (a.reachable) {
+    const NtsCertificateOptions no = NtsCertificateOptionsFromConfig(ctx.global);
+    if (no.enabled && a.authentication == "nts") ctx.Progress("NTS-KE handshake with the selected source");
+    NtsCertificateCheck::Outcome nts = nts_certificate_.Check(a, o, no, ctx.env);
+    if (!nts.server_name.empty()) SetClaim(r.claims, kTimeServerName, nts.server_name);
+    if (nts.certificate) SetClaim(r.claims, kTimeNtsCertificate, *nts.certificate);
+    nts_certificate_reason = nts.reason;
+  }
   r.conditions = {{"method", "chronyd command socket, protocol version 6"},
                   {"chrony_socket", o.chrony_socket},
                   {"chronyd_state", a.chrony_state},
                   {"max_error_bound_seconds", o.max_error_bound_seconds},
                   {"error_bound_formula", ErrorBoundFormula()}};
+  if (!nts_certificate_reason.empty()) r.conditions["nts_certificate"] = nts_certificate_reason;
   if (jump) r.findings.push_back({"clock_jump", jump->Message(), jump->ToJson()});
   return r;
 }

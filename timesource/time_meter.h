@@ -5,7 +5,9 @@
 // Claims: synchronized, trusted, nts_authenticated, stratum, server,
 // leap_status, offset_seconds, root_delay_seconds, root_dispersion_seconds,
 // since_last_update_seconds, error_bound_seconds (see
-// timesource/time_assessment.h for the formula). Status `unavailable` when
+// timesource/time_assessment.h for the formula); for an NTS source also
+// server_name and nts_certificate (timesource/nts_certificate.h; when the
+// handshake fails, condition `nts_certificate` says why). Status `unavailable` when
 // chronyd is absent, busy or refuses access (with the reason); findings
 // `time_untrusted` (reachable but not trusted) and `clock_jump` (the wall
 // clock moved differently from the monotonic clock since the previous
@@ -18,6 +20,7 @@
 
 #include "meters/api/meter.h"
 #include "timesource/clock_jump.h"
+#include "timesource/nts_certificate.h"
 
 namespace resmeter {
 
@@ -27,6 +30,7 @@ class TimeMeter final : public Meter {
 
  private:
   std::unique_ptr<ClockJumpDetector> jumps_;
+  NtsCertificateCheck nts_certificate_;  // cached NTS-KE handshakes
 };
 
 }  // namespace resmeter

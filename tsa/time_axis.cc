@@ -24,19 +24,6 @@ std::string Seconds(double v) {
 
 std::string Seq(uint64_t s) { return "seq " + std::to_string(s); }
 
-// The CN of an RFC 2253 subject ("" when none).
-std::string CommonName(const std::string& subject) {
-  size_t at = 0;
-  while (at < subject.size()) {
-    size_t end = at;
-    while (end < subject.size() && subject[end] != ',') end += subject[end] == '\\' ? 2 : 1;
-    end = std::min(end, subject.size());
-    if (subject.compare(at, 3, "CN=") == 0) return subject.substr(at + 3, end - at - 3);
-    at = end + 1;
-  }
-  return "";
-}
-
 }  // namespace
 
 TimeAxisChecker::TimeAxisChecker(TimeAxisOptions options) : options_(std::move(options)) {}
@@ -177,9 +164,7 @@ void TimeAxisChecker::OnTimestamp(uint64_t seq, uint64_t stamped_seq, const std:
   }
   const std::string& subject = verified->signer_subject;
   const auto& accepted = options_.accepted_tsas;
-  if (!accepted.empty() &&
-      std::find(accepted.begin(), accepted.end(), CommonName(subject)) == accepted.end() &&
-      std::find(accepted.begin(), accepted.end(), subject) == accepted.end()) {
+  if (!accepted.empty() && !TsaSignerListed(subject, accepted)) {
     ++summary_.tokens_ignored;
     if (warned_tsas_.insert(subject).second) {
       findings_.push_back(

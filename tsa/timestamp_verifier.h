@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "tsa/timestamp_token.h"
@@ -31,5 +32,9 @@ struct VerifiedTimestamp {
 
 Result<VerifiedTimestamp> VerifyTimestampToken(std::string_view der, const TimestampExpectation& expect,
                                                const TsaAnchors& anchors);
+
+// True when a policy's list of TSAs names this signer: its CN or its whole
+// RFC 2253 subject is listed. An empty list names no one.
+bool TsaSignerListed(const std::string& signer_subject, const std::vector<std::string>& names);
 
 }  // namespace resmeter

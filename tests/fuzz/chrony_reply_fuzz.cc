@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                     {chrony::kReqNSources, chrony::kRpyNSources},
                                     {chrony::kReqSourceData, chrony::kRpySourceData},
                                     {chrony::kReqNtpData, chrony::kRpyNtpData},
-                                    {chrony::kReqAuthData, chrony::kRpyAuthData}};
+                                    {chrony::kReqAuthData, chrony::kRpyAuthData},
+                                    {chrony::kReqNtpSourceName, chrony::kRpyNtpSourceName}};
   for (const Pair& p : kPairs) {
     auto body = chrony::CheckReply(packet, p.request, p.reply);
     if (!body.ok()) continue;
@@ -52,12 +53,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case chrony::kRpyAuthData:
         if (auto a = chrony::DecodeAuthData(*body); a.ok()) (void)chrony::AuthModeName(a->mode);
         break;
+      case chrony::kRpyNtpSourceName:
+        (void)chrony::DecodeNtpSourceName(*body);
+        break;
     }
   }
   // The data decoders on the raw bytes too, so their bounds are hit directly.
   (void)chrony::DecodeTracking(packet);
   (void)chrony::DecodeSourceData(packet);
   (void)chrony::DecodeNtpData(packet);
+  (void)chrony::DecodeNtpSourceName(packet);
   (void)chrony::DecodeAuthData(packet);
   (void)chrony::DecodeNSources(packet);
   return 0;

@@ -23,6 +23,7 @@
 #include "support/chrony_pair.h"
 #include "timesource/chrony_client.h"
 #include "timesource/time_assessment.h"
+#include "timesource/time_meter.h"
 
 namespace resmeter {
 namespace {
@@ -69,6 +70,33 @@ TEST_F(ChronyPair, nts_source_gives_trusted_time_at_stratum_2) {
   TimeAssessment s = AssessTime(strict, DefaultEnv());
   EXPECT_FALSE(s.trusted);
   EXPECT_NE(s.reason.find("error bound"), std::string::npos) << s.reason;
+
+  // The time meter names the source (chronyd's REQ_NTP_SOURCE_NAME) and the
+  // certificate its NTS-KE server presents to resmeter's own handshake.
+  {
+    MeterContext ctx;
+    ctx.env = DefaultEnv();
+    ctx.global.Set("time.chrony_socket", std::string(dir_ / "client.sock"));
+    ctx.global.Set("time.nts_ke_port", static_cast<int64_t>(nts_port_));
+    ctx.global.Set("time.nts_ca_file", std::string(dir_ / "cert.pem"));
+    TimeMeter meter;
+    MeterResult r = meter.Measure(ctx);
+    std::printf("time meter NTS claims: server_name %s, nts_certificate %s\n",
+                r.claims.value("server_name", std::string("?")).c_str(),
+                r.claims.value("nts_certificate", nlohmann::json()).dump().c_str());
+    EXPECT_EQ(r.claims.value("server_name", std::string()), "127.0.0.1") << r.conditions.dump();
+    ASSERT_TRUE(r.claims.contains("nts_certificate")) << r.conditions.dump();
+    EXPECT_EQ(r.claims["nts_certificate"]["subject"], "CN=127.0.0.1");
+    EXPECT_EQ(r.claims["nts_certificate"]["verified"], true) << r.claims["nts_certificate"].dump();
+    // Another NTS-KE port (nothing there): no certificate, and the condition says why.
+    ctx.global.Set("time.nts_ke_port", static_cast<int64_t>(ntp_port_));
+    TimeMeter other;
+    r = other.Measure(ctx);
+    EXPECT_FALSE(r.claims.contains("nts_certificate"));
+    EXPECT_NE(r.conditions.value("nts_certificate", std::string()).find("NTS-KE handshake"),
+              std::string::npos)
+        << r.conditions.dump();
+  }
 
   // The server itself serves its local clock: synchronised, but not to a source.
   TimeAssessment srv = AssessTime(Options("server.sock"), DefaultEnv());

@@ -1,6 +1,8 @@
 // End to end: `resmeter probe` puts the chronyd time assessment into the
 // signed report's `time` claim, and `resmeter verify` shows it; with no
 // chronyd the probe still succeeds and the claim says why time is untrusted.
+// For the NTS source the claim names the source and the certificate its
+// NTS-KE server presented, and a policy pins that certificate's subject.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -30,10 +32,11 @@ Ran Run(const std::string& cmd) {
 
 // Signs a report with only the time meter, using `socket` as chronyd, and
 // returns the verified claims (and verify's table in *table).
-nlohmann::json ProbeAndVerify(const PrivateDir& state, const std::string& socket, std::string* table) {
+nlohmann::json ProbeAndVerify(const PrivateDir& state, const std::string& socket, std::string* table,
+                              const std::string& more_time_yaml = "") {
   const std::string bin = RESMETER_BINARY;
   // One setting serves both the report's `time` claim and the time meter.
-  testing::WriteText(state / "resmeter.yaml", "time:\n  chrony_socket: " + socket + "\n");
+  testing::WriteText(state / "resmeter.yaml", "time:\n  chrony_socket: " + socket + "\n" + more_time_yaml);
   const std::string common = bin + " --state-dir " + state.path() + " --config " + (state / "resmeter.yaml");
   // The probe's key is ephemeral: its public JWK comes with --identity-out.
   Ran probe = Run(common + " probe --only time -o " + (state / "report.jws") + " --identity-out " +
@@ -62,9 +65,33 @@ TEST_F(ChronyPair, probe_signs_trusted_nts_time_and_verify_shows_it) {
   ASSERT_TRUE(a.trusted) << a.reason << Log("client.log");
   PrivateDir state;
   std::string table;
-  nlohmann::json claims = ProbeAndVerify(state, dir_ / "client.sock", &table);
+  // The NTS-KE server of this pair listens on its own port, with a test-made certificate.
+  nlohmann::json claims = ProbeAndVerify(
+      state, dir_ / "client.sock", &table,
+      "  nts_ke_port: " + std::to_string(nts_port_) + "\n  nts_ca_file: " + (dir_ / "cert.pem") + "\n");
   const nlohmann::json& t = claims["time"];
   EXPECT_EQ(t["trusted"], true) << t.dump();
+  EXPECT_EQ(t.value("server_name", std::string()), "127.0.0.1") << t.dump();
+  ASSERT_TRUE(t.contains("nts_certificate")) << claims["submods"]["time"].dump();
+  EXPECT_EQ(t["nts_certificate"]["subject"], "CN=127.0.0.1");
+  EXPECT_EQ(t["nts_certificate"]["verified"], true);
+  // A policy pins the certificate: this server's subject passes, another's fails.
+  for (const auto& [pin, passes] :
+       {std::pair{"\"127.0.0.1\"", true}, std::pair{"time.cloudflare.com", false}}) {
+    testing::WriteText(state / "policy.yaml",
+                       std::string("time: {nts_certificate_subjects: [") + pin + "]}\n");
+    Ran v = resmeter::Run(std::string(RESMETER_BINARY) + " verify --json " + (state / "report.jws") +
+                          " --allow-dev-evidence --policy " + (state / "policy.yaml") + " 2>/dev/null");
+    nlohmann::json j = nlohmann::json::parse(v.out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << v.out;
+    bool found = false;
+    for (const auto& c : j["checks"]) {
+      if (c.value("name", "") != "policy.time.nts_certificate") continue;
+      found = true;
+      EXPECT_EQ(c.value("outcome", ""), passes ? "passed" : "failed") << c.dump();
+    }
+    EXPECT_TRUE(found) << j["checks"].dump();
+  }
   EXPECT_EQ(t["nts_authenticated"], true);
   EXPECT_EQ(t["stratum"], 2);
   EXPECT_EQ(t["server"], "127.0.0.1");

@@ -9,8 +9,12 @@
 //  - a ledger written by a clock 10 minutes fast (signed and stamped as the
 //    agent would, through the same TSA) is REJECTED with the bracket finding;
 //  - TSAs that answer garbage, too slowly or not at all never stop metering:
-//    the ledger grows, the audit is ACCEPTED with only unchecked time.
-// Wall time: about 20 s (two agent runs of ~6 s, each stopped with SIGTERM).
+//    the ledger grows, the audit is ACCEPTED with only unchecked time;
+//  - reports: `resmeter probe` with the same TSA signs a report carrying its
+//    token, which `resmeter verify` ACCEPTS (and REJECTS with another CA as
+//    the TSA anchor); with TSAs answering garbage or not at all the probe
+//    still writes its report, at once, each TSA's reason in it.
+// Wall time: about 22 s (two agent runs of ~6 s, each stopped with SIGTERM).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -198,6 +202,98 @@ TEST_F(TsaLedgerTest, AClockTenMinutesFastIsRejectedWithTheBracketFinding) {
   bool time_reason = false;
   for (const auto& r : audit["reasons"]) time_reason |= r.get<std::string>().rfind("ledger.time", 0) == 0;
   EXPECT_TRUE(time_reason) << audit["reasons"].dump();
+}
+
+// `resmeter probe` (meter `time` only: fast, and no chronyd needed) with
+// `tsa_yaml` as time.tsa; returns its exit code, fills log_.
+int Probe(const std::string& config_dir, const std::string& tsa_yaml, const std::string& anchors,
+          const std::string& out, std::string* log) {
+  const std::string config = config_dir + "/probe.yaml";
+  std::ofstream(config) << "evidence:\n  backend: none\n  trust_anchors_dir: " << anchors << "\n"
+                        << "time:\n  tsa_timeout_seconds: 2\n  tsa: " << tsa_yaml << "\n";
+  return RunShellCommand(std::string(RESMETER_BINARY) + " --config " + config + " --state-dir " + config_dir +
+                             "/probe-state probe --only time -o " + out + " 2>&1",
+                         log);
+}
+
+// `resmeter verify REPORT --json` with the trust anchors `anchors`.
+nlohmann::json Verify(const std::string& config_dir, const std::string& report, const std::string& anchors,
+                      int* code) {
+  const std::string config = config_dir + "/verify.yaml";
+  std::ofstream(config) << "evidence:\n  trust_anchors_dir: " << anchors << "\n";
+  std::string out;
+  *code = RunShellCommand(std::string(RESMETER_BINARY) + " --config " + config + " verify " + report +
+                              " --allow-dev-evidence --json 2>/dev/null",
+                          &out);
+  auto j = nlohmann::json::parse(out, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << out;
+  return j;
+}
+
+const nlohmann::json* FindCheck(const nlohmann::json& verdict, const std::string& name) {
+  if (!verdict.contains("checks") || !verdict["checks"].is_array()) return nullptr;
+  for (const auto& c : verdict["checks"])
+    if (c.value("name", "") == name) return &c;
+  return nullptr;
+}
+
+TEST_F(TsaLedgerTest, ProbeReportCarriesATokenThatVerifyAccepts) {
+  const std::string report = tmp_.path() + "/report.jws";
+  std::string log;
+  ASSERT_EQ(Probe(tmp_.path(), "[{name: test-tsa, url: \"" + server_->Url() + "\"}]", anchors_, report, &log),
+            0)
+      << log;
+  int code = 0;
+  nlohmann::json v = Verify(tmp_.path(), report, anchors_, &code);
+  EXPECT_EQ(code, 0) << v.dump(1);
+  EXPECT_EQ(v.value("verdict", ""), "ACCEPTED") << v.dump(1);
+  const nlohmann::json* c = FindCheck(v, "timestamp[test-tsa]");
+  ASSERT_NE(c, nullptr) << v.dump(1);
+  EXPECT_EQ(c->value("outcome", ""), "passed") << c->dump();
+  std::cout << "report token: " << c->value("detail", "") << "\n";
+
+  // Another CA as the TSA anchor: the token's chain fails, the report is REJECTED.
+  const std::string other = tmp_.path() + "/other-anchors";
+  std::filesystem::create_directories(other + "/tsa");
+  std::ofstream(other + "/tsa/other.pem") << TestTsa(TestTsa::Options{.name = "other"}).CaPem();
+  v = Verify(tmp_.path(), report, other, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_EQ(v.value("verdict", ""), "REJECTED");
+  c = FindCheck(v, "timestamp[test-tsa]");
+  ASSERT_NE(c, nullptr);
+  EXPECT_NE(c->value("detail", "").find("chain:"), std::string::npos) << c->dump();
+}
+
+TEST_F(TsaLedgerTest, ProbeWithFailingTsasStillWritesItsReportAtOnce) {
+  TestHttpServer garbage([](const std::string&) { return TestHttpReply{.body = "\x30\x03garbage"}; });
+  int dead_port = 0;
+  {
+    TestHttpServer gone([](const std::string&) { return TestHttpReply{}; });
+    dead_port = gone.port();
+  }
+  const std::string report = tmp_.path() + "/report.jws";
+  std::string log;
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(Probe(tmp_.path(),
+                  "[\"garbage=" + garbage.Url() + "\", \"dead=http://127.0.0.1:" + std::to_string(dead_port) +
+                      "/tsa\"]",
+                  anchors_, report, &log),
+            0)
+      << log;
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << "probe with failing TSAs took " << took << " s\n";
+  // Both TSAs are asked in parallel; OpenSSL retries a refused connect until the 2 s timeout.
+  EXPECT_LT(took, 15.0) << "bounded by one TSA timeout (2 s; 15 s: a loaded machine)";
+  int code = 0;
+  nlohmann::json v = Verify(tmp_.path(), report, anchors_, &code);
+  EXPECT_EQ(code, 0) << v.dump(1);
+  const nlohmann::json* c = FindCheck(v, "timestamp");
+  ASSERT_NE(c, nullptr) << v.dump(1);
+  EXPECT_EQ(c->value("outcome", ""), "not_applicable");
+  const std::string detail = c->value("detail", "");
+  EXPECT_NE(detail.find("not present"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("garbage: "), std::string::npos) << detail;
+  EXPECT_NE(detail.find("dead: "), std::string::npos) << detail;
 }
 
 TEST_F(TsaLedgerTest, TsasThatFailNeverStopMetering) {
