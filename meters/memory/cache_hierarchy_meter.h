@@ -40,8 +40,13 @@ std::vector<uint64_t> CurveSizes(uint64_t min_bytes, uint64_t max_bytes, int ste
 
 // Compares plateaus with reported data levels; appends findings and returns
 // the per-level JSON. A last plateau reaching 2x the LLC is memory, not a level.
+// With `llc_shared_with_unseen_tenants` (a VM) a last level measured smaller
+// than reported is marked, not a finding.
 nlohmann::json CompareLevels(const std::vector<Plateau>& plateaus,
                              const std::vector<CacheLevelInfo>& reported, double mismatch_octaves,
-                             std::vector<Finding>* findings);
+                             bool llc_shared_with_unseen_tenants, std::vector<Finding>* findings);
+
+// True when /proc/cpuinfo's flags include "hypervisor" (CPUID's hypervisor bit).
+bool RunsInVirtualMachine(const MeterContext& ctx);
 
 }  // namespace resmeter

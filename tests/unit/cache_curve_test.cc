@@ -53,7 +53,7 @@ TEST(cache_curve_test, live_epyc_curve_yields_l1_l2_l3_and_memory) {
 TEST(cache_curve_test, live_curve_against_reported_sizes_flags_only_the_shrunken_l3) {
   std::vector<Finding> findings;
   nlohmann::json levels =
-      CompareLevels(DetectPlateaus(LoadCurve("epyc_vm_loaded.json")), EpycReported(), 1.0, &findings);
+      CompareLevels(DetectPlateaus(LoadCurve("epyc_vm_loaded.json")), EpycReported(), 1.0, false, &findings);
   ASSERT_EQ(levels.size(), 3u);  // memory plateau is not a level
   EXPECT_LE(Octaves(levels[0]["measured_size_bytes"].get<uint64_t>(), 32768),
             0.25);  // the knee, a little past 32K
@@ -61,6 +61,25 @@ TEST(cache_curve_test, live_curve_against_reported_sizes_flags_only_the_shrunken
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].code, "cache_size_mismatch");
   EXPECT_EQ(findings[0].details["level"], 3);
+}
+
+TEST(cache_curve_test, in_a_vm_a_shrunken_shared_l3_is_marked_not_a_finding) {
+  // The same loaded EPYC VM curve: in a guest the L3 is shared with tenants it
+  // cannot see, so a smaller effective L3 is what it gets (claims keep it).
+  std::vector<Finding> findings;
+  nlohmann::json levels =
+      CompareLevels(DetectPlateaus(LoadCurve("epyc_vm_loaded.json")), EpycReported(), 1.0, true, &findings);
+  ASSERT_EQ(levels.size(), 3u);
+  EXPECT_TRUE(findings.empty());
+  EXPECT_EQ(levels[2]["shared_with_unseen_tenants"], true);
+  EXPECT_LT(levels[2]["size_ratio"].get<double>(), 0.5);
+  EXPECT_FALSE(levels[0].contains("shared_with_unseen_tenants"));
+  // An L1 off by more than the tolerance is still a finding in a VM.
+  std::vector<CacheLevelInfo> wrong_l1 = EpycReported();
+  wrong_l1[0].size_bytes *= 8;
+  CompareLevels(DetectPlateaus(LoadCurve("epyc_vm_loaded.json")), wrong_l1, 1.0, true, &findings);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].details["level"], 1);
 }
 
 TEST(cache_curve_test, synthetic_curve_with_a_spike_finds_the_three_levels) {
@@ -102,7 +121,7 @@ TEST(cache_curve_test, flat_and_empty_curves) {
 TEST(cache_curve_test, missing_level_is_a_count_finding) {
   std::vector<Finding> findings;
   std::vector<Plateau> two = {{4096, 32768, 32768, 1e-9, 4}, {65536, 524288, 524288, 4e-9, 4}};
-  CompareLevels(two, EpycReported(), 1.0, &findings);
+  CompareLevels(two, EpycReported(), 1.0, false, &findings);
   ASSERT_EQ(findings.size(), 1u);
   EXPECT_EQ(findings[0].code, "cache_level_count_mismatch");
 }
