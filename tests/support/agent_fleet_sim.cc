@@ -390,6 +390,7 @@ Status AgentFleetSim::Start() {
   so.max_connections_per_client = 4096;
   so.listen_backlog = 1024;
   so.max_body_bytes = 4096;
+  so.web_config_file = m.o.web_config_file;
   RESMETER_RETURN_IF_ERROR(m.server.Start(so, [&m](const HttpRequest& req) { return m.Route(req); }));
   m.slow_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -427,7 +428,8 @@ std::string AgentFleetSim::Url(size_t i) const {
   if (a.behavior == SimBehavior::kSlowloris) return "http://127.0.0.1:" + std::to_string(impl_->slow_port);
   if (a.behavior == SimBehavior::kDead)
     return "http://127.0.0.1:" + std::to_string(a.own_port) + "/a/" + std::to_string(i);
-  return "http://127.0.0.1:" + std::to_string(impl_->server.port()) + "/a/" + std::to_string(i);
+  return std::string(impl_->server.tls() ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(impl_->server.port()) + "/a/" + std::to_string(i);
 }
 
 nlohmann::json AgentFleetSim::Identity(size_t i) const { return impl_->agents.at(i)->identity; }
