@@ -56,7 +56,8 @@ Result<std::shared_ptr<const AgentTlsContext>> AgentTlsContext::Create(const Age
     if (SSL_CTX_use_certificate_chain_file(ctx, options.client_cert_file.c_str()) != 1)
       return Status::InvalidArgument("collector.agent_client_cert_file " + options.client_cert_file +
                                      ": not a PEM certificate chain (" + SslError() + ")");
-    const bool loaded = SSL_CTX_use_PrivateKey_file(ctx, options.client_key_file.c_str(), SSL_FILETYPE_PEM) == 1;
+    const bool loaded =
+        SSL_CTX_use_PrivateKey_file(ctx, options.client_key_file.c_str(), SSL_FILETYPE_PEM) == 1;
     const bool mismatch = !loaded && ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
     if (!loaded && !mismatch)
       return Status::InvalidArgument("collector.agent_client_key_file " + options.client_key_file +

@@ -161,7 +161,8 @@ TEST_F(CollectorTls, FetchVerifiesTheAgentAndShowsItsCredentials) {
     auto r = HttpFetch(c.url, "GET", "/v1/x", "", "", co);
     ASSERT_FALSE(r.ok()) << c.what << ": answered " << r->status;
     EXPECT_EQ(r.status().code(), Status::Code::kVerifyFailed) << c.what << ": " << r.status().message();
-    EXPECT_NE(r.status().message().find(c.message), std::string::npos) << c.what << ": " << r.status().message();
+    EXPECT_NE(r.status().message().find(c.message), std::string::npos)
+        << c.what << ": " << r.status().message();
   }
 
   // A certificate for another host (DNS:agent.example) at 127.0.0.1.
@@ -186,7 +187,8 @@ TEST_F(CollectorTls, FetchVerifiesTheAgentAndShowsItsCredentials) {
   HttpFetchOptions quick = o;
   quick.deadline_seconds = 1;
   const auto t0 = std::chrono::steady_clock::now();
-  auto stalled = HttpFetch("https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), "GET", "/", "", "", quick);
+  auto stalled =
+      HttpFetch("https://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), "GET", "/", "", "", quick);
   const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ::close(silent);
   ASSERT_FALSE(stalled.ok());
@@ -205,7 +207,8 @@ TEST_F(CollectorTls, FetchVerifiesTheAgentAndShowsItsCredentials) {
   mismatched.client_key_file = d + "/rogue_client.key";
   auto bad_key = AgentTlsContext::Create(mismatched);
   ASSERT_FALSE(bad_key.ok());
-  EXPECT_NE(bad_key.status().message().find("does not match"), std::string::npos) << bad_key.status().message();
+  EXPECT_NE(bad_key.status().message().find("does not match"), std::string::npos)
+      << bad_key.status().message();
   AgentTlsOptions missing;
   missing.ca_file = d + "/nope.crt";
   EXPECT_FALSE(AgentTlsContext::Create(missing).ok());
@@ -247,7 +250,8 @@ TEST_F(CollectorTls, CollectorIngestsTlsAgentsAndRecordsAWrongCa) {
   auto rogue_store = CollectorStore::Open("", rogue_dir.path());
   ASSERT_TRUE(good_store.ok() && rogue_store.ok());
   Collector good(Settings("good", good_dir.path(), Context(d, "ca", "client")), std::move(*good_store));
-  Collector rogue(Settings("rogue", rogue_dir.path(), Context(d, "rogue_ca", "client")), std::move(*rogue_store));
+  Collector rogue(Settings("rogue", rogue_dir.path(), Context(d, "rogue_ca", "client")),
+                  std::move(*rogue_store));
   // Admitted through their /v1/identity over mutual TLS; the wrong CA cannot even fetch it.
   std::vector<CollectorAgent> agents;
   for (size_t i = 0; i < sim.size(); ++i) {
@@ -260,7 +264,8 @@ TEST_F(CollectorTls, CollectorIngestsTlsAgentsAndRecordsAWrongCa) {
   EXPECT_NE(refused.status().message().find("certificate"), std::string::npos) << refused.status().message();
   // ... so it is told about them the other way (POST /v1/agents), and must still not ingest.
   std::vector<CollectorAgent> rogue_agents;
-  for (size_t i = 0; i < sim.size(); ++i) rogue_agents.push_back(*rogue.Admit(sim.Identity(i), sim.Url(i), "api"));
+  for (size_t i = 0; i < sim.size(); ++i)
+    rogue_agents.push_back(*rogue.Admit(sim.Identity(i), sim.Url(i), "api"));
   ASSERT_TRUE(good.Start().ok());
   ASSERT_TRUE(rogue.Start().ok());
   std::this_thread::sleep_for(std::chrono::seconds(5));
