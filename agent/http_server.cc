@@ -205,8 +205,10 @@ Status HttpServer::Start(const HttpServerOptions& options, Handler handler) {
   std::memset(server_ports, 0, sizeof server_ports);
   const int n = mg_get_server_ports(ctx_, 4, server_ports);
   port_ = n > 0 ? server_ports[0].port : 0;
-  conn_cap_owner_ = std::make_unique<ClientConnectionCap>(port_, options.max_connections_per_client);
-  conn_cap_.store(conn_cap_owner_.get());
+  if (options.max_connections_per_client > 0) {
+    conn_cap_owner_ = std::make_unique<ClientConnectionCap>(port_, options.max_connections_per_client);
+    conn_cap_.store(conn_cap_owner_.get());
+  }
   return Status::Ok();
 }
 

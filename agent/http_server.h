@@ -75,11 +75,15 @@ struct HttpServerOptions {
   int threads = 4;
   size_t max_body_bytes = 4096;
   size_t max_header_bytes = 8192;
-  double request_timeout_seconds = 10;    // each read or write
-  double request_deadline_seconds = 5;    // the whole request (headers and body)
-  size_t max_connections_per_client = 2;  // per remote address
-  int listen_backlog = 64;                // TCP accept queue
-  std::string web_config_file;            // empty: plain HTTP, no auth
+  double request_timeout_seconds = 10;  // each read or write
+  double request_deadline_seconds = 5;  // the whole request (headers and body)
+  // Per remote address. 0: no cap, for the test fleet simulator only: it
+  // serves 1,000 agents from one process whose thousands of open ledger
+  // files would make every scan of /proc/self/fd (one per new connection)
+  // its bottleneck; the agent's config allows 1 .. 1024.
+  size_t max_connections_per_client = 2;
+  int listen_backlog = 64;      // TCP accept queue
+  std::string web_config_file;  // empty: plain HTTP, no auth
 };
 
 class HttpServer {

@@ -11,6 +11,7 @@
 //     `resmeter collector` child process (SQLite): its pull round time (every
 //     agent pulled once) and RSS after --fleet-seconds.
 //   collector_throughput --binary build/resmeter [--statements N] [--agents N] [--fleet-seconds S]
+//   (--statements 0: the fleet part only)
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -21,6 +22,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -106,6 +108,25 @@ double IngestRun(const std::string& label, const std::string& database, const st
   return rate;
 }
 
+// utime + stime of `pid` in seconds (/proc/PID/stat fields 14 and 15).
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  const auto f = SplitWhitespace(std::string_view(text).substr(close + 2));
+  if (f.size() < 13) return 0;
+  const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return (ParseDouble(std::string(f[11])).value_or(0) + ParseDouble(std::string(f[12])).value_or(0)) / ticks;
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
+
 long RssKiB(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
@@ -115,18 +136,8 @@ long RssKiB(pid_t pid) {
   return 0;
 }
 
-int Main(int argc, char** argv) {
-  uint64_t statements = 20000;
-  size_t agents = 1000;
-  double fleet_seconds = 60;
-  std::string binary;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--statements")) statements = *ParseUint64(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--agents")) agents = *ParseUint64(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--fleet-seconds")) fleet_seconds = *ParseDouble(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--binary")) binary = argv[i + 1];
-  }
-  TempDir tmp;
+// Part 1: ingestion throughput against `openssl speed ed25519`. 0 or an exit status.
+int IngestBench(const TempDir& tmp, uint64_t statements) {
   // 1. Ingestion.
   LedgerGeneratorOptions g;
   g.dir = tmp.path() + "/ledger";
@@ -180,6 +191,24 @@ int Main(int argc, char** argv) {
   for (int c = 0; c < CPU_SETSIZE; ++c) CPU_SET(c, &all);
   sched_setaffinity(0, sizeof all, &all);
 
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  uint64_t statements = 20000;
+  size_t agents = 1000;
+  double fleet_seconds = 60;
+  std::string binary;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--statements")) statements = *ParseUint64(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--agents")) agents = *ParseUint64(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--fleet-seconds")) fleet_seconds = *ParseDouble(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--binary")) binary = argv[i + 1];
+  }
+  TempDir tmp;
+  if (statements > 0) {
+    if (int rc = IngestBench(tmp, statements); rc != 0) return rc;
+  }
   // 2. A fleet followed by the real binary.
   if (binary.empty() || agents == 0) return 0;
   AgentFleetSimOptions fo;
@@ -207,6 +236,7 @@ int Main(int argc, char** argv) {
             "127.0.0.1:10299", static_cast<char*>(nullptr));
     _exit(127);
   }
+  std::printf("fleet: load average at start %s\n", LoadAverage().c_str());
   const double t0 = WallNow();
   long rss_max = 0;
   while (WallNow() - t0 < fleet_seconds) {
@@ -222,10 +252,14 @@ int Main(int argc, char** argv) {
       if (StartsWith(line, "resmeter_collector_agents_followed ")) followed = std::string(line.substr(35));
     }
   }
+  const double collector_cpu = ProcessCpuSeconds(child);
   std::printf(
-      "fleet: %zu agents (1 statement/s each), pull interval 5 s, 16 workers: followed %s, last pull round "
-      "%s s, RSS %ld KiB now, %ld KiB max over %.0f s\n",
-      agents, followed.c_str(), round.c_str(), RssKiB(child), rss_max, fleet_seconds);
+      "fleet: %zu agents (1 statement/s each), pull interval 5 s (+-20%% jitter), 16 workers: followed %s, "
+      "last pull round %s s, RSS %ld KiB now, %ld KiB max over %.0f s; collector CPU %.1f s (%.2f cores); "
+      "load "
+      "average at end %s\n",
+      agents, followed.c_str(), round.c_str(), RssKiB(child), rss_max, fleet_seconds, collector_cpu,
+      collector_cpu / (WallNow() - t0), LoadAverage().c_str());
   ::kill(child, SIGTERM);
   ::waitpid(child, nullptr, 0);
   sim.Stop();

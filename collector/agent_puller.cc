@@ -172,6 +172,8 @@ Status AgentPuller::Pull() {
                                  std::to_string(settings_->fetch.deadline_seconds) + " s)");
       if (code == Status::Code::kCorruption)
         return Raise("bad_response", "GET /v1/ledger: " + resp.status().message());
+      if (code == Status::Code::kVerifyFailed)
+        return Raise("tls", "GET /v1/ledger: " + resp.status().message());
       return Raise("unreachable", "GET /v1/ledger: " + resp.status().message());
     }
     if (resp->status == 429 || resp->status == 503) break;  // the agent's rate limit: try at the next pull
@@ -361,6 +363,8 @@ Status AgentPuller::Challenge() {
       return Raise("slow", "POST /v1/attest: " + resp.status().message());
     if (code == Status::Code::kCorruption)
       return Raise("bad_response", "POST /v1/attest: " + resp.status().message());
+    if (code == Status::Code::kVerifyFailed)
+      return Raise("tls", "POST /v1/attest: " + resp.status().message());
     return Raise("unreachable", "POST /v1/attest: " + resp.status().message());
   }
   if (resp->status == 429 || resp->status == 503) return Status::Ok();  // busy: the next challenge

@@ -3,8 +3,10 @@
 // last stored one as an anchor; audits the new ones with the ledger audit's
 // own code (LedgerAuditor, fed in chunks, chain state kept); stores them
 // with the audit's verdict; and turns what it saw into events:
-//   unreachable / slow / bad_response   the agent did not answer properly
-//                                       (raised once, "recovered" when it does)
+//   unreachable / slow / bad_response / tls   the agent did not answer properly
+//                                       (raised once, "recovered" when it does;
+//                                       tls: an https:// agent's certificate did
+//                                       not verify or name it, or the handshake failed)
 //   fork        a different statement at a stored seq (both kept)
 //   rollback    the agent no longer serves the stored head (restored snapshot)
 //   finding.<kind>  an audit finding (bad_signature, broken_link, ...)

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "agent/commands.h"
@@ -45,6 +46,25 @@ Result<std::shared_ptr<CollectorSettings>> SettingsFromConfig(const Config& conf
   s->fetch.connect_timeout_seconds = g.Double("collector.connect_timeout_seconds");
   s->fetch.deadline_seconds = g.Double("collector.fetch_deadline_seconds");
   s->fetch.max_response_bytes = static_cast<size_t>(g.Int("collector.max_response_bytes"));
+  AgentTlsOptions tls;
+  tls.ca_file = g.String("collector.agent_ca_file");
+  tls.client_cert_file = g.String("collector.agent_client_cert_file");
+  tls.client_key_file = g.String("collector.agent_client_key_file");
+  RESMETER_ASSIGN_OR_RETURN(s->fetch.tls, AgentTlsContext::Create(tls));
+  s->fetch.basic_auth_user = g.String("collector.agent_basic_auth_user");
+  const std::string password_file = g.String("collector.agent_basic_auth_password_file");
+  if (!password_file.empty()) {
+    if (s->fetch.basic_auth_user.empty())
+      return Status::InvalidArgument(
+          "collector.agent_basic_auth_password_file is set but collector.agent_basic_auth_user is empty");
+    std::ifstream in(password_file);
+    if (!in)
+      return Status::InvalidArgument("collector.agent_basic_auth_password_file: cannot read " +
+                                     password_file);
+    std::getline(in, s->fetch.basic_auth_password);
+    if (!s->fetch.basic_auth_password.empty() && s->fetch.basic_auth_password.back() == '\r')
+      s->fetch.basic_auth_password.pop_back();
+  }
   s->workers = static_cast<int>(g.Int("collector.workers"));
   s->lease_ttl_seconds = g.Double("collector.lease_ttl_seconds");
   s->allow_dev_evidence = g.Bool("collector.allow_dev_evidence");

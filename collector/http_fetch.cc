@@ -1,9 +1,14 @@
 #include "collector/http_fetch.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -50,13 +55,163 @@ Status WaitFd(int fd, short events, double until, const char* what) {
   }
 }
 
+// One connection to an agent, plain or TLS, every wait bounded by `deadline`.
+class AgentConnection {
+ public:
+  AgentConnection(UniqueFd fd, double deadline) : fd_(std::move(fd)), deadline_(deadline) {}
+  ~AgentConnection() {
+    if (ssl_) SSL_free(ssl_);  // no close_notify: Connection: close, and the agent may be gone
+  }
+
+  // The TLS handshake: the server certificate must chain to the context's CAs
+  // and name `host` (an IP address literal is matched against IP SANs).
+  Status StartTls(const AgentTlsContext& tls, const std::string& host, const std::string& where) {
+    ssl_ = SSL_new(tls.ctx());
+    if (!ssl_ || SSL_set_fd(ssl_, fd_.get()) != 1) return Status::IOError("cannot set up TLS: " + SslText());
+    in6_addr ip6;
+    in_addr ip4;
+    const bool is_ip =
+        ::inet_pton(AF_INET, host.c_str(), &ip4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &ip6) == 1;
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    const int named = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str())
+                            : X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size());
+    if (named != 1) return Status::InvalidArgument("cannot verify TLS certificates for host '" + host + "'");
+    if (!is_ip) SSL_set_tlsext_host_name(ssl_, host.c_str());  // SNI: names only (RFC 6066)
+    for (;;) {
+      ERR_clear_error();
+      const int rc = SSL_connect(ssl_);
+      if (rc == 1) return Status::Ok();
+      const int err = SSL_get_error(ssl_, rc);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        RESMETER_RETURN_IF_ERROR(WaitFd(fd_.get(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_,
+                                        "in the TLS handshake"));
+        continue;
+      }
+      const long verify = SSL_get_verify_result(ssl_);
+      std::string why;
+      if (verify != X509_V_OK) {
+        why = std::string("server certificate rejected: ") + X509_verify_cert_error_string(verify);
+      } else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+        why = "the agent closed the connection (does it speak TLS?)";
+      } else {
+        why = SslText();
+      }
+      return Status::VerifyFailed("TLS handshake with " + where + " failed: " + why);
+    }
+  }
+
+  Status SendAll(const std::string& data) {
+    size_t sent = 0;
+    while (sent < data.size()) {
+      if (ssl_) {
+        ERR_clear_error();
+        const int n = SSL_write(ssl_, data.data() + sent,
+                                static_cast<int>(std::min<size_t>(data.size() - sent, 1 << 20)));
+        if (n > 0) {
+          sent += static_cast<size_t>(n);
+          continue;
+        }
+        const int err = SSL_get_error(ssl_, n);
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return SendFailed();
+        RESMETER_RETURN_IF_ERROR(WaitFd(fd_.get(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_,
+                                        "sending the request"));
+        continue;
+      }
+      const ssize_t n = ::send(fd_.get(), data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+      if (n > 0) {
+        sent += static_cast<size_t>(n);
+      } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        RESMETER_RETURN_IF_ERROR(WaitFd(fd_.get(), POLLOUT, deadline_, "sending the request"));
+      } else {
+        return Status::IOError(std::string("send: ") + std::strerror(errno));
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Up to `size` bytes into `buf`; 0 at the end of the stream.
+  Result<size_t> Receive(char* buf, size_t size) {
+    for (;;) {
+      if (ssl_) {
+        ERR_clear_error();
+        const int n = SSL_read(ssl_, buf, static_cast<int>(size));
+        if (n > 0) return static_cast<size_t>(n);
+        const int err = SSL_get_error(ssl_, n);
+        if (err == SSL_ERROR_ZERO_RETURN) return size_t{0};
+        // An alert after the handshake: with TLS 1.3 the agent judges our
+        // client certificate only now ("certificate required").
+        if (err == SSL_ERROR_SSL)
+          return Status::VerifyFailed("TLS: the agent ended the session: " + SslText());
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE)
+          return Status::IOError("TLS receive: " + SslText());
+        RESMETER_RETURN_IF_ERROR(WaitFd(fd_.get(), err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline_,
+                                        "waiting for the response"));
+        continue;
+      }
+      const ssize_t n = ::recv(fd_.get(), buf, size, 0);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EAGAIN && errno != EINTR)
+        return Status::IOError(std::string("recv: ") + std::strerror(errno));
+      RESMETER_RETURN_IF_ERROR(WaitFd(fd_.get(), POLLIN, deadline_, "waiting for the response"));
+    }
+  }
+
+ private:
+  // The request could not be written. Right after a TLS 1.3 handshake that
+  // is mostly an agent that refused our client certificate and closed: its
+  // alert may be waiting to be read, and names the reason.
+  Status SendFailed() {
+    const std::string send_error = SslText();
+    char byte;
+    ERR_clear_error();
+    const int n = SSL_read(ssl_, &byte, 1);
+    if (n <= 0 && SSL_get_error(ssl_, n) == SSL_ERROR_SSL)
+      return Status::VerifyFailed("TLS: the agent ended the session: " + SslText());
+    ERR_clear_error();
+    return Status::IOError("TLS send: " + send_error);
+  }
+
+  // The last queued OpenSSL error as text, or the socket's errno.
+  static std::string SslText() {
+    const unsigned long e = ERR_peek_last_error();
+    std::string out;
+    if (e != 0) {
+      const char* reason = ERR_reason_error_string(e);
+      out = reason ? reason : "error " + std::to_string(e);
+    } else {
+      out = errno != 0 ? std::strerror(errno) : "connection closed";
+    }
+    ERR_clear_error();
+    return out;
+  }
+
+  UniqueFd fd_;
+  SSL* ssl_ = nullptr;
+  double deadline_;
+};
+
+// "user:password" in standard base64 (RFC 7617).
+std::string BasicAuthorization(const std::string& user, const std::string& password) {
+  const std::string plain = user + ":" + password;
+  std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+  out.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  return "Basic " + out;
+}
+
 }  // namespace
 
 Result<HttpUrl> ParseHttpUrl(const std::string& url) {
-  if (!StartsWith(url, "http://"))
-    return Status::InvalidArgument("agent URL '" + url.substr(0, 200) + "' must start with http://");
-  std::string rest = url.substr(7);
   HttpUrl out;
+  out.tls = StartsWith(url, "https://");
+  if (!out.tls && !StartsWith(url, "http://"))
+    return Status::InvalidArgument("agent URL '" + url.substr(0, 200) +
+                                   "' must start with http:// or https://");
+  if (out.tls) out.port = 443;
+  std::string rest = url.substr(out.tls ? 8 : 7);
   const size_t slash = rest.find('/');
   std::string hostport = rest.substr(0, slash);
   if (slash != std::string::npos) out.prefix = rest.substr(slash);
@@ -85,6 +240,8 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
                                     const std::string& path, const std::string& body,
                                     const std::string& content_type, const HttpFetchOptions& options) {
   RESMETER_ASSIGN_OR_RETURN(HttpUrl url, ParseHttpUrl(base_url));
+  if (url.tls && !options.tls)
+    return Status::InvalidArgument("https:// agent URL but no TLS client context (collector.agent_ca_file)");
   const double start = Now();
   const double deadline = start + options.deadline_seconds;
   addrinfo hints{};
@@ -113,23 +270,21 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
   }
   int one = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  std::string request = method + " " + url.prefix + path + " HTTP/1.1\r\nHost: " + url.host + ":" + port +
+  const std::string where = url.host + ":" + port;
+  AgentConnection conn(std::move(fd), deadline);
+  if (url.tls) RESMETER_RETURN_IF_ERROR(conn.StartTls(*options.tls, url.host, where));
+  const bool ipv6 = url.host.find(':') != std::string::npos;
+  std::string request = method + " " + url.prefix + path +
+                        " HTTP/1.1\r\nHost: " + (ipv6 ? "[" + url.host + "]" : url.host) + ":" + port +
                         "\r\nConnection: close\r\nUser-Agent: resmeter-collector\r\nAccept: */*\r\n";
+  if (url.tls && !options.basic_auth_user.empty())
+    request +=
+        "Authorization: " + BasicAuthorization(options.basic_auth_user, options.basic_auth_password) + "\r\n";
   if (!body.empty() || method == "POST")
     request +=
         "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n" + body;
-  size_t sent = 0;
-  while (sent < request.size()) {
-    const ssize_t n = ::send(fd.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n > 0) {
-      sent += static_cast<size_t>(n);
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      RESMETER_RETURN_IF_ERROR(WaitFd(fd.get(), POLLOUT, deadline, "sending the request"));
-    } else {
-      return Status::IOError(std::string("send: ") + std::strerror(errno));
-    }
-  }
+  RESMETER_RETURN_IF_ERROR(conn.SendAll(request));
   std::string raw;
   char buf[65536];
   size_t header_end = std::string::npos;
@@ -138,14 +293,9 @@ Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::stri
     if (header_end != std::string::npos && head.content_length &&
         raw.size() >= header_end + 4 + *head.content_length)
       break;
-    RESMETER_RETURN_IF_ERROR(WaitFd(fd.get(), POLLIN, deadline, "waiting for the response"));
-    const ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
+    RESMETER_ASSIGN_OR_RETURN(const size_t n, conn.Receive(buf, sizeof buf));
     if (n == 0) break;
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return Status::IOError(std::string("recv: ") + std::strerror(errno));
-    }
-    raw.append(buf, static_cast<size_t>(n));
+    raw.append(buf, n);
     if (raw.size() > options.max_response_bytes)
       return Status::Corruption("response larger than " + std::to_string(options.max_response_bytes) +
                                 " bytes");

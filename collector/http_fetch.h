@@ -1,24 +1,33 @@
 // HttpFetch: the collector's HTTP/1.1 client for agents, which are
 // untrusted: every request has a connect timeout, one deadline for the whole
-// exchange (a slowloris agent that dribbles bytes is cut off at it), and a
-// cap on the response size (a huge body is cut off, not buffered). Plain
-// http:// only (agents behind TLS: see README "Collector"); one request per
-// connection (Connection: close). Thread-safe (no shared state).
+// exchange (a slowloris agent that dribbles bytes is cut off at it; the TLS
+// handshake counts too), and a cap on the response size (a huge body is cut
+// off, not buffered). http:// and https:// (the server certificate verified
+// by collector/agent_tls_context.h, against the URL's host); one request per
+// connection (Connection: close). Thread-safe (no shared state but the
+// read-only TLS context).
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "collector/agent_tls_context.h"
 #include "core/result.h"
 
 namespace resmeter {
 
 struct HttpFetchOptions {
   double connect_timeout_seconds = 3;
-  double deadline_seconds = 10;           // connect to the last byte of the response
-  size_t max_response_bytes = 16u << 20;  // headers and body
+  double deadline_seconds = 10;                // connect to the last byte of the response
+  size_t max_response_bytes = 16u << 20;       // headers and body
+  std::shared_ptr<const AgentTlsContext> tls;  // for https:// URLs (null: they are refused)
+  // Basic auth for agents whose web config asks for a user: sent over
+  // https:// only (never in clear text), when the user is not empty.
+  std::string basic_auth_user;
+  std::string basic_auth_password;
 };
 
 struct HttpFetchResponse {
@@ -28,10 +37,11 @@ struct HttpFetchResponse {
   double elapsed_seconds = 0;
 };
 
-// "http://host:port[/prefix]" split; the prefix has no trailing '/'.
+// "http[s]://host:port[/prefix]" split; the prefix has no trailing '/'.
 struct HttpUrl {
+  bool tls = false;  // https://
   std::string host;
-  int port = 80;
+  int port = 80;  // 443 for https:// without a port
   std::string prefix;
 };
 Result<HttpUrl> ParseHttpUrl(const std::string& url);
@@ -48,9 +58,12 @@ struct HttpResponseHead {
 Result<HttpResponseHead> ParseHttpResponseHead(std::string_view head, size_t max_body_bytes);
 
 // Sends `method` `path` (appended to the URL's prefix) with `body` (when not
-// empty, as `content_type`). Errors: InvalidArgument (bad URL), IOError
-// (connect refused, reset, malformed response), DeadlineExceeded (connect
-// timeout or deadline), Corruption (response over max_response_bytes).
+// empty, as `content_type`). Errors: InvalidArgument (bad URL, https://
+// without a TLS context), IOError (connect refused, reset, malformed
+// response), DeadlineExceeded (connect timeout or deadline), Corruption
+// (response over max_response_bytes), VerifyFailed (the TLS handshake failed:
+// the server certificate did not verify or name the host, the agent wanted a
+// client certificate, or it does not speak TLS; the message says which).
 Result<HttpFetchResponse> HttpFetch(const std::string& base_url, const std::string& method,
                                     const std::string& path, const std::string& body,
                                     const std::string& content_type, const HttpFetchOptions& options);

@@ -387,9 +387,13 @@ Status AgentFleetSim::Start() {
   HttpServerOptions so;
   so.listen = "127.0.0.1:0";
   so.threads = m.o.http_threads;
-  so.max_connections_per_client = 4096;
+  // Every agent's clients come from 127.0.0.1: a per-client cap means
+  // nothing here, and its scan of this process's thousands of ledger file
+  // descriptors per connection was the bench's bottleneck (agent/http_server.h).
+  so.max_connections_per_client = 0;
   so.listen_backlog = 1024;
   so.max_body_bytes = 4096;
+  so.web_config_file = m.o.web_config_file;
   RESMETER_RETURN_IF_ERROR(m.server.Start(so, [&m](const HttpRequest& req) { return m.Route(req); }));
   m.slow_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
@@ -427,7 +431,8 @@ std::string AgentFleetSim::Url(size_t i) const {
   if (a.behavior == SimBehavior::kSlowloris) return "http://127.0.0.1:" + std::to_string(impl_->slow_port);
   if (a.behavior == SimBehavior::kDead)
     return "http://127.0.0.1:" + std::to_string(a.own_port) + "/a/" + std::to_string(i);
-  return "http://127.0.0.1:" + std::to_string(impl_->server.port()) + "/a/" + std::to_string(i);
+  return std::string(impl_->server.tls() ? "https" : "http") +
+         "://127.0.0.1:" + std::to_string(impl_->server.port()) + "/a/" + std::to_string(i);
 }
 
 nlohmann::json AgentFleetSim::Identity(size_t i) const { return impl_->agents.at(i)->identity; }

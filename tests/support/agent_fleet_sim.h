@@ -50,6 +50,9 @@ struct AgentFleetSimOptions {
   double misbehave_at_seconds = 4;     // when the misbehaviours start
   double rollback_quiet_seconds = 2;   // a rolled-back agent's silence before it continues
   int http_threads = 8;
+  // The agents' shared server's web config (agent/web_config.h): TLS, client
+  // certificates, basic auth, as an agent serves them; empty: plain HTTP.
+  std::string web_config_file;
 };
 
 class AgentFleetSim {
@@ -58,7 +61,7 @@ class AgentFleetSim {
   ~AgentFleetSim();
   Status Start();
   void Stop();
-  // The agent's base URL (http://127.0.0.1:PORT/a/<i>).
+  // The agent's base URL (http[s]://127.0.0.1:PORT/a/<i>; https with a web config's TLS).
   std::string Url(size_t i) const;
   // Its identity document (as GET /v1/identity answers).
   nlohmann::json Identity(size_t i) const;
