@@ -16,6 +16,7 @@
 #include "core/strings.h"
 #include "evidence/evidence_crypto.h"
 #include "evidence/tpm2_ak_certificate.h"
+#include "evidence/tpm2_ak_template.h"
 #include "evidence/tpm2_quote_verifier.h"
 
 namespace resmeter {
@@ -62,16 +63,7 @@ class Session {
 Status CreateAk(Session& s, ESYS_TR* ak, std::string* ak_public) {
   TPM2B_SENSITIVE_CREATE sensitive = {};
   TPM2B_PUBLIC tmpl = {};
-  TPMT_PUBLIC& p = tmpl.publicArea;
-  p.type = TPM2_ALG_ECC;
-  p.nameAlg = TPM2_ALG_SHA256;
-  p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                       TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-  p.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-  p.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-  p.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-  p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-  p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+  tmpl.publicArea = ResmeterAkPublicTemplate();
   TPM2B_DATA outside = {};
   TPML_PCR_SELECTION creation_pcrs = {};
   TPM2B_PUBLIC* out_public = nullptr;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "core/distinguished_name.h"
 #include "policy/net_cosign.h"
 
 namespace resmeter {
@@ -90,19 +91,6 @@ ClauseResult TimeNtsServer(const Policy& p, const nlohmann::json& time) {
   return r;
 }
 
-// The CN of an RFC 2253 subject ("" when none).
-std::string SubjectCommonName(const std::string& subject) {
-  size_t at = 0;
-  while (at < subject.size()) {
-    size_t end = at;
-    while (end < subject.size() && subject[end] != ',') end += subject[end] == '\\' ? 2 : 1;
-    end = std::min(end, subject.size());
-    if (subject.compare(at, 3, "CN=") == 0) return subject.substr(at + 3, end - at - 3);
-    at = end + 1;
-  }
-  return "";
-}
-
 // The selected NTS source's NTS-KE certificate (resmeter's own handshake,
 // timesource/nts_certificate.h) must have verified and be one of the pinned:
 // by subject CN, whole subject, or "sha256:<hex>".
@@ -124,7 +112,7 @@ ClauseResult TimeNtsCertificate(const Policy& p, const nlohmann::json& time) {
   const std::string subject = text("subject"), sha256 = text("sha256");
   const bool verified =
       cert->contains("verified") && (*cert)["verified"].is_boolean() && (*cert)["verified"].get<bool>();
-  const std::string cn = SubjectCommonName(subject);
+  const std::string cn = Rfc2253CommonName(subject);
   const auto& pins = p.nts_certificate_subjects;
   const bool listed =
       (!subject.empty() && std::find(pins.begin(), pins.end(), subject) != pins.end()) ||

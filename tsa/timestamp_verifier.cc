@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/distinguished_name.h"
 #include "tsa/openssl_handles.h"
 
 namespace resmeter {
@@ -36,23 +37,10 @@ X509StorePtr AnchorStore(const TsaAnchors& anchors, time_t at_unix_seconds) {
   return store;
 }
 
-// The CN of an RFC 2253 subject ("" when none).
-std::string CommonName(const std::string& subject) {
-  size_t at = 0;
-  while (at < subject.size()) {
-    size_t end = at;
-    while (end < subject.size() && subject[end] != ',') end += subject[end] == '\\' ? 2 : 1;
-    end = std::min(end, subject.size());
-    if (subject.compare(at, 3, "CN=") == 0) return subject.substr(at + 3, end - at - 3);
-    at = end + 1;
-  }
-  return "";
-}
-
 }  // namespace
 
 bool TsaSignerListed(const std::string& signer_subject, const std::vector<std::string>& names) {
-  const std::string cn = CommonName(signer_subject);
+  const std::string cn = Rfc2253CommonName(signer_subject);
   return std::find(names.begin(), names.end(), signer_subject) != names.end() ||
          (!cn.empty() && std::find(names.begin(), names.end(), cn) != names.end());
 }

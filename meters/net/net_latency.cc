@@ -7,13 +7,7 @@ namespace resmeter {
 
 std::vector<OptionSpec> NetLatencyMeter::OptionSpecs() {
   return {
-      {"targets",
-       OptionType::kStringList,
-       nlohmann::json::array(),
-       {},
-       {},
-       {},
-       "peers to measure against, as \"host:port\" of a running `resmeter peer`"},
+      NetTargetsOptionSpec(),
       {"count", OptionType::kInt, 100, 1, 100000, {}, "round trips measured"},
       {"message_bytes", OptionType::kInt, 64, 16, 65536, {}, "size of each message (echoed back)"},
       {"interval_seconds",
@@ -23,13 +17,7 @@ std::vector<OptionSpec> NetLatencyMeter::OptionSpecs() {
        1,
        {},
        "pause between round trips (idle connection)"},
-      {"io_timeout_seconds",
-       OptionType::kDouble,
-       5.0,
-       0.1,
-       60,
-       {},
-       "bound of every connect, read and write; a silent peer fails after this"},
+      NetIoTimeoutOptionSpec(),
   };
 }
 

@@ -68,4 +68,24 @@ MeterResult RunNetTargets(MeterContext& ctx, const std::string& option_path, nlo
   return result;
 }
 
+OptionSpec NetTargetsOptionSpec() {
+  return {"targets",
+          OptionType::kStringList,
+          nlohmann::json::array(),
+          {},
+          {},
+          {},
+          "peers to measure against, as \"host:port\" of a running `resmeter peer`"};
+}
+
+OptionSpec NetIoTimeoutOptionSpec() {
+  return {"io_timeout_seconds",
+          OptionType::kDouble,
+          5.0,
+          0.1,
+          60,
+          {},
+          "bound of every connect, read and write; a silent peer fails after this"};
+}
+
 }  // namespace resmeter

@@ -29,6 +29,11 @@ struct TargetReport {
 MeterResult RunNetTargets(MeterContext& ctx, const std::string& option_path, nlohmann::json conditions,
                           const std::function<Result<TargetReport>(const NetTargetOptions&)>& session);
 
+// The options every net.* meter takes: its peers ("targets") and the bound
+// of every connect, read and write ("io_timeout_seconds").
+OptionSpec NetTargetsOptionSpec();
+OptionSpec NetIoTimeoutOptionSpec();
+
 // The claims every signed target carries: peer key, both signatures.
 void AddExchangeClaims(const SignedExchange& ex, TargetReport* report);
 

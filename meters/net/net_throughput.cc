@@ -7,13 +7,7 @@ namespace resmeter {
 
 std::vector<OptionSpec> NetThroughputMeter::OptionSpecs() {
   return {
-      {"targets",
-       OptionType::kStringList,
-       nlohmann::json::array(),
-       {},
-       {},
-       {},
-       "peers to measure against, as \"host:port\" of a running `resmeter peer`"},
+      NetTargetsOptionSpec(),
       {"streams", OptionType::kInt, 4, 1, 64, {}, "parallel TCP streams per direction"},
       {"duration_seconds", OptionType::kDouble, 5.0, 0.1, 60, {}, "measured window per direction"},
       {"omit_seconds", OptionType::kDouble, 1.0, 0, 30, {}, "warm-up before the window, not counted"},
@@ -32,13 +26,7 @@ std::vector<OptionSpec> NetThroughputMeter::OptionSpecs() {
        {},
        {"both", "upload", "download"},
        "upload (agent sends), download (peer sends) or both"},
-      {"io_timeout_seconds",
-       OptionType::kDouble,
-       5.0,
-       0.1,
-       60,
-       {},
-       "bound of every connect, read and write; a silent peer fails after this"},
+      NetIoTimeoutOptionSpec(),
   };
 }
 

@@ -20,6 +20,7 @@
 #include "core/strings.h"
 #include "evidence/evidence.h"
 #include "evidence/evidence_none.h"
+#include "evidence/tpm2_ak_template.h"
 #include "jose/signing_key.h"
 #include "report/report.h"
 #include "support/ledger_generator.h"
@@ -72,16 +73,8 @@ Quote MakeQuote(const std::string& extra_data) {
             EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_Y, &y),
         "EC point");
   TPM2B_PUBLIC pub = {};
+  pub.publicArea = ResmeterAkPublicTemplate();
   TPMT_PUBLIC& area = pub.publicArea;
-  area.type = TPM2_ALG_ECC;
-  area.nameAlg = TPM2_ALG_SHA256;
-  area.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                          TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-  area.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-  area.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-  area.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-  area.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-  area.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
   area.unique.ecc.x.size = 32;
   area.unique.ecc.y.size = 32;
   BN_bn2binpad(x, area.unique.ecc.x.buffer, 32);

@@ -23,6 +23,7 @@
 #include "core/strings.h"
 #include "evidence/evidence.h"
 #include "evidence/evidence_crypto.h"
+#include "evidence/tpm2_ak_template.h"
 #include "evidence/tpm2_quote_verifier.h"
 
 namespace resmeter::testing {
@@ -99,16 +100,8 @@ inline std::string KeyPem(EVP_PKEY* key) {
 // exactly what resmeter's collector emits for a real AK.
 inline std::string SoftwareAkPublic(EVP_PKEY* key) {
   TPM2B_PUBLIC pub = {};
+  pub.publicArea = ResmeterAkPublicTemplate();
   TPMT_PUBLIC& p = pub.publicArea;
-  p.type = TPM2_ALG_ECC;
-  p.nameAlg = TPM2_ALG_SHA256;
-  p.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                       TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-  p.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-  p.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-  p.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-  p.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-  p.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
   BIGNUM* x = nullptr;
   BIGNUM* y = nullptr;
   EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_EC_PUB_X, &x);
