@@ -1,9 +1,12 @@
 // cpu.effective under a real CFS bandwidth quota (root only): a quota of
-// half the vCPUs (1 of 2 on the build VM) must read as half the vCPUs
-// (0.9-1.1 there, +-10 % in general) however many vCPUs the platform lists.
+// half the vCPUs (1 of 2 on the build VM) must read as half of what the same
+// vCPUs deliver without it, +-10 %. Both readings count how much the vCPUs
+// lose when they run at once (shared host cores, SMT siblings): on the build
+// VM two vCPUs deliver 1.8-1.85 without a quota, so the quota reads 0.86-0.98
+// (median 0.9), which is the truth for this host, not 1.0.
 // The child runs in a fresh cgroup with the highest CPU weight so that other
 // tenants of the shared test machine cannot starve it below its quota.
-// One run with the quota and one without: about 10 s.
+// One run without the quota and one with it: about 10 s.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -35,28 +38,30 @@ TEST(cpu_effective_quota_test, quota_of_half_the_vcpus_reads_half_the_vcpus) {
   std::string why = cg.Create("cpu");
   if (!why.empty()) GTEST_SKIP() << why;
   ASSERT_TRUE(cg.SetMaxCpuWeight());
+
+  ASSERT_TRUE(cg.SetCpuQuota(-1));
+  nlohmann::json free_run = RunEffectiveInCgroup(cg);
+  ASSERT_FALSE(free_run.contains("error")) << free_run.dump();
+  ASSERT_EQ(free_run["status"], "ok") << free_run.dump();
+  const double f = free_run["claims"]["effective_vcpus"].get<double>();
+  std::printf("without quota: effective_vcpus %.3f (rounds %s)\n", f,
+              free_run["claims"]["rounds"].dump().c_str());
+
   ASSERT_TRUE(cg.SetCpuQuota(100000 * vcpus / 2));
   nlohmann::json limited = RunEffectiveInCgroup(cg);
   ASSERT_FALSE(limited.contains("error")) << limited.dump();
   ASSERT_EQ(limited["status"], "ok") << limited.dump();
   const double half = static_cast<double>(vcpus) / 2;
   const double e = limited["claims"]["effective_vcpus"].get<double>();
-  std::printf("%ld vCPUs, quota %.1f cpus: effective_vcpus %.3f (rounds %s)\n", vcpus, half, e,
-              limited["claims"]["rounds"].dump().c_str());
-  EXPECT_GE(e, 0.9 * half) << limited.dump(1);
+  std::printf("%ld vCPUs, quota %.1f cpus: effective_vcpus %.3f = %.3f of the free run (rounds %s)\n", vcpus,
+              half, e, e / f, limited["claims"]["rounds"].dump().c_str());
+  // Half of what the same vCPUs deliver without the quota, +-10 %.
+  EXPECT_GE(e, 0.9 * f / 2) << limited.dump(1);
+  EXPECT_LE(e, 1.1 * f / 2) << limited.dump(1);
+  // And never more than the quota itself (+10 % for the edges of the window).
   EXPECT_LE(e, 1.1 * half) << limited.dump(1);
   ASSERT_FALSE(limited["findings"].empty());
   EXPECT_EQ(limited["findings"][0]["code"], "effective_vcpus_low");
-
-  ASSERT_TRUE(cg.SetCpuQuota(-1));
-  nlohmann::json free_run = RunEffectiveInCgroup(cg);
-  ASSERT_EQ(free_run["status"], "ok") << free_run.dump();
-  const double f = free_run["claims"]["effective_vcpus"].get<double>();
-  std::printf("without quota: effective_vcpus %.3f (rounds %s)\n", f,
-              free_run["claims"]["rounds"].dump().c_str());
-  // Without the quota it must read clearly more than with it (how much more
-  // depends on whether the host's cores behind the vCPUs are shared).
-  EXPECT_GT(f, e + 0.25 * half) << free_run.dump(1);
 }
 
 }  // namespace
