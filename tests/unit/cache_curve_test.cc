@@ -126,6 +126,20 @@ TEST(cache_curve_test, missing_level_is_a_count_finding) {
   EXPECT_EQ(findings[0].code, "cache_level_count_mismatch");
 }
 
+TEST(cache_curve_test, in_a_vm_a_last_level_without_a_plateau_is_marked_not_a_finding) {
+  std::vector<Finding> findings;
+  std::vector<Plateau> two = {{4096, 32768, 32768, 1e-9, 4}, {65536, 524288, 524288, 4e-9, 4}};
+  nlohmann::json levels = CompareLevels(two, EpycReported(), 1.0, true, &findings);
+  EXPECT_TRUE(findings.empty());
+  ASSERT_EQ(levels.size(), 3u);
+  EXPECT_EQ(levels[2]["measured"], false);
+  EXPECT_EQ(levels[2]["shared_with_unseen_tenants"], true);
+  // Two levels missing is still a finding in a VM.
+  CompareLevels({two[0]}, EpycReported(), 1.0, true, &findings);
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].code, "cache_level_count_mismatch");
+}
+
 TEST(cache_curve_test, curve_sizes_double_every_steps_per_octave) {
   std::vector<uint64_t> s = CurveSizes(4096, 65536, 2, 64);
   ASSERT_EQ(s.size(), 9u);
