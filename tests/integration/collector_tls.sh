@@ -17,11 +17,7 @@ source "$SRC/tests/integration/lib/agent_harness.sh"
 C="$T/certs"
 mkdir -p "$C"
 cd "$C" || exit 1
-mkcert() {  # mkcert NAME CA_NAME CN [SAN]: key + cert signed by CA_NAME
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$1.key" -subj "/CN=$3" -out "$1.csr" 2> /dev/null
-  if [ -n "${4:-}" ]; then printf 'subjectAltName=%s\n' "$4" > "$1.ext"; else : > "$1.ext"; fi
-  openssl x509 -req -in "$1.csr" -CA "$2.crt" -CAkey "$2.key" -CAcreateserial -days 2 -extfile "$1.ext" -out "$1.crt" 2> /dev/null
-}
+source "$SRC/tests/integration/lib/test_certs.sh"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -subj "/CN=fleet-ca" -days 2 -out ca.crt 2> /dev/null
 mkcert server ca 127.0.0.1 "IP:127.0.0.1"
 mkcert client ca collector
