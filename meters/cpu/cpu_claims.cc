@@ -43,15 +43,16 @@ std::optional<double> ParseCpuMhzHz(std::string_view cpuinfo) {
   return *v * 1e6;
 }
 
-bool HasInvariantTsc(std::string_view cpuinfo) {
+bool CpuinfoHasFlag(std::string_view cpuinfo, std::string_view flag) {
   auto flags = FirstField(cpuinfo, "flags");
   if (!flags) return false;
-  bool constant = false, nonstop = false;
-  for (std::string_view f : SplitWhitespace(*flags)) {
-    if (f == "constant_tsc") constant = true;
-    if (f == "nonstop_tsc") nonstop = true;
-  }
-  return constant && nonstop;
+  for (std::string_view f : SplitWhitespace(*flags))
+    if (f == flag) return true;
+  return false;
+}
+
+bool HasInvariantTsc(std::string_view cpuinfo) {
+  return CpuinfoHasFlag(cpuinfo, "constant_tsc") && CpuinfoHasFlag(cpuinfo, "nonstop_tsc");
 }
 
 Result<NominalFrequency> ReadNominalFrequency(const MeterContext& ctx) {

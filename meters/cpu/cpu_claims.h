@@ -24,6 +24,8 @@ struct NominalFrequency {
 std::optional<double> ParseModelNameHz(std::string_view cpuinfo);
 // Parses the first "cpu MHz" line, in Hz, or nullopt.
 std::optional<double> ParseCpuMhzHz(std::string_view cpuinfo);
+// True when the first "flags" line lists `flag` ("hypervisor", "constant_tsc").
+bool CpuinfoHasFlag(std::string_view cpuinfo, std::string_view flag);
 // True when the first "flags" line has both constant_tsc and nonstop_tsc.
 bool HasInvariantTsc(std::string_view cpuinfo);
 

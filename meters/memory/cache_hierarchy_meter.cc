@@ -5,7 +5,7 @@
 #include <cstdio>
 
 #include "claims/memory_claim_specs.h"
-#include "core/strings.h"
+#include "meters/cpu/cpu_claims.h"
 #include "meters/cpu/cpu_work.h"
 #include "meters/memory/mem_buffer.h"
 #include "meters/memory/pointer_chase.h"
@@ -71,14 +71,7 @@ std::vector<uint64_t> CurveSizes(uint64_t min_bytes, uint64_t max_bytes, int ste
 
 bool RunsInVirtualMachine(const MeterContext& ctx) {
   Result<std::string> cpuinfo = ctx.env->ReadFile(ctx.Proc("cpuinfo"));
-  if (!cpuinfo.ok()) return false;
-  for (std::string_view line : Split(*cpuinfo, '\n')) {
-    if (!StartsWith(line, "flags")) continue;
-    for (std::string_view flag : SplitWhitespace(line))
-      if (flag == "hypervisor") return true;
-    return false;
-  }
-  return false;
+  return cpuinfo.ok() && CpuinfoHasFlag(*cpuinfo, "hypervisor");
 }
 
 nlohmann::json CompareLevels(const std::vector<Plateau>& plateaus,
