@@ -80,7 +80,7 @@ std::vector<OptionSpec> CpuEffectiveOptions() {
        10,
        {},
        "unmeasured spin of all vCPUs before each all-vCPU phase (spends a quota's idle budget)"},
-      {"rounds", OptionType::kInt, 3, 1, 50, {}, "rounds; the claim is their median"},
+      {"rounds", OptionType::kInt, 5, 1, 50, {}, "rounds; the claim is their median"},
       {"chunk_seconds", OptionType::kDouble, 0.001, 0.00005, 0.1, {}, "length of one timed chunk"},
       {"nice",
        OptionType::kInt,

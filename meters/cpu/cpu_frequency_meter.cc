@@ -130,7 +130,7 @@ MeterResult CpuFrequencyMeter::Measure(MeterContext& ctx) {
     if (!s.error.empty()) return MeterResult::Failed("cpu " + std::to_string(cpu) + ": " + s.error);
     burst = std::max(burst, s.run.typical_hz);
     tsc_ticks += s.run.tsc_ticks;
-    tsc_seconds += s.run.wall_seconds;
+    tsc_seconds += s.run.span_seconds;
     per_core.push_back({{"cpu", cpu},
                         {"single_core_hz", s.run.typical_hz},
                         {"single_core_median_hz", s.run.median_hz},

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <thread>
 
 #include "meters/cpu/pmu.h"
@@ -152,6 +153,7 @@ ChainRun RunChainOn(const Env& env, double seconds, uint64_t chunk_blocks, const
   const uint64_t tsc0 = ReadTimestampCounter();
   const double start = env.MonotonicSeconds();
   double now = start;
+  bool past_window = false;
   while (now - start < seconds && !(stop && stop->load(std::memory_order_relaxed))) {
     if (counter && !counter->Start().ok()) counter = nullptr;
     const double t0 = env.MonotonicSeconds();
@@ -165,11 +167,24 @@ ChainRun RunChainOn(const Env& env, double seconds, uint64_t chunk_blocks, const
         work = static_cast<double>(*cycles);
       }
     }
-    run.ops += chunk_ops;
+    // The window ends at start + seconds, not at the end of the chunk that
+    // crosses it: a thread throttled by a CFS quota when the window closes
+    // finishes its chunk only after the throttled stretch, which would add
+    // up to a quota period of idle wall time with one chunk's work. The
+    // crossing chunk counts pro rata by time (exact while running freely,
+    // off by less than one chunk's work otherwise).
+    if (now - start <= seconds) {
+      run.ops += chunk_ops;
+    } else {
+      past_window = true;
+      const double inside = std::clamp((start + seconds - t0) / (now - t0), 0.0, 1.0);
+      run.ops += static_cast<uint64_t>(std::llround(inside * static_cast<double>(chunk_ops)));
+    }
     const double dt = now - t0;
     if (dt > 0) rates.push_back(work / dt);
   }
-  run.wall_seconds = now - start;
+  run.span_seconds = now - start;
+  run.wall_seconds = past_window ? seconds : run.span_seconds;
   run.cpu_seconds = source.thread_cpu_seconds() - cpu0;
   run.tsc_ticks = ReadTimestampCounter() - tsc0;
   run.chunks = rates.size();

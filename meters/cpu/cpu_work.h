@@ -67,9 +67,10 @@ int TrySetThreadNice(int nice);
 
 // What one timed run of the chain did.
 struct ChainRun {
-  uint64_t ops = 0;           // dependent ops executed (= cycles on the calibrated chain)
-  double wall_seconds = 0;    // first chunk start to last chunk end
-  double cpu_seconds = 0;     // thread CPU time over the same span
+  uint64_t ops = 0;           // dependent ops done inside the window (the last chunk pro rata)
+  double wall_seconds = 0;    // the window: first chunk start to the deadline (or to the stop)
+  double span_seconds = 0;    // first chunk start to last chunk end (the TSC's span)
+  double cpu_seconds = 0;     // thread CPU time over span_seconds
   double best_hz = 0;         // fastest chunk: ops (or PMU cycles) per second (diagnostic)
   double median_hz = 0;       // median chunk rate
   double typical_hz = 0;      // TypicalRate of the chunk rates: the clock rate while running
@@ -83,7 +84,8 @@ struct ChainRun {
 uint64_t CalibrateChunkBlocks(const Env& env, double chunk_seconds);
 
 // Runs the chain in chunks of `chunk_blocks` until `seconds` of wall time have
-// passed (or `stop` becomes true). With a `counter` (a working PMU) chunk
+// passed (or `stop` becomes true). The window is exactly `seconds` long: the
+// chunk running at its end counts in `ops` for the part of it inside. With a `counter` (a working PMU) chunk
 // rates are counted cycles per second instead of ops per second.
 ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks, const std::atomic<bool>* stop,
                      CycleCounter* counter = nullptr);

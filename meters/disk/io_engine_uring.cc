@@ -1,12 +1,18 @@
-// The io_uring engine (liburing): one ring of queue_depth entries, kept full:
-// every free slot is refilled and submitted in one io_uring_submit, then all
-// available completions are reaped after one wait.
+// The io_uring engine (liburing): one ring of queue_depth entries, kept full.
+// Each free slot is refilled and submitted on its own (one io_uring_submit
+// per I/O, as fio does by default with iodepth_batch_submit=1); after one
+// wait all available completions are reaped.
 //
-// Tried for issue #22 and reverted: one io_uring_submit_and_wait per batch,
-// io_uring_peek_batch_cqe, a SINGLE_ISSUER|DEFER_TASKRUN ring, registered
-// buffers and a registered file. On the shared 2-vCPU VM it read 0.90-0.92
-// of fio at rand_read_qd32 over three ABBA rounds where this engine read
-// 0.89-1.09 (fio's own spread 15-23 %), so it was not kept.
+// Why one submit per I/O (issue #22): on a virtio-blk disk in a KVM guest,
+// submitting all free slots in one io_uring_submit read 0.82 (random read)
+// and 0.74 (random write) of fio at queue depth 32. perf showed 25 % of the
+// engine's samples in iowrite16, the virtqueue kick (a VM exit), and none in
+// fio: a batch is flushed through the block plug with a kick each time, while
+// single requests arriving at a busy queue are picked up without one. One
+// submit per I/O read 1.01-1.02 of fio on reads and 0.90-1.07 on writes in
+// the same standalone A/B. Also tried earlier and not kept: submit_and_wait,
+// peek_batch_cqe, SINGLE_ISSUER|DEFER_TASKRUN rings, registered buffers and
+// files (0.90-0.92 of fio).
 #include <liburing.h>
 
 #include <cstring>
@@ -67,7 +73,7 @@ class UringEngine final : public IoEngine {
     OffsetSource offsets(job, &cursor, job.seed ^ 0xabcdef);
     SplitMix64 rng(job.seed + 3);
     IoJobStats stats;
-    stats.engine_setup = "ring default flags, batched submit, wait then reap all";
+    stats.engine_setup = "ring default flags, one submit per I/O, wait then reap all";
     Status failure;
     int in_flight = 0;
     const JobWindow win = JobWindow::Start(job);
@@ -78,7 +84,9 @@ class UringEngine final : public IoEngine {
       double now = job.env->MonotonicSeconds();
       if (now >= win.end || !failure.ok()) submitting = false;
       if (submitting && !idle.empty()) {
-        for (int i : idle) {
+        size_t used = 0;
+        for (; used < idle.size(); ++used) {
+          const int i = idle[used];
           Slot& s = slots[i];
           s.offset = offsets.Next();
           io_uring_sqe* sqe = io_uring_get_sqe(ring.get());
@@ -89,17 +97,16 @@ class UringEngine final : public IoEngine {
             io_uring_prep_read(sqe, job.fd, s.buf->data(), static_cast<unsigned>(s.buf->size()), s.offset);
           }
           io_uring_sqe_set_data64(sqe, static_cast<uint64_t>(i));
+          s.submitted = job.env->MonotonicSeconds();
+          const int n = io_uring_submit(ring.get());
+          if (n < 0) {
+            if (failure.ok()) failure = Status::FromErrno("io_uring_submit", -n);
+            submitting = false;
+            break;
+          }
+          ++in_flight;
         }
-        now = job.env->MonotonicSeconds();
-        for (int i : idle) slots[i].submitted = now;
-        int n = io_uring_submit(ring.get());
-        if (n < 0) {
-          if (failure.ok()) failure = Status::FromErrno("io_uring_submit", -n);
-          submitting = false;
-        } else {
-          in_flight += static_cast<int>(idle.size());
-          idle.clear();
-        }
+        idle.erase(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(used));
       }
       if (in_flight == 0) break;
       io_uring_cqe* cqe = nullptr;

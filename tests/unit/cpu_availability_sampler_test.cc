@@ -108,6 +108,30 @@ TEST(cpu_availability_sampler_test, host_that_hides_the_loss_reads_its_share) {
   }
 }
 
+// A window that closes while the quota holds the thread ends at its
+// deadline: the throttled stretch until the crossing chunk finishes is not
+// part of it (it used to add up to half a period of idle wall time).
+TEST(cpu_availability_sampler_test, window_closing_while_throttled_ends_at_its_deadline) {
+  int closed_while_throttled = 0;
+  for (int i = 0; i < 20; ++i) {
+    FakeClockEnv env;
+    env.now = 100.0 + 0.1 * i / 20;
+    SimulatedVcpu vcpu(&env, 0.5, 0.1, false);
+    RunChainFor(env, 0.2, 1000, nullptr, vcpu.Source());  // spends the budget saved while idle
+    const double throttled_before = vcpu.throttled_seconds();
+    const ChainRun run = RunChainFor(env, 0.33, 1000, nullptr, vcpu.Source());
+    if (run.span_seconds > 0.335) ++closed_while_throttled;
+    EXPECT_NEAR(run.wall_seconds, 0.33, 1e-9) << "start phase " << i;
+    const double ran_seconds =
+        static_cast<double>(run.ops) / kChainOpsPerBlock * SimulatedVcpu::kSecondsPerBlock;
+    // 3 whole periods run 0.15 s; the 0.03 s beyond them run 0-0.03 s.
+    EXPECT_GE(ran_seconds, 0.15 - 1e-6) << "start phase " << i;
+    EXPECT_LE(ran_seconds, 0.18 + 1e-6) << "start phase " << i;
+    EXPECT_GT(vcpu.throttled_seconds(), throttled_before);
+  }
+  EXPECT_GT(closed_while_throttled, 0) << "no start phase put the deadline in a throttled stretch";
+}
+
 TEST(cpu_availability_sampler_test, no_quota_reads_full) {
   EXPECT_NEAR(ChallengeAvailability(1.0, 0.037, false, 0.1), 1.0, 1e-6);
 }
