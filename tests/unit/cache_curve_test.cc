@@ -140,6 +140,28 @@ TEST(cache_curve_test, in_a_vm_a_last_level_without_a_plateau_is_marked_not_a_fi
   EXPECT_EQ(findings[0].code, "cache_level_count_mismatch");
 }
 
+TEST(cache_curve_test, in_a_vm_extra_plateaus_past_the_last_level_are_one_level) {
+  // L1, L2, a crowded L3 of 8 MiB, a partial-hit stretch 11-32 MiB (88 ns)
+  // and memory from 46 MiB (140 ns): four plateaus below memory for three levels.
+  std::vector<Plateau> five = {{4096, 32768, 32768, 1e-9, 4},
+                               {65536, 262144, 400000, 3.6e-9, 4},
+                               {1u << 20, 8u << 20, 8u << 20, 13e-9, 6},
+                               {11u << 20, 32u << 20, 32u << 20, 100e-9, 4},
+                               {46u << 20, 128u << 20, 128u << 20, 140e-9, 4}};
+  std::vector<Finding> findings;
+  nlohmann::json levels = CompareLevels(five, EpycReported(), 1.0, true, &findings);
+  EXPECT_TRUE(findings.empty()) << levels.dump();
+  ASSERT_EQ(levels.size(), 3u);
+  EXPECT_EQ(levels[2]["measured_size_bytes"], 8u << 20);
+  EXPECT_EQ(levels[2]["merged_plateaus"], 2);
+  EXPECT_EQ(levels[2]["shared_with_unseen_tenants"], true);
+  // On bare metal the same curve is a level-count finding (and the 8 MiB L3 a size one).
+  CompareLevels(five, EpycReported(), 1.0, false, &findings);
+  std::vector<std::string> codes;
+  for (const Finding& f : findings) codes.push_back(f.code);
+  EXPECT_EQ(codes, (std::vector<std::string>{"cache_size_mismatch", "cache_level_count_mismatch"}));
+}
+
 TEST(cache_curve_test, curve_sizes_double_every_steps_per_octave) {
   std::vector<uint64_t> s = CurveSizes(4096, 65536, 2, 64);
   ASSERT_EQ(s.size(), 9u);
