@@ -1,9 +1,10 @@
 // cpu.effective under a real CFS bandwidth quota (root only): a quota of
 // half the vCPUs (1 of 2 on the build VM) must read at least half of what the
-// same vCPUs deliver without it (-10 %) and at most the quota (+10 %). Both readings count how much the vCPUs
-// lose when they run at once (shared host cores, SMT siblings): on the build
-// VM two vCPUs deliver 1.78-1.97 without a quota and 0.875-0.985 under it
-// (median of 5 rounds), which is the truth for this host, not exactly 1.0.
+// same vCPUs deliver without it (-10 %) and at most the quota (+10 %). Both
+// readings count how much the vCPUs lose when they run at once (shared host
+// cores, SMT siblings): on the build VM two vCPUs deliver 1.78-1.97 without a
+// quota and 0.875-0.99 under it (median of 5 rounds), which is the truth for
+// this host, not exactly 1.0.
 // The child runs in a fresh cgroup with the highest CPU weight so that other
 // tenants of the shared test machine cannot starve it below its quota.
 // One run without the quota and one with it: about 14 s (28 s with a retry).
