@@ -85,8 +85,9 @@ uint64_t CalibrateChunkBlocks(const Env& env, double chunk_seconds);
 
 // Runs the chain in chunks of `chunk_blocks` until `seconds` of wall time have
 // passed (or `stop` becomes true). The window is exactly `seconds` long: the
-// chunk running at its end counts in `ops` for the part of it inside. With a `counter` (a working PMU) chunk
-// rates are counted cycles per second instead of ops per second.
+// chunk running at its end counts in `ops` for the part of it inside. With a
+// `counter` (a working PMU) chunk rates are counted cycles per second instead
+// of ops per second.
 ChainRun RunChainFor(const Env& env, double seconds, uint64_t chunk_blocks, const std::atomic<bool>* stop,
                      CycleCounter* counter = nullptr);
 

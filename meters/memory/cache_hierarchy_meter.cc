@@ -82,12 +82,13 @@ nlohmann::json CompareLevels(const std::vector<Plateau>& plateaus,
   // The last plateau is main memory when it reaches twice the LLC: no cache holds that.
   if (!levels.empty() && llc > 0 && levels.back().last_size_bytes >= 2 * llc) levels.pop_back();
   // In a VM the shared last level, crowded by unseen tenants, fades into
-  // main memory over several octaves, and noise may cut that slope into
-  // more than one plateau (seen about once in ten probes on the EPYC build
-  // VM: 8 MiB at 13 ns, 11-32 MiB at 88-127 ns, memory at 140 ns). Extra
-  // plateaus past the reported levels are that slope, one level: the first
-  // of them gives its size (where the working set stops fitting). More levels
-  // than reported favours no provider, so nothing is hidden by merging.
+  // main memory over several octaves (EPYC build VM: the L3 knee at 3-8 MiB
+  // of 32 MiB reported, then 88-145 ns from 11 to 64 MiB), and noise may cut
+  // that slope into more than one plateau: a level-count finding about once
+  // in ten full probes. Extra plateaus past the reported levels are that
+  // slope, one level: the first of them gives its size (where the working
+  // set stops fitting). More levels than reported favours no provider, so
+  // nothing is hidden by merging.
   size_t merged_plateaus = 0;
   if (llc_shared_with_unseen_tenants && !reported.empty() && levels.size() > reported.size()) {
     merged_plateaus = levels.size() - reported.size() + 1;
