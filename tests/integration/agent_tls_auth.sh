@@ -9,15 +9,10 @@
 set -uo pipefail
 R="$1"
 SRC="$2"
-command -v openssl > /dev/null || { echo "SKIP: openssl not installed"; exit 77; }
 source "$SRC/tests/integration/lib/agent_harness.sh"
-C="$T/certs"
-mkdir -p "$C"
-cd "$C" || exit 1
 source "$SRC/tests/integration/lib/test_certs.sh"
-for ca in ca rogue_ca; do
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key -subj "/CN=$ca" -days 2 -out $ca.crt 2> /dev/null
-done
+mkca ca ca
+mkca rogue_ca rogue_ca
 mkcert server ca 127.0.0.1 "IP:127.0.0.1"
 mkcert client ca prometheus
 mkcert rogue rogue_ca prometheus

@@ -12,13 +12,9 @@
 set -uo pipefail
 R="$1"
 SRC="$2"
-command -v openssl > /dev/null || { echo "SKIP: openssl not installed"; exit 77; }
 source "$SRC/tests/integration/lib/agent_harness.sh"
-C="$T/certs"
-mkdir -p "$C"
-cd "$C" || exit 1
 source "$SRC/tests/integration/lib/test_certs.sh"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -subj "/CN=fleet-ca" -days 2 -out ca.crt 2> /dev/null
+mkca ca fleet-ca
 mkcert server ca 127.0.0.1 "IP:127.0.0.1"
 mkcert client ca collector
 [ -s server.crt ] && [ -s client.crt ] || { echo "FAIL: openssl could not make the test certificates"; exit 1; }
