@@ -8,9 +8,9 @@
 // delivers 20-40 % more or less from one 3 s run to the next (fio against
 // itself), so the default is many short rounds: 6 ABBA rounds of 0.5 s
 // warm-up and a 1 s window, which put the random rows within 0.955-1.013 of
-// fio where one round of 3 s windows ranged 0.87-1.04; "fio spread" is how much fio's two
-// runs differ, i.e. the noise floor of the comparison on this disk ("rm":
-// the same for resmeter's two runs). --reps N repeats the ABBA round N times
+// fio where one round of 3 s windows ranged 0.87-1.04. "fio spread" is how
+// much fio's two runs differ, i.e. the noise floor of the comparison on this
+// disk ("rm": the same for resmeter's two runs). --reps N repeats the ABBA round N times
 // per workload; the table then shows the ratios of the means over all rounds
 // and "round min-max", the lowest and highest bandwidth ratio of one round.
 // --fio-extra passes more options to fio, e.g. "--fixedbufs=1

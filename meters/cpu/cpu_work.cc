@@ -153,7 +153,6 @@ ChainRun RunChainOn(const Env& env, double seconds, uint64_t chunk_blocks, const
   const uint64_t tsc0 = ReadTimestampCounter();
   const double start = env.MonotonicSeconds();
   double now = start;
-  bool past_window = false;
   while (now - start < seconds && !(stop && stop->load(std::memory_order_relaxed))) {
     if (counter && !counter->Start().ok()) counter = nullptr;
     const double t0 = env.MonotonicSeconds();
@@ -176,7 +175,6 @@ ChainRun RunChainOn(const Env& env, double seconds, uint64_t chunk_blocks, const
     if (now - start <= seconds) {
       run.ops += chunk_ops;
     } else {
-      past_window = true;
       const double inside = std::clamp((start + seconds - t0) / (now - t0), 0.0, 1.0);
       run.ops += static_cast<uint64_t>(std::llround(inside * static_cast<double>(chunk_ops)));
     }
@@ -184,7 +182,7 @@ ChainRun RunChainOn(const Env& env, double seconds, uint64_t chunk_blocks, const
     if (dt > 0) rates.push_back(work / dt);
   }
   run.span_seconds = now - start;
-  run.wall_seconds = past_window ? seconds : run.span_seconds;
+  run.wall_seconds = std::min(run.span_seconds, seconds);  // shorter only when stopped early
   run.cpu_seconds = source.thread_cpu_seconds() - cpu0;
   run.tsc_ticks = ReadTimestampCounter() - tsc0;
   run.chunks = rates.size();
