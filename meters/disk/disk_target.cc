@@ -122,7 +122,8 @@ Result<std::unique_ptr<DiskTarget>> DiskTarget::CreateScratchFile(const ScratchF
     }
   }
   // Fill with random data so reads hit real blocks and nothing compresses or dedups.
-  IoBuffer buf(kFillChunk, spec.seed);
+  IoBufferPool pool(1, kFillChunk, spec.seed);
+  IoBuffer& buf = pool[0];
   SplitMix64 rng(spec.seed + 11);
   for (uint64_t off = 0; off < spec.size_bytes; off += kFillChunk) {
     if (spec.cancelled()) return Status::Cancelled("disk.io cancelled while filling " + t->path_);

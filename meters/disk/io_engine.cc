@@ -11,26 +11,6 @@
 
 namespace resmeter {
 
-IoBuffer::IoBuffer(size_t size, uint64_t seed) : size_(size) {
-  void* p = nullptr;
-  if (posix_memalign(&p, 4096, size) != 0) std::abort();  // out of memory: programmer-visible
-  data_ = static_cast<char*>(p);
-  SplitMix64 rng(seed);
-  for (size_t i = 0; i + 8 <= size; i += 8) {
-    uint64_t v = rng.Next();
-    std::memcpy(data_ + i, &v, 8);
-  }
-}
-
-IoBuffer::~IoBuffer() { std::free(data_); }
-
-void IoBuffer::Scramble(SplitMix64& rng) {
-  for (size_t i = 0; i + 8 <= size_; i += 4096) {
-    uint64_t v = rng.Next();
-    std::memcpy(data_ + i, &v, 8);
-  }
-}
-
 OffsetSource::OffsetSource(const IoJob& job, std::atomic<uint64_t>* seq_cursor, uint64_t seed)
     : sequential_(job.workload.pattern == IoPattern::kSequential),
       block_(job.workload.block_size_bytes),
@@ -74,7 +54,8 @@ Result<std::unique_ptr<IoEngine>> MakeIoEngine(const std::string& choice, std::s
 
 Result<IoJobStats> RunFsyncJob(const IoJob& job) {
   IoJobStats stats;
-  IoBuffer buf(job.workload.block_size_bytes, job.seed);
+  IoBufferPool pool(1, job.workload.block_size_bytes, job.seed);
+  IoBuffer& buf = pool[0];
   std::atomic<uint64_t> cursor{0};
   OffsetSource offsets(job, &cursor, job.seed ^ 0x5f5f);
   SplitMix64 rng(job.seed + 7);

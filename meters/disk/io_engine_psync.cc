@@ -22,10 +22,11 @@ class PsyncEngine final : public IoEngine {
     std::atomic<bool> stop{false};
     std::vector<IoJobStats> per(static_cast<size_t>(threads));
     std::vector<Status> errors(static_cast<size_t>(threads));
+    IoBufferPool buffers(static_cast<size_t>(threads), job.workload.block_size_bytes, job.seed + 0x1000);
     const JobWindow win = JobWindow::Start(job);
     std::vector<std::thread> pool;
     for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] { errors[t] = Worker(job, win, t, &cursor, &stop, &per[t]); });
+      pool.emplace_back([&, t] { errors[t] = Worker(job, win, t, &buffers[t], &cursor, &stop, &per[t]); });
     }
     for (auto& th : pool) th.join();
     IoJobStats total;
@@ -36,16 +37,17 @@ class PsyncEngine final : public IoEngine {
       total.latency_ns.Merge(per[t].latency_ns);
     }
     total.window_seconds = job.workload.duration_seconds;
+    total.engine_setup = "one thread per queue slot; " + buffers.Backing();
     return total;
   }
 
  private:
   // One thread's loop; sets *stop on error so the others end too.
-  static Status Worker(const IoJob& job, const JobWindow& win, int index, std::atomic<uint64_t>* cursor,
-                       std::atomic<bool>* stop, IoJobStats* out) {
+  static Status Worker(const IoJob& job, const JobWindow& win, int index, IoBuffer* buffer,
+                       std::atomic<uint64_t>* cursor, std::atomic<bool>* stop, IoJobStats* out) {
     const bool write = job.workload.op == IoOp::kWrite;
     const uint64_t seed = job.seed + 0x1000 * static_cast<uint64_t>(index + 1);
-    IoBuffer buf(job.workload.block_size_bytes, seed);
+    IoBuffer& buf = *buffer;
     OffsetSource offsets(job, cursor, seed ^ 0xabcdef);
     SplitMix64 rng(seed + 3);
     for (;;) {

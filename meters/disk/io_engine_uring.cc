@@ -59,21 +59,22 @@ class UringEngine final : public IoEngine {
       return Status::FromErrno("io_uring_queue_init(" + std::to_string(qd) + ")", -rc);
     }
     struct Slot {
-      std::unique_ptr<IoBuffer> buf;
+      IoBuffer* buf = nullptr;
       uint64_t offset = 0;
       double submitted = 0;
     };
+    IoBufferPool buffers(static_cast<size_t>(qd), job.workload.block_size_bytes, job.seed + 0x1000);
     std::vector<Slot> slots(static_cast<size_t>(qd));
     std::vector<int> idle;
     for (int i = 0; i < qd; ++i) {
-      slots[i].buf = std::make_unique<IoBuffer>(job.workload.block_size_bytes, job.seed + 0x1000 * (i + 1));
+      slots[i].buf = &buffers[static_cast<size_t>(i)];
       idle.push_back(i);
     }
     std::atomic<uint64_t> cursor{0};
     OffsetSource offsets(job, &cursor, job.seed ^ 0xabcdef);
     SplitMix64 rng(job.seed + 3);
     IoJobStats stats;
-    stats.engine_setup = "ring default flags, one submit per I/O, wait then reap all";
+    stats.engine_setup = "ring default flags, one submit per I/O, wait then reap all; " + buffers.Backing();
     Status failure;
     int in_flight = 0;
     const JobWindow win = JobWindow::Start(job);

@@ -1,4 +1,4 @@
-// Helpers shared by the I/O engines: aligned random buffers, offset
+// Helpers shared by the I/O engines: the PRNG, offset
 // generators and the measured-window bookkeeping. Internal to meters/.
 //
 // Thread-compatible: each object is used by one thread (the sequential
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "meters/disk/io_buffers.h"
 #include "meters/disk/io_engine.h"
 
 namespace resmeter {
@@ -26,24 +27,6 @@ class SplitMix64 {
 
  private:
   uint64_t state_;
-};
-
-// A buffer aligned for O_DIRECT, filled with random bytes.
-class IoBuffer {
- public:
-  IoBuffer(size_t size, uint64_t seed);
-  ~IoBuffer();
-  IoBuffer(const IoBuffer&) = delete;
-  IoBuffer& operator=(const IoBuffer&) = delete;
-  char* data() { return data_; }
-  size_t size() const { return size_; }
-  // Overwrites the first 8 bytes of every 4 KiB with fresh random values, so
-  // no two written blocks are equal (defeats dedup; data stays incompressible).
-  void Scramble(SplitMix64& rng);
-
- private:
-  char* data_ = nullptr;
-  size_t size_ = 0;
 };
 
 // Produces block-aligned offsets: sequential (wrapping, shared cursor) or

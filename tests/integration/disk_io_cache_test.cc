@@ -86,7 +86,8 @@ nlohmann::json RunLargeReadInCgroup(const ThrottledCgroup& cg, const std::string
 double CachedReadRate(const std::string& dev, uint64_t span, double seconds) {
   const int fd = ::open(dev.c_str(), O_RDONLY | O_DIRECT | O_CLOEXEC);
   if (fd < 0) return 0;
-  IoBuffer buf(4096, 1);
+  IoBufferPool pool(1, 4096, 1);
+  IoBuffer& buf = pool[0];
   SplitMix64 rng(5);
   Env* env = DefaultEnv();
   const double t0 = env->MonotonicSeconds();
