@@ -58,7 +58,7 @@ class IoBufferPool {
  private:
   char* mapping_ = nullptr;  // the whole mapping, guard pages included
   size_t mapping_bytes_ = 0;
-  char* data_ = nullptr;  // 2 MiB-aligned start of the buffers
+  char* data_ = nullptr;  // start of the buffers (2 MiB-aligned for 64 KiB and larger)
   size_t data_bytes_ = 0;
   std::vector<IoBuffer> buffers_;
 };
