@@ -59,7 +59,6 @@ class UringEngine final : public IoEngine {
       return Status::FromErrno("io_uring_queue_init(" + std::to_string(qd) + ")", -rc);
     }
     struct Slot {
-      IoBuffer* buf = nullptr;
       uint64_t offset = 0;
       double submitted = 0;
     };
@@ -67,7 +66,6 @@ class UringEngine final : public IoEngine {
     std::vector<Slot> slots(static_cast<size_t>(qd));
     std::vector<int> idle;
     for (int i = 0; i < qd; ++i) {
-      slots[i].buf = &buffers[static_cast<size_t>(i)];
       idle.push_back(i);
     }
     std::atomic<uint64_t> cursor{0};
@@ -89,13 +87,14 @@ class UringEngine final : public IoEngine {
         for (; used < idle.size(); ++used) {
           const int i = idle[used];
           Slot& s = slots[i];
+          IoBuffer& buf = buffers[static_cast<size_t>(i)];
           s.offset = offsets.Next();
           io_uring_sqe* sqe = io_uring_get_sqe(ring.get());
           if (write) {
-            s.buf->Scramble(rng);
-            io_uring_prep_write(sqe, job.fd, s.buf->data(), static_cast<unsigned>(s.buf->size()), s.offset);
+            buf.Scramble(rng);
+            io_uring_prep_write(sqe, job.fd, buf.data(), static_cast<unsigned>(buf.size()), s.offset);
           } else {
-            io_uring_prep_read(sqe, job.fd, s.buf->data(), static_cast<unsigned>(s.buf->size()), s.offset);
+            io_uring_prep_read(sqe, job.fd, buf.data(), static_cast<unsigned>(buf.size()), s.offset);
           }
           io_uring_sqe_set_data64(sqe, static_cast<uint64_t>(i));
           s.submitted = job.env->MonotonicSeconds();
@@ -121,11 +120,12 @@ class UringEngine final : public IoEngine {
         ++seen;
         const int i = static_cast<int>(io_uring_cqe_get_data64(cqe));
         Slot& s = slots[i];
-        if (cqe->res != static_cast<int>(s.buf->size())) {
+        const size_t bytes = buffers[static_cast<size_t>(i)].size();
+        if (cqe->res != static_cast<int>(bytes)) {
           if (failure.ok()) failure = IoFailure(job, write, s.offset, cqe->res);
         } else if (win.Counts(t_done)) {
           ++stats.ios;
-          stats.bytes += s.buf->size();
+          stats.bytes += bytes;
           stats.latency_ns.Record(ElapsedNs(s.submitted, t_done));
         }
         idle.push_back(i);
