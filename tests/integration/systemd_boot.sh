@@ -91,8 +91,10 @@ systemd-nspawn --quiet --boot --keep-unit --console=passive --capability=CAP_PER
 NSPAWN_PID=$!
 
 # The container's init (systemd, PID 1 inside): the child of nspawn running
-# systemd (a short-lived helper child comes first).
-inside() { nsenter -t "$INIT_PID" -a "$@"; }
+# systemd (a short-lived helper child comes first). -r -w: its root, not the
+# mount namespace's; they differ when this runs in a chroot (nspawn moves the
+# tree onto the chroot's "/", below the namespace's root).
+inside() { nsenter -t "$INIT_PID" -a -r -w "$@"; }
 INIT_PID=""
 for _ in $(seq 1 200); do
   for c in $(pgrep -P "$NSPAWN_PID"); do
