@@ -386,11 +386,21 @@ inline constexpr ClaimSpec kCpuEffectiveVcpusMax{"cpu.effective",
                                                  "largest speed-up of the rounds",
                                                  {},
                                                  "resmeter_cpu_effective_effective_vcpus_max"};
+inline constexpr ClaimSpec kCpuEffectiveConcurrentSpeed{
+    "cpu.effective",
+    "concurrent_speed_ratio",
+    "ratio",
+    ClaimType::kNumber,
+    "running speed of one vCPU while all run (typical chunk rate) over its speed alone, median of the "
+    "rounds: "
+    "below 1 for SMT siblings, shared host cores or a lower all-core clock, not for a quota",
+    {},
+    "resmeter_cpu_effective_concurrent_speed_ratio"};
 inline constexpr ClaimSpec kCpuEffectiveRounds{
     "cpu.effective", "rounds", "", ClaimType::kArray,
-    "per round: single-vCPU and all-vCPU rates, throttled seconds, speed-up"};
+    "per round: single-vCPU and all-vCPU rates, concurrent speed, throttled seconds, speed-up"};
 inline constexpr const ClaimSpec* kCpuEffectiveClaims[] = {
-    &kCpuEffectiveMethod,   &kCpuEffectiveVcpus,    &kCpuEffectiveAllowedVcpus, &kCpuEffectiveRatio,
-    &kCpuEffectiveVcpusMin, &kCpuEffectiveVcpusMax, &kCpuEffectiveRounds};
+    &kCpuEffectiveMethod,   &kCpuEffectiveVcpus,    &kCpuEffectiveAllowedVcpus,    &kCpuEffectiveRatio,
+    &kCpuEffectiveVcpusMin, &kCpuEffectiveVcpusMax, &kCpuEffectiveConcurrentSpeed, &kCpuEffectiveRounds};
 
 }  // namespace resmeter

@@ -53,16 +53,26 @@ uint64_t RunIndependentChains(uint64_t blocks);
 // phase, its work, wall time, CPU time and the steal on its vCPU, and the
 // cgroup's throttled time over the phase.
 struct ParallelRound {
+  // One vCPU alone: work over its thread CPU time, so the speed-up compares
+  // mean rates on both sides (interrupts and other per-second costs included
+  // in each), and a quota or a busy guest, which take time, not speed, leaves
+  // this reference as it is.
   double single_ops_per_second = 0;
   std::vector<double> all_ops;
   std::vector<double> all_wall_seconds;
   std::vector<double> all_cpu_seconds;    // empty: taken as the wall time
   std::vector<double> all_steal_seconds;  // empty: none
   double throttled_seconds = 0;
+  std::vector<double> all_typical_ops_per_second;  // each thread's typical chunk rate while all run
+  double single_typical_ops_per_second = 0;        // typical chunk rate of one vCPU alone
 };
 // Sum over threads of cpu.availability's ratio with the single rate as the
 // clock (0 when undefined).
 double EffectiveVcpus(const ParallelRound& round);
+// Mean over threads of the typical chunk rate while all run, over the single
+// vCPU's typical chunk rate: how fast a vCPU runs when it runs, apart from how often it runs (0
+// when undefined). A quota lowers effective_vcpus but not this.
+double ConcurrentSpeedRatio(const ParallelRound& round);
 
 class CpuEffectiveMeter final : public Meter {
  public:

@@ -55,13 +55,13 @@ TEST(cpu_capacity_challenge_test, one_bad_window_widens_the_interval_instead_of_
 }
 
 TEST(cpu_capacity_challenge_test, effective_vcpus_is_total_rate_over_one_vcpu_rate) {
-  ParallelRound full{100, {100, 100, 100, 100}, {1, 1, 1, 1}, {}, {}, 0};
+  ParallelRound full{100, {100, 100, 100, 100}, {1, 1, 1, 1}, {}, {}, 0, {}};
   EXPECT_DOUBLE_EQ(EffectiveVcpus(full), 4);
   // Four hyper-threads on two cores: each runs at half speed together.
-  ParallelRound smt{100, {50, 50, 50, 50}, {1, 1, 1, 1}, {}, {}, 0};
+  ParallelRound smt{100, {50, 50, 50, 50}, {1, 1, 1, 1}, {}, {}, 0, {}};
   EXPECT_DOUBLE_EQ(EffectiveVcpus(smt), 2);
   // A quota of one CPU over two vCPUs: each ran half of the wall time.
-  ParallelRound quota{100, {50, 50}, {1, 1}, {}, {}, 0};
+  ParallelRound quota{100, {50, 50}, {1, 1}, {}, {}, 0, {}};
   EXPECT_DOUBLE_EQ(EffectiveVcpus(quota), 1);
   EXPECT_EQ(EffectiveVcpus(ParallelRound{}), 0);
 }
@@ -69,17 +69,32 @@ TEST(cpu_capacity_challenge_test, effective_vcpus_is_total_rate_over_one_vcpu_ra
 TEST(cpu_capacity_challenge_test, effective_vcpus_discounts_other_guest_tasks_but_not_a_quota) {
   // Other processes of the guest held both vCPUs 80 % of the time: the
   // threads ran (CPU time) 0.2 s of 1 s and did full-speed work then.
-  ParallelRound busy_guest{100, {20, 20}, {1, 1}, {0.2, 0.2}, {0, 0}, 0};
+  ParallelRound busy_guest{100, {20, 20}, {1, 1}, {0.2, 0.2}, {0, 0}, 0, {}};
   EXPECT_DOUBLE_EQ(EffectiveVcpus(busy_guest), 2);
   // A cgroup quota of one CPU: each thread ran 0.5 s and was throttled 0.5 s.
-  ParallelRound quota{100, {50, 50}, {1, 1}, {0.5, 0.5}, {0, 0}, 1.0};
+  ParallelRound quota{100, {50, 50}, {1, 1}, {0.5, 0.5}, {0, 0}, 1.0, {}};
   EXPECT_DOUBLE_EQ(EffectiveVcpus(quota), 1);
   // A host that takes half of each vCPU and reports it as steal.
-  ParallelRound steal{100, {50, 50}, {1, 1}, {0.5, 0.5}, {0.5, 0.5}, 0};
+  ParallelRound steal{100, {50, 50}, {1, 1}, {0.5, 0.5}, {0.5, 0.5}, 0, {}};
   EXPECT_DOUBLE_EQ(EffectiveVcpus(steal), 1);
   // Hyper-thread pairs: the guest ran the threads all the time, half the work got done.
-  ParallelRound smt{100, {50, 50}, {1, 1}, {1, 1}, {0, 0}, 0};
+  ParallelRound smt{100, {50, 50}, {1, 1}, {1, 1}, {0, 0}, 0, {}};
   EXPECT_DOUBLE_EQ(EffectiveVcpus(smt), 1);
+}
+
+TEST(cpu_capacity_challenge_test, concurrent_speed_separates_slower_vcpus_from_less_time) {
+  // A quota: each thread ran half the time at full speed.
+  ParallelRound quota{100, {50, 50}, {1, 1}, {0.5, 0.5}, {0, 0}, 1.0, {100, 100}, 100};
+  EXPECT_DOUBLE_EQ(ConcurrentSpeedRatio(quota), 1);
+  // SMT siblings: all the time, at half speed.
+  ParallelRound smt{100, {50, 50}, {1, 1}, {1, 1}, {0, 0}, 0, {50, 50}, 100};
+  EXPECT_DOUBLE_EQ(ConcurrentSpeedRatio(smt), 0.5);
+  EXPECT_DOUBLE_EQ(EffectiveVcpus(smt), EffectiveVcpus(quota));
+  // A lower all-core clock under a quota: both figures show the 8 %.
+  ParallelRound clocked{100, {46, 46}, {1, 1}, {0.5, 0.5}, {0, 0}, 1.0, {92, 92}, 100};
+  EXPECT_DOUBLE_EQ(ConcurrentSpeedRatio(clocked), 0.92);
+  EXPECT_DOUBLE_EQ(EffectiveVcpus(clocked), 0.92);
+  EXPECT_EQ(ConcurrentSpeedRatio(ParallelRound{}), 0);
 }
 
 TEST(cpu_capacity_challenge_test, independent_chains_are_not_elided) {
