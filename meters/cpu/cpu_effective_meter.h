@@ -70,8 +70,9 @@ struct ParallelRound {
 // clock (0 when undefined).
 double EffectiveVcpus(const ParallelRound& round);
 // Mean over threads of the typical chunk rate while all run, over the single
-// vCPU's typical chunk rate: how fast a vCPU runs when it runs, apart from how often it runs (0
-// when undefined). A quota lowers effective_vcpus but not this.
+// vCPU's typical chunk rate: how fast a vCPU runs when it runs, apart from
+// how often it runs (0 when undefined). A quota lowers effective_vcpus but
+// not this.
 double ConcurrentSpeedRatio(const ParallelRound& round);
 
 class CpuEffectiveMeter final : public Meter {
